@@ -18,12 +18,19 @@ var (
 	ErrConnectionNotFound = errors.New("bus: connection not found")
 	// ErrConnectionExists is returned by Register for an id already registered.
 	ErrConnectionExists = errors.New("bus: connection already registered")
+	// ErrInvalidArgument is returned for an empty hub, group, connection id
+	// or user id, a nil Handler, and envelopes that fail Envelope.Validate
+	// or that Publish does not carry (membership kinds). Nothing was applied.
+	ErrInvalidArgument = errors.New("bus: invalid argument")
 )
 
 // Publisher hands envelopes to every subscriber.
 type Publisher interface {
 	// Publish returns once the envelope is handed to the bus: every
 	// subscriber sees it after everything published or applied before.
+	// Only KindSend and KindClose are published directly: membership
+	// envelopes come from the Groups and UserGroups methods, and Publish
+	// returns ErrInvalidArgument for them.
 	Publish(ctx context.Context, e *Envelope) error
 }
 
@@ -57,7 +64,10 @@ type Conn struct {
 type Registry interface {
 	// Register records c and returns the groups c joins right away because
 	// its user is a member of them (user-group membership, see UserGroups).
-	// It returns ErrConnectionExists when c.ID is registered already.
+	// For each such group it also delivers a KindAddToGroup envelope with
+	// ScopeConnection, in bus order, so gateways apply the joins in order
+	// with membership changes that follow. It returns ErrConnectionExists
+	// when c.ID is registered already.
 	Register(ctx context.Context, c Conn) (groups []string, err error)
 	// Unregister removes the connection from presence and every group.
 	// Unknown connections are not an error.

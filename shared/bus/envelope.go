@@ -106,3 +106,23 @@ func (e *Envelope) IsExcluded(connID string) bool {
 	}
 	return false
 }
+
+// Clone returns a deep copy of e that shares no memory with it, so a Handler
+// can retain an envelope past its return. Clone of nil is nil.
+func (e *Envelope) Clone() *Envelope {
+	if e == nil {
+		return nil
+	}
+	c := *e
+	if e.Excluded != nil {
+		c.Excluded = append([]string(nil), e.Excluded...)
+	}
+	if e.Message != nil {
+		m := *e.Message
+		if m.Arguments != nil {
+			m.Arguments = append(json.RawMessage(nil), m.Arguments...)
+		}
+		c.Message = &m
+	}
+	return &c
+}

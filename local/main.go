@@ -1,0 +1,82 @@
+// Command local runs Herald's local emulator: app negotiate, the data-plane
+// REST API and a gateway in one process, on an in-memory bus, like the
+// Azure SignalR emulator (port 8888, its well-known AccessKey).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/heraldrt/herald/shared/emulator"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "herald:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "localhost:8888", "listen address host:port (localhost listens on 127.0.0.1 and ::1)")
+	key := fs.String("access-key", emulator.DevAccessKey, "AccessKey that signs and verifies tokens")
+	appSecret := fs.String("app-secret", "", "require app tokens on /api/negotiate signed with this HS256 secret")
+	appJWKS := fs.String("app-jwks", "", "require app tokens on /api/negotiate verified against this JWKS URL")
+	claims := fs.String("claims", "", "comma-separated app-token claims copied into access tokens")
+	lifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of access tokens issued by /api/negotiate")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	var h slog.Handler = slog.NewTextHandler(stderr, opts)
+	if *jsonLogs {
+		h = slog.NewJSONHandler(stderr, opts)
+	}
+	logger := slog.New(h)
+
+	srv, err := emulator.New(emulator.Config{
+		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
+		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: splitList(*claims),
+		TokenLifetime: *lifetime,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(stdout, "Herald local emulator listening on %s (in-memory bus)\n\n", srv.URL())
+	fmt.Fprintf(stdout, "Connection string (REST callers, negotiate functions):\n  %s\n\n", srv.ConnectionString())
+	fmt.Fprintf(stdout, "Client URL (give it to withUrl; replace chat with your hub):\n  %s\n\n", srv.ClientURL("chat"))
+	fmt.Fprintln(stdout, "Press Ctrl+C to stop.")
+	if err := srv.Serve(ctx); err != nil {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

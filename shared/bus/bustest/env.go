@@ -1,0 +1,119 @@
+package bustest
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/heraldrt/herald/shared/bus"
+)
+
+// sendEnv builds a KindSend envelope with one-argument target.
+func sendEnv(hub string, scope bus.Scope, id, target string, excluded ...string) *bus.Envelope {
+	return &bus.Envelope{
+		Kind: bus.KindSend, Hub: hub, Scope: scope, ID: id, Excluded: excluded,
+		Message: &bus.Message{Target: target, Arguments: json.RawMessage(`["` + target + `",1]`)},
+	}
+}
+
+// closeEnv builds a KindClose envelope.
+func closeEnv(hub string, scope bus.Scope, id, reason string, excluded ...string) *bus.Envelope {
+	return &bus.Envelope{Kind: bus.KindClose, Hub: hub, Scope: scope, ID: id, Reason: reason, Excluded: excluded}
+}
+
+// memberEnv builds the envelope a membership change delivers.
+func memberEnv(hub string, kind bus.Kind, scope bus.Scope, id, group string) *bus.Envelope {
+	return &bus.Envelope{Kind: kind, Hub: hub, Scope: scope, ID: id, Group: group}
+}
+
+// publish publishes a copy of m, failing the test on error.
+func (e *env) publish(m *bus.Envelope) {
+	e.t.Helper()
+	if err := e.b.Publish(e.ctx, m.Clone()); err != nil {
+		e.t.Fatalf("Publish %s: %v", describe(m), err)
+	}
+}
+
+// ok fails the test when err is not nil.
+func (e *env) ok(what string, err error) {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// register registers a connection of e.hub and returns its groups sorted.
+func (e *env) register(id, user string) []string {
+	e.t.Helper()
+	groups, err := e.b.Register(e.ctx, bus.Conn{Hub: e.hub, ID: id, User: user})
+	e.ok("Register "+id, err)
+	groups = slices.Clone(groups)
+	slices.Sort(groups)
+	return groups
+}
+
+// wantGroups checks the groups Register returned.
+func (e *env) wantGroups(id, user string, want ...string) {
+	e.t.Helper()
+	if got := e.register(id, user); !slices.Equal(got, want) {
+		e.t.Fatalf("Register %s (user %s) = groups %q, want %q", id, user, got, want)
+	}
+}
+
+func (e *env) unregister(id string) {
+	e.t.Helper()
+	e.ok("Unregister "+id, e.b.Unregister(e.ctx, e.hub, id))
+}
+
+func (e *env) addToGroup(group, id string) {
+	e.t.Helper()
+	e.ok("AddToGroup "+group+" "+id, e.b.AddToGroup(e.ctx, e.hub, group, id))
+}
+
+func (e *env) removeFromGroup(group, id string) {
+	e.t.Helper()
+	e.ok("RemoveFromGroup "+group+" "+id, e.b.RemoveFromGroup(e.ctx, e.hub, group, id))
+}
+
+func (e *env) addUser(group, user string, ttl time.Duration) {
+	e.t.Helper()
+	e.ok("AddUserToGroup "+group+" "+user, e.b.AddUserToGroup(e.ctx, e.hub, group, user, ttl))
+}
+
+func (e *env) removeUser(group, user string) {
+	e.t.Helper()
+	e.ok("RemoveUserFromGroup "+group+" "+user, e.b.RemoveUserFromGroup(e.ctx, e.hub, group, user))
+}
+
+// check fails the test unless the existence check returns want.
+func (e *env) check(what string, want bool, got bool, err error) {
+	e.t.Helper()
+	e.ok(what, err)
+	if got != want {
+		e.t.Fatalf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func (e *env) wantConn(id string, want bool) {
+	e.t.Helper()
+	ok, err := e.b.ConnectionExists(e.ctx, e.hub, id)
+	e.check("ConnectionExists "+id, want, ok, err)
+}
+
+func (e *env) wantUser(user string, want bool) {
+	e.t.Helper()
+	ok, err := e.b.UserExists(e.ctx, e.hub, user)
+	e.check("UserExists "+user, want, ok, err)
+}
+
+func (e *env) wantGroup(group string, want bool) {
+	e.t.Helper()
+	ok, err := e.b.GroupExists(e.ctx, e.hub, group)
+	e.check("GroupExists "+group, want, ok, err)
+}
+
+func (e *env) wantUserInGroup(group, user string, want bool) {
+	e.t.Helper()
+	ok, err := e.b.UserInGroup(e.ctx, e.hub, group, user)
+	e.check("UserInGroup "+group+" "+user, want, ok, err)
+}

@@ -1,0 +1,43 @@
+package emulator
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/heraldrt/herald/shared/bus"
+)
+
+// DevAccessKey is the Azure SignalR emulator's well-known AccessKey, used
+// when Config.AccessKeys is empty. Never use it outside local development.
+const DevAccessKey = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
+
+// Config configures a Server. Zero values mean the documented defaults.
+type Config struct {
+	// Addr is the listen address. Default "localhost:8888", which listens on
+	// both 127.0.0.1 and [::1] so "localhost" works whichever address a
+	// client resolves it to. Port 0 picks a free port.
+	Addr string
+	// AccessKeys sign and verify tokens; the first signs. Default
+	// [DevAccessKey].
+	AccessKeys []string
+	// Bus is the bus to run on. Default: a bus.Memory owned (and closed) by
+	// the Server.
+	Bus bus.Bus
+	// Logger receives the logs. Default: discard.
+	Logger *slog.Logger
+	// AppSecret, when set, makes the app negotiate endpoint require an
+	// HS256 bearer token signed with it and take the user from its sub.
+	AppSecret string
+	// AppJWKSURL, when set, makes the app negotiate endpoint require a
+	// bearer token verified against this JWKS (RS256/ES256).
+	AppJWKSURL string
+	// ClaimAllowList names the app-token claims copied into access tokens.
+	// Default none.
+	ClaimAllowList []string
+	// TokenLifetime is the lifetime of access tokens from the app negotiate
+	// endpoint. Default 1h.
+	TokenLifetime time.Duration
+	// ShutdownTimeout bounds the graceful part of Serve's shutdown.
+	// Default 10s.
+	ShutdownTimeout time.Duration
+}

@@ -1,0 +1,227 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/conninfo"
+	"github.com/heraldrt/herald/shared/connstr"
+	"github.com/heraldrt/herald/shared/gateway"
+	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/token"
+)
+
+// Server is a running emulator: listeners bound, ready to Serve.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	lns     []net.Listener
+	port    int
+	host    string // host for URLs and the connection string
+	bus     bus.Bus
+	ownsBus bool
+	gw      *gateway.Server
+	http    *http.Server
+	cs      connstr.ConnectionString
+}
+
+// New binds the listeners and wires negotiate, REST and gateway on one mux.
+func New(cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "localhost:8888"
+	}
+	if len(cfg.AccessKeys) == 0 {
+		cfg.AccessKeys = []string{DevAccessKey}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	if err := s.listen(cfg.Addr); err != nil {
+		return nil, err
+	}
+	if err := s.wire(); err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	return s, nil
+}
+
+// listen binds addr; "localhost" binds both loopback addresses on one port.
+func (s *Server) listen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("emulator: listen address %q: %w", addr, err)
+	}
+	first := host
+	if host == "localhost" {
+		first = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(first, port))
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	s.lns = append(s.lns, ln)
+	s.port = ln.Addr().(*net.TCPAddr).Port
+	if host == "localhost" {
+		// Best effort: machines without IPv6 loopback still serve on 127.0.0.1.
+		if ln6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(s.port))); err == nil {
+			s.lns = append(s.lns, ln6)
+		}
+	}
+	switch ip := net.ParseIP(host); {
+	case host == "localhost", ip != nil && (ip.IsLoopback() || ip.IsUnspecified()), host == "":
+		s.host = "localhost"
+	default:
+		s.host = host
+	}
+	return nil
+}
+
+func (s *Server) wire() error {
+	cfg := s.cfg
+	endpoint := &url.URL{Scheme: "http", Host: s.host}
+	s.cs = connstr.ConnectionString{Endpoint: endpoint, AccessKey: cfg.AccessKeys[0], Version: "1.0", Port: s.port}
+	s.bus = cfg.Bus
+	if s.bus == nil {
+		s.bus, s.ownsBus = bus.NewMemory(bus.MemoryConfig{Logger: s.log}), true
+	}
+	gw, err := gateway.New(gateway.Config{Keys: cfg.AccessKeys, Bus: s.bus, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	s.gw = gw
+	verifier, err := token.NewVerifier(token.VerifierConfig{Keys: cfg.AccessKeys})
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	issuer, err := token.NewIssuer(token.IssuerConfig{Key: cfg.AccessKeys[0]})
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	rest, err := httpapi.NewREST(httpapi.RESTConfig{
+		Bus: s.bus, Verifier: verifier, Issuer: issuer,
+		ClientAudienceBase: s.cs.AudienceBase(), Logger: s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	binding, err := conninfo.New(conninfo.Config{ConnectionString: s.cs, Lifetime: cfg.TokenLifetime})
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	app, err := appVerifier(cfg)
+	if err != nil {
+		return err
+	}
+	negotiate, err := httpapi.NewNegotiate(httpapi.NegotiateConfig{
+		Binding: binding, App: app, ClaimAllowList: cfg.ClaimAllowList,
+		Lifetime: cfg.TokenLifetime, Logger: s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/client/", httpapi.CORS(gw))
+	mux.Handle("/client", httpapi.CORS(gw))
+	mux.Handle("/api/negotiate", negotiate)
+	mux.Handle("/api/", rest)
+	mux.HandleFunc("/{$}", s.home)
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+func appVerifier(cfg Config) (token.AppVerifier, error) {
+	switch {
+	case cfg.AppSecret != "" && cfg.AppJWKSURL != "":
+		return nil, errors.New("emulator: set AppSecret or AppJWKSURL, not both")
+	case cfg.AppSecret != "":
+		return token.NewHMACAppVerifier(token.HMACAppConfig{Secret: cfg.AppSecret})
+	case cfg.AppJWKSURL != "":
+		return token.NewJWKSAppVerifier(token.JWKSAppConfig{URL: cfg.AppJWKSURL})
+	}
+	return nil, nil
+}
+
+// URL is the base URL of the emulator, e.g. "http://localhost:8888".
+func (s *Server) URL() string { return "http://" + net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
+
+// Port is the bound port.
+func (s *Server) Port() int { return s.port }
+
+// ConnectionString is the connection string REST callers and app negotiate
+// functions use, in the Azure emulator's form.
+func (s *Server) ConnectionString() string { return s.cs.String() }
+
+// ClientURL is the URL to give a SignalR client for hub.
+func (s *Server) ClientURL(hub string) string { return s.URL() + "/api?hub=" + url.QueryEscape(hub) }
+
+// Gateway is the emulator's gateway (for tests and metrics).
+func (s *Server) Gateway() *gateway.Server { return s.gw }
+
+// Serve serves until ctx is done, then shuts down gracefully: clients are
+// closed with "Service reloading, try reconnecting", HTTP requests drain,
+// and an owned bus is closed. It returns nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context) error {
+	if err := s.gw.Start(ctx); err != nil {
+		s.closeListeners()
+		return err
+	}
+	errc := make(chan error, len(s.lns))
+	var wg sync.WaitGroup
+	for _, ln := range s.lns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := errors.Join(serveErr, s.gw.Shutdown(sctx), s.http.Shutdown(sctx))
+	wg.Wait()
+	if s.ownsBus {
+		err = errors.Join(err, s.bus.Close())
+	}
+	return err
+}
+
+func (s *Server) closeListeners() {
+	for _, ln := range s.lns {
+		_ = ln.Close()
+	}
+}
+
+// home answers GET / with what a developer needs to connect.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	cs := s.ConnectionString()
+	if s.cfg.AccessKeys[0] != DevAccessKey {
+		cs = "(configured with a private AccessKey; see the emulator's start-up output)"
+	}
+	fmt.Fprintf(w, "Herald local emulator\n\nConnection string: %s\nClient URL:        %s\n", cs, s.ClientURL("<hub>"))
+}

@@ -1,0 +1,97 @@
+package gateway
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/heraldrt/herald/shared/bus"
+)
+
+// Bus is what the gateway needs from the bus: a subscription to envelopes
+// and the connection registry.
+type Bus interface {
+	bus.Subscriber
+	bus.Registry
+}
+
+// Config configures a Server. Zero values mean the documented defaults.
+type Config struct {
+	// Keys are the AccessKeys client tokens are verified against; the first
+	// also signs connection tokens. Required.
+	Keys []string
+	// Bus carries envelopes and registers connections. Required.
+	Bus Bus
+	// Logger receives connection lifecycle logs. Default: discard.
+	Logger *slog.Logger
+	// Hosts are the hosts accepted in a client token's aud (ports ignored).
+	// Default: any host.
+	Hosts []string
+	// ConnectWindow is how long a connection token from negotiate stays
+	// valid for the connect request. Default 15s (Azure: about 5s; longer
+	// here so slow networks and transport fallback still make it).
+	ConnectWindow time.Duration
+	// HandshakeTimeout bounds the wait for the client's handshake.
+	// Default 15s.
+	HandshakeTimeout time.Duration
+	// KeepAliveInterval is the send-idle time after which the server sends
+	// a Ping. Default 15s.
+	KeepAliveInterval time.Duration
+	// ClientTimeout closes a connection after this long without any message
+	// from the client. Default 30s.
+	ClientTimeout time.Duration
+	// WriteTimeout bounds one write to a client socket. Default 10s.
+	WriteTimeout time.Duration
+	// MaxMessageBytes is the largest client message accepted; larger ones
+	// close the connection. Default 1 MiB.
+	MaxMessageBytes int
+	// QueueMessages is the most frames queued for one connection before it
+	// is closed as a slow consumer. Default 1024.
+	QueueMessages int
+	// QueueBytes is the most bytes queued for one connection before it is
+	// closed as a slow consumer. Default 4 MiB.
+	QueueBytes int
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if len(c.Keys) == 0 {
+		return c, errors.New("gateway: Config.Keys is empty")
+	}
+	for _, k := range c.Keys {
+		if k == "" {
+			return c, errors.New("gateway: Config.Keys has an empty key")
+		}
+	}
+	if c.Bus == nil {
+		return c, errors.New("gateway: Config.Bus is nil")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	setDuration(&c.ConnectWindow, 15*time.Second)
+	setDuration(&c.HandshakeTimeout, 15*time.Second)
+	setDuration(&c.KeepAliveInterval, 15*time.Second)
+	setDuration(&c.ClientTimeout, 30*time.Second)
+	setDuration(&c.WriteTimeout, 10*time.Second)
+	setInt(&c.MaxMessageBytes, 1<<20)
+	setInt(&c.QueueMessages, 1024)
+	setInt(&c.QueueBytes, 4<<20)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c, nil
+}
+
+func setDuration(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
+func setInt(n *int, def int) {
+	if *n <= 0 {
+		*n = def
+	}
+}

@@ -1,0 +1,75 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// connect serves requests to /client/?hub=H&id=T: today the WebSocket
+// transport. Server-Sent Events and Long Polling come with their own issue;
+// negotiate does not offer them yet.
+func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
+	hub, err := hubParam(r)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	tok := r.URL.Query().Get("id")
+	if tok == "" {
+		httpError(w, http.StatusBadRequest, "Connection ID required")
+		return
+	}
+	claims, err := s.authenticate(r, hub)
+	if err != nil {
+		unauthorized(w, err)
+		return
+	}
+	user := claims.UserID()
+	id, err := s.tokens.verify(tok, hub, user, s.cfg.Now())
+	if err != nil {
+		msg := "No Connection with that ID"
+		if errors.Is(err, errConnTokenExpired) {
+			msg += ": the connect request came later than the negotiate reservation window, negotiate again"
+		}
+		httpError(w, http.StatusNotFound, msg)
+		return
+	}
+	if !isWebSocketUpgrade(r) {
+		s.notWebSocket(w, r, hub, id)
+		return
+	}
+	if s.draining.Load() {
+		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
+		return
+	}
+	if !s.idx.reserve(hub, id) {
+		httpError(w, http.StatusConflict, "Connection ID is already in use.")
+		return
+	}
+	s.conns.Add(1)
+	defer s.conns.Done()
+	s.serveWebSocket(w, r, hub, id, user)
+}
+
+// notWebSocket answers the non-upgrade requests a client may send to a
+// connection URL.
+func (s *Server) notWebSocket(w http.ResponseWriter, r *http.Request, hub, id string) {
+	s.idx.mu.RLock()
+	h := s.idx.hubs[hub]
+	live := h != nil && h.conns[id] != nil
+	s.idx.mu.RUnlock()
+	switch {
+	case live && (r.Method == http.MethodPost || r.Method == http.MethodDelete):
+		// The connection uses WebSockets: sends and stops go over the socket.
+		httpError(w, http.StatusMethodNotAllowed, "The connection uses the WebSockets transport.")
+	case r.Method == http.MethodGet:
+		httpError(w, http.StatusBadRequest, "Only the WebSockets transport is available: upgrade the request to a WebSocket.")
+	default:
+		httpError(w, http.StatusNotFound, "No Connection with that ID")
+	}
+}
+
+func isWebSocketUpgrade(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}

@@ -1,0 +1,110 @@
+package gateway
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"hash"
+	"time"
+)
+
+// Connection tokens let any gateway node accept the connect request that
+// follows a negotiate without shared state: the token carries the public
+// connection id and an expiry, and a MAC over them bound to the hub and the
+// user, keyed by a key derived from each AccessKey.
+//
+// Layout before base64url: version(1) | connection id(16) | expiry unix
+// seconds(8) | MAC(16).
+
+const (
+	connTokenVersion = 1
+	connIDBytes      = 16
+	connTokenMACLen  = 16
+	connTokenLen     = 1 + connIDBytes + 8 + connTokenMACLen
+)
+
+var (
+	errConnTokenInvalid = errors.New("gateway: connection token is invalid")
+	errConnTokenExpired = errors.New("gateway: connection token has expired")
+)
+
+// connTokens signs and verifies connection tokens.
+type connTokens struct {
+	keys [][]byte // derived keys; the first signs
+}
+
+func newConnTokens(accessKeys []string) *connTokens {
+	ct := &connTokens{}
+	for _, k := range accessKeys {
+		m := hmac.New(sha256.New, []byte(k))
+		m.Write([]byte("herald connection token v1"))
+		ct.keys = append(ct.keys, m.Sum(nil))
+	}
+	return ct
+}
+
+// newConnectionID returns a fresh public connection id: 16 random bytes,
+// base64url without padding (22 characters), as ASP.NET Core does.
+func newConnectionID() (id string, raw [connIDBytes]byte) {
+	if _, err := rand.Read(raw[:]); err != nil {
+		panic("gateway: crypto/rand failed: " + err.Error()) // unreachable on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(raw[:]), raw
+}
+
+// issue returns a connection token for raw id, valid until expiry.
+func (ct *connTokens) issue(raw [connIDBytes]byte, hub, user string, expiry time.Time) string {
+	var b [connTokenLen]byte
+	b[0] = connTokenVersion
+	copy(b[1:], raw[:])
+	binary.BigEndian.PutUint64(b[1+connIDBytes:], uint64(expiry.Unix()))
+	mac := ct.mac(ct.keys[0], b[:1+connIDBytes+8], hub, user)
+	copy(b[1+connIDBytes+8:], mac)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// verify checks tok for hub and user at now and returns the public
+// connection id.
+func (ct *connTokens) verify(tok, hub, user string, now time.Time) (string, error) {
+	if base64.RawURLEncoding.DecodedLen(len(tok)) != connTokenLen {
+		return "", errConnTokenInvalid
+	}
+	var b [connTokenLen]byte
+	if _, err := base64.RawURLEncoding.Decode(b[:], []byte(tok)); err != nil || b[0] != connTokenVersion {
+		return "", errConnTokenInvalid
+	}
+	body, got := b[:1+connIDBytes+8], b[1+connIDBytes+8:]
+	ok := false
+	for _, k := range ct.keys {
+		if hmac.Equal(got, ct.mac(k, body, hub, user)) {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return "", errConnTokenInvalid
+	}
+	if exp := int64(binary.BigEndian.Uint64(b[1+connIDBytes:])); now.Unix() > exp {
+		return "", errConnTokenExpired
+	}
+	return base64.RawURLEncoding.EncodeToString(b[1 : 1+connIDBytes]), nil
+}
+
+func (ct *connTokens) mac(key, body []byte, hub, user string) []byte {
+	var m hash.Hash = hmac.New(sha256.New, key)
+	m.Write(body)
+	writeField(m, hub)
+	writeField(m, user)
+	return m.Sum(nil)[:connTokenMACLen]
+}
+
+// writeField writes a length-prefixed string so fields cannot run together.
+func writeField(h hash.Hash, s string) {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(s)))
+	h.Write(n[:])
+	h.Write([]byte(s))
+}

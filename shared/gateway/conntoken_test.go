@@ -1,0 +1,72 @@
+package gateway
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestConnTokens(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	primary := newConnTokens([]string{"key-1", "key-2"})
+	secondary := newConnTokens([]string{"key-2"})
+	id, raw := newConnectionID()
+	tok := primary.issue(raw, "chat", "alice", now.Add(15*time.Second))
+
+	got, err := primary.verify(tok, "chat", "alice", now)
+	if err != nil || got != id {
+		t.Fatalf("verify: %q %v, want %q", got, err, id)
+	}
+	cases := []struct {
+		name       string
+		ct         *connTokens
+		tok, hub   string
+		user       string
+		at         time.Time
+		wantErr    error
+		wantPublic bool
+	}{
+		{"other hub", primary, tok, "news", "alice", now, errConnTokenInvalid, false},
+		{"other user", primary, tok, "chat", "bob", now, errConnTokenInvalid, false},
+		{"anonymous vs user", primary, tok, "chat", "", now, errConnTokenInvalid, false},
+		{"expired", primary, tok, "chat", "alice", now.Add(16 * time.Second), errConnTokenExpired, false},
+		{"truncated", primary, tok[:len(tok)-1], "chat", "alice", now, errConnTokenInvalid, false},
+		{"not base64", primary, "!!" + tok[2:], "chat", "alice", now, errConnTokenInvalid, false},
+		{"tampered", primary, flip(tok), "chat", "alice", now, errConnTokenInvalid, false},
+		{"unknown key", newConnTokens([]string{"key-3"}), tok, "chat", "alice", now, errConnTokenInvalid, false},
+		{"public id", primary, id, "chat", "alice", now, errConnTokenInvalid, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := tc.ct.verify(tc.tok, tc.hub, tc.user, tc.at); !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err %v, want %v", err, tc.wantErr)
+			}
+		})
+	}
+	// A node that knows only the secondary key verifies tokens it signed;
+	// the primary node accepts them too (key rotation).
+	tok2 := secondary.issue(raw, "chat", "", now.Add(time.Second))
+	if _, err := primary.verify(tok2, "chat", "", now); err != nil {
+		t.Fatalf("secondary-signed token: %v", err)
+	}
+}
+
+func flip(s string) string {
+	b := []byte(s)
+	if b[10] == 'A' {
+		b[10] = 'B'
+	} else {
+		b[10] = 'A'
+	}
+	return string(b)
+}
+
+func FuzzConnTokenVerify(f *testing.F) {
+	ct := newConnTokens([]string{"k"})
+	_, raw := newConnectionID()
+	f.Add(ct.issue(raw, "chat", "u", time.Now().Add(time.Minute)))
+	f.Add("")
+	f.Fuzz(func(t *testing.T, tok string) {
+		_, _ = ct.verify(tok, "chat", "u", time.Now()) // must never panic
+	})
+}

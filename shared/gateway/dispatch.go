@@ -1,0 +1,139 @@
+package gateway
+
+import "github.com/heraldrt/herald/shared/bus"
+
+// handle applies one envelope from the bus to local connections. It runs in
+// bus order and never blocks: sends only queue frames.
+func (s *Server) handle(e *bus.Envelope) {
+	switch e.Kind {
+	case bus.KindSend:
+		if e.Message != nil {
+			s.send(e)
+		}
+	case bus.KindClose:
+		s.closeConns(e)
+	case bus.KindAddToGroup, bus.KindRemoveFromGroup, bus.KindRemoveFromAllGroups:
+		s.membership(e)
+	}
+}
+
+// excluder answers "is this connection excluded" in O(1) for long lists.
+type excluder struct {
+	list []string
+	set  map[string]struct{}
+}
+
+func newExcluder(list []string) excluder {
+	x := excluder{list: list}
+	if len(list) > 8 {
+		x.set = make(map[string]struct{}, len(list))
+		for _, id := range list {
+			x.set[id] = struct{}{}
+		}
+	}
+	return x
+}
+
+func (x excluder) has(id string) bool {
+	if x.set != nil {
+		_, ok := x.set[id]
+		return ok
+	}
+	for _, v := range x.list {
+		if v == id {
+			return true
+		}
+	}
+	return false
+}
+
+// each calls f for every local connection e addresses, with the index
+// read-locked. f must not take the index lock.
+func (s *Server) each(e *bus.Envelope, f func(*conn)) {
+	ex := newExcluder(e.Excluded)
+	s.idx.mu.RLock()
+	defer s.idx.mu.RUnlock()
+	h := s.idx.hubs[e.Hub]
+	if h == nil {
+		return
+	}
+	switch e.Scope {
+	case bus.ScopeAll:
+		for id, c := range h.conns {
+			if !ex.has(id) {
+				f(c)
+			}
+		}
+	case bus.ScopeConnection:
+		if c := h.conns[e.ID]; c != nil && !ex.has(e.ID) {
+			f(c)
+		}
+	case bus.ScopeUser:
+		for c := range h.users[e.ID] {
+			if !ex.has(c.id) {
+				f(c)
+			}
+		}
+	case bus.ScopeGroup:
+		for c := range h.groups[e.ID] {
+			if !ex.has(c.id) {
+				f(c)
+			}
+		}
+	}
+}
+
+// send encodes the message once, on the first recipient, and queues the
+// same frame to every recipient.
+func (s *Server) send(e *bus.Envelope) {
+	var frame []byte
+	s.each(e, func(c *conn) {
+		if frame == nil {
+			frame = invocationFrame(e.Message.Target, e.Message.Arguments)
+		}
+		c.enqueue(frame)
+	})
+}
+
+func (s *Server) closeConns(e *bus.Envelope) {
+	reason := e.Reason
+	if reason == "" {
+		reason = ReasonAppClosed
+	}
+	var frame []byte
+	s.each(e, func(c *conn) {
+		if frame == nil {
+			frame = closeMessageFrame(reason, false)
+		}
+		c.close(reason, frame, normalCloseFrame)
+	})
+}
+
+func (s *Server) membership(e *bus.Envelope) {
+	s.idx.mu.Lock()
+	defer s.idx.mu.Unlock()
+	h := s.idx.hubs[e.Hub]
+	if h == nil {
+		return
+	}
+	apply := func(c *conn) {
+		switch e.Kind {
+		case bus.KindAddToGroup:
+			h.join(c, e.Group)
+		case bus.KindRemoveFromGroup:
+			h.leave(c, e.Group)
+		case bus.KindRemoveFromAllGroups:
+			h.leaveAll(c)
+		}
+	}
+	switch e.Scope {
+	case bus.ScopeConnection:
+		if c := h.conns[e.ID]; c != nil {
+			apply(c)
+		}
+	case bus.ScopeUser:
+		for c := range h.users[e.ID] {
+			apply(c)
+		}
+	}
+}

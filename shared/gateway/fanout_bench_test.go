@@ -1,0 +1,103 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+
+	"github.com/heraldrt/herald/shared/bus"
+)
+
+// BenchmarkFanout measures one broadcast reaching N local connections: bus
+// hand-off, encode once, queue, vectored write, and the client reading the
+// frame. Connections run over in-memory pipes, so the number measures the
+// gateway rather than the kernel, and 10,000 connections fit in one process
+// (real sockets are measured across processes by tests/bench).
+func BenchmarkFanout(b *testing.B) {
+	for _, n := range []int{1, 100, 10000} {
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n) })
+	}
+}
+
+func benchFanout(b *testing.B, n int) {
+	h := newHarness(b, func(c *Config) {
+		c.KeepAliveInterval = time.Hour
+		c.ClientTimeout = time.Hour
+	})
+	var delivered atomic.Int64
+	var readers, serving sync.WaitGroup
+	clients := make([]net.Conn, 0, n)
+	for i := 0; i < n; i++ {
+		srvSide, cliSide := net.Pipe()
+		id := fmt.Sprintf("c%d", i)
+		if !h.gw.idx.reserve("bench", id) {
+			b.Fatal("reserve failed")
+		}
+		serving.Add(1)
+		go func() { defer serving.Done(); h.gw.serveConn(srvSide, srvSide, "bench", id, "") }()
+		if err := wsutil.WriteClientText(cliSide, []byte(`{"protocol":"json","version":1}`+"\x1e")); err != nil {
+			b.Fatal(err)
+		}
+		br := bufio.NewReader(cliSide)
+		if _, _, err := wsutil.ReadServerData(struct {
+			io.Reader
+			io.Writer
+		}{br, cliSide}); err != nil {
+			b.Fatal(err)
+		}
+		clients = append(clients, cliSide)
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				hd, err := ws.ReadHeader(br)
+				if err != nil {
+					return
+				}
+				if _, err := io.CopyN(io.Discard, br, hd.Length); err != nil {
+					return
+				}
+				if hd.OpCode == ws.OpText {
+					delivered.Add(1)
+				}
+			}
+		}()
+	}
+	waitUntil := func(want int64) {
+		for delivered.Load() < want {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+	env := sendEnv("bench", bus.ScopeAll, "", "news", `["Herald broadcast benchmark payload",42]`)
+	ctx := context.Background()
+	const window = 256 // stay well inside the per-connection queue bound
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := h.bus.Publish(ctx, env); err != nil {
+			b.Fatal(err)
+		}
+		if (i+1)%window == 0 {
+			waitUntil(int64(i+1-window/2) * int64(n))
+		}
+	}
+	waitUntil(int64(b.N) * int64(n))
+	b.StopTimer()
+	total := float64(b.N) * float64(n)
+	b.ReportMetric(total/b.Elapsed().Seconds(), "deliveries/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/total, "ns/delivery")
+	for _, c := range clients {
+		_ = c.Close()
+	}
+	readers.Wait()
+	serving.Wait()
+}

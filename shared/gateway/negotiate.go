@@ -1,0 +1,107 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/heraldrt/herald/shared/hubproto"
+)
+
+// Bits of the asrs.s.htt claim (HttpTransportType).
+const (
+	httWebSockets = 1
+	httSSE        = 2
+	httLongPoll   = 4
+)
+
+// negotiate answers the client's second negotiate hop (after the redirect):
+// POST /client/negotiate?hub=H&negotiateVersion=1.
+func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		httpError(w, http.StatusMethodNotAllowed, "Negotiate requires POST.")
+		return
+	}
+	hub, err := hubParam(r)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	claims, err := s.authenticate(r, hub)
+	if err != nil {
+		unauthorized(w, err)
+		return
+	}
+	if s.draining.Load() {
+		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
+		return
+	}
+	version, verr := negotiateVersion(r)
+	if verr != "" {
+		writeJSON(w, hubproto.ErrorResponse{Error: verr})
+		return
+	}
+	id, raw := newConnectionID()
+	tok := s.tokens.issue(raw, hub, claims.UserID(), s.cfg.Now().Add(s.cfg.ConnectWindow))
+	resp := hubproto.NegotiateResponse{
+		NegotiateVersion:    version,
+		ConnectionID:        id,
+		ConnectionToken:     tok,
+		AvailableTransports: transports(claims.String("asrs.s.htt")),
+	}
+	if version == 0 {
+		// Version 0 clients connect with the connection id itself, so it
+		// must be the verifiable token.
+		resp.ConnectionID, resp.ConnectionToken = tok, ""
+	}
+	writeJSON(w, resp)
+}
+
+// negotiateVersion reads the negotiateVersion query parameter (name
+// case-insensitive): missing → 0, above 1 → 1. A non-integer yields an
+// error text for the {"error":...} body.
+func negotiateVersion(r *http.Request) (int, string) {
+	for k, vs := range r.URL.Query() {
+		if !strings.EqualFold(k, "negotiateVersion") || len(vs) == 0 {
+			continue
+		}
+		v, err := strconv.Atoi(vs[0])
+		if err != nil || v < 0 {
+			return 0, "The negotiateVersion query parameter must be a non-negative integer."
+		}
+		return min(v, 1), ""
+	}
+	return 0, ""
+}
+
+// transports lists the transports this gateway serves, restricted by the
+// token's asrs.s.htt bitmask when present.
+func transports(htt string) []hubproto.AvailableTransport {
+	mask := httWebSockets | httSSE | httLongPoll
+	if htt != "" {
+		if v, err := strconv.Atoi(htt); err == nil {
+			mask = v
+		}
+	}
+	out := []hubproto.AvailableTransport{}
+	if mask&httWebSockets != 0 {
+		out = append(out, hubproto.AvailableTransport{
+			Transport:       hubproto.TransportWebSockets,
+			TransferFormats: []string{hubproto.FormatText, hubproto.FormatBinary},
+		})
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "Internal server error.")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
+}

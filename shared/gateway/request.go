@@ -1,0 +1,65 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/heraldrt/herald/shared/token"
+)
+
+var (
+	errHubMissing  = errors.New("The 'hub' query parameter is required.")
+	errHubRepeated = errors.New("'hub' is a preserved query parameter and must appear once.")
+	errHubInvalid  = errors.New("Invalid hub name.")
+)
+
+// hubParam returns the request's hub key, lower-cased.
+func hubParam(r *http.Request) (string, error) {
+	vs := r.URL.Query()["hub"]
+	switch {
+	case len(vs) == 0 || vs[0] == "":
+		return "", errHubMissing
+	case len(vs) > 1:
+		return "", errHubRepeated
+	}
+	h := strings.ToLower(vs[0])
+	if !validHubKey(h) {
+		return "", errHubInvalid
+	}
+	return h, nil
+}
+
+// validHubKey accepts a hub name or an application-prefixed one
+// ("app_hub"): letters first, then letters, digits and _`,.[] ; at most
+// 128+1+128 characters.
+func validHubKey(h string) bool {
+	if len(h) == 0 || len(h) > 257 || !isLetter(h[0]) {
+		return false
+	}
+	for i := 1; i < len(h); i++ {
+		c := h[i]
+		if !isLetter(c) && !(c >= '0' && c <= '9') && !strings.ContainsRune("_`,.[]", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// authenticate verifies the client access token of r for hub.
+func (s *Server) authenticate(r *http.Request, hub string) (token.Claims, error) {
+	raw := token.FromRequest(r)
+	if raw == "" {
+		return nil, token.ErrMissing
+	}
+	return s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, Hub: hub, Hosts: s.cfg.Hosts})
+}
+
+// unauthorized answers 401 with a reason that helps the developer and
+// reveals nothing about keys.
+func unauthorized(w http.ResponseWriter, err error) {
+	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	httpError(w, http.StatusUnauthorized, "Unauthorized: "+err.Error())
+}

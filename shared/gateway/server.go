@@ -1,0 +1,126 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/token"
+)
+
+// ErrNotStarted is returned by Shutdown on a Server that was never started.
+var ErrNotStarted = errors.New("gateway: not started")
+
+// Server is a gateway node: an http.Handler for /client/negotiate and the
+// /client/ transports, fed by a bus subscription.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	verifier *token.Verifier
+	tokens   *connTokens
+	idx      *index
+
+	mu       sync.Mutex
+	sub      bus.Subscription
+	draining atomic.Bool
+	conns    sync.WaitGroup // one per upgraded connection
+}
+
+// New returns a Server for cfg. Call Start before serving.
+func New(cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	v, err := token.NewVerifier(token.VerifierConfig{Keys: cfg.Keys, Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	return &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		verifier: v,
+		tokens:   newConnTokens(cfg.Keys),
+		idx:      newIndex(),
+	}, nil
+}
+
+// Start subscribes to the bus; it returns once envelopes reach the Server.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sub != nil {
+		return errors.New("gateway: already started")
+	}
+	sub, err := s.cfg.Bus.Subscribe(ctx, s.handle)
+	if err != nil {
+		return fmt.Errorf("gateway: subscribe: %w", err)
+	}
+	s.sub = sub
+	return nil
+}
+
+// Connections reports the number of live connections on this node.
+func (s *Server) Connections() int { return s.idx.len() }
+
+// Shutdown stops accepting connections, closes every client with
+// "Service reloading, try reconnecting" and allowReconnect, waits for the
+// connections to end (or ctx), then ends the bus subscription.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	sub := s.sub
+	s.mu.Unlock()
+	if sub == nil {
+		return ErrNotStarted
+	}
+	s.draining.Store(true)
+	frame := closeMessageFrame(ReasonServiceReloading, true)
+	for _, c := range s.idx.all() {
+		c.close(ReasonServiceReloading, frame, closeFrame(1001))
+	}
+	done := make(chan struct{})
+	go func() { s.conns.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		// Deadline: cut the sockets; the connection goroutines then end at once.
+		for _, c := range s.idx.all() {
+			_ = c.nc.Close()
+		}
+		<-done
+		err = fmt.Errorf("gateway: shutdown: %w", ctx.Err())
+	}
+	if cerr := sub.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("gateway: close subscription: %w", cerr)
+	}
+	return err
+}
+
+// ServeHTTP serves POST /client/negotiate and the /client/ transports.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	switch {
+	case strings.HasSuffix(p, "/client/negotiate"):
+		s.negotiate(w, r)
+	case strings.HasSuffix(p, "/client"):
+		s.connect(w, r)
+	default:
+		httpError(w, http.StatusNotFound, "Not found.")
+	}
+}
+
+// httpError writes a plain-text error, as ASP.NET Core's connection
+// dispatcher does for transport errors.
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(msg))
+}

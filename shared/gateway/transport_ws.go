@@ -1,0 +1,215 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/hubproto"
+)
+
+// readBufferSize is the per-connection read buffer: small, because idle
+// connections dominate memory; larger messages are read straight into their
+// own buffer.
+const readBufferSize = 512
+
+var (
+	errClientClosed = errors.New("client closed the connection")
+	errTooLarge     = errors.New("message too large")
+	errProtocol     = errors.New("websocket protocol error")
+)
+
+// serveWebSocket upgrades r and runs the connection on this goroutine (the
+// reader); the writer runs on its own goroutine.
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, hub, id, user string) {
+	nc, rw, _, err := ws.HTTPUpgrader{Timeout: s.cfg.WriteTimeout}.Upgrade(r, w)
+	if err != nil {
+		s.idx.unreserve(hub, id)
+		if nc != nil {
+			_ = nc.Close()
+		}
+		s.log.Debug("websocket upgrade failed", "hub", hub, "conn", id, "err", err)
+		return
+	}
+	// Keep only what the HTTP server already read; drop its 4 KiB buffers.
+	var src io.Reader = nc
+	if n := rw.Reader.Buffered(); n > 0 {
+		pre, _ := rw.Reader.Peek(n)
+		src = io.MultiReader(bytes.NewReader(bytes.Clone(pre)), nc)
+	}
+	s.serveConn(nc, src, hub, id, user)
+}
+
+// serveConn runs an upgraded connection whose id is reserved: handshake,
+// registration, then the read loop on this goroutine and the write loop on
+// its own. It returns after both have ended and the connection is gone from
+// the index and the bus. src reads the client's frames.
+func (s *Server) serveConn(nc net.Conn, src io.Reader, hub, id, user string) {
+	c := newConn(s, nc, hub, id, user)
+	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
+
+	rest, ok := s.handshake(c, rd)
+	if !ok {
+		s.idx.unreserve(hub, id)
+		_ = nc.Close()
+		return
+	}
+	go c.writeLoop()
+	s.idx.add(c)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+	_, err := s.cfg.Bus.Register(ctx, bus.Conn{Hub: hub, ID: id, User: user})
+	cancel()
+	var why string
+	if err != nil {
+		why = ReasonInternal
+		if errors.Is(err, bus.ErrConnectionExists) {
+			why = ReasonDuplicate
+		}
+		s.log.Warn("register connection", "hub", hub, "conn", id, "user", user, "err", err)
+		c.closeWithMessage(why, why == ReasonInternal)
+	} else {
+		s.log.Debug("connection started", "hub", hub, "conn", id, "user", user, "transport", "WebSockets", "protocol", "json")
+		err = s.readLoop(c, rd, rest)
+	}
+	s.idx.remove(c)
+	if errors.Is(err, os.ErrDeadlineExceeded) || isNetClosed(err) || errors.Is(err, io.EOF) {
+		_ = nc.SetWriteDeadline(time.Now()) // the client is gone: abort a blocked write
+	}
+	c.stopWriter()
+	_ = nc.Close()
+	if why == "" {
+		ctx, cancel = context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+		if uerr := s.cfg.Bus.Unregister(ctx, hub, id); uerr != nil {
+			s.log.Warn("unregister connection", "hub", hub, "conn", id, "err", uerr)
+		}
+		cancel()
+	}
+	s.log.Debug("connection ended", "hub", hub, "conn", id, "user", user, "reason", c.reason(), "err", err)
+}
+
+// handshake reads the client's handshake within HandshakeTimeout and
+// queues the response. It returns the bytes after the handshake record.
+func (s *Server) handshake(c *conn, rd *frameReader) ([]byte, bool) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	var buf []byte
+	for {
+		msg, err := rd.next()
+		if err != nil {
+			s.log.Debug("handshake read failed", "hub", c.hub, "conn", c.id, "err", err)
+			return nil, false
+		}
+		if msg == nil {
+			continue // control frame handled
+		}
+		buf = append(buf, msg...)
+		req, rest, err := hubproto.ParseHandshake(buf)
+		if errors.Is(err, hubproto.ErrIncomplete) {
+			if len(buf) > s.cfg.MaxMessageBytes {
+				return nil, false
+			}
+			continue
+		}
+		errText := ""
+		switch {
+		case err != nil:
+			errText = "Handshake request is invalid."
+		case req.Protocol != hubproto.JSON.Name():
+			errText = fmt.Sprintf("Requested protocol '%s' is not available.", req.Protocol)
+		case req.Version < 0 || req.Version > hubproto.JSON.Version():
+			errText = fmt.Sprintf("The server does not support version %d of the '%s' protocol.", req.Version, req.Protocol)
+		}
+		resp := finishFrame(hubproto.AppendHandshakeResponse(frameBuf(64), errText), opText)
+		if errText != "" {
+			s.log.Debug("handshake rejected", "hub", c.hub, "conn", c.id, "err", errText)
+			_ = c.write([][]byte{resp, normalCloseFrame}, time.Second)
+			return nil, false
+		}
+		c.enqueue(resp)
+		return bytes.Clone(rest), true
+	}
+}
+
+// readLoop reads client messages until the connection ends.
+func (s *Server) readLoop(c *conn, rd *frameReader, pending []byte) error {
+	for {
+		if len(pending) > 0 {
+			var err error
+			if pending, err = s.handleMessages(c, pending); err != nil {
+				return s.failRead(c, err)
+			}
+		}
+		_ = c.nc.SetReadDeadline(time.Now().Add(s.cfg.ClientTimeout))
+		msg, err := rd.next()
+		if err != nil {
+			return s.failRead(c, err)
+		}
+		if msg == nil {
+			continue
+		}
+		if len(pending) > 0 {
+			msg = append(pending, msg...)
+		}
+		pending = msg
+	}
+}
+
+// failRead closes the connection the way err calls for and returns err.
+func (s *Server) failRead(c *conn, err error) error {
+	c.mu.Lock()
+	closing := c.closing
+	c.mu.Unlock()
+	switch {
+	case closing, errors.Is(err, errClientClosed):
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.closeWithMessage(ReasonPingTimeout, false)
+	case errors.Is(err, errTooLarge):
+		c.close(ReasonMessageTooLarge, closeMessageFrame(ReasonMessageTooLarge, false), closeFrame(1009))
+	case errors.Is(err, errProtocol), errors.Is(err, hubproto.ErrInvalidMessage):
+		s.log.Info("closing connection after invalid message", "hub", c.hub, "conn", c.id, "err", err)
+		c.close(ReasonProtocolError, closeMessageFrame(ReasonProtocolError, false), closeFrame(1002))
+	}
+	return err
+}
+
+// handleMessages handles every complete hub message in data and returns an
+// incomplete trailing record, if any.
+func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
+	msgs, rest, err := hubproto.JSON.Decode(data)
+	for i := range msgs {
+		m := &msgs[i]
+		switch m.Type {
+		case hubproto.TypeInvocation, hubproto.TypeStreamInvocation:
+			if m.InvocationID == "" {
+				continue // non-blocking: nothing to answer
+			}
+			text := ErrTextNoUpstream
+			if m.Type == hubproto.TypeStreamInvocation {
+				text = ErrTextNoStreaming
+			}
+			frame := finishFrame(hubproto.AppendJSONCompletion(frameBuf(len(text)+64), m.InvocationID, text, nil), opText)
+			c.enqueue(frame)
+		case hubproto.TypeClose:
+			c.close("client sent Close", normalCloseFrame)
+			return nil, errClientClosed
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > s.cfg.MaxMessageBytes {
+		return nil, errTooLarge
+	}
+	return rest, nil
+}
+
+func isNetClosed(err error) bool { return errors.Is(err, net.ErrClosed) }

@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/heraldrt/herald/shared/token"
+)
+
+// authorize verifies the request's access token (Authorization: Bearer, or
+// the access_token query parameter) for the request path.
+func (s *rest) authorize(r *http.Request) error {
+	raw := token.FromRequest(r)
+	if raw == "" {
+		return tokenError(token.ErrMissing)
+	}
+	claims, err := s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, Hosts: s.hosts})
+	if err != nil {
+		return tokenError(err)
+	}
+	if isClientToken(claims.Audience()) {
+		return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
+			msg: "Unauthorized: this is a client access token (its audience names a hub); the REST API needs a token whose audience is the REST URL."}
+	}
+	return nil
+}
+
+// isClientToken reports whether a token was made for clients: client
+// audiences carry a hub query parameter ("<base>client/?hub=chat"), REST
+// audiences never do. The audience rule accepts a request path that ends
+// with the audience path, so without this check a client token (aud path
+// "/client") would authorize REST paths ending in a "client" segment, such
+// as the existence check of a user named "client".
+func isClientToken(aud []string) bool {
+	for _, a := range aud {
+		u, err := url.Parse(a)
+		if err != nil {
+			continue
+		}
+		for k := range u.Query() {
+			if strings.EqualFold(k, "hub") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tokenError turns a token verification error into a 401 whose message
+// says why (503 when the verifier could not get its keys). The verifier's
+// audience message names the expected and actual values; messages never
+// contain key material.
+func tokenError(err error) *apiError {
+	if errors.Is(err, token.ErrKeySource) {
+		return &apiError{status: http.StatusServiceUnavailable, code: codeServiceUnavailable,
+			msg: "Cannot verify the token right now: the key source is unavailable. Retry later."}
+	}
+	msg := "Unauthorized: "
+	switch {
+	case errors.Is(err, token.ErrMissing):
+		msg += "no access token; send Authorization: Bearer <token>."
+	case errors.Is(err, token.ErrExpired):
+		msg += "the access token has expired."
+	case errors.Is(err, token.ErrNotYetValid):
+		msg += "the access token is not valid yet (nbf is in the future)."
+	case errors.Is(err, token.ErrSignature):
+		msg += "invalid token signature (signed with a different access key?)."
+	case errors.Is(err, token.ErrAlgorithm):
+		msg += "the token's signing algorithm is not accepted."
+	case errors.Is(err, token.ErrTooLong):
+		msg += "the access token is too long."
+	case errors.Is(err, token.ErrIssuer):
+		msg += "the token's issuer is not accepted."
+	case errors.Is(err, token.ErrMissingClaim):
+		msg += "the token lacks a required claim (exp)."
+	case errors.Is(err, token.ErrAudience):
+		msg += err.Error()
+	default:
+		msg += "malformed access token."
+	}
+	return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized, msg: msg}
+}

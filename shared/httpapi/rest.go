@@ -1,0 +1,189 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/token"
+)
+
+// TraceHeader is the response header carrying the trace id Herald assigns
+// to each REST request (Herald's counterpart of Azure's x-ms-request-id).
+// The same id is put in the bus envelope, so gateway logs can be matched
+// with the request.
+const TraceHeader = "X-Herald-Trace-Id"
+
+// Bus is the part of the bus the REST API uses. Every bus implementation
+// (bus.Memory, the Redis bus) satisfies it.
+type Bus interface {
+	bus.Publisher
+	bus.Groups
+	bus.UserGroups
+	bus.Presence
+	// Ping reports whether the bus works; the health routes call it.
+	Ping(ctx context.Context) error
+}
+
+// RESTConfig configures [NewREST]. Bus, Verifier and Issuer are required.
+type RESTConfig struct {
+	// Bus receives messages, membership changes and existence checks.
+	Bus Bus
+	// Verifier checks the bearer token of every route except health.
+	Verifier *token.Verifier
+	// Issuer signs the client tokens returned by :generateToken.
+	Issuer *token.Issuer
+	// ClientAudienceBase is the audience base of tokens made by
+	// :generateToken, e.g. "http://localhost/"; the audience is this base
+	// followed by "client/?hub=<hub>". Empty means scheme and host of the
+	// request, without the port (as the Azure SDKs build audiences).
+	ClientAudienceBase string
+	// Hosts lists the host names accepted in token audiences. Empty accepts
+	// any host.
+	Hosts []string
+	// MaxBodyBytes limits message bodies; larger ones get 413. Zero means
+	// DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
+	// Logger receives a record per failed request (server errors at Error
+	// level, client errors at Debug). Nil discards.
+	Logger *slog.Logger
+	// Now is the clock used to time requests for the logs. Nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// rest serves the data-plane REST API.
+type rest struct {
+	bus      Bus
+	verifier *token.Verifier
+	issuer   *token.Issuer
+	audBase  string
+	hosts    []string
+	maxBody  int64
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewREST returns the handler of the data-plane REST API: every route of
+// [Routes], answering JSON errors for unknown paths (404) and methods (405).
+func NewREST(cfg RESTConfig) (http.Handler, error) {
+	switch {
+	case cfg.Bus == nil:
+		return nil, errors.New("httpapi: RESTConfig.Bus is required")
+	case cfg.Verifier == nil:
+		return nil, errors.New("httpapi: RESTConfig.Verifier is required")
+	case cfg.Issuer == nil:
+		return nil, errors.New("httpapi: RESTConfig.Issuer is required")
+	case cfg.MaxBodyBytes < 0:
+		return nil, errors.New("httpapi: RESTConfig.MaxBodyBytes must not be negative")
+	}
+	base := cfg.ClientAudienceBase
+	if base != "" && !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	s := &rest{
+		bus:      cfg.Bus,
+		verifier: cfg.Verifier,
+		issuer:   cfg.Issuer,
+		audBase:  base,
+		hosts:    cfg.Hosts,
+		maxBody:  cfg.MaxBodyBytes,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+	}
+	if s.maxBody == 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	mux := http.NewServeMux()
+	for _, rt := range expand() {
+		mux.Handle(rt.Method+" "+rt.Pattern, s.endpoint(rt))
+	}
+	return &jsonMux{mux: mux}, nil
+}
+
+// call is one REST request on its way through a handler.
+type call struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	hub   string // normalized hub key; empty for routes without {hub}
+	trace string
+}
+
+func (c *call) ctx() context.Context { return c.r.Context() }
+
+// endpoint wraps a route's handler with tracing, authentication,
+// parameter validation and response writing.
+func (s *rest) endpoint(rt boundRoute) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		c := &call{w: w, r: r, trace: uuid.NewString()}
+		w.Header().Set(TraceHeader, c.trace)
+		body, err := s.serve(rt, c)
+		if err != nil {
+			ae := writeError(w, err)
+			s.logFailure(rt, c, ae, err, start)
+			return
+		}
+		if body != nil {
+			writeJSON(w, rt.Status, body)
+			return
+		}
+		w.WriteHeader(rt.Status)
+	})
+}
+
+func (s *rest) serve(rt boundRoute, c *call) (any, error) {
+	if rt.Auth {
+		if err := s.authorize(c.r); err != nil {
+			return nil, err
+		}
+	}
+	if rt.hasHub {
+		hub, err := hubKey(c.r)
+		if err != nil {
+			return nil, err
+		}
+		c.hub = hub
+	}
+	if err := checkParams(c.r, rt.params); err != nil {
+		return nil, err
+	}
+	return rt.handle(s, c)
+}
+
+// publish hands an envelope to the bus, stamped with the call's hub and
+// trace id.
+func (s *rest) publish(c *call, e *bus.Envelope) error {
+	e.Hub = c.hub
+	e.TraceID = c.trace
+	return s.bus.Publish(c.ctx(), e)
+}
+
+func (s *rest) logFailure(rt boundRoute, c *call, ae *apiError, err error, start time.Time) {
+	level := slog.LevelDebug
+	if ae.status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(c.ctx(), level, "rest request failed",
+		slog.String("route", rt.Name),
+		slog.String("method", c.r.Method),
+		slog.String("hub", c.hub),
+		slog.String("trace", c.trace),
+		slog.Int("status", ae.status),
+		slog.String("code", ae.code),
+		slog.Duration("elapsed", s.now().Sub(start)),
+		slog.Any("err", err),
+	)
+}

@@ -1,0 +1,100 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/httpapi"
+)
+
+// downBus is an httpapi.Bus whose every call fails with err.
+type downBus struct{ err error }
+
+var _ httpapi.Bus = downBus{}
+
+func (b downBus) Publish(context.Context, *bus.Envelope) error                  { return b.err }
+func (b downBus) AddToGroup(context.Context, string, string, string) error      { return b.err }
+func (b downBus) RemoveFromGroup(context.Context, string, string, string) error { return b.err }
+func (b downBus) RemoveFromAllGroups(context.Context, string, string) error     { return b.err }
+func (b downBus) AddUserToGroup(context.Context, string, string, string, time.Duration) error {
+	return b.err
+}
+func (b downBus) RemoveUserFromGroup(context.Context, string, string, string) error { return b.err }
+func (b downBus) RemoveUserFromAllGroups(context.Context, string, string) error     { return b.err }
+func (b downBus) ConnectionExists(context.Context, string, string) (bool, error)    { return false, b.err }
+func (b downBus) UserExists(context.Context, string, string) (bool, error)          { return false, b.err }
+func (b downBus) GroupExists(context.Context, string, string) (bool, error)         { return false, b.err }
+func (b downBus) UserInGroup(context.Context, string, string, string) (bool, error) {
+	return false, b.err
+}
+func (b downBus) Ping(context.Context) error { return b.err }
+
+// No route that touches the bus answers 2xx when the bus fails.
+func TestBusUnavailable(t *testing.T) {
+	for _, sentinel := range []error{bus.ErrUnavailable, bus.ErrClosed} {
+		t.Run(sentinel.Error(), func(t *testing.T) {
+			h, err := httpapi.NewREST(httpapi.RESTConfig{
+				Bus:      downBus{err: fmt.Errorf("redis: dial tcp: %w", sentinel)},
+				Verifier: newVerifier(t, testKey),
+				Issuer:   newIssuer(t, testKey, nil),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rt := range httpapi.Routes() {
+				if rt.Name == "generateToken" {
+					continue // does not use the bus
+				}
+				target := concrete(rt.Pattern)
+				body := ""
+				if strings.HasPrefix(rt.Name, "send") {
+					body = `{"target":"m"}`
+				}
+				w := serve(h, rt.Method, target, body, bearerHdr(sdkToken(t, target))...)
+				if w.Code != http.StatusServiceUnavailable {
+					t.Errorf("%s %s: status %d, want 503", rt.Method, rt.Pattern, w.Code)
+					continue
+				}
+				if got := w.Header().Get("x-ms-error-code"); got != "Error.Service.Unavailable" {
+					t.Errorf("%s %s: x-ms-error-code %q", rt.Method, rt.Pattern, got)
+				}
+				if rt.Method == "GET" {
+					e := decodeError(t, w)
+					if strings.Contains(e.Message, "redis") {
+						t.Errorf("internal detail leaked: %q", e.Message)
+					}
+				}
+			}
+		})
+	}
+}
+
+// A closed real bus gives 503 too.
+func TestClosedMemoryBus(t *testing.T) {
+	f := newFixture(t)
+	if err := f.bus.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, f.do("POST", "/api/hubs/chat/:send", `{"target":"m"}`), 503, "Error.Service.Unavailable", "not applied")
+	wantError(t, serve(f.h, "GET", "/api/health", ""), 503, "Error.Service.Unavailable", "Unhealthy")
+}
+
+func TestNewRESTConfig(t *testing.T) {
+	v, i := newVerifier(t, testKey), newIssuer(t, testKey, nil)
+	b := downBus{}
+	for name, cfg := range map[string]httpapi.RESTConfig{
+		"no bus":        {Verifier: v, Issuer: i},
+		"no verifier":   {Bus: b, Issuer: i},
+		"no issuer":     {Bus: b, Verifier: v},
+		"negative body": {Bus: b, Verifier: v, Issuer: i, MaxBodyBytes: -1},
+	} {
+		if _, err := httpapi.NewREST(cfg); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package token
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Audience is what a token's aud claim must name for the request it is used
+// on.
+//
+// The rule is deliberately lenient, because a strict "aud equals the request
+// URL" comparison rejects every real SDK token (spec §1.1): the Azure SDKs
+// build aud from the Endpoint with the port dropped, append ?hub= or
+// ?api-version= (and ?application=) query parameters the request may not
+// carry, and the request may arrive behind an API prefix or gateway stage
+// ("/prod/api/hubs/chat/:send") that the aud does not name. The check is:
+//
+//   - aud is a string or an array of strings; any one entry matching is
+//     enough, and a missing aud fails;
+//   - each entry must be an absolute http, https, ws or wss URL; the scheme
+//     and port are ignored and, when Hosts is non-empty, its host must be one
+//     of Hosts (case-insensitive, ports ignored);
+//   - its path, percent-unescaped, trailing "/" trimmed and compared
+//     case-insensitively, must end Path (normalized the same way) at a
+//     path-segment boundary: Path may add leading segments (an API prefix
+//     or stage) and, only for that case, a trailing "/negotiate" (client
+//     tokens name "/client/" while the requests are "/client/negotiate" and
+//     "/client/"). An aud with an empty path matches only the root path;
+//   - when the entry has a hub query parameter and Hub is set, the two must
+//     be equal case-insensitively; other query parameters are ignored.
+type Audience struct {
+	// Path is the request path the token is used on, unescaped, for example
+	// "/client/negotiate" or "/api/hubs/chat/users/a@b/:send". Required.
+	Path string
+	// Hub is the hub the request addresses (lower-cased, with any application
+	// prefix). When an aud entry carries a hub query parameter it must equal
+	// Hub case-insensitively; "" skips the check.
+	Hub string
+	// Hosts lists the accepted aud hosts, case-insensitive, ports ignored
+	// ("localhost:8888" and "localhost" are the same entry); empty accepts
+	// any host.
+	Hosts []string
+}
+
+// Match reports whether the aud values satisfy a, following the rule above.
+// It returns nil or an error wrapping ErrAudience whose text shows what was
+// expected and what the token named.
+func (a Audience) Match(aud []string) error {
+	if len(aud) == 0 {
+		return fmt.Errorf("%w: token has no aud, expected %s", ErrAudience, a)
+	}
+	want := normPath(a.Path)
+	for _, entry := range aud {
+		if a.matchOne(entry, want) {
+			return nil
+		}
+	}
+	got := make([]string, len(aud))
+	for i, s := range aud {
+		got[i] = strconv.Quote(clip(s))
+	}
+	return fmt.Errorf("%w: expected %s, got [%s]", ErrAudience, a, strings.Join(got, ", "))
+}
+
+// String describes a for error messages.
+func (a Audience) String() string {
+	s := fmt.Sprintf("path %q", a.Path)
+	if a.Hub != "" {
+		s += fmt.Sprintf(" hub %q", a.Hub)
+	}
+	if len(a.Hosts) > 0 {
+		s += fmt.Sprintf(" hosts %q", a.Hosts)
+	}
+	return s
+}
+
+func (a Audience) matchOne(entry, want string) bool {
+	u, err := url.Parse(entry)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "ws", "wss":
+	default:
+		return false
+	}
+	if len(a.Hosts) > 0 && !a.hostAllowed(u.Hostname()) {
+		return false
+	}
+	if a.Hub != "" {
+		for k, vs := range u.Query() {
+			if strings.EqualFold(k, "hub") && len(vs) > 0 && !strings.EqualFold(vs[0], a.Hub) {
+				return false
+			}
+		}
+	}
+	return pathMatches(normPath(u.Path), want)
+}
+
+func (a Audience) hostAllowed(host string) bool {
+	for _, h := range a.Hosts {
+		if strings.EqualFold(stripPort(h), host) {
+			return true
+		}
+	}
+	return false
+}
+
+// pathMatches reports whether req ends with aud, optionally followed by
+// "/negotiate" (client tokens name "/client/" and are also used on
+// "/client/negotiate"). Both are normalized: "" or starting with "/" and not
+// ending with "/", so a suffix match always starts at a segment boundary
+// and any leading segments are an API prefix or stage. Trailing segments
+// other than "/negotiate" never match: a client token must not pass on a
+// REST path that merely contains a "client" segment.
+func pathMatches(aud, req string) bool {
+	if aud == "" {
+		return req == ""
+	}
+	if strings.HasSuffix(req, aud) {
+		return true
+	}
+	r, ok := strings.CutSuffix(req, "/negotiate")
+	return ok && strings.HasSuffix(r, aud)
+}
+
+// normPath lower-cases p, ensures a leading "/" and trims trailing ones; the
+// root path becomes "".
+func normPath(p string) string {
+	p = strings.ToLower(strings.TrimRight(p, "/"))
+	if p != "" && p[0] != '/' {
+		p = "/" + p
+	}
+	return p
+}
+
+// stripPort removes a port from host[:port], and brackets from IPv6.
+func stripPort(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return strings.Trim(h, "[]")
+}

@@ -1,0 +1,111 @@
+package token_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/heraldrt/herald/shared/token"
+)
+
+func TestAudience(t *testing.T) {
+	const v2 = "?api-version=2022-06-01"
+	tests := []struct {
+		name string
+		aud  []string
+		req  token.Audience
+		ok   bool
+	}{
+		// Client tokens: aud names /client/?hub=h, requests are /client/negotiate and /client/.
+		{"client negotiate", []string{"http://localhost/client/?hub=chat"}, token.Audience{Path: "/client/negotiate", Hub: "chat"}, true},
+		{"client connect", []string{"http://localhost/client/?hub=chat"}, token.Audience{Path: "/client/", Hub: "chat"}, true},
+		{"client connect no slash", []string{"http://localhost/client/?hub=chat"}, token.Audience{Path: "/client", Hub: "chat"}, true},
+		{"client behind stage", []string{"https://gw.example/client/?hub=chat"}, token.Audience{Path: "/prod/client/negotiate", Hub: "chat"}, true},
+		{"hub case-insensitive", []string{"http://localhost/client/?hub=Chat"}, token.Audience{Path: "/client/negotiate", Hub: "chat"}, true},
+		{"app hub key", []string{"http://localhost/client/?hub=myapp_chat"}, token.Audience{Path: "/client/negotiate", Hub: "myapp_chat"}, true},
+		{"wrong hub", []string{"http://localhost/client/?hub=other"}, token.Audience{Path: "/client/negotiate", Hub: "chat"}, false},
+		{"hub check skipped", []string{"http://localhost/client/?hub=other"}, token.Audience{Path: "/client/negotiate"}, true},
+		{"wrong client path", []string{"http://localhost/clientx/?hub=chat"}, token.Audience{Path: "/client/negotiate", Hub: "chat"}, false},
+		{"client token on a REST path with a client segment", []string{"http://localhost/client/?hub=chat"}, token.Audience{Path: "/api/hubs/chat/groups/client/:send"}, false},
+		// "/api/hubs/chat/users/client" does end in "/client": the REST API
+		// refuses client tokens (an aud with a hub query) on its own.
+		{"REST token on the client path", []string{"http://localhost/api/hubs/chat/:send?api-version=2022-06-01"}, token.Audience{Path: "/client/negotiate"}, false},
+		{"partial segment", []string{"http://localhost/cli?hub=chat"}, token.Audience{Path: "/client/negotiate", Hub: "chat"}, false},
+
+		// Hosts and ports.
+		{"port differs", []string{"http://localhost/client/?hub=chat"}, token.Audience{Path: "/client/negotiate", Hosts: []string{"localhost:8888"}}, true},
+		{"aud has port", []string{"http://LOCALHOST:9999/client/?hub=chat"}, token.Audience{Path: "/client/negotiate", Hosts: []string{"localhost"}}, true},
+		{"wrong host", []string{"http://evil.example/client/?hub=chat"}, token.Audience{Path: "/client/negotiate", Hosts: []string{"localhost:8888", "herald.example"}}, false},
+		{"ipv6 host", []string{"http://[::1]/client/?hub=chat"}, token.Audience{Path: "/client/", Hosts: []string{"[::1]:8888"}}, true},
+		{"scheme ignored", []string{"wss://localhost/client/?hub=chat"}, token.Audience{Path: "/client/"}, true},
+
+		// REST tokens.
+		{"api-version query", []string{"https://svc/api/hubs/chat/:send" + v2}, token.Audience{Path: "/api/hubs/chat/:send", Hub: "chat"}, true},
+		{"application query", []string{"https://svc/api/hubs/chat/:send?application=app&api-version=2022-06-01"}, token.Audience{Path: "/api/hubs/chat/:send", Hub: "app_chat"}, true},
+		{"stage prefix", []string{"https://svc/api/hubs/chat/:send" + v2}, token.Audience{Path: "/prod/api/hubs/chat/:send"}, true},
+		{"trailing slash", []string{"https://svc/api/hubs/chat/:send/"}, token.Audience{Path: "/api/hubs/chat/:send"}, true},
+		{"path case-insensitive", []string{"https://svc/API/Hubs/Chat/:send"}, token.Audience{Path: "/api/hubs/chat/:send"}, true},
+		{"escaped user", []string{"https://svc/api/hubs/chat/users/user%401/:send" + v2}, token.Audience{Path: "/api/hubs/chat/users/user@1/:send"}, true},
+		{"escaped slash", []string{"https://svc/api/hubs/chat/groups/a%2Fb/connections/c1" + v2}, token.Audience{Path: "/api/hubs/chat/groups/a/b/connections/c1"}, true},
+		{"other user", []string{"https://svc/api/hubs/chat/users/user%401/:send" + v2}, token.Audience{Path: "/api/hubs/chat/users/user@2/:send"}, false},
+		{"wrong path", []string{"https://svc/api/hubs/chat/:send" + v2}, token.Audience{Path: "/api/hubs/other/:send"}, false},
+		{"wrong route", []string{"https://svc/api/hubs/chat/:send" + v2}, token.Audience{Path: "/api/hubs/chat/groups/g/:send"}, false},
+		{"segment boundary", []string{"https://svc/chat/:send"}, token.Audience{Path: "/api/hubs/xchat/:send"}, false},
+		{"v1", []string{"http://svc/api/v1/hubs/app_chat"}, token.Audience{Path: "/api/v1/hubs/app_chat"}, true},
+		{"health", []string{"http://svc/api/health" + v2}, token.Audience{Path: "/api/health"}, true},
+
+		// Shapes.
+		{"array, second matches", []string{"http://other/x", "http://localhost/client/?hub=chat"}, clientReq, true},
+		{"no aud", nil, clientReq, false},
+		{"relative aud", []string{"/client/?hub=chat"}, clientReq, false},
+		{"ftp aud", []string{"ftp://localhost/client/?hub=chat"}, clientReq, false},
+		{"unparsable aud", []string{"http://local host/%zz"}, clientReq, false},
+		{"root aud", []string{"http://localhost/"}, clientReq, false},
+		{"root aud on root", []string{"http://localhost"}, token.Audience{Path: "/"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.req.Match(tt.aud)
+			if tt.ok && err != nil {
+				t.Fatalf("Match: %v", err)
+			}
+			if !tt.ok && !errors.Is(err, token.ErrAudience) {
+				t.Fatalf("Match error = %v, want ErrAudience", err)
+			}
+		})
+	}
+}
+
+func TestAudienceErrorDetail(t *testing.T) {
+	err := clientReq.Match([]string{"http://localhost/client/?hub=other"})
+	for _, want := range []string{"expected", `"/client/negotiate"`, `"chat"`, "got", "hub=other"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+// TestVerifyAudienceSDKTokens runs tokens as the Management SDK builds them
+// through Verify.
+func TestVerifyAudienceSDKTokens(t *testing.T) {
+	iss, err := token.NewIssuer(token.IssuerConfig{Key: keyA, Now: at(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := token.NewVerifier(token.VerifierConfig{Keys: []string{keyA}, Now: at(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := iss.Issue("http://localhost/api/hubs/chat/users/user%401/:send?api-version=2022-06-01", map[string]any{"nameid": "machine_1"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := token.Audience{Path: "/api/hubs/chat/users/user@1/:send", Hub: "chat", Hosts: []string{"localhost:8888"}}
+	if _, err := v.Verify(tok, req); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+	req.Path = "/api/hubs/chat/users/user@2/:send"
+	if _, err := v.Verify(tok, req); !errors.Is(err, token.ErrAudience) {
+		t.Errorf("Verify other user: %v", err)
+	}
+}

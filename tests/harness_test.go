@@ -1,0 +1,195 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/tests/internal/jsclient"
+	"github.com/heraldrt/herald/tests/internal/mgmt"
+)
+
+const (
+	hub        = "chat"
+	recv       = "recv"                // the client method every test client registers
+	wait       = 10 * time.Second      // the longest any single wait may take
+	userHeader = "x-ms-signalr-userid" // header the app negotiate endpoint takes the user id from
+)
+
+// env is one emulator, one REST client and one node driver, all stopped in Cleanup.
+type env struct {
+	srv  *emulator.Server
+	rest *mgmt.Client
+	js   *jsclient.Driver
+	seq  atomic.Int64
+	stop func() error // cancels Serve and returns its result; idempotent
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	logs := &syncBuffer{}
+	srv, err := emulator.New(emulator.Config{
+		Addr:   "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatalf("emulator.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	e := &env{srv: srv}
+	e.stop = sync.OnceValue(func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(2 * wait):
+			return errors.New("Serve did not return within 20s of cancel")
+		}
+	})
+	t.Cleanup(func() {
+		if err := e.stop(); err != nil {
+			t.Errorf("emulator Serve: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("emulator logs:\n%s", logs.String())
+		}
+	})
+
+	e.rest, err = mgmt.New(srv.ConnectionString())
+	if err != nil {
+		t.Fatalf("mgmt.New(%q): %v", srv.ConnectionString(), err)
+	}
+	t.Cleanup(e.rest.Close)
+	e.js = jsclient.Start(t) // cleaned up first: clients stop before the emulator does
+	return e
+}
+
+// clientURL is what an app gives withUrl: the app negotiate endpoint, which redirects.
+func (e *env) clientURL() string { return e.srv.URL() + "/api?hub=" + hub }
+
+// connect opens a JSON WebSocket connection named name for userID ("" = anonymous) and
+// returns its connection id.
+func (e *env) connect(t *testing.T, name, userID string) string {
+	t.Helper()
+	opts := jsclient.ConnectOptions{
+		Name:      name,
+		URL:       e.clientURL(),
+		Transport: jsclient.WebSockets,
+		Protocol:  jsclient.JSON,
+		Methods:   []string{recv},
+	}
+	if userID != "" {
+		opts.Headers = map[string]string{userHeader: userID}
+	}
+	return e.js.ConnectWait(t, opts, wait)
+}
+
+// payload returns a unique message text.
+func (e *env) payload(prefix string) string { return fmt.Sprintf("%s-%d", prefix, e.seq.Add(1)) }
+
+// expectRecv waits until connection name receives recv(text), consuming that message.
+func (e *env) expectRecv(t *testing.T, name, text string) jsclient.Event {
+	t.Helper()
+	return e.js.ExpectFunc(t, wait, fmt.Sprintf("%s(%q) on %s", recv, text, name), func(ev jsclient.Event) bool {
+		var got string
+		return ev.Name == name && ev.Kind == jsclient.KindMessage && ev.Target == recv &&
+			len(ev.Args) == 1 && ev.Arg(0, &got) == nil && got == text
+	})
+}
+
+// settle proves the negative: it broadcasts a fresh sentinel, waits until every named
+// connection has it, and then fails on any recv message those connections got before it
+// that the test did not consume (delivery to one connection is ordered, so anything
+// wrongly sent earlier is already buffered by then).
+func (e *env) settle(t *testing.T, names ...string) {
+	t.Helper()
+	sentinel := e.payload("sentinel")
+	status(t, "send sentinel", http.StatusAccepted)(e.rest.SendToAll(context.Background(), hub, recv, []any{sentinel}))
+	for _, name := range names {
+		e.expectRecv(t, name, sentinel)
+	}
+	for _, name := range names {
+		if extra := e.js.Pending(jsclient.IsMessage(name, recv)); len(extra) > 0 {
+			t.Errorf("%s received unexpected messages: %v", name, extra)
+		}
+	}
+}
+
+// The REST checkers below take a call's two results directly:
+//
+//	status(t, "send", http.StatusAccepted)(e.rest.SendToAll(ctx, hub, recv, args))
+
+// status fails the test unless the call returned status want.
+func status(t *testing.T, what string, want int) func(*mgmt.Response, error) *mgmt.Response {
+	t.Helper()
+	return func(resp *mgmt.Response, err error) *mgmt.Response {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("%s: got %v, want status %d", what, resp, want)
+		}
+		return resp
+	}
+}
+
+// ok fails the test unless the call returned a 2xx status (for routes where the Azure
+// service and its emulator differ, e.g. 200 vs 202).
+func ok(t *testing.T, what string) func(*mgmt.Response, error) *mgmt.Response {
+	t.Helper()
+	return func(resp *mgmt.Response, err error) *mgmt.Response {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			t.Fatalf("%s: got %v, want a 2xx status", what, resp)
+		}
+		return resp
+	}
+}
+
+// notFound fails the test unless the call returned 404 with x-ms-error-code code, which
+// the Management SDK requires before it reports "does not exist".
+func notFound(t *testing.T, what, code string) func(*mgmt.Response, error) {
+	t.Helper()
+	return func(resp *mgmt.Response, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if resp.StatusCode != http.StatusNotFound || !strings.EqualFold(resp.ErrorCode(), code) {
+			t.Errorf("%s: got %v, want 404 with x-ms-error-code %s", what, resp, code)
+		}
+	}
+}
+
+// syncBuffer collects emulator logs from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

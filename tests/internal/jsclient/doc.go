@@ -1,0 +1,14 @@
+// Package jsclient drives the official @microsoft/signalr JavaScript client from Go tests.
+//
+// [Start] runs tests/js/driver.mjs under node and talks to it with JSON lines: Go writes
+// commands (connect, invoke, send, stop) to the driver's stdin and the driver reports what
+// the real client saw (connected, message, closed, result, error, log, ...) on stdout.
+// Every event is buffered in arrival order; [Driver.Next] and [Driver.Expect] wait for the
+// first not-yet-consumed event that matches, so tests never sleep.
+//
+// The driver needs node (20 or newer) and the npm packages pinned in tests/js/package.json.
+// When either is missing, Start fails the test with an install hint instead of skipping:
+// run `make test` or `cd tests/js && npm ci`.
+//
+// The wire protocol of the driver is described at the top of tests/js/driver.mjs.
+package jsclient

@@ -1,0 +1,202 @@
+// driver.mjs runs the official @microsoft/signalr client on behalf of Go tests.
+//
+// Protocol: one JSON object per line. Commands arrive on stdin, events leave on stdout.
+// Nothing else is ever written to stdout (console output is sent to stderr).
+//
+// Commands:
+//   {"cmd":"connect","name":"c1","url":"http://127.0.0.1:PORT/api?hub=chat",
+//    "headers":{...},"transport":"WebSockets"|"ServerSentEvents"|"LongPolling"|null,
+//    "protocol":"json"|"messagepack","reconnect":false,"methods":["recv"],
+//    "accessToken":"optional JWT","skipNegotiation":false}
+//   {"cmd":"invoke","name":"c1","id":"r1","target":"echo","args":[...]}
+//   {"cmd":"send","name":"c1","id":"s1","target":"echo","args":[...]}
+//   {"cmd":"stop","name":"c1"}
+//   {"cmd":"exit"}
+//
+// Events:
+//   ready       {signalrVersion}                 driver started and the client library loaded
+//   connected   {name, connectionId}             start() resolved
+//   message     {name, target, args}             a registered client method was called
+//   closed      {name, error}                    onclose; error is the message or null
+//   reconnecting{name, error}, reconnected {name, connectionId}
+//   result      {name, id, result}               invoke resolved
+//   error       {name, id?, op, message}         a command failed (op: connect/invoke/send/stop/...)
+//   sent        {name, id}                       send() resolved (the message left the client)
+//   stopped     {name}                           stop() resolved
+//   log         {name, level, message}           client log at Warning or above
+//
+// Binary values (msgpack bin) are emitted as {"$binary":"<base64>"}; BigInts as decimal strings.
+import signalR from "@microsoft/signalr";
+import msgpack from "@microsoft/signalr-protocol-msgpack";
+import readline from "node:readline";
+
+const connections = new Map();
+let exiting = false;
+
+// Keep stdout reserved for events.
+console.log = console.info = console.debug = console.warn = console.error;
+
+function replacer(_key, value) {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Uint8Array) return { $binary: Buffer.from(value).toString("base64") };
+  if (value instanceof ArrayBuffer) return { $binary: Buffer.from(value).toString("base64") };
+  return value;
+}
+
+function emit(event) {
+  let line;
+  try {
+    line = JSON.stringify(event, replacer);
+  } catch (err) {
+    line = JSON.stringify({ event: "error", name: event.name, op: "emit", message: String(err) });
+  }
+  try {
+    process.stdout.write(line + "\n");
+  } catch {
+    // stdout is gone: the Go side stopped listening; nothing sensible left to do.
+  }
+}
+
+function errorMessage(err) {
+  if (err === undefined || err === null) return null;
+  if (typeof err === "string") return err;
+  return err.message ?? String(err);
+}
+
+function levelName(level) {
+  return signalR.LogLevel[level] ?? String(level);
+}
+
+class EventLogger {
+  constructor(name) {
+    this.name = name;
+  }
+  log(level, message) {
+    if (level >= signalR.LogLevel.Warning && level !== signalR.LogLevel.None) {
+      emit({ event: "log", name: this.name, level: levelName(level), message: String(message) });
+    }
+  }
+}
+
+const transports = {
+  WebSockets: signalR.HttpTransportType.WebSockets,
+  ServerSentEvents: signalR.HttpTransportType.ServerSentEvents,
+  LongPolling: signalR.HttpTransportType.LongPolling,
+};
+
+async function connect(cmd) {
+  const name = cmd.name;
+  if (connections.has(name)) throw new Error(`connection ${name} already exists`);
+  const options = { headers: cmd.headers ?? {} };
+  if (cmd.transport !== undefined && cmd.transport !== null) {
+    if (!(cmd.transport in transports)) throw new Error(`unknown transport ${cmd.transport}`);
+    options.transport = transports[cmd.transport];
+  }
+  if (cmd.accessToken) options.accessTokenFactory = () => cmd.accessToken;
+  if (cmd.skipNegotiation) options.skipNegotiation = true;
+
+  let builder = new signalR.HubConnectionBuilder()
+    .withUrl(cmd.url, options)
+    .configureLogging(new EventLogger(name));
+  switch (cmd.protocol ?? "json") {
+    case "json":
+      break;
+    case "messagepack":
+      builder = builder.withHubProtocol(new msgpack.MessagePackHubProtocol());
+      break;
+    default:
+      throw new Error(`unknown protocol ${cmd.protocol}`);
+  }
+  if (cmd.reconnect) builder = builder.withAutomaticReconnect();
+  const connection = builder.build();
+
+  for (const method of cmd.methods ?? []) {
+    connection.on(method, (...args) => emit({ event: "message", name, target: method, args }));
+  }
+  connection.onclose((err) => emit({ event: "closed", name, error: errorMessage(err) }));
+  connection.onreconnecting((err) => emit({ event: "reconnecting", name, error: errorMessage(err) }));
+  connection.onreconnected((id) => emit({ event: "reconnected", name, connectionId: id ?? null }));
+
+  connections.set(name, connection);
+  try {
+    await connection.start();
+  } catch (err) {
+    connections.delete(name);
+    throw err;
+  }
+  emit({ event: "connected", name, connectionId: connection.connectionId ?? null });
+}
+
+function lookup(name) {
+  const connection = connections.get(name);
+  if (!connection) throw new Error(`unknown connection ${name}`);
+  return connection;
+}
+
+async function handle(cmd) {
+  switch (cmd.cmd) {
+    case "connect":
+      return connect(cmd);
+    case "invoke": {
+      const result = await lookup(cmd.name).invoke(cmd.target, ...(cmd.args ?? []));
+      emit({ event: "result", name: cmd.name, id: cmd.id, result: result ?? null });
+      return;
+    }
+    case "send":
+      await lookup(cmd.name).send(cmd.target, ...(cmd.args ?? []));
+      emit({ event: "sent", name: cmd.name, id: cmd.id });
+      return;
+    case "stop": {
+      const connection = lookup(cmd.name);
+      await connection.stop();
+      connections.delete(cmd.name);
+      emit({ event: "stopped", name: cmd.name });
+      return;
+    }
+    case "exit":
+      return shutdown(0);
+    default:
+      throw new Error(`unknown command ${JSON.stringify(cmd.cmd)}`);
+  }
+}
+
+async function shutdown(code) {
+  if (exiting) return;
+  exiting = true;
+  const stops = [...connections.values()].map((c) => c.stop().catch(() => {}));
+  const deadline = new Promise((resolve) => setTimeout(resolve, 2000).unref());
+  await Promise.race([Promise.all(stops), deadline]);
+  process.exit(code);
+}
+
+function dispatch(line) {
+  if (line.trim() === "") return;
+  let cmd;
+  try {
+    cmd = JSON.parse(line);
+  } catch (err) {
+    emit({ event: "error", op: "parse", message: `bad command line: ${errorMessage(err)}` });
+    return;
+  }
+  if (cmd === null || typeof cmd !== "object") {
+    emit({ event: "error", op: "parse", message: "command must be a JSON object" });
+    return;
+  }
+  Promise.resolve()
+    .then(() => handle(cmd))
+    .catch((err) => {
+      const event = { event: "error", name: cmd.name, op: String(cmd.cmd), message: errorMessage(err) };
+      if (cmd.id !== undefined) event.id = cmd.id;
+      emit(event);
+    });
+}
+
+process.on("uncaughtException", (err) => emit({ event: "error", op: "internal", message: errorMessage(err) }));
+process.on("unhandledRejection", (err) => emit({ event: "error", op: "internal", message: errorMessage(err) }));
+process.stdout.on("error", () => shutdown(0));
+
+const input = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+input.on("line", dispatch);
+input.on("close", () => shutdown(0));
+
+emit({ event: "ready", signalrVersion: signalR.VERSION });
