@@ -54,6 +54,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if err := s.wire(); err != nil {
 		s.closeListeners()
+		if s.ownsBus {
+			_ = s.bus.Close()
+		}
 		return nil, err
 	}
 	return s, nil
@@ -223,5 +226,5 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.AccessKeys[0] != DevAccessKey {
 		cs = "(configured with a private AccessKey; see the emulator's start-up output)"
 	}
-	fmt.Fprintf(w, "Herald local emulator\n\nConnection string: %s\nClient URL:        %s\n", cs, s.ClientURL("<hub>"))
+	fmt.Fprintf(w, "Herald local emulator\n\nConnection string: %s\nClient URL:        %s\n", cs, s.URL()+"/api?hub=<hub>")
 }

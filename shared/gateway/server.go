@@ -82,7 +82,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	frame := closeMessageFrame(ReasonServiceReloading, true)
 	for _, c := range s.idx.all() {
-		c.close(ReasonServiceReloading, frame, closeFrame(1001))
+		c.close(ReasonServiceReloading, frame, normalCloseFrame)
 	}
 	done := make(chan struct{})
 	go func() { s.conns.Wait(); close(done) }()
