@@ -85,10 +85,10 @@ func (s *Server) listen(addr string) error {
 		}
 	}
 	switch ip := net.ParseIP(host); {
-	case host == "localhost", ip != nil && (ip.IsLoopback() || ip.IsUnspecified()), host == "":
+	case host == "localhost", host == "", ip != nil && ip.IsUnspecified():
 		s.host = "localhost"
 	default:
-		s.host = host
+		s.host = host // an explicit address is what clients must use
 	}
 	return nil
 }

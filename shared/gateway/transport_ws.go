@@ -64,11 +64,15 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, hub, id, user string) {
 		_ = nc.Close()
 		return
 	}
-	go c.writeLoop()
+	// The handshake response is queued; the writer starts only once the
+	// connection is indexed and registered, so a client whose start()
+	// resolved can be reached at once by sends, group changes and
+	// existence checks.
 	s.idx.add(c)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
 	_, err := s.cfg.Bus.Register(ctx, bus.Conn{Hub: hub, ID: id, User: user})
 	cancel()
+	go c.writeLoop()
 	var why string
 	if err != nil {
 		why = ReasonInternal
@@ -78,6 +82,11 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, hub, id, user string) {
 		s.log.Warn("register connection", "hub", hub, "conn", id, "user", user, "err", err)
 		c.closeWithMessage(why, why == ReasonInternal)
 	} else {
+		if s.draining.Load() {
+			// Shutdown began while this connection was being set up and
+			// may not have seen it in the index.
+			c.close(ReasonServiceReloading, closeMessageFrame(ReasonServiceReloading, true), normalCloseFrame)
+		}
 		s.log.Debug("connection started", "hub", hub, "conn", id, "user", user, "transport", "WebSockets", "protocol", "json")
 		err = s.readLoop(c, rd, rest)
 	}

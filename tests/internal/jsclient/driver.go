@@ -26,7 +26,7 @@ const installHint = "run `make test` or `cd tests/js && npm ci` (needs node >= 2
 // Timeouts used by the driver's life cycle.
 const (
 	readyTimeout = 20 * time.Second // node start and module load
-	exitTimeout  = 5 * time.Second  // graceful exit before the process is killed
+	exitTimeout  = 10 * time.Second // graceful exit before the process is killed
 )
 
 // Transport selects the transport the client may use. The zero value lets the client
@@ -331,7 +331,7 @@ func (d *Driver) Events() []Event {
 func (d *Driver) Stderr() string { return d.stderr.String() }
 
 // Close asks the driver to stop its connections and exit, kills node if it has not
-// exited within 5 s, and waits for the process and the reader goroutine. It returns an
+// exited within 10 s, and waits for the process and the reader goroutine. It returns an
 // error when node did not exit cleanly. Close is idempotent; Start's Cleanup calls it.
 func (d *Driver) Close() error {
 	d.closeOnce.Do(func() {

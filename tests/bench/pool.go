@@ -1,0 +1,135 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// PingInterval is how often a Pool sends each connection a hub protocol
+// Ping, below the gateway's 30s client timeout.
+const PingInterval = 10 * time.Second
+
+// Handler is called by connection i's reader with each message payload
+// (ping records included); payload is valid only during the call.
+type Handler func(i int, payload []byte)
+
+// Pool is a set of client connections, each with its own reader goroutine,
+// plus one goroutine that pings them all every PingInterval. Close stops
+// and joins everything.
+type Pool struct {
+	conns   []*Conn
+	readers sync.WaitGroup
+	ended   atomic.Int64
+	stop    chan struct{}
+	pinger  sync.WaitGroup
+	once    sync.Once
+}
+
+// Dial connects n clients (users "u0" … "u<n-1>") through c, at most
+// workers at a time, and starts each one's reader as soon as its handshake
+// is done. It returns the pool and the wall time the connecting took. On
+// error it closes the connections made so far.
+func Dial(ctx context.Context, c *Client, n, workers int, h Handler) (*Pool, time.Duration, error) {
+	p := &Pool{conns: make([]*Conn, n), stop: make(chan struct{})}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next     atomic.Int64
+		errOnce  sync.Once
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	start := time.Now()
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				conn, err := c.Connect(ctx, fmt.Sprintf("u%d", i))
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("bench: connection %d: %w", i, err); cancel() })
+					return
+				}
+				p.conns[i] = conn
+				p.readers.Add(1)
+				go p.read(i, conn, h)
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	p.pinger.Add(1)
+	go p.pingLoop()
+	if firstErr != nil {
+		p.Close()
+		return nil, took, firstErr
+	}
+	return p, took, nil
+}
+
+func (p *Pool) read(i int, c *Conn, h Handler) {
+	defer p.readers.Done()
+	for {
+		payload, err := c.Next()
+		if err != nil {
+			p.ended.Add(1)
+			return
+		}
+		h(i, payload)
+	}
+}
+
+func (p *Pool) pingLoop() {
+	defer p.pinger.Done()
+	t := time.NewTicker(PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+		for _, c := range p.conns {
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
+			if c != nil {
+				_ = c.Ping()
+			}
+		}
+	}
+}
+
+// Len is the number of connections.
+func (p *Pool) Len() int { return len(p.conns) }
+
+// Ended is how many readers have stopped: connections the server closed or
+// that failed. It stays 0 until Close while all is well.
+func (p *Pool) Ended() int64 { return p.ended.Load() }
+
+// Close stops the pinger, closes every connection and waits for all
+// readers. It is idempotent.
+func (p *Pool) Close() {
+	p.once.Do(func() {
+		close(p.stop)
+		p.pinger.Wait()
+		for _, c := range p.conns {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+		p.readers.Wait()
+	})
+}
