@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
+	"github.com/heraldrt/herald/tests/internal/syncbuf"
 )
 
 const (
@@ -36,7 +36,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	srv, err := emulator.New(emulator.Config{
 		Addr:   "127.0.0.1:0",
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -174,22 +174,4 @@ func notFound(t *testing.T, what, code string) func(*mgmt.Response, error) {
 			t.Errorf("%s: got %v, want 404 with x-ms-error-code %s", what, resp, code)
 		}
 	}
-}
-
-// syncBuffer collects emulator logs from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

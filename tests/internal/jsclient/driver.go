@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/tests/internal/syncbuf"
 )
 
 // modulePath identifies the repository root: the directory whose go.mod declares it.
@@ -77,7 +79,7 @@ type ConnectOptions struct {
 type Driver struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 
 	writeMu sync.Mutex
 
@@ -111,7 +113,7 @@ func Start(t testing.TB) *Driver {
 	}
 
 	d := &Driver{
-		stderr:     &syncBuffer{},
+		stderr:     &syncbuf.Buffer{},
 		changed:    make(chan struct{}),
 		readerDone: make(chan struct{}),
 	}
@@ -413,22 +415,4 @@ func (d *Driver) dump() string {
 		return "  (none)"
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer (exec's copier) and many readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
