@@ -36,9 +36,11 @@ fuzz: ## run each codec fuzz target for FUZZTIME executions (default 2000000x)
 	done
 	$(GO) test -run='^$$' -fuzz='^FuzzConnTokenVerify$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/gateway
 
-bench: ## fan-out and codec benchmarks: deliveries/s and gateway memory per connection
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./shared/hubproto ./shared/bus ./shared/gateway
-	$(GO) test -run='^TestBenchReport$$' -count=1 -v ./tests/bench -args -bench-report
+BENCHTIME ?= 3s
+bench: ## benchmarks: fan-out deliveries/s, gateway CPU and memory per connection, negotiate rate, latency
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./shared/hubproto ./shared/bus
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 -benchtime=1s ./shared/gateway
+	$(GO) test -run='^$$' -bench=. -count=1 -benchtime=$(BENCHTIME) ./tests/bench
 
 fmt: ## format the code (gofmt -s)
 	gofmt -s -w $$(git ls-files '*.go')

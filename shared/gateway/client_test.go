@@ -206,7 +206,7 @@ func (c *client) expectInvocation(target, args string) {
 	c.t.Helper()
 	m := c.next()
 	if m.Type != hubproto.TypeInvocation || m.Target != target || string(m.Arguments) != args {
-		c.t.Fatalf("got %+v, want invocation %s(%s)", m, target, args)
+		c.t.Fatalf("got %s, want invocation %s(%s)", clip(fmt.Sprintf("%+v", m)), target, clip(args))
 	}
 }
 
@@ -220,4 +220,11 @@ func publish(t testing.TB, b bus.Publisher, e *bus.Envelope) {
 func sendEnv(hub string, scope bus.Scope, id, target, args string, excluded ...string) *bus.Envelope {
 	return &bus.Envelope{Kind: bus.KindSend, Hub: hub, Scope: scope, ID: id, Excluded: excluded,
 		Message: &bus.Message{Target: target, Arguments: json.RawMessage(args)}}
+}
+
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
 }

@@ -1,96 +1,170 @@
 package gateway
 
 import (
+	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 // conn is one client connection. The index fields (groups) are guarded by
 // the index lock; the queue fields by mu.
+//
+// Writing: while nothing is queued and no writer runs, a frame is written
+// straight to the socket with one non-blocking write from the goroutine
+// that produced it (dispatch, keep-alive, reader), so an idle connection
+// costs no goroutine and a delivery costs no goroutine wake-up. When the
+// socket would block (or the connection has no raw socket, e.g. TLS), the
+// frame is queued and a writer goroutine drains the queue with blocking,
+// vectored writes, then exits once the queue is empty. At most one writer
+// exists at a time; the reader waits for it when the connection ends.
 type conn struct {
 	id, hub, user string
 	nc            net.Conn
+	raw           syscall.RawConn // nil: always use the writer goroutine
 	srv           *Server
 
 	groups map[string]struct{} // guarded by index.mu; nil when none
 
+	lastWrite atomic.Int64 // unix nanoseconds of the last write (keep-alive)
+	abort     atomic.Bool  // closing as a slow consumer: writes get abortGrace at most
+
 	mu     sync.Mutex
 	queue  [][]byte // frames waiting for the writer
 	queued int      // bytes in queue
+	// writing is set while a writer goroutine owns the socket's write side,
+	// and while the connection is being set up (nothing may be written
+	// before it is registered).
+	writing bool
 	// closing is set once the connection is being closed: nothing more is
-	// queued, final frames (if any) are written after the queue and the
-	// writer stops.
+	// queued; the final frames are written after the queue (or instead of
+	// it, with dropQueue) and writing stops for good.
 	closing     bool
-	dropQueue   bool // closing as a slow consumer: skip queued frames
+	dropQueue   bool
+	headPartial bool // queue[0] is the rest of a frame already partly written
 	final       [][]byte
 	closeReason string
+	writers     sync.WaitGroup
 
-	wake chan struct{} // capacity 1: the writer has work
-	done chan struct{} // closed when the writer has returned
+	deadline time.Time // write deadline set on nc; used by the writer only
 }
+
+// abortGrace bounds the writes to a connection being closed as a slow
+// consumer: its Close frames get this long, not a whole WriteTimeout.
+const abortGrace = time.Second
 
 func newConn(srv *Server, nc net.Conn, hub, id, user string) *conn {
-	return &conn{
-		id: id, hub: hub, user: user, nc: nc, srv: srv,
-		wake: make(chan struct{}, 1),
-		done: make(chan struct{}),
+	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, writing: true}
+	if sc, ok := nc.(syscall.Conn); ok && directWriteSupported {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
+	c.lastWrite.Store(time.Now().UnixNano())
+	return c
+}
+
+// resume ends the set-up pause: what was queued meanwhile gets written.
+func (c *conn) resume() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writing = false
+	if len(c.queue) > 0 || c.closing {
+		c.startWriterLocked()
 	}
 }
 
-func (c *conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+func (c *conn) startWriterLocked() {
+	c.writing = true
+	c.writers.Add(1)
+	go c.writeLoop()
 }
 
-// enqueue queues frame for the writer; it never blocks. A connection whose
-// queue is full is closed as a slow consumer. It reports whether the frame
-// was queued.
+// enqueue writes or queues frame; it never blocks. A connection whose queue
+// is full is closed as a slow consumer. It reports whether the frame was
+// accepted.
 func (c *conn) enqueue(frame []byte) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closing {
-		c.mu.Unlock()
 		return false
 	}
+	if !c.writing && c.raw != nil {
+		n, err := directWrite(c.raw, frame)
+		if n == len(frame) && err == nil {
+			c.lastWrite.Store(time.Now().UnixNano())
+			return true
+		}
+		if err != nil && !errors.Is(err, errWouldBlock) {
+			c.brokenLocked()
+			return false
+		}
+		if n > 0 {
+			// The rest of a started frame must follow, whatever the queue bounds.
+			c.queue, c.queued, c.headPartial = append(c.queue, frame[n:]), len(frame)-n, true
+			c.startWriterLocked()
+			return true
+		}
+	}
 	if len(c.queue) >= c.srv.cfg.QueueMessages || c.queued+len(frame) > c.srv.cfg.QueueBytes {
-		c.closing, c.dropQueue = true, true
-		c.closeReason = ReasonSlowClient
-		c.final = [][]byte{closeMessageFrame(ReasonSlowClient, false), normalCloseFrame}
 		frames, queued := len(c.queue), c.queued
-		c.mu.Unlock()
-		c.signal()
+		c.dropQueue = true
+		c.closeLocked(ReasonSlowClient, closeMessageFrame(ReasonSlowClient, false), normalCloseFrame)
+		// A write in flight gets one more second, not a whole WriteTimeout.
+		c.abort.Store(true)
+		_ = c.nc.SetWriteDeadline(time.Now().Add(abortGrace))
 		c.srv.log.Warn("closing slow client", "hub", c.hub, "conn", c.id, "user", c.user,
 			"queued_frames", frames, "queued_bytes", queued)
 		return false
 	}
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
-	c.mu.Unlock()
-	c.signal()
+	if !c.writing {
+		c.startWriterLocked()
+	}
 	return true
 }
 
-// close asks the writer to flush what is queued, then write frames and stop.
-// Only the first call has an effect.
+// brokenLocked stops all writing after a failed write and makes the reader
+// return, which ends the connection.
+func (c *conn) brokenLocked() {
+	c.closing, c.dropQueue, c.final = true, true, nil
+	_ = c.nc.SetReadDeadline(time.Now())
+}
+
+// close flushes what is queued, then writes frames and stops writing. Only
+// the first call has an effect.
 func (c *conn) close(reason string, frames ...[]byte) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeLocked(reason, frames...)
+}
+
+func (c *conn) closeLocked(reason string, frames ...[]byte) {
 	if c.closing {
-		c.mu.Unlock()
 		return
 	}
 	c.closing = true
 	c.closeReason = reason
 	c.final = frames
-	c.mu.Unlock()
-	c.signal()
+	if !c.writing {
+		c.startWriterLocked()
+	}
 }
 
 // closeWithMessage closes with a hub protocol Close message and a normal
 // WebSocket close.
 func (c *conn) closeWithMessage(reason string, allowReconnect bool) {
 	c.close(reason, closeMessageFrame(reason, allowReconnect), normalCloseFrame)
+}
+
+// isClosing reports whether the connection is being closed.
+func (c *conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
 }
 
 // reason reports why the connection was closed ("" while open).
@@ -100,67 +174,93 @@ func (c *conn) reason() string {
 	return c.closeReason
 }
 
-// writeLoop is the connection's only writer. It drains the queue with one
-// vectored write per batch, pings after KeepAliveInterval without sending,
-// and on close writes the final frames, then makes the reader return by
-// expiring its deadline after a short grace for the client's close reply.
+// writeLoop drains the queue with one vectored write per batch and returns
+// when it is empty. On close it writes the final frames, then lets the
+// reader return after a short grace for the client's close reply.
 func (c *conn) writeLoop() {
-	defer close(c.done)
-	cfg := &c.srv.cfg
-	keepAlive := time.NewTimer(cfg.KeepAliveInterval)
-	defer keepAlive.Stop()
+	defer c.writers.Done()
 	var spare [][]byte
 	for {
-		select {
-		case <-c.wake:
-		case <-keepAlive.C:
-			c.enqueue(pingFrame)
-		}
 		c.mu.Lock()
-		batch, closing, drop, final := c.queue, c.closing, c.dropQueue, c.final
+		batch := c.queue
 		c.queue, c.queued = spare[:0], 0
-		c.mu.Unlock()
-
-		var err error
-		if len(batch) > 0 && !drop {
-			err = c.write(batch, cfg.WriteTimeout)
+		if c.dropQueue {
+			keep := 0
+			if c.headPartial && len(batch) > 0 {
+				keep = 1 // a frame cut in half would corrupt the stream
+			}
+			clear(batch[keep:])
+			batch = batch[:keep]
 		}
-		clear(batch)
-		spare = batch
-		if err == nil && closing && len(final) > 0 {
-			err = c.write(final, time.Second)
-		}
-		if err != nil || closing {
+		c.headPartial = false
+		if len(batch) == 0 {
+			if !c.closing {
+				// Direct writes check the socket's write deadline too:
+				// leave none behind.
+				if !c.deadline.IsZero() {
+					c.deadline = time.Time{}
+					_ = c.nc.SetWriteDeadline(c.deadline)
+				}
+				c.writing = false
+				c.mu.Unlock()
+				return
+			}
+			final := c.final
+			c.final = nil
+			c.mu.Unlock()
 			grace := time.Second
-			if err != nil {
+			if len(final) > 0 && c.write(final, time.Now(), time.Second) != nil {
 				grace = 0
 			}
 			_ = c.nc.SetReadDeadline(time.Now().Add(grace))
+			return // writing stays set: nothing is written after the close
+		}
+		c.mu.Unlock()
+
+		now := time.Now()
+		err := c.write(batch, now, c.srv.cfg.WriteTimeout)
+		clear(batch)
+		spare = batch
+		if err != nil {
+			c.mu.Lock()
+			c.brokenLocked()
+			c.mu.Unlock()
 			return
 		}
-		keepAlive.Reset(cfg.KeepAliveInterval)
+		c.lastWrite.Store(now.UnixNano())
 	}
 }
 
-func (c *conn) write(frames [][]byte, timeout time.Duration) error {
-	if err := c.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-		return err
+// write writes frames with one vectored write, under a deadline of at most
+// timeout from now; the deadline is moved only when half of it is used up.
+func (c *conn) write(frames [][]byte, now time.Time, timeout time.Duration) error {
+	if d := c.deadline.Sub(now); d < timeout/2 || d > timeout {
+		c.deadline = now.Add(timeout)
+		if err := c.nc.SetWriteDeadline(c.deadline); err != nil {
+			return err
+		}
+	}
+	if c.abort.Load() {
+		// Checked after setting the deadline, so a slow-client close that
+		// raced with it still bounds this write.
+		c.deadline = time.Time{}
+		if err := c.nc.SetWriteDeadline(now.Add(min(timeout, abortGrace))); err != nil {
+			return err
+		}
 	}
 	bufs := net.Buffers(frames)
 	_, err := bufs.WriteTo(c.nc)
 	return err
 }
 
-// stopWriter makes the writer return and waits for it. A close already
+// stopWriter stops writing and waits for a running writer. A close already
 // under way still writes its final frames (bounded by a 1s deadline);
 // otherwise the client is gone and nothing more is written.
 func (c *conn) stopWriter() {
 	c.mu.Lock()
 	if !c.closing {
-		c.closing, c.dropQueue = true, true
-		c.final = nil
+		c.closing, c.dropQueue, c.final = true, true, nil
 	}
 	c.mu.Unlock()
-	c.signal()
-	<-c.done
+	c.writers.Wait()
 }

@@ -39,17 +39,28 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		s.notWebSocket(w, r, hub, id)
 		return
 	}
-	if s.draining.Load() {
+	if !s.track() {
 		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
 		return
 	}
 	if !s.idx.reserve(hub, id) {
+		s.conns.Done()
 		httpError(w, http.StatusConflict, "Connection ID is already in use.")
 		return
 	}
+	s.serveWebSocket(w, r, hub, id, user) // calls s.conns.Done when the connection ends
+}
+
+// track counts a new connection unless the Server is draining; Shutdown
+// waits for every counted connection.
+func (s *Server) track() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining.Load() {
+		return false
+	}
 	s.conns.Add(1)
-	defer s.conns.Done()
-	s.serveWebSocket(w, r, hub, id, user)
+	return true
 }
 
 // notWebSocket answers the non-upgrade requests a client may send to a

@@ -26,8 +26,13 @@ type Server struct {
 	tokens   *connTokens
 	idx      *index
 
+	keeper *keeper
+
 	mu       sync.Mutex
 	sub      bus.Subscription
+	stop     chan struct{} // closed by Shutdown: stops the keeper
+	stopOnce sync.Once
+	bg       sync.WaitGroup // the keeper
 	draining atomic.Bool
 	conns    sync.WaitGroup // one per upgraded connection
 }
@@ -48,6 +53,7 @@ func New(cfg Config) (*Server, error) {
 		verifier: v,
 		tokens:   newConnTokens(cfg.Keys),
 		idx:      newIndex(),
+		keeper:   newKeeper(cfg.KeepAliveInterval),
 	}, nil
 }
 
@@ -63,6 +69,12 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("gateway: subscribe: %w", err)
 	}
 	s.sub = sub
+	s.stop = make(chan struct{})
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.keeper.run(s.stop)
+	}()
 	return nil
 }
 
@@ -79,7 +91,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if sub == nil {
 		return ErrNotStarted
 	}
-	s.draining.Store(true)
+	s.mu.Lock()
+	s.draining.Store(true) // under mu: no connection is counted after this
+	s.mu.Unlock()
 	frame := closeMessageFrame(ReasonServiceReloading, true)
 	for _, c := range s.idx.all() {
 		c.close(ReasonServiceReloading, frame, normalCloseFrame)
@@ -97,6 +111,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-done
 		err = fmt.Errorf("gateway: shutdown: %w", ctx.Err())
 	}
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.bg.Wait()
 	if cerr := sub.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("gateway: close subscription: %w", cerr)
 	}

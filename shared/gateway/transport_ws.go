@@ -29,12 +29,15 @@ var (
 	errProtocol     = errors.New("websocket protocol error")
 )
 
-// serveWebSocket upgrades r and runs the connection on this goroutine (the
-// reader); the writer runs on its own goroutine.
+// serveWebSocket upgrades r and hands the connection to a goroutine of its
+// own (the reader; the writer gets another), then returns: net/http then
+// lets go of its request, buffers and grown handler stack, which would
+// otherwise stay alive as long as the connection (about 15 KiB each).
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, hub, id, user string) {
 	nc, rw, _, err := ws.HTTPUpgrader{Timeout: s.cfg.WriteTimeout}.Upgrade(r, w)
 	if err != nil {
 		s.idx.unreserve(hub, id)
+		s.conns.Done()
 		if nc != nil {
 			_ = nc.Close()
 		}
@@ -47,7 +50,10 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, hub, id,
 		pre, _ := rw.Reader.Peek(n)
 		src = io.MultiReader(bytes.NewReader(bytes.Clone(pre)), nc)
 	}
-	s.serveConn(nc, src, hub, id, user)
+	go func() {
+		defer s.conns.Done()
+		s.serveConn(nc, src, hub, id, user)
+	}()
 }
 
 // serveConn runs an upgraded connection whose id is reserved: handshake,
@@ -64,7 +70,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, hub, id, user string) {
 		_ = nc.Close()
 		return
 	}
-	// The handshake response is queued; the writer starts only once the
+	// The handshake response is queued; nothing is written until the
 	// connection is indexed and registered, so a client whose start()
 	// resolved can be reached at once by sends, group changes and
 	// existence checks.
@@ -72,7 +78,6 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, hub, id, user string) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
 	_, err := s.cfg.Bus.Register(ctx, bus.Conn{Hub: hub, ID: id, User: user})
 	cancel()
-	go c.writeLoop()
 	var why string
 	if err != nil {
 		why = ReasonInternal
@@ -81,7 +86,10 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, hub, id, user string) {
 		}
 		s.log.Warn("register connection", "hub", hub, "conn", id, "user", user, "err", err)
 		c.closeWithMessage(why, why == ReasonInternal)
+		c.resume()
 	} else {
+		c.resume()
+		s.keeper.add(c)
 		if s.draining.Load() {
 			// Shutdown began while this connection was being set up and
 			// may not have seen it in the index.
@@ -140,7 +148,7 @@ func (s *Server) handshake(c *conn, rd *frameReader) ([]byte, bool) {
 		resp := finishFrame(hubproto.AppendHandshakeResponse(frameBuf(64), errText), opText)
 		if errText != "" {
 			s.log.Debug("handshake rejected", "hub", c.hub, "conn", c.id, "err", errText)
-			_ = c.write([][]byte{resp, normalCloseFrame}, time.Second)
+			_ = c.write([][]byte{resp, normalCloseFrame}, time.Now(), time.Second)
 			return nil, false
 		}
 		c.enqueue(resp)

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/heraldrt/herald/tests/internal/syncbuf"
 )
 
 // Build compiles the local emulator (github.com/heraldrt/herald/local)
@@ -36,8 +37,8 @@ type Child struct {
 	Addr string
 
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *syncbuf.Buffer
+	stderr *syncbuf.Buffer
 	waited chan struct{} // closed when cmd.Wait has returned
 	err    error         // cmd.Wait's result, set before waited is closed
 	stop   func() error
@@ -50,7 +51,7 @@ var urlLine = regexp.MustCompile(`listening on http://[^\s:]+:(\d+)`)
 // error-level logging and waits until /api/health answers 200. Stop it
 // with Stop.
 func StartChild(bin string) (*Child, error) {
-	c := &Child{stdout: &syncBuffer{}, stderr: &syncBuffer{}, waited: make(chan struct{})}
+	c := &Child{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, waited: make(chan struct{})}
 	c.cmd = exec.Command(bin, "--addr", "127.0.0.1:0", "--log-level", "error")
 	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
 	if err := c.cmd.Start(); err != nil {
@@ -133,22 +134,4 @@ func (c *Child) terminate() error {
 	_ = c.cmd.Process.Kill()
 	<-c.waited
 	return errors.New("bench: emulator ignored SIGTERM for 10s; killed")
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

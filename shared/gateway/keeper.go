@@ -1,0 +1,84 @@
+package gateway
+
+import (
+	"sync"
+	"time"
+)
+
+// keeper sends keep-alive Pings for every connection of a Server from one
+// goroutine, with a timing wheel: each connection sits in the slot of its
+// next check, so a tick touches only the connections due then and an idle
+// connection costs one pointer, not a goroutine or a timer of its own.
+type keeper struct {
+	interval time.Duration
+	tick     time.Duration
+
+	mu    sync.Mutex
+	slots [][]*conn
+	cur   int // the slot the next tick checks
+}
+
+// keeperSlots is how many ticks one interval spans (plus one slot).
+const keeperSlots = 8
+
+func newKeeper(interval time.Duration) *keeper {
+	return &keeper{
+		interval: interval,
+		tick:     max(interval/keeperSlots, time.Millisecond),
+		slots:    make([][]*conn, keeperSlots+1),
+	}
+}
+
+// add schedules c's first check one interval from now.
+func (k *keeper) add(c *conn) {
+	k.mu.Lock()
+	k.insertLocked(c, k.interval)
+	k.mu.Unlock()
+}
+
+// insertLocked puts c in the slot checked after delay (rounded up to ticks).
+func (k *keeper) insertLocked(c *conn, delay time.Duration) {
+	steps := int((delay + k.tick - 1) / k.tick)
+	steps = min(max(steps, 1), len(k.slots)-1)
+	i := (k.cur + steps - 1) % len(k.slots)
+	k.slots[i] = append(k.slots[i], c)
+}
+
+// run checks one slot per tick until stop is closed.
+func (k *keeper) run(stop <-chan struct{}) {
+	t := time.NewTicker(k.tick)
+	defer t.Stop()
+	var due []*conn
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			k.mu.Lock()
+			due, k.slots[k.cur] = k.slots[k.cur], due[:0]
+			k.cur = (k.cur + 1) % len(k.slots)
+			k.mu.Unlock()
+			for i, c := range due {
+				k.check(c, now)
+				due[i] = nil
+			}
+		}
+	}
+}
+
+// check pings c when it has not been written to for about an interval and
+// schedules its next check; closed connections are dropped.
+func (k *keeper) check(c *conn, now time.Time) {
+	if c.isClosing() {
+		return
+	}
+	idle := now.Sub(time.Unix(0, c.lastWrite.Load()))
+	next := k.interval - idle
+	if next <= k.tick/2 {
+		c.enqueue(pingFrame)
+		next = k.interval
+	}
+	k.mu.Lock()
+	k.insertLocked(c, next)
+	k.mu.Unlock()
+}
