@@ -1,0 +1,72 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
+
+func TestGatewayDefaults(t *testing.T) {
+	g, err := GatewayFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k1, k2"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Addr != ":8080" || g.RedisURL != "redis://127.0.0.1:6379/0" || g.ShutdownTimeout != 25*time.Second ||
+		len(g.AccessKeys) != 2 || g.AccessKeys[1] != "k2" || g.MaxMessageBytes != 1<<20 || g.LogFormat != "json" {
+		t.Fatalf("defaults: %+v", g)
+	}
+}
+
+func TestGatewayConnectionString(t *testing.T) {
+	g, err := GatewayFromEnv(env(map[string]string{
+		"HERALD_CONNECTION_STRING": "Endpoint=https://x.example;AccessKey=secret-key;Version=1.0;",
+	}))
+	if err != nil || len(g.AccessKeys) != 1 || g.AccessKeys[0] != "secret-key" {
+		t.Fatalf("%+v %v", g, err)
+	}
+}
+
+func TestGatewayErrors(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		name string
+	}{
+		{map[string]string{}, "HERALD_ACCESS_KEYS"},
+		{map[string]string{"HERALD_CONNECTION_STRING": "nonsense"}, "HERALD_CONNECTION_STRING"},
+		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_SHUTDOWN_TIMEOUT": "soon"}, "HERALD_SHUTDOWN_TIMEOUT"},
+		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_MAX_MESSAGE_BYTES": "-1"}, "HERALD_MAX_MESSAGE_BYTES"},
+		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_PUBLIC_URL": "ftp://x"}, "HERALD_PUBLIC_URL"},
+	}
+	for _, tc := range cases {
+		_, err := GatewayFromEnv(env(tc.env))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%v: err %v, want one naming %s", tc.env, err, tc.name)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("error leaks a value: %v", err)
+		}
+	}
+}
+
+func TestLogger(t *testing.T) {
+	var b strings.Builder
+	l, err := Logger(&b, "warn", "text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("hidden")
+	l.Warn("shown")
+	if strings.Contains(b.String(), "hidden") || !strings.Contains(b.String(), "shown") {
+		t.Fatalf("log output %q", b.String())
+	}
+	if _, err := Logger(&b, "loud", "json"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad level: %v", err)
+	}
+}

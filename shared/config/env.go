@@ -1,0 +1,70 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrInvalid wraps every configuration error.
+var ErrInvalid = errors.New("config: invalid")
+
+// Getenv looks a variable up; os.Getenv in mains, a map in tests.
+type Getenv func(string) string
+
+// reader collects the first error while reading typed variables.
+type reader struct {
+	get Getenv
+	err error
+}
+
+func (r *reader) fail(name string, err error) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %s: %w", ErrInvalid, name, err)
+	}
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.get(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, p := range strings.Split(r.get(name), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, fmt.Errorf("%q is not a positive duration such as 15s", v))
+		return def
+	}
+	return d
+}
+
+func (r *reader) integer(name string, def int) int {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		r.fail(name, fmt.Errorf("%q is not a positive integer", v))
+		return def
+	}
+	return n
+}

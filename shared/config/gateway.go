@@ -1,0 +1,83 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/heraldrt/herald/shared/connstr"
+)
+
+// Gateway is the configuration of the gateway binary (gateway/), read by
+// GatewayFromEnv. Each field names its variable and default.
+type Gateway struct {
+	// Addr is HERALD_ADDR, the listen address. Default ":8080".
+	Addr string
+	// AccessKeys is HERALD_ACCESS_KEYS, comma-separated; the first signs.
+	// When empty, the AccessKey of HERALD_CONNECTION_STRING is used. One of
+	// the two is required.
+	AccessKeys []string
+	// RedisURL is REDIS_URL (redis:// or rediss://). Default
+	// "redis://127.0.0.1:6379/0".
+	RedisURL string
+	// RedisPrefix is HERALD_REDIS_PREFIX, the prefix of every key and
+	// channel. Default "herald".
+	RedisPrefix string
+	// NodeID is HERALD_NODE_ID. Default: generated at start.
+	NodeID string
+	// PublicURL is HERALD_PUBLIC_URL, the base URL clients reach this node
+	// at (e.g. https://signalr.example.com/). Default: none (negotiate
+	// derives the URL from its own request).
+	PublicURL string
+	// ShutdownTimeout is HERALD_SHUTDOWN_TIMEOUT, how long a stopping node
+	// drains its clients. Default 25s: below ECS's default 30s stop timeout.
+	ShutdownTimeout time.Duration
+	// ConnectWindow is HERALD_CONNECT_WINDOW, how long a negotiated
+	// connection may take to connect. Default 15s.
+	ConnectWindow time.Duration
+	// MaxMessageBytes is HERALD_MAX_MESSAGE_BYTES, the largest client
+	// message. Default 1048576.
+	MaxMessageBytes int
+	// LogLevel is HERALD_LOG_LEVEL: debug, info, warn or error. Default info.
+	LogLevel string
+	// LogFormat is HERALD_LOG_FORMAT: json or text. Default json.
+	LogFormat string
+}
+
+// GatewayFromEnv reads the gateway's variables. Every problem is an error
+// wrapping ErrInvalid that names the variable.
+func GatewayFromEnv(get Getenv) (Gateway, error) {
+	r := &reader{get: get}
+	g := Gateway{
+		Addr:            r.str("HERALD_ADDR", ":8080"),
+		AccessKeys:      r.list("HERALD_ACCESS_KEYS"),
+		RedisURL:        r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisPrefix:     r.str("HERALD_REDIS_PREFIX", "herald"),
+		NodeID:          r.str("HERALD_NODE_ID", ""),
+		PublicURL:       r.str("HERALD_PUBLIC_URL", ""),
+		ShutdownTimeout: r.duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second),
+		ConnectWindow:   r.duration("HERALD_CONNECT_WINDOW", 15*time.Second),
+		MaxMessageBytes: r.integer("HERALD_MAX_MESSAGE_BYTES", 1<<20),
+		LogLevel:        r.str("HERALD_LOG_LEVEL", "info"),
+		LogFormat:       r.str("HERALD_LOG_FORMAT", "json"),
+	}
+	if len(g.AccessKeys) == 0 {
+		if cs := r.str("HERALD_CONNECTION_STRING", ""); cs != "" {
+			parsed, err := connstr.Parse(cs)
+			if err != nil {
+				r.fail("HERALD_CONNECTION_STRING", err)
+			} else {
+				g.AccessKeys = []string{parsed.AccessKey}
+			}
+		}
+	}
+	if len(g.AccessKeys) == 0 && r.err == nil {
+		r.fail("HERALD_ACCESS_KEYS", fmt.Errorf("set it (or HERALD_CONNECTION_STRING) to the AccessKey clients' tokens are signed with"))
+	}
+	if g.PublicURL != "" {
+		if u, err := url.Parse(g.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			r.fail("HERALD_PUBLIC_URL", fmt.Errorf("%q is not an absolute http(s) URL", g.PublicURL))
+		}
+	}
+	return g, r.err
+}
