@@ -73,7 +73,7 @@ func appendJSONMessage(dst []byte, m *Message) ([]byte, error) {
 	if m == nil {
 		return dst, errors.New("hubproto: nil message")
 	}
-	if err := validateForEncode(m); err != nil {
+	if err := validateMessage(m, isRawValue, isJSONArray); err != nil {
 		return dst, fmt.Errorf("hubproto: encode %v: %w", m.Type, err)
 	}
 	dst = append(dst, `{"type":`...)
@@ -132,9 +132,10 @@ func appendJSONMessage(dst []byte, m *Message) ([]byte, error) {
 	return append(dst, '}', RecordSeparator), nil
 }
 
-// validateForEncode applies the same rules Decode enforces, so that every
-// record Append writes is one Decode accepts.
-func validateForEncode(m *Message) error {
+// validateMessage applies the rules Decode enforces, so that every record
+// Append writes is one Decode accepts. isValue and isArray check the value
+// fields in the codec's own encoding.
+func validateMessage(m *Message, isValue, isArray func([]byte) bool) error {
 	switch m.Type {
 	case TypeInvocation, TypeStreamInvocation:
 		if m.Type == TypeStreamInvocation && m.InvocationID == "" {
@@ -143,15 +144,15 @@ func validateForEncode(m *Message) error {
 		if m.Target == "" {
 			return errors.New("target is required")
 		}
-		if len(m.Arguments) > 0 && !isJSONArray(m.Arguments) {
-			return errors.New("arguments are not a JSON array")
+		if len(m.Arguments) > 0 && !isArray(m.Arguments) {
+			return errors.New("arguments are not one array")
 		}
 	case TypeStreamItem:
 		if m.InvocationID == "" {
 			return errors.New("invocation ID is required")
 		}
-		if len(m.Item) > 0 && !isRawValue(m.Item) {
-			return errors.New("item is not valid JSON")
+		if len(m.Item) > 0 && !isValue(m.Item) {
+			return errors.New("item is not one valid value")
 		}
 	case TypeCompletion:
 		if m.InvocationID == "" {
@@ -160,8 +161,8 @@ func validateForEncode(m *Message) error {
 		if m.Error != "" && (m.HasResult || len(m.Result) > 0) {
 			return errors.New("error and result are mutually exclusive")
 		}
-		if len(m.Result) > 0 && !isRawValue(m.Result) {
-			return errors.New("result is not valid JSON")
+		if len(m.Result) > 0 && !isValue(m.Result) {
+			return errors.New("result is not one valid value")
 		}
 	case TypeCancelInvocation:
 		if m.InvocationID == "" {
@@ -224,8 +225,8 @@ const hexDigits = "0123456789abcdef"
 // appendJSONString appends s as a JSON string literal. It escapes '"', '\\',
 // control characters, U+2028 and U+2029 (which some JavaScript parsers reject
 // in strings), and replaces invalid UTF-8 with U+FFFD. HTML characters are
-// not escaped.
-func appendJSONString(dst []byte, s string) []byte {
+// not escaped. It takes text as a string or as bytes, without converting.
+func appendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -252,7 +253,8 @@ func appendJSONString(dst []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		// At most 4 bytes: the conversion needs no allocation.
+		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)

@@ -11,13 +11,16 @@ var (
 	ErrIncomplete = errors.New("hubproto: incomplete message")
 
 	// ErrInvalidMessage reports a record that breaks the hub protocol: bad
-	// JSON, a missing or mistyped property, or a property combination the
-	// protocol forbids. It is always wrapped with the detail.
+	// JSON or MessagePack, a bad length prefix, a missing or mistyped
+	// property or element, or a combination the protocol forbids. The value
+	// conversions and ParsePayloadMap report bad input with it too. It is
+	// always wrapped with the detail.
 	ErrInvalidMessage = errors.New("hubproto: invalid message")
 
 	// ErrMessageTooLarge reports a message, or a buffered incomplete record,
-	// larger than a limit the caller set. The package itself sets no limits;
-	// transports return it wrapped.
+	// larger than a limit the caller set. The package itself sets no limits
+	// beyond the protocol's (MessagePack.Append returns it for a record over
+	// MaxMsgpackRecordSize); transports return it wrapped.
 	ErrMessageTooLarge = errors.New("hubproto: message too large")
 )
 

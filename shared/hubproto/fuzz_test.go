@@ -64,7 +64,7 @@ func FuzzJSONDecode(f *testing.F) {
 				}
 			}
 		}
-		checkRoundTrip(t, data)
+		checkRoundTrip(t, JSON, data)
 	})
 }
 

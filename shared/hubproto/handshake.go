@@ -81,9 +81,13 @@ func AppendHandshakeResponse(dst []byte, errText string) []byte {
 }
 
 // SelectCodec returns the codec among codecs that serves req, or nil and the
-// text to send with AppendHandshakeResponse before closing. Protocol names
-// match exactly; versions 1 through Codec.Version are accepted.
+// text to send with AppendHandshakeResponse before closing. With no codecs it
+// chooses among JSON and MessagePack. Protocol names match exactly; versions 1
+// through Codec.Version are accepted.
 func SelectCodec(req HandshakeRequest, codecs ...Codec) (c Codec, errText string) {
+	if len(codecs) == 0 {
+		codecs = allCodecs[:]
+	}
 	for _, c := range codecs {
 		if c == nil || c.Name() != req.Protocol {
 			continue
@@ -96,3 +100,6 @@ func SelectCodec(req HandshakeRequest, codecs ...Codec) (c Codec, errText string
 	}
 	return nil, "Requested protocol '" + req.Protocol + "' is not available."
 }
+
+// allCodecs are the codecs SelectCodec offers by default.
+var allCodecs = [...]Codec{JSON, MessagePack}

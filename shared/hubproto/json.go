@@ -7,6 +7,10 @@ import (
 	"strconv"
 )
 
+// maxPrealloc caps the messages Decode allocates room for before decoding
+// them.
+const maxPrealloc = 64
+
 // JSON is the JSON hub protocol ("json", versions 1 and 2, text frames).
 var JSON Codec = jsonCodec{}
 
@@ -33,10 +37,13 @@ func (jsonCodec) Decode(data []byte) (msgs []Message, rest []byte, err error) {
 		}
 		return nil, data, nil
 	}
-	msgs = make([]Message, n)
-	for i := range msgs {
+	// The capacity is capped so that a frame of empty records cannot make
+	// Decode allocate much before it fails.
+	msgs = make([]Message, 0, min(n, maxPrealloc))
+	for i := range n {
 		end := bytes.IndexByte(data, RecordSeparator)
-		if err := decodeJSON(data[:end], &msgs[i]); err != nil {
+		msgs = append(msgs, Message{})
+		if err := decodeJSONRecord(data[:end], &msgs[i]); err != nil {
 			return msgs[:i:i], nil, invalid("record "+strconv.Itoa(i), err)
 		}
 		data = data[end+1:]
@@ -62,10 +69,21 @@ func DecodeJSONMessage(b []byte) (Message, error) {
 		b = b[:n-1]
 	}
 	var m Message
-	if err := decodeJSON(b, &m); err != nil {
+	if err := decodeJSONRecord(b, &m); err != nil {
 		return Message{}, invalid("", err)
 	}
 	return m, nil
+}
+
+// decodeJSONRecord decodes one record (without its separator) into m, which
+// then owns a copy of it in Raw.
+func decodeJSONRecord(rec []byte, m *Message) error {
+	raw := clone(rec)
+	if err := decodeJSON(raw, m); err != nil {
+		return err
+	}
+	m.Raw = raw
+	return nil
 }
 
 // jsonFields collects the known properties of one record before the message
@@ -82,7 +100,8 @@ type jsonFields struct {
 	hasResult, hasError, hasSeqID bool
 }
 
-// decodeJSON decodes one record (without its separator) into m.
+// decodeJSON decodes one record (without its separator) into m. The value
+// fields of m are subslices of rec, which the caller must own.
 func decodeJSON(rec []byte, m *Message) error {
 	it, err := recordObject(rec)
 	if err != nil {
@@ -174,7 +193,7 @@ func (f *jsonFields) message(m *Message) error {
 		}
 		m.InvocationID = f.invocationID
 		m.Target = f.target
-		m.Arguments = clone(f.args)
+		m.Arguments = capped(f.args)
 		m.StreamIDs = f.streamIDs
 	case TypeStreamItem:
 		if f.invocationID == "" {
@@ -184,7 +203,7 @@ func (f *jsonFields) message(m *Message) error {
 			return missing("item")
 		}
 		m.InvocationID = f.invocationID
-		m.Item = clone(f.item)
+		m.Item = capped(f.item)
 	case TypeCompletion:
 		if f.invocationID == "" {
 			return missing("invocationId")
@@ -195,7 +214,7 @@ func (f *jsonFields) message(m *Message) error {
 		m.InvocationID = f.invocationID
 		m.Error = f.errText
 		m.HasResult = f.hasResult
-		m.Result = clone(f.result)
+		m.Result = capped(f.result)
 	case TypeCancelInvocation:
 		if f.invocationID == "" {
 			return missing("invocationId")
@@ -217,12 +236,21 @@ func missing(name string) error {
 	return detailf("missing required property '%s'", name)
 }
 
-// clone copies a raw JSON value so that the message does not alias the input.
-func clone(raw []byte) json.RawMessage {
+// clone copies a record so that the message does not alias the input.
+func clone(raw []byte) []byte {
 	if raw == nil {
 		return nil
 	}
-	return append(json.RawMessage(make([]byte, 0, len(raw))), raw...)
+	return append(make([]byte, 0, len(raw)), raw...)
+}
+
+// capped returns raw with its capacity cut to its length, so that appending
+// to one value field cannot overwrite the rest of the record.
+func capped(raw []byte) json.RawMessage {
+	if raw == nil {
+		return nil
+	}
+	return raw[:len(raw):len(raw)]
 }
 
 // stringProp decodes a property that must be a JSON string.

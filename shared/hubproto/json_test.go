@@ -75,6 +75,7 @@ func TestDecodeValid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			tt.want.Raw = []byte(tt.in)
 			msgs, rest, err := JSON.Decode([]byte(rec(tt.in)))
 			if err != nil {
 				t.Fatalf("Decode: %v", err)

@@ -54,8 +54,13 @@ func (t MessageType) Known() bool {
 
 // Message is any hub message; fields not used by Type are zero.
 //
-// Raw JSON fields hold exactly one JSON value each, as it appeared on the
-// wire. A decoded Message never aliases the buffer it was decoded from.
+// The value fields Arguments, Item and Result hold values in the encoding of
+// the codec that decoded the message, or that will encode it: JSON text for
+// [JSON], MessagePack bytes for [MessagePack]. Each holds exactly one value as
+// it appeared on the wire; convert between the encodings with JSONToMsgpack
+// and MsgpackToJSON. A decoded Message never aliases the buffer it was
+// decoded from, but its value fields share memory with its Raw record, so
+// treat all three as read-only.
 type Message struct {
 	// Type selects which of the other fields are meaningful.
 	Type MessageType
@@ -68,8 +73,10 @@ type Message struct {
 	// Target is the method name of an Invocation or StreamInvocation.
 	Target string
 
-	// Arguments is the JSON array of arguments of an Invocation or
-	// StreamInvocation. Nil encodes as [].
+	// Arguments is the array of arguments of an Invocation or
+	// StreamInvocation, in the codec's encoding: a JSON array for JSON, the
+	// whole MessagePack array for MessagePack. Nil encodes as the empty
+	// array.
 	Arguments json.RawMessage
 
 	// StreamIDs lists the upload streams of an Invocation or
@@ -80,11 +87,13 @@ type Message struct {
 	// Nil and empty are the same.
 	Headers map[string]string
 
-	// Item is the JSON value of a StreamItem. Nil encodes as null.
+	// Item is the value of a StreamItem, in the codec's encoding (JSON text
+	// or MessagePack bytes). Nil encodes as null (nil).
 	Item json.RawMessage
 
-	// Result is the JSON value a Completion returns when HasResult is true
-	// ("result": null decodes as HasResult true and Result null).
+	// Result is the value a Completion returns when HasResult is true, in
+	// the codec's encoding (a JSON "result": null, or a MessagePack nil
+	// result, decodes as HasResult true and Result null or 0xC0).
 	Result json.RawMessage
 
 	// HasResult reports whether a Completion carries a result.
@@ -98,4 +107,10 @@ type Message struct {
 
 	// SequenceID is the sequence number of an Ack or Sequence.
 	SequenceID int64
+
+	// Raw is the whole record the message was decoded from, without its
+	// framing: the JSON object without the trailing RecordSeparator, or the
+	// MessagePack array without its length prefix. Decode sets it, for
+	// callers that forward a message byte for byte; Append ignores it.
+	Raw []byte
 }

@@ -169,9 +169,26 @@ func unquote(lit []byte) string {
 	if bytes.IndexByte(s, '\\') < 0 {
 		return string(s)
 	}
-	out := make([]byte, 0, len(s))
+	return string(appendUnquoted(make([]byte, 0, len(s)), lit))
+}
+
+// appendUnquoted appends the text of the valid JSON string literal lit (with
+// quotes). As in encoding/json, lone surrogate escapes and bytes that are not
+// valid UTF-8 each become U+FFFD.
+func appendUnquoted(out, lit []byte) []byte {
+	s := lit[1 : len(lit)-1]
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				out = utf8.AppendRune(out, r)
+			} else {
+				out = append(out, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
 		if c != '\\' {
 			out = append(out, c)
 			i++
@@ -208,7 +225,7 @@ func unquote(lit []byte) string {
 			out = append(out, c)
 		}
 	}
-	return string(out)
+	return out
 }
 
 // hex4 decodes four hex digits (valid JSON guarantees they are there).
