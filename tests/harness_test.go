@@ -82,11 +82,17 @@ func (e *env) clientURL() string { return e.srv.URL() + "/api?hub=" + hub }
 // returns its connection id.
 func (e *env) connect(t *testing.T, name, userID string) string {
 	t.Helper()
+	return e.connectWith(t, jsclient.JSON, name, userID)
+}
+
+// connectWith is connect with the hub protocol p.
+func (e *env) connectWith(t *testing.T, p jsclient.Protocol, name, userID string) string {
+	t.Helper()
 	opts := jsclient.ConnectOptions{
 		Name:      name,
 		URL:       e.clientURL(),
 		Transport: jsclient.WebSockets,
-		Protocol:  jsclient.JSON,
+		Protocol:  p,
 		Methods:   []string{recv},
 	}
 	if userID != "" {

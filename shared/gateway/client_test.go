@@ -95,16 +95,23 @@ func (h *harness) negotiate(query, tok string) (int, []byte) {
 	return resp.StatusCode, body
 }
 
-// client is a minimal SignalR JSON client over WebSockets.
+// client is a minimal SignalR client over WebSockets.
 type client struct {
-	t  testing.TB
-	nc net.Conn
-	br *bufio.Reader
-	id string
+	t     testing.TB
+	nc    net.Conn
+	br    *bufio.Reader
+	id    string
+	codec hubproto.Codec
 }
 
 // connect negotiates, dials and completes the JSON handshake.
 func (h *harness) connect(hub, user string) *client {
+	h.t.Helper()
+	return h.connectWith(hubproto.JSON, hub, user)
+}
+
+// connectWith negotiates, dials and completes the handshake for codec.
+func (h *harness) connectWith(codec hubproto.Codec, hub, user string) *client {
 	h.t.Helper()
 	tok := h.clientToken(hub, user, nil)
 	code, body := h.negotiate("hub="+hub+"&negotiateVersion=1", tok)
@@ -117,7 +124,8 @@ func (h *harness) connect(hub, user string) *client {
 	}
 	c := h.dial(hub, nr.ConnectionToken, tok)
 	c.id = nr.ConnectionID
-	c.handshake(`{"protocol":"json","version":1}`)
+	c.codec = codec
+	c.handshake(`{"protocol":"` + codec.Name() + `","version":1}`)
 	if got := c.readText(); got != "{}\x1e" {
 		h.t.Fatalf("handshake response %q", got)
 	}
@@ -132,7 +140,7 @@ func (h *harness) dial(hub, connToken, tok string) *client {
 	if err != nil {
 		h.t.Fatalf("dial: %v", err)
 	}
-	c := &client{t: h.t, nc: nc}
+	c := &client{t: h.t, nc: nc, codec: hubproto.JSON}
 	c.br = bufio.NewReader(nc)
 	if br != nil {
 		c.br = br
@@ -151,6 +159,18 @@ func (c *client) handshake(req string) {
 func (c *client) send(text string) {
 	c.t.Helper()
 	if err := wsutil.WriteClientText(c.nc, []byte(text)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// sendMessage encodes m in the client's protocol and sends it.
+func (c *client) sendMessage(m *hubproto.Message) {
+	c.t.Helper()
+	b, err := c.codec.Append(nil, m)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := wsutil.WriteClientBinary(c.nc, b); err != nil {
 		c.t.Fatal(err)
 	}
 }
@@ -189,7 +209,7 @@ func (c *client) tryRead(d time.Duration) (string, error) {
 func (c *client) next() hubproto.Message {
 	c.t.Helper()
 	for {
-		msgs, _, err := hubproto.JSON.Decode([]byte(c.readText()))
+		msgs, _, err := c.codec.Decode([]byte(c.readText()))
 		if err != nil {
 			c.t.Fatal(err)
 		}
@@ -205,7 +225,11 @@ func (c *client) next() hubproto.Message {
 func (c *client) expectInvocation(target, args string) {
 	c.t.Helper()
 	m := c.next()
-	if m.Type != hubproto.TypeInvocation || m.Target != target || string(m.Arguments) != args {
+	got := m.Arguments
+	if c.codec == hubproto.MessagePack {
+		got, _ = hubproto.MsgpackToJSON(nil, m.Arguments)
+	}
+	if m.Type != hubproto.TypeInvocation || m.Target != target || string(got) != args {
 		c.t.Fatalf("got %s, want invocation %s(%s)", clip(fmt.Sprintf("%+v", m)), target, clip(args))
 	}
 }

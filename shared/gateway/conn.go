@@ -22,6 +22,7 @@ import (
 // exists at a time; the reader waits for it when the connection ends.
 type conn struct {
 	id, hub, user string
+	proto         proto
 	nc            net.Conn
 	raw           syscall.RawConn // nil: always use the writer goroutine
 	srv           *Server
@@ -111,7 +112,7 @@ func (c *conn) enqueue(frame []byte) bool {
 	if len(c.queue) >= c.srv.cfg.QueueMessages || c.queued+len(frame) > c.srv.cfg.QueueBytes {
 		frames, queued := len(c.queue), c.queued
 		c.dropQueue = true
-		c.closeLocked(ReasonSlowClient, closeMessageFrame(ReasonSlowClient, false), normalCloseFrame)
+		c.closeLocked(ReasonSlowClient, closeMessageFrame(c.proto, ReasonSlowClient, false), normalCloseFrame)
 		// A write in flight gets one more second, not a whole WriteTimeout.
 		c.abort.Store(true)
 		_ = c.nc.SetWriteDeadline(time.Now().Add(abortGrace))
@@ -157,7 +158,7 @@ func (c *conn) closeLocked(reason string, frames ...[]byte) {
 // closeWithMessage closes with a hub protocol Close message and a normal
 // WebSocket close.
 func (c *conn) closeWithMessage(reason string, allowReconnect bool) {
-	c.close(reason, closeMessageFrame(reason, allowReconnect), normalCloseFrame)
+	c.close(reason, closeMessageFrame(c.proto, reason, allowReconnect), normalCloseFrame)
 }
 
 // isClosing reports whether the connection is being closed.

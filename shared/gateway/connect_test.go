@@ -111,7 +111,7 @@ func TestSecondSocketConflicts(t *testing.T) {
 func TestHandshake(t *testing.T) {
 	h := newHarness(t, nil)
 	cases := []struct{ req, want string }{
-		{`{"protocol":"messagepack","version":1}`, `{"error":"Requested protocol 'messagepack' is not available."}` + "\x1e"},
+		{`{"protocol":"protobuf","version":1}`, `{"error":"Requested protocol 'protobuf' is not available."}` + "\x1e"},
 		{`{"protocol":"json","version":9}`, `{"error":"The server does not support version 9 of the 'json' protocol."}` + "\x1e"},
 		{`{"protocol":`, `{"error":"Handshake request is invalid."}` + "\x1e"},
 	}

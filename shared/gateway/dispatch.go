@@ -83,15 +83,22 @@ func (s *Server) each(e *bus.Envelope, f func(*conn)) {
 	}
 }
 
-// send encodes the message once, on the first recipient, and queues the
-// same frame to every recipient.
+// send encodes the message once per protocol, on the first recipient of
+// that protocol, and queues the same frame to every such recipient.
 func (s *Server) send(e *bus.Envelope) {
-	var frame []byte
-	s.each(e, func(c *conn) {
-		if frame == nil {
-			frame = invocationFrame(e.Message.Target, e.Message.Arguments)
+	frames := perProto{build: func(p proto) []byte {
+		f, err := invocationFrame(p, e.Message.Target, e.Message.Arguments)
+		if err != nil {
+			// The REST layer validated the JSON; this is a bug or a bad peer.
+			s.log.Error("encode message", "hub", e.Hub, "protocol", p.String(), "trace", e.TraceID, "err", err)
+			return []byte{}
 		}
-		c.enqueue(frame)
+		return f
+	}}
+	s.each(e, func(c *conn) {
+		if f := frames.get(c.proto); len(f) > 0 {
+			c.enqueue(f)
+		}
 	})
 }
 
@@ -100,12 +107,9 @@ func (s *Server) closeConns(e *bus.Envelope) {
 	if reason == "" {
 		reason = ReasonAppClosed
 	}
-	var frame []byte
+	frames := perProto{build: func(p proto) []byte { return closeMessageFrame(p, reason, false) }}
 	s.each(e, func(c *conn) {
-		if frame == nil {
-			frame = closeMessageFrame(reason, false)
-		}
-		c.close(reason, frame, normalCloseFrame)
+		c.close(reason, frames.get(c.proto), normalCloseFrame)
 	})
 }
 

@@ -212,3 +212,23 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// One broadcast reaches JSON and MessagePack clients, each in its protocol,
+// and closes and completions are encoded per protocol too.
+func TestMessagePackClients(t *testing.T) {
+	h := newHarness(t, nil)
+	j := h.connect("chat", "a")
+	m := h.connectWith(hubproto.MessagePack, "chat", "b")
+	publish(t, h.bus, sendEnv("chat", bus.ScopeAll, "", "news", `[1,-2,3.5,"x",{"k":[true,null]}]`))
+	j.expectInvocation("news", `[1,-2,3.5,"x",{"k":[true,null]}]`)
+	m.expectInvocation("news", `[1,-2,3.5,"x",{"k":[true,null]}]`)
+
+	m.sendMessage(&hubproto.Message{Type: hubproto.TypeInvocation, InvocationID: "9", Target: "echo", Arguments: []byte{0x90}})
+	if got := m.next(); got.Type != hubproto.TypeCompletion || got.InvocationID != "9" || got.Error != ErrTextNoUpstream {
+		t.Fatalf("completion %+v", got)
+	}
+	publish(t, h.bus, &bus.Envelope{Kind: bus.KindClose, Hub: "chat", Scope: bus.ScopeConnection, ID: m.id, Reason: "bye"})
+	if got := m.next(); got.Type != hubproto.TypeClose || got.Error != "bye" {
+		t.Fatalf("close %+v", got)
+	}
+}

@@ -1,10 +1,6 @@
 package gateway
 
-import (
-	"encoding/binary"
-
-	"github.com/heraldrt/herald/shared/hubproto"
-)
+import "encoding/binary"
 
 // WebSocket opcodes (RFC 6455 §5.2) for the frames the server writes.
 const (
@@ -64,22 +60,4 @@ func closeFrame(code uint16) []byte {
 	var p [2]byte
 	binary.BigEndian.PutUint16(p[:], code)
 	return controlFrame(opClose, p[:])
-}
-
-// Frames shared by every connection; never modified.
-var (
-	pingFrame        = finishFrame(hubproto.AppendJSONPing(frameBuf(16)), opText)
-	normalCloseFrame = closeFrame(1000)
-)
-
-// invocationFrame encodes a send once for JSON clients.
-func invocationFrame(target string, args []byte) []byte {
-	b := hubproto.AppendJSONInvocation(frameBuf(len(target)+len(args)+48), target, args)
-	return finishFrame(b, opText)
-}
-
-// closeMessageFrame encodes a hub protocol Close message for JSON clients.
-func closeMessageFrame(errText string, allowReconnect bool) []byte {
-	b := hubproto.AppendJSONClose(frameBuf(len(errText)+48), errText, allowReconnect)
-	return finishFrame(b, opText)
 }

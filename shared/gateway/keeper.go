@@ -75,7 +75,7 @@ func (k *keeper) check(c *conn, now time.Time) {
 	idle := now.Sub(time.Unix(0, c.lastWrite.Load()))
 	next := k.interval - idle
 	if next <= k.tick/2 {
-		c.enqueue(pingFrame)
+		c.enqueue(pingFrames[c.proto])
 		next = k.interval
 	}
 	k.mu.Lock()

@@ -94,9 +94,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.draining.Store(true) // under mu: no connection is counted after this
 	s.mu.Unlock()
-	frame := closeMessageFrame(ReasonServiceReloading, true)
+	frames := perProto{build: func(p proto) []byte { return closeMessageFrame(p, ReasonServiceReloading, true) }}
 	for _, c := range s.idx.all() {
-		c.close(ReasonServiceReloading, frame, normalCloseFrame)
+		c.close(ReasonServiceReloading, frames.get(c.proto), normalCloseFrame)
 	}
 	done := make(chan struct{})
 	go func() { s.conns.Wait(); close(done) }()

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -93,9 +92,9 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, hub, id, user string) {
 		if s.draining.Load() {
 			// Shutdown began while this connection was being set up and
 			// may not have seen it in the index.
-			c.close(ReasonServiceReloading, closeMessageFrame(ReasonServiceReloading, true), normalCloseFrame)
+			c.close(ReasonServiceReloading, closeMessageFrame(c.proto, ReasonServiceReloading, true), normalCloseFrame)
 		}
-		s.log.Debug("connection started", "hub", hub, "conn", id, "user", user, "transport", "WebSockets", "protocol", "json")
+		s.log.Debug("connection started", "hub", hub, "conn", id, "user", user, "transport", "WebSockets", "protocol", c.proto.String())
 		err = s.readLoop(c, rd, rest)
 	}
 	s.idx.remove(c)
@@ -136,15 +135,14 @@ func (s *Server) handshake(c *conn, rd *frameReader) ([]byte, bool) {
 			}
 			continue
 		}
-		errText := ""
-		switch {
-		case err != nil:
-			errText = "Handshake request is invalid."
-		case req.Protocol != hubproto.JSON.Name():
-			errText = fmt.Sprintf("Requested protocol '%s' is not available.", req.Protocol)
-		case req.Version < 0 || req.Version > hubproto.JSON.Version():
-			errText = fmt.Sprintf("The server does not support version %d of the '%s' protocol.", req.Version, req.Protocol)
+		errText := "Handshake request is invalid."
+		if err == nil {
+			var codec hubproto.Codec
+			if codec, errText = hubproto.SelectCodec(req); codec != nil {
+				c.proto = protoOf(codec)
+			}
 		}
+		// The handshake response is JSON text whatever the protocol.
 		resp := finishFrame(hubproto.AppendHandshakeResponse(frameBuf(64), errText), opText)
 		if errText != "" {
 			s.log.Debug("handshake rejected", "hub", c.hub, "conn", c.id, "err", errText)
@@ -190,10 +188,10 @@ func (s *Server) failRead(c *conn, err error) error {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.closeWithMessage(ReasonPingTimeout, false)
 	case errors.Is(err, errTooLarge):
-		c.close(ReasonMessageTooLarge, closeMessageFrame(ReasonMessageTooLarge, false), closeFrame(1009))
+		c.close(ReasonMessageTooLarge, closeMessageFrame(c.proto, ReasonMessageTooLarge, false), closeFrame(1009))
 	case errors.Is(err, errProtocol), errors.Is(err, hubproto.ErrInvalidMessage):
 		s.log.Info("closing connection after invalid message", "hub", c.hub, "conn", c.id, "err", err)
-		c.close(ReasonProtocolError, closeMessageFrame(ReasonProtocolError, false), closeFrame(1002))
+		c.close(ReasonProtocolError, closeMessageFrame(c.proto, ReasonProtocolError, false), closeFrame(1002))
 	}
 	return err
 }
@@ -201,7 +199,7 @@ func (s *Server) failRead(c *conn, err error) error {
 // handleMessages handles every complete hub message in data and returns an
 // incomplete trailing record, if any.
 func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
-	msgs, rest, err := hubproto.JSON.Decode(data)
+	msgs, rest, err := c.proto.codec().Decode(data)
 	for i := range msgs {
 		m := &msgs[i]
 		switch m.Type {
@@ -213,8 +211,7 @@ func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 			if m.Type == hubproto.TypeStreamInvocation {
 				text = ErrTextNoStreaming
 			}
-			frame := finishFrame(hubproto.AppendJSONCompletion(frameBuf(len(text)+64), m.InvocationID, text, nil), opText)
-			c.enqueue(frame)
+			c.enqueue(completionErrorFrame(c.proto, m.InvocationID, text))
 		case hubproto.TypeClose:
 			c.close("client sent Close", normalCloseFrame)
 			return nil, errClientClosed
@@ -225,6 +222,12 @@ func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 	}
 	if len(rest) > s.cfg.MaxMessageBytes {
 		return nil, errTooLarge
+	}
+	if c.proto == protoMsgpack && len(rest) > 0 {
+		// Refuse an oversized record before buffering the rest of it.
+		if n, err := hubproto.MsgpackRecordSize(rest); err == nil && n > s.cfg.MaxMessageBytes {
+			return nil, errTooLarge
+		}
 	}
 	return rest, nil
 }
