@@ -34,6 +34,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	appJWKS := fs.String("app-jwks", "", "require app tokens on /api/negotiate verified against this JWKS URL")
 	claims := fs.String("claims", "", "comma-separated app-token claims copied into access tokens")
 	lifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of access tokens issued by /api/negotiate")
+	settings := fs.String("config", "", "upstream settings file in the Azure emulator's format (default ./settings.json when present); reloaded on change")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
 	if err := fs.Parse(args); err != nil {
@@ -50,8 +51,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(h)
 
+	if *settings == "" {
+		if _, err := os.Stat("settings.json"); err == nil {
+			*settings = "settings.json"
+		}
+	}
 	srv, err := emulator.New(emulator.Config{
-		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
+		UpstreamSettingsPath: *settings,
+		Addr:                 *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: splitList(*claims),
 		TokenLifetime: *lifetime,
 	})
@@ -63,6 +70,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Herald local emulator listening on %s (in-memory bus)\n\n", srv.URL())
 	fmt.Fprintf(stdout, "Connection string (REST callers, negotiate functions):\n  %s\n\n", srv.ConnectionString())
 	fmt.Fprintf(stdout, "Client URL (give it to withUrl; replace chat with your hub):\n  %s\n\n", srv.ClientURL("chat"))
+	if *settings != "" {
+		fmt.Fprintf(stdout, "Upstream settings: %s (reloaded when it changes)\n\n", *settings)
+	}
 	fmt.Fprintln(stdout, "Press Ctrl+C to stop.")
 	if err := srv.Serve(ctx); err != nil {
 		return err

@@ -34,13 +34,17 @@ type env struct {
 	stop func() error // cancels Serve and returns its result; idempotent
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, configure ...func(*emulator.Config)) *env {
 	t.Helper()
 	logs := &syncbuf.Buffer{}
-	srv, err := emulator.New(emulator.Config{
+	cfg := emulator.Config{
 		Addr:   "127.0.0.1:0",
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	srv, err := emulator.New(cfg)
 	if err != nil {
 		t.Fatalf("emulator.New: %v", err)
 	}
@@ -93,7 +97,7 @@ func (e *env) connectWith(t *testing.T, p jsclient.Protocol, name, userID string
 		URL:       e.clientURL(),
 		Transport: jsclient.WebSockets,
 		Protocol:  p,
-		Methods:   []string{recv},
+		Methods:   []string{recv, "newMessage"}, // newMessage: the sample chat hub's
 	}
 	if userID != "" {
 		opts.Headers = map[string]string{userHeader: userID}

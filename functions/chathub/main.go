@@ -4,17 +4,7 @@
 // to it; it answers invocations and sends messages through Herald's REST
 // API.
 //
-// Hub methods (connection.invoke(name, ...args) on the client):
-//
-//   - broadcast(text): sends newMessage({connectionId, sender, text}) to
-//     every client of the hub.
-//   - joinGroup(group) and leaveGroup(group): add or remove the caller's
-//     connection; joinGroup(connectionId, group) and
-//     leaveGroup(connectionId, group) name another connection, as in the
-//     Azure SimpleChat sample.
-//   - echo(value): returns value to the caller.
-//
-// Connected and disconnected events are logged.
+// The hub's methods are documented in package shared/chathub.
 //
 // Configuration (environment):
 //
@@ -34,7 +24,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -43,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heraldrt/herald/shared/chathub"
 	"github.com/heraldrt/herald/shared/connstr"
 	"github.com/heraldrt/herald/shared/serverless"
 )
@@ -81,7 +71,7 @@ func run(log *slog.Logger) error {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("POST "+webhookPath, newHub(keys, sender, log))
+	mux.Handle("POST "+webhookPath, chathub.New(keys, sender, log))
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -102,72 +92,6 @@ func run(log *slog.Logger) error {
 	<-errc // http.ErrServerClosed
 	log.Info("chathub stopped")
 	return nil
-}
-
-// newMessage is the payload of the newMessage client method.
-type newMessage struct {
-	ConnectionID string `json:"connectionId"`
-	Sender       string `json:"sender"`
-	Text         string `json:"text"`
-}
-
-func newHub(keys []string, sender *serverless.Sender, log *slog.Logger) *serverless.Hub {
-	hub := serverless.NewHub(keys)
-	hub.Logger = log
-	hub.On("broadcast", func(ctx context.Context, inv *serverless.InvocationContext) (any, error) {
-		var text string
-		if err := inv.Bind(&text); err != nil {
-			return nil, err
-		}
-		msg := newMessage{ConnectionID: inv.ConnectionID, Sender: inv.UserID, Text: text}
-		return nil, sender.SendToAll(ctx, inv.Hub, "newMessage", msg)
-	})
-	hub.On("joinGroup", func(ctx context.Context, inv *serverless.InvocationContext) (any, error) {
-		conn, group, err := groupArgs(inv)
-		if err != nil {
-			return nil, err
-		}
-		return nil, sender.AddToGroup(ctx, inv.Hub, conn, group)
-	})
-	hub.On("leaveGroup", func(ctx context.Context, inv *serverless.InvocationContext) (any, error) {
-		conn, group, err := groupArgs(inv)
-		if err != nil {
-			return nil, err
-		}
-		return nil, sender.RemoveFromGroup(ctx, inv.Hub, conn, group)
-	})
-	hub.On("echo", func(ctx context.Context, inv *serverless.InvocationContext) (any, error) {
-		if len(inv.Arguments) == 0 {
-			return nil, errors.New("echo needs an argument")
-		}
-		return inv.Arguments[0], nil
-	})
-	hub.OnConnected(func(ctx context.Context, inv *serverless.InvocationContext) error {
-		log.Info("connected", "hub", inv.Hub, "conn", inv.ConnectionID, "user", inv.UserID)
-		return nil
-	})
-	hub.OnDisconnected(func(ctx context.Context, inv *serverless.InvocationContext) error {
-		log.Info("disconnected", "hub", inv.Hub, "conn", inv.ConnectionID, "user", inv.UserID, "err", inv.Error)
-		return nil
-	})
-	return hub
-}
-
-// groupArgs reads (group) or (connectionId, group).
-func groupArgs(inv *serverless.InvocationContext) (conn, group string, err error) {
-	switch len(inv.Arguments) {
-	case 1:
-		err = inv.Bind(&group)
-		conn = inv.ConnectionID
-	case 2:
-		err = inv.Bind(&conn, &group)
-	default:
-		err = fmt.Errorf("%s takes (group) or (connectionId, group), got %d arguments", inv.Event, len(inv.Arguments))
-	}
-	if err == nil && (conn == "" || group == "") {
-		err = fmt.Errorf("%s: empty connection id or group", inv.Event)
-	}
-	return conn, group, err
 }
 
 func splitList(s string) []string {

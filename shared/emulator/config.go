@@ -37,6 +37,11 @@ type Config struct {
 	// TokenLifetime is the lifetime of access tokens from the app negotiate
 	// endpoint. Default 1h.
 	TokenLifetime time.Duration
+	// UpstreamSettingsPath is a settings file in the Azure SignalR
+	// emulator's format ({"UpstreamSettings":{"Templates":[...]}}); it is
+	// reloaded when it changes. Default "": no upstream, so client
+	// invocations are answered with an error at once.
+	UpstreamSettingsPath string
 	// ShutdownTimeout bounds the graceful part of Serve's shutdown.
 	// Default 10s.
 	ShutdownTimeout time.Duration

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
@@ -18,6 +19,7 @@ import (
 	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/token"
+	"github.com/heraldrt/herald/shared/upstream"
 )
 
 // Server is a running emulator: listeners bound, ready to Serve.
@@ -32,6 +34,9 @@ type Server struct {
 	gw      *gateway.Server
 	http    *http.Server
 	cs      connstr.ConnectionString
+
+	upstream *upstream.Client // nil without UpstreamSettingsPath
+	settings atomic.Pointer[upstream.Settings]
 }
 
 // New binds the listeners and wires negotiate, REST and gateway on one mux.
@@ -101,7 +106,15 @@ func (s *Server) wire() error {
 	if s.bus == nil {
 		s.bus, s.ownsBus = bus.NewMemory(bus.MemoryConfig{Logger: s.log}), true
 	}
-	gw, err := gateway.New(gateway.Config{Keys: cfg.AccessKeys, Bus: s.bus, Logger: s.log})
+	if cfg.UpstreamSettingsPath != "" {
+		s.settings.Store(&upstream.Settings{})
+		s.upstream = upstream.New(upstream.Config{
+			Settings:   func() upstream.Settings { return *s.settings.Load() },
+			AccessKeys: cfg.AccessKeys,
+			Logger:     s.log,
+		})
+	}
+	gw, err := gateway.New(gateway.Config{Keys: cfg.AccessKeys, Bus: s.bus, Logger: s.log, Upstream: s.upstream})
 	if err != nil {
 		return err
 	}
@@ -183,6 +196,8 @@ func (s *Server) Gateway() *gateway.Server { return s.gw }
 // closed with "Service reloading, try reconnecting", HTTP requests drain,
 // and an owned bus is closed. It returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context) error {
+	stopWatch := s.watchSettings(ctx)
+	defer stopWatch()
 	if err := s.gw.Start(ctx); err != nil {
 		s.closeListeners()
 		return err
@@ -207,10 +222,31 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancel()
 	err := errors.Join(serveErr, s.gw.Shutdown(sctx), s.http.Shutdown(sctx))
 	wg.Wait()
+	if s.upstream != nil {
+		// After the gateway: the disconnected events it queued are sent.
+		err = errors.Join(err, s.upstream.Close(sctx))
+	}
 	if s.ownsBus {
 		err = errors.Join(err, s.bus.Close())
 	}
 	return err
+}
+
+// watchSettings loads the upstream settings file and reloads it on change
+// until the returned stop is called. A bad file keeps the settings in use.
+func (s *Server) watchSettings(ctx context.Context) (stop func()) {
+	path := s.cfg.UpstreamSettingsPath
+	if path == "" {
+		return func() {}
+	}
+	return upstream.WatchFile(ctx, path, 0, func(set upstream.Settings, err error) {
+		if err != nil {
+			s.log.Warn("upstream settings not loaded; keeping the previous ones", "path", path, "err", err)
+			return
+		}
+		s.settings.Store(&set)
+		s.log.Info("upstream settings loaded", "path", path, "templates", len(set.Templates))
+	})
 }
 
 func (s *Server) closeListeners() {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/upstream"
 )
 
 // Bus is what the gateway needs from the bus: a subscription to envelopes
@@ -22,6 +23,10 @@ type Config struct {
 	Keys []string
 	// Bus carries envelopes and registers connections. Required.
 	Bus Bus
+	// Upstream delivers connection events and client invocations to the
+	// application's functions. Default nil: no upstream; a blocking
+	// invocation is answered at once with ErrTextNoUpstream.
+	Upstream *upstream.Client
 	// Logger receives connection lifecycle logs. Default: discard.
 	Logger *slog.Logger
 	// Hosts are the hosts accepted in a client token's aud (ports ignored).

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/heraldrt/herald/shared/upstream"
 )
 
 // conn is one client connection. The index fields (groups) are guarded by
@@ -28,6 +30,8 @@ type conn struct {
 	srv           *Server
 
 	groups map[string]struct{} // guarded by index.mu; nil when none
+
+	session *upstream.Session // nil without an upstream; set before reading
 
 	lastWrite atomic.Int64 // unix nanoseconds of the last write (keep-alive)
 	abort     atomic.Bool  // closing as a slow consumer: writes get abortGrace at most
@@ -127,6 +131,10 @@ func (c *conn) enqueue(frame []byte) bool {
 	}
 	return true
 }
+
+// reply writes an upstream's answer: one hub message record in the
+// connection's protocol.
+func (c *conn) reply(record []byte) { c.enqueue(c.proto.frame(record)) }
 
 // brokenLocked stops all writing after a failed write and makes the reader
 // return, which ends the connection.

@@ -4,7 +4,17 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/heraldrt/herald/shared/token"
+	"github.com/heraldrt/herald/shared/upstream"
 )
+
+// connInfo is what the connect request tells about a connection.
+type connInfo struct {
+	hub, id, user string
+	claims        token.Claims
+	query         string // the client's query for upstream, minus secrets
+}
 
 // connect serves requests to /client/?hub=H&id=T: today the WebSocket
 // transport. Server-Sent Events and Long Polling come with their own issue;
@@ -48,7 +58,8 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusConflict, "Connection ID is already in use.")
 		return
 	}
-	s.serveWebSocket(w, r, hub, id, user) // calls s.conns.Done when the connection ends
+	info := connInfo{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery)}
+	s.serveWebSocket(w, r, info) // calls s.conns.Done when the connection ends
 }
 
 // track counts a new connection unless the Server is draining; Shutdown

@@ -43,7 +43,7 @@ func benchFanout(b *testing.B, n int) {
 			b.Fatal("reserve failed")
 		}
 		serving.Add(1)
-		go func() { defer serving.Done(); h.gw.serveConn(srvSide, srvSide, "bench", id, "") }()
+		go func() { defer serving.Done(); h.gw.serveConn(srvSide, srvSide, connInfo{hub: "bench", id: id}) }()
 		if err := wsutil.WriteClientText(cliSide, []byte(`{"protocol":"json","version":1}`+"\x1e")); err != nil {
 			b.Fatal(err)
 		}

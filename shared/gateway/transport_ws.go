@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/hubproto"
+	"github.com/heraldrt/herald/shared/upstream"
 )
 
 // readBufferSize is the per-connection read buffer: small, because idle
@@ -32,7 +33,8 @@ var (
 // own (the reader; the writer gets another), then returns: net/http then
 // lets go of its request, buffers and grown handler stack, which would
 // otherwise stay alive as long as the connection (about 15 KiB each).
-func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, hub, id, user string) {
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info connInfo) {
+	hub, id := info.hub, info.id
 	nc, rw, _, err := ws.HTTPUpgrader{Timeout: s.cfg.WriteTimeout}.Upgrade(r, w)
 	if err != nil {
 		s.idx.unreserve(hub, id)
@@ -51,7 +53,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, hub, id,
 	}
 	go func() {
 		defer s.conns.Done()
-		s.serveConn(nc, src, hub, id, user)
+		s.serveConn(nc, src, info)
 	}()
 }
 
@@ -59,7 +61,8 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, hub, id,
 // registration, then the read loop on this goroutine and the write loop on
 // its own. It returns after both have ended and the connection is gone from
 // the index and the bus. src reads the client's frames.
-func (s *Server) serveConn(nc net.Conn, src io.Reader, hub, id, user string) {
+func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
+	hub, id, user := info.hub, info.id, info.user
 	c := newConn(s, nc, hub, id, user)
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 
@@ -87,6 +90,13 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, hub, id, user string) {
 		c.closeWithMessage(why, why == ReasonInternal)
 		c.resume()
 	} else {
+		if s.cfg.Upstream != nil {
+			c.session = s.cfg.Upstream.Session(upstream.ConnInfo{
+				Hub: hub, ConnectionID: id, UserID: user, Claims: info.claims,
+				Query: info.query, Codec: c.proto.codec(),
+			})
+			_ = c.session.Connected() // queued; failures are the upstream's to log
+		}
 		c.resume()
 		s.keeper.add(c)
 		if s.draining.Load() {
@@ -109,6 +119,9 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, hub, id, user string) {
 			s.log.Warn("unregister connection", "hub", hub, "conn", id, "err", uerr)
 		}
 		cancel()
+	}
+	if c.session != nil {
+		_ = c.session.Disconnected(disconnectError(c, err))
 	}
 	s.log.Debug("connection ended", "hub", hub, "conn", id, "user", user, "reason", c.reason(), "err", err)
 }
@@ -203,15 +216,15 @@ func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 	for i := range msgs {
 		m := &msgs[i]
 		switch m.Type {
-		case hubproto.TypeInvocation, hubproto.TypeStreamInvocation:
-			if m.InvocationID == "" {
-				continue // non-blocking: nothing to answer
+		case hubproto.TypeInvocation:
+			switch {
+			case c.session != nil:
+				_ = c.session.Invoke(*m, c.reply) // answered through reply
+			case m.InvocationID != "":
+				c.enqueue(completionErrorFrame(c.proto, m.InvocationID, ErrTextNoUpstream))
 			}
-			text := ErrTextNoUpstream
-			if m.Type == hubproto.TypeStreamInvocation {
-				text = ErrTextNoStreaming
-			}
-			c.enqueue(completionErrorFrame(c.proto, m.InvocationID, text))
+		case hubproto.TypeStreamInvocation:
+			c.enqueue(completionErrorFrame(c.proto, m.InvocationID, ErrTextNoStreaming))
 		case hubproto.TypeClose:
 			c.close("client sent Close", normalCloseFrame)
 			return nil, errClientClosed
@@ -233,3 +246,18 @@ func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 }
 
 func isNetClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
+
+// disconnectError is the Error of the upstream's disconnected event: none
+// when the client closed the connection, else why it ended.
+func disconnectError(c *conn, err error) string {
+	if errors.Is(err, errClientClosed) {
+		return ""
+	}
+	if r := c.reason(); r != "" {
+		return r
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "Connection closed with an error."
+	}
+	return ""
+}
