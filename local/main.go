@@ -35,6 +35,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	claims := fs.String("claims", "", "comma-separated app-token claims copied into access tokens")
 	lifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of access tokens issued by /api/negotiate")
 	settings := fs.String("config", "", "upstream settings file in the Azure emulator's format (default ./settings.json when present); reloaded on change")
+	upTimeout := fs.Duration("upstream-timeout", 100*time.Second, "how long a client invocation waits for the upstream function")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
 	if err := fs.Parse(args); err != nil {
@@ -57,8 +58,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	srv, err := emulator.New(emulator.Config{
-		UpstreamSettingsPath: *settings,
-		Addr:                 *addr, AccessKeys: []string{*key}, Logger: logger,
+		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
+		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: splitList(*claims),
 		TokenLifetime: *lifetime,
 	})

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/heraldrt/herald/shared/chathub"
 	"github.com/heraldrt/herald/shared/emulator"
@@ -58,18 +60,26 @@ func withUpstream(t *testing.T) (*env, *upstreamLog) {
 	}))
 	t.Cleanup(fn.Close)
 	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/slow") {
+			_, _ = io.Copy(io.Discard, r.Body) // so the server notices the caller hanging up
+			<-r.Context().Done()               // never answers: the emulator's upstream timeout fires
+			return
+		}
 		http.Error(w, "boom", http.StatusInternalServerError)
 	}))
 	t.Cleanup(failing.Close)
 
 	settings := filepath.Join(t.TempDir(), "settings.json")
 	body := `{"UpstreamSettings":{"Templates":[
-		{"UrlTemplate":"` + failing.URL + `/{event}","EventPattern":"fail","CategoryPattern":"messages","HubPattern":"*"},
+		{"UrlTemplate":"` + failing.URL + `/{event}","EventPattern":"fail, slow","CategoryPattern":"messages","HubPattern":"*"},
 		{"UrlTemplate":"` + fn.URL + `/runtime/webhooks/signalr","EventPattern":"*","CategoryPattern":"*","HubPattern":"*"}]}}`
 	if err := os.WriteFile(settings, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, func(c *emulator.Config) { c.UpstreamSettingsPath = settings })
+	e := newEnv(t, func(c *emulator.Config) {
+		c.UpstreamSettingsPath = settings
+		c.UpstreamTimeout = time.Second
+	})
 	sender, err := serverless.NewSender(serverless.SenderConfig{ConnectionString: e.srv.ConnectionString()})
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +115,13 @@ func TestUpstreamInvocationsThroughTheSampleHub(t *testing.T) {
 		reply = e.js.ExpectFunc(t, wait, "fail reply", jsclient.IsReply(name, name+"-fail"))
 		if reply.Kind != jsclient.KindError || !strings.Contains(reply.Message, "Invocation failed, status code 500") {
 			t.Errorf("%s fail: %s", name, reply.Raw)
+		}
+		if err := e.js.Invoke(name, name+"-slow", "slow"); err != nil {
+			t.Fatal(err)
+		}
+		reply = e.js.ExpectFunc(t, wait, "slow reply", jsclient.IsReply(name, name+"-slow"))
+		if reply.Kind != jsclient.KindError || !strings.Contains(reply.Message, "timed out") {
+			t.Errorf("%s slow: %s", name, reply.Raw)
 		}
 	}
 	if err := e.js.Invoke("j", "b1", "broadcast", "hello all"); err != nil {

@@ -42,6 +42,10 @@ type Config struct {
 	// reloaded when it changes. Default "": no upstream, so client
 	// invocations are answered with an error at once.
 	UpstreamSettingsPath string
+	// UpstreamTimeout bounds one upstream call; a blocking invocation whose
+	// upstream does not answer in time gets an error completion. Default
+	// 100s (upstream.DefaultTimeout).
+	UpstreamTimeout time.Duration
 	// ShutdownTimeout bounds the graceful part of Serve's shutdown.
 	// Default 10s.
 	ShutdownTimeout time.Duration

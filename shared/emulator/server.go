@@ -111,6 +111,7 @@ func (s *Server) wire() error {
 		s.upstream = upstream.New(upstream.Config{
 			Settings:   func() upstream.Settings { return *s.settings.Load() },
 			AccessKeys: cfg.AccessKeys,
+			Timeout:    cfg.UpstreamTimeout,
 			Logger:     s.log,
 		})
 	}
