@@ -45,10 +45,19 @@ type Subscription interface {
 	Close() error
 }
 
-// Subscriber delivers every envelope to a handler. Gateways subscribe once.
+// Subscriber delivers envelopes to handlers. Gateways subscribe once.
+//
+// A bus instance is one node of a deployment (a gateway process, a function
+// instance). Subscribers of an instance receive the envelopes of every hub in
+// which that instance holds a registered connection (see Registry), from the
+// moment Register returns until the hub's last connection on the instance is
+// unregistered: that is all a gateway needs. An implementation may deliver
+// envelopes of other hubs too (Memory delivers every hub's; the Redis bus
+// only those of hubs the instance holds connections in), so handlers ignore
+// hubs and connections they do not hold.
 type Subscriber interface {
 	// Subscribe returns once the subscription is live: envelopes published
-	// after it returns reach h.
+	// after it returns, of the hubs described above, reach h.
 	Subscribe(ctx context.Context, h Handler) (Subscription, error)
 }
 
@@ -67,7 +76,9 @@ type Registry interface {
 	// For each such group it also delivers a KindAddToGroup envelope with
 	// ScopeConnection, in bus order, so gateways apply the joins in order
 	// with membership changes that follow. It returns ErrConnectionExists
-	// when c.ID is registered already.
+	// when c.ID is registered already, on this instance or another one.
+	// Once Register returns, envelopes of c.Hub reach this instance's
+	// subscribers (see Subscriber).
 	Register(ctx context.Context, c Conn) (groups []string, err error)
 	// Unregister removes the connection from presence and every group.
 	// Unknown connections are not an error.

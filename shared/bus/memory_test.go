@@ -11,8 +11,10 @@ import (
 )
 
 func TestMemory(t *testing.T) {
-	bustest.Run(t, func(t *testing.T) bus.Bus {
-		return bus.NewMemory(bus.MemoryConfig{})
+	// One Memory is every node of a deployment: it is one process.
+	bustest.Run(t, func(t *testing.T) func() bus.Bus {
+		m := bus.NewMemory(bus.MemoryConfig{})
+		return func() bus.Bus { return m }
 	})
 }
 

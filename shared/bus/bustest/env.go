@@ -26,10 +26,11 @@ func memberEnv(hub string, kind bus.Kind, scope bus.Scope, id, group string) *bu
 	return &bus.Envelope{Kind: kind, Hub: hub, Scope: scope, ID: id, Group: group}
 }
 
-// publish publishes a copy of m, failing the test on error.
+// publish publishes a copy of m from the functions node, failing the test
+// on error.
 func (e *env) publish(m *bus.Envelope) {
 	e.t.Helper()
-	if err := e.b.Publish(e.ctx, m.Clone()); err != nil {
+	if err := e.api.Publish(e.ctx, m.Clone()); err != nil {
 		e.t.Fatalf("Publish %s: %v", describe(m), err)
 	}
 }
@@ -42,10 +43,11 @@ func (e *env) ok(what string, err error) {
 	}
 }
 
-// register registers a connection of e.hub and returns its groups sorted.
+// register registers a connection of e.hub on the gateway node and returns
+// its groups sorted.
 func (e *env) register(id, user string) []string {
 	e.t.Helper()
-	groups, err := e.b.Register(e.ctx, bus.Conn{Hub: e.hub, ID: id, User: user})
+	groups, err := e.gw.Register(e.ctx, bus.Conn{Hub: e.hub, ID: id, User: user})
 	e.ok("Register "+id, err)
 	groups = slices.Clone(groups)
 	slices.Sort(groups)
@@ -60,29 +62,33 @@ func (e *env) wantGroups(id, user string, want ...string) {
 	}
 }
 
+// unregister unregisters a connection of e.hub on the gateway node.
 func (e *env) unregister(id string) {
 	e.t.Helper()
-	e.ok("Unregister "+id, e.b.Unregister(e.ctx, e.hub, id))
+	e.ok("Unregister "+id, e.gw.Unregister(e.ctx, e.hub, id))
 }
+
+// The membership changes and existence checks below run on the functions
+// node.
 
 func (e *env) addToGroup(group, id string) {
 	e.t.Helper()
-	e.ok("AddToGroup "+group+" "+id, e.b.AddToGroup(e.ctx, e.hub, group, id))
+	e.ok("AddToGroup "+group+" "+id, e.api.AddToGroup(e.ctx, e.hub, group, id))
 }
 
 func (e *env) removeFromGroup(group, id string) {
 	e.t.Helper()
-	e.ok("RemoveFromGroup "+group+" "+id, e.b.RemoveFromGroup(e.ctx, e.hub, group, id))
+	e.ok("RemoveFromGroup "+group+" "+id, e.api.RemoveFromGroup(e.ctx, e.hub, group, id))
 }
 
 func (e *env) addUser(group, user string, ttl time.Duration) {
 	e.t.Helper()
-	e.ok("AddUserToGroup "+group+" "+user, e.b.AddUserToGroup(e.ctx, e.hub, group, user, ttl))
+	e.ok("AddUserToGroup "+group+" "+user, e.api.AddUserToGroup(e.ctx, e.hub, group, user, ttl))
 }
 
 func (e *env) removeUser(group, user string) {
 	e.t.Helper()
-	e.ok("RemoveUserFromGroup "+group+" "+user, e.b.RemoveUserFromGroup(e.ctx, e.hub, group, user))
+	e.ok("RemoveUserFromGroup "+group+" "+user, e.api.RemoveUserFromGroup(e.ctx, e.hub, group, user))
 }
 
 // check fails the test unless the existence check returns want.
@@ -96,24 +102,24 @@ func (e *env) check(what string, want bool, got bool, err error) {
 
 func (e *env) wantConn(id string, want bool) {
 	e.t.Helper()
-	ok, err := e.b.ConnectionExists(e.ctx, e.hub, id)
+	ok, err := e.api.ConnectionExists(e.ctx, e.hub, id)
 	e.check("ConnectionExists "+id, want, ok, err)
 }
 
 func (e *env) wantUser(user string, want bool) {
 	e.t.Helper()
-	ok, err := e.b.UserExists(e.ctx, e.hub, user)
+	ok, err := e.api.UserExists(e.ctx, e.hub, user)
 	e.check("UserExists "+user, want, ok, err)
 }
 
 func (e *env) wantGroup(group string, want bool) {
 	e.t.Helper()
-	ok, err := e.b.GroupExists(e.ctx, e.hub, group)
+	ok, err := e.api.GroupExists(e.ctx, e.hub, group)
 	e.check("GroupExists "+group, want, ok, err)
 }
 
 func (e *env) wantUserInGroup(group, user string, want bool) {
 	e.t.Helper()
-	ok, err := e.b.UserInGroup(e.ctx, e.hub, group, user)
+	ok, err := e.api.UserInGroup(e.ctx, e.hub, group, user)
 	e.check("UserInGroup "+group+" "+user, want, ok, err)
 }

@@ -30,7 +30,7 @@ func testGroups(t *testing.T, e *env) {
 	e.wantGroup("g1", false)
 	e.wantGroup("g2", true)
 
-	e.ok("RemoveFromAllGroups", e.b.RemoveFromAllGroups(e.ctx, e.hub, "c1"))
+	e.ok("RemoveFromAllGroups", e.api.RemoveFromAllGroups(e.ctx, e.hub, "c1"))
 	e.wantGroup("g2", false)
 	e.wantUserInGroup("g2", "u1", false)
 	e.wantConn("c1", true)

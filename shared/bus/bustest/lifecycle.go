@@ -27,7 +27,7 @@ func testSubscriptionClose(t *testing.T, e *env) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := range n {
-			if err := e.b.Publish(e.ctx, sendEnv(e.hub, bus.ScopeAll, "", strconv.Itoa(i))); err != nil {
+			if err := e.api.Publish(e.ctx, sendEnv(e.hub, bus.ScopeAll, "", strconv.Itoa(i))); err != nil {
 				t.Errorf("Publish: %v", err)
 				return
 			}
@@ -52,21 +52,21 @@ func testSubscriptionClose(t *testing.T, e *env) {
 
 // testClose: Close stops subscriptions, and every later call, Close
 // included, fails with ErrClosed; closing a subscription afterwards is
-// fine.
+// fine. It closes the gateway node.
 func testClose(t *testing.T, e *env) {
 	r := e.subscribe()
 	e.register("c1", "u1")
-	if err := e.b.Ping(e.ctx); err != nil {
+	if err := e.gw.Ping(e.ctx); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
-	if err := e.b.Close(); err != nil {
+	if err := e.gw.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	r.mu.Lock()
 	r.stopped = true
 	r.mu.Unlock()
 
-	ctx, b, h := e.ctx, e.b, e.hub
+	ctx, b, h := e.ctx, e.gw, e.hub
 	presence := func(_ bool, err error) error { return err }
 	calls := []struct {
 		name string
@@ -109,14 +109,15 @@ func testCanceledContext(t *testing.T, e *env) {
 	e.register("c1", "u1")
 	ctx, cancel := context.WithCancel(e.ctx)
 	cancel()
-	b, h := e.b, e.hub
+	b, h := e.api, e.hub
 	calls := []struct {
 		name string
 		err  error
 	}{
 		{"Ping", b.Ping(ctx)},
+		{"Ping gateway", e.gw.Ping(ctx)},
 		{"Publish", b.Publish(ctx, sendEnv(h, bus.ScopeAll, "", "x"))},
-		{"Register", func() error { _, err := b.Register(ctx, bus.Conn{Hub: h, ID: "c2"}); return err }()},
+		{"Register", func() error { _, err := e.gw.Register(ctx, bus.Conn{Hub: h, ID: "c2"}); return err }()},
 		{"AddToGroup", b.AddToGroup(ctx, h, "g", "c1")},
 		{"AddUserToGroup", b.AddUserToGroup(ctx, h, "g", "u1", -1)},
 		{"GroupExists", func() error { _, err := b.GroupExists(ctx, h, "g"); return err }()},

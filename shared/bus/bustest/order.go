@@ -15,10 +15,10 @@ import (
 // started is seen before it. Four workers interleave 200 iterations of
 // add, send to the group, remove; even workers change a connection, odd
 // workers a user. Both subscribers see each worker's steps in order and
-// the same overall sequence.
+// the same overall sequence (across nodes: one subscriber on each).
 func testMembershipOrder(t *testing.T, e *env) {
 	const workers, iters = 4, 50
-	r1, r2 := e.subscribe(), e.subscribe()
+	r1, r2 := e.subscribe(), e.subscribeOn(e.api)
 	for w := range workers {
 		e.register(fmt.Sprintf("c%d", w), fmt.Sprintf("u%d", w))
 	}
@@ -74,17 +74,17 @@ func testMembershipOrder(t *testing.T, e *env) {
 func step(t *testing.T, e *env, byConn bool, conn, user, g string) bool {
 	var err error
 	if byConn {
-		err = e.b.AddToGroup(e.ctx, e.hub, g, conn)
+		err = e.api.AddToGroup(e.ctx, e.hub, g, conn)
 	} else {
-		err = e.b.AddUserToGroup(e.ctx, e.hub, g, user, -1)
+		err = e.api.AddUserToGroup(e.ctx, e.hub, g, user, -1)
 	}
 	if err == nil {
-		err = e.b.Publish(e.ctx, sendEnv(e.hub, bus.ScopeGroup, g, g))
+		err = e.api.Publish(e.ctx, sendEnv(e.hub, bus.ScopeGroup, g, g))
 	}
 	if err == nil && byConn {
-		err = e.b.RemoveFromGroup(e.ctx, e.hub, g, conn)
+		err = e.api.RemoveFromGroup(e.ctx, e.hub, g, conn)
 	} else if err == nil {
-		err = e.b.RemoveUserFromGroup(e.ctx, e.hub, g, user)
+		err = e.api.RemoveUserFromGroup(e.ctx, e.hub, g, user)
 	}
 	if err != nil {
 		t.Errorf("group %s: %v", g, err)
@@ -95,16 +95,21 @@ func step(t *testing.T, e *env, byConn bool, conn, user, g string) bool {
 
 // testConcurrentPublishers: eight goroutines publish at once; every
 // subscriber sees every envelope once, each publisher's in order, and all
-// subscribers see the same sequence.
+// subscribers see the same sequence. Half the publishers use each node, and
+// each node has a subscriber.
 func testConcurrentPublishers(t *testing.T, e *env) {
 	const workers, each = 8, 100
-	r1, r2 := e.subscribe(), e.subscribe()
+	r1, r2 := e.subscribe(), e.subscribeOn(e.api)
 	var wg sync.WaitGroup
 	for w := range workers {
+		b := e.api
+		if w%2 == 0 {
+			b = e.gw
+		}
 		wg.Go(func() {
 			for i := range each {
 				m := sendEnv(e.hub, bus.ScopeGroup, fmt.Sprintf("w%d", w), strconv.Itoa(i))
-				if err := e.b.Publish(e.ctx, m); err != nil {
+				if err := b.Publish(e.ctx, m); err != nil {
 					t.Errorf("Publish: %v", err)
 					return
 				}

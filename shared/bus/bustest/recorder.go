@@ -25,11 +25,21 @@ type recorder struct {
 	late    int  // handler calls after stopped
 }
 
-// subscribe returns a live recorder for e.hub, closed when the test ends.
+// subscribe returns a live recorder for e.hub on the gateway node, closed
+// when the test ends.
 func (e *env) subscribe() *recorder {
 	e.t.Helper()
+	return e.subscribeOn(e.gw)
+}
+
+// subscribeOn returns a live recorder for e.hub on node b, closed when the
+// test ends. b holds a watcher connection in e.hub from then on, so that it
+// receives the hub's envelopes.
+func (e *env) subscribeOn(b bus.Bus) *recorder {
+	e.t.Helper()
+	e.watch(b)
 	r := &recorder{hub: e.hub, notify: make(chan struct{}, 1)}
-	sub, err := e.b.Subscribe(e.ctx, r.handle)
+	sub, err := b.Subscribe(e.ctx, r.handle)
 	if err != nil {
 		e.t.Fatalf("Subscribe: %v", err)
 	}
@@ -40,6 +50,22 @@ func (e *env) subscribe() *recorder {
 		}
 	})
 	return r
+}
+
+// watch registers an anonymous connection of e.hub on node b, once per
+// node: a node delivers the envelopes of hubs it holds connections in.
+func (e *env) watch(b bus.Bus) {
+	e.t.Helper()
+	if _, ok := e.watchers[b]; ok {
+		return
+	}
+	if e.watchers == nil {
+		e.watchers = make(map[bus.Bus]string)
+	}
+	id := fmt.Sprintf("bustest-watcher-%d", len(e.watchers))
+	_, err := b.Register(e.ctx, bus.Conn{Hub: e.hub, ID: id})
+	e.ok("Register watcher "+id, err)
+	e.watchers[b] = id
 }
 
 func (r *recorder) handle(e *bus.Envelope) {
@@ -116,7 +142,7 @@ func (r *recorder) expect(t *testing.T, want ...*bus.Envelope) {
 func (e *env) fence(rs ...*recorder) {
 	e.t.Helper()
 	f := sendEnv(e.hub, bus.ScopeAll, "", "fence")
-	e.publish(f)
+	e.publish(f) // from the functions node
 	for _, r := range rs {
 		r.expect(e.t, f)
 	}

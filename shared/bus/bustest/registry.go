@@ -8,7 +8,8 @@ import (
 	"github.com/heraldrt/herald/shared/bus"
 )
 
-// testRegistry: Register, Unregister and the existence checks.
+// testRegistry: Register, Unregister and the existence checks. A
+// connection id registered on one node cannot be registered on another.
 func testRegistry(t *testing.T, e *env) {
 	e.wantConn("c1", false)
 	e.wantUser("u1", false)
@@ -16,7 +17,7 @@ func testRegistry(t *testing.T, e *env) {
 	e.wantConn("c1", true)
 	e.wantUser("u1", true)
 
-	_, err := e.b.Register(e.ctx, bus.Conn{Hub: e.hub, ID: "c1", User: "u2"})
+	_, err := e.api.Register(e.ctx, bus.Conn{Hub: e.hub, ID: "c1", User: "u2"})
 	if !errors.Is(err, bus.ErrConnectionExists) {
 		t.Fatalf("Register duplicate = %v, want ErrConnectionExists", err)
 	}
@@ -26,9 +27,9 @@ func testRegistry(t *testing.T, e *env) {
 	e.wantConn("anon", true)
 
 	other := e.hub + "_other"
-	_, err = e.b.Register(e.ctx, bus.Conn{Hub: other, ID: "c1", User: "u1"})
+	_, err = e.gw.Register(e.ctx, bus.Conn{Hub: other, ID: "c1", User: "u1"})
 	e.ok("Register in another hub", err)
-	t.Cleanup(func() { _ = e.b.Unregister(context.Background(), other, "c1") })
+	t.Cleanup(func() { _ = e.gw.Unregister(context.Background(), other, "c1") })
 
 	e.addToGroup("g1", "c1")
 	e.wantGroup("g1", true)
@@ -37,7 +38,7 @@ func testRegistry(t *testing.T, e *env) {
 	e.wantUser("u1", false)
 	e.wantGroup("g1", false)
 	e.wantUserInGroup("g1", "u1", false)
-	ok, err := e.b.ConnectionExists(e.ctx, other, "c1")
+	ok, err := e.api.ConnectionExists(e.ctx, other, "c1")
 	e.check("ConnectionExists in another hub", true, ok, err)
 
 	e.unregister("c1")
@@ -54,17 +55,17 @@ func testRegistry(t *testing.T, e *env) {
 func testUnknownConnection(t *testing.T, e *env) {
 	r := e.subscribe()
 	other := e.hub + "_other"
-	_, err := e.b.Register(e.ctx, bus.Conn{Hub: other, ID: "elsewhere"})
+	_, err := e.gw.Register(e.ctx, bus.Conn{Hub: other, ID: "elsewhere"})
 	e.ok("Register in another hub", err)
-	t.Cleanup(func() { _ = e.b.Unregister(context.Background(), other, "elsewhere") })
+	t.Cleanup(func() { _ = e.gw.Unregister(context.Background(), other, "elsewhere") })
 	e.register("gone", "u1")
 	e.unregister("gone")
 
 	for _, id := range []string{"ghost", "elsewhere", "gone"} {
 		calls := map[string]error{
-			"AddToGroup":          e.b.AddToGroup(e.ctx, e.hub, "g1", id),
-			"RemoveFromGroup":     e.b.RemoveFromGroup(e.ctx, e.hub, "g1", id),
-			"RemoveFromAllGroups": e.b.RemoveFromAllGroups(e.ctx, e.hub, id),
+			"AddToGroup":          e.api.AddToGroup(e.ctx, e.hub, "g1", id),
+			"RemoveFromGroup":     e.api.RemoveFromGroup(e.ctx, e.hub, "g1", id),
+			"RemoveFromAllGroups": e.api.RemoveFromAllGroups(e.ctx, e.hub, id),
 		}
 		for name, err := range calls {
 			if !errors.Is(err, bus.ErrConnectionNotFound) {
@@ -81,7 +82,7 @@ func testUnknownConnection(t *testing.T, e *env) {
 func testInvalidArguments(t *testing.T, e *env) {
 	r := e.subscribe()
 	e.register("c1", "u1")
-	ctx, b, h := e.ctx, e.b, e.hub
+	ctx, b, gw, h := e.ctx, e.api, e.gw, e.hub
 	presence := func(_ bool, err error) error { return err }
 	pub := func(m *bus.Envelope) error { return b.Publish(ctx, m) }
 	noTarget := sendEnv(h, bus.ScopeAll, "", "x")
@@ -90,10 +91,10 @@ func testInvalidArguments(t *testing.T, e *env) {
 		name string
 		err  error
 	}{
-		{"Register no hub", func() error { _, err := b.Register(ctx, bus.Conn{ID: "c9"}); return err }()},
-		{"Register no id", func() error { _, err := b.Register(ctx, bus.Conn{Hub: h}); return err }()},
-		{"Unregister no hub", b.Unregister(ctx, "", "c1")},
-		{"Unregister no id", b.Unregister(ctx, h, "")},
+		{"Register no hub", func() error { _, err := gw.Register(ctx, bus.Conn{ID: "c9"}); return err }()},
+		{"Register no id", func() error { _, err := gw.Register(ctx, bus.Conn{Hub: h}); return err }()},
+		{"Unregister no hub", gw.Unregister(ctx, "", "c1")},
+		{"Unregister no id", gw.Unregister(ctx, h, "")},
 		{"AddToGroup no hub", b.AddToGroup(ctx, "", "g", "c1")},
 		{"AddToGroup no group", b.AddToGroup(ctx, h, "", "c1")},
 		{"AddToGroup no id", b.AddToGroup(ctx, h, "g", "")},
@@ -111,7 +112,7 @@ func testInvalidArguments(t *testing.T, e *env) {
 		{"GroupExists no hub", presence(b.GroupExists(ctx, "", "g"))},
 		{"GroupExists no group", presence(b.GroupExists(ctx, h, ""))},
 		{"UserInGroup no user", presence(b.UserInGroup(ctx, h, "g", ""))},
-		{"Subscribe nil handler", func() error { _, err := b.Subscribe(ctx, nil); return err }()},
+		{"Subscribe nil handler", func() error { _, err := gw.Subscribe(ctx, nil); return err }()},
 		{"Publish nil", pub(nil)},
 		{"Publish no hub", pub(sendEnv("", bus.ScopeAll, "", "x"))},
 		{"Publish group without id", pub(sendEnv(h, bus.ScopeGroup, "", "x"))},

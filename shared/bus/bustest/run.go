@@ -19,24 +19,61 @@ import (
 // removal of an expired membership within about four seconds.
 const Timeout = 5 * time.Second
 
-// Run runs the conformance suite. Each subtest calls newBus once, in
-// parallel with other subtests, and closes the bus it returns when the
-// subtest ends; newBus may register further cleanup with t.Cleanup, which
-// runs after that Close. Buses from different calls need not share state.
-func Run(t *testing.T, newBus func(t *testing.T) bus.Bus) {
+// Run runs the conformance suite, every test twice: in OneNode mode a
+// single bus instance does everything; in TwoNodes mode one instance plays
+// a gateway node (it registers connections and subscribes) and a second one
+// plays the functions (it publishes, changes membership and answers
+// existence checks), and some tests subscribe on both.
+//
+// Each subtest calls newDeployment once and then the newNode function it
+// returns once per node it needs. The nodes of one deployment share their
+// state and deliver each other's envelopes, as the gateways and functions of
+// one deployment do; different deployments need not share anything. The
+// suite closes every node it was given when the subtest ends (a second Close
+// of the same instance may return ErrClosed), so an implementation with one
+// instance per process can return that same instance for every node:
+//
+//	bustest.Run(t, func(t *testing.T) func() bus.Bus {
+//		m := bus.NewMemory(bus.MemoryConfig{})
+//		return func() bus.Bus { return m }
+//	})
+//
+// newDeployment may register cleanup with t.Cleanup; it runs after the
+// nodes are closed.
+func Run(t *testing.T, newDeployment func(t *testing.T) (newNode func() bus.Bus)) {
 	t.Helper()
-	for _, tc := range suite {
-		t.Run(tc.name, func(t *testing.T) {
+	modes := []struct {
+		name  string
+		nodes int
+	}{{"OneNode", 1}, {"TwoNodes", 2}}
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
-			b := newBus(t)
-			t.Cleanup(func() {
-				if err := b.Close(); err != nil && !errors.Is(err, bus.ErrClosed) {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tc.run(t, &env{t: t, b: b, hub: uniqueHub(t), ctx: t.Context()})
+			for _, tc := range suite {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					newNode := newDeployment(t)
+					gw := node(t, newNode)
+					api := gw
+					if mode.nodes == 2 {
+						api = node(t, newNode)
+					}
+					tc.run(t, &env{t: t, gw: gw, api: api, hub: uniqueHub(t), ctx: t.Context()})
+				})
+			}
 		})
 	}
+}
+
+// node returns a new node of a deployment, closed when the test ends.
+func node(t *testing.T, newNode func() bus.Bus) bus.Bus {
+	b := newNode()
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil && !errors.Is(err, bus.ErrClosed) {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return b
 }
 
 // suite lists the conformance tests in the order they are reported.
@@ -62,12 +99,19 @@ var suite = []struct {
 	{"CanceledContext", testCanceledContext},
 }
 
-// env is what one subtest works with: its bus, its hub and its context.
+// env is what one subtest works with: its nodes, its hub and its context.
 type env struct {
-	t   *testing.T
-	b   bus.Bus
+	t *testing.T
+	// gw is the gateway node: connections are registered and unregistered
+	// on it, and subscribers listen on it unless a test says otherwise.
+	gw bus.Bus
+	// api is the functions node: it publishes, changes membership and
+	// answers existence checks. In OneNode mode it is gw.
+	api bus.Bus
 	hub string
 	ctx context.Context
+
+	watchers map[bus.Bus]string // node → its watcher connection in hub
 }
 
 var hubSeq atomic.Uint64

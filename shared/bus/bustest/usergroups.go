@@ -139,7 +139,7 @@ func testRemoveUserFromAllGroups(t *testing.T, e *env) {
 	e.addToGroup("g3", "c1")
 	e.addToGroup("g3", "c3")
 
-	e.ok("RemoveUserFromAllGroups", e.b.RemoveUserFromAllGroups(e.ctx, e.hub, "u1"))
+	e.ok("RemoveUserFromAllGroups", e.api.RemoveUserFromAllGroups(e.ctx, e.hub, "u1"))
 	e.wantGroup("g1", false)
 	e.wantGroup("g2", false)
 	e.wantGroup("g3", true)

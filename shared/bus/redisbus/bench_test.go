@@ -1,0 +1,100 @@
+package redisbus_test
+
+import (
+	"encoding/json"
+	"sync"
+	"testing"
+
+	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/bus/redisbus"
+)
+
+func benchEnvelope(hub string) *bus.Envelope {
+	return &bus.Envelope{
+		Kind: bus.KindSend, Hub: hub, Scope: bus.ScopeGroup, ID: "room",
+		Message: &bus.Message{Target: "newMessage", Arguments: json.RawMessage(`["hello",{"n":1}]`)},
+	}
+}
+
+// BenchmarkPublish measures one Publish: JSON encoding and an SPUBLISH
+// round trip, with one node subscribed to the hub.
+func BenchmarkPublish(b *testing.B) {
+	ctx := b.Context()
+	d := newDeployment(b, newClient(b, ""))
+	gw := d.node(redisbus.Config{})
+	fn := d.node(redisbus.Config{Stateless: true})
+	sub, err := gw.Subscribe(ctx, func(*bus.Envelope) {})
+	must(b, err)
+	defer sub.Close()
+	_, err = gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1"})
+	must(b, err)
+	e := benchEnvelope("chat")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := fn.Publish(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPublishToSubscriber measures the latency from Publish on the
+// functions' bus to the gateway node's handler, one message at a time.
+func BenchmarkPublishToSubscriber(b *testing.B) {
+	ctx := b.Context()
+	d := newDeployment(b, newClient(b, ""))
+	gw := d.node(redisbus.Config{})
+	fn := d.node(redisbus.Config{Stateless: true})
+	got := make(chan struct{}, 1)
+	sub, err := gw.Subscribe(ctx, func(*bus.Envelope) { got <- struct{}{} })
+	must(b, err)
+	defer sub.Close()
+	_, err = gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1"})
+	must(b, err)
+	e := benchEnvelope("chat")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := fn.Publish(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+		<-got
+	}
+}
+
+// BenchmarkPublishToSubscriberParallel measures throughput from many
+// publishers to one gateway node's handler.
+func BenchmarkPublishToSubscriberParallel(b *testing.B) {
+	ctx := b.Context()
+	d := newDeployment(b, newClient(b, ""))
+	gw := d.node(redisbus.Config{})
+	fn := d.node(redisbus.Config{Stateless: true})
+	var mu sync.Mutex
+	want, seen := 0, 0
+	all := make(chan struct{}, 1)
+	sub, err := gw.Subscribe(ctx, func(*bus.Envelope) {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen++; seen == want {
+			all <- struct{}{}
+		}
+	})
+	must(b, err)
+	defer sub.Close()
+	_, err = gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1"})
+	must(b, err)
+	e := benchEnvelope("chat")
+	b.ReportAllocs()
+	mu.Lock()
+	want, seen = b.N, 0
+	mu.Unlock()
+	b.ResetTimer()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := fn.Publish(ctx, e); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	<-all
+}

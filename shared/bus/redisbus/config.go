@@ -1,0 +1,137 @@
+package redisbus
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	// DefaultKeyPrefix starts every key and channel name.
+	DefaultKeyPrefix = "herald"
+	// DefaultHeartbeatInterval is how often a node records that it is
+	// alive, looks for dead nodes and checks its subscription connection.
+	DefaultHeartbeatInterval = 5 * time.Second
+	// DefaultNodeTTL is how long a node counts as alive after its last
+	// heartbeat. A dead node's connections leave presence and membership
+	// within NodeTTL + HeartbeatInterval (20 s by default; issue 3 asks for
+	// at most 30 s).
+	DefaultNodeTTL = 15 * time.Second
+	// DefaultSweepInterval is how often a node removes expired user-group
+	// memberships: they are removed within about a second, like bus.Memory.
+	DefaultSweepInterval = time.Second
+)
+
+// Config configures a Bus. Zero fields take the documented defaults.
+type Config struct {
+	// Client is the connection pool to Redis (≥ 7: sharded pub/sub).
+	// Required. The Bus never closes it. NewClient makes one with timeouts
+	// suited to the bus. A *redis.Client talks to one server (or one
+	// primary); see the package documentation for Redis Cluster.
+	Client *redis.Client
+	// KeyPrefix starts every key and channel name, so several deployments
+	// (or tests) can share a Redis database. It must not contain braces.
+	// Default: DefaultKeyPrefix.
+	KeyPrefix string
+	// NodeID names this node in logs and in Redis. Each Bus adds a random
+	// suffix per incarnation, so restarted processes never share an id.
+	// Default: random.
+	NodeID string
+	// Stateless makes a Bus for the stateless functions (negotiate, REST):
+	// it starts no goroutine, does not count as a live node, and Register
+	// and Subscribe fail with ErrStateless. Publishing, membership and
+	// presence work. Default: false, a gateway node.
+	Stateless bool
+	// HeartbeatInterval is how often a gateway node records that it is
+	// alive, reaps dead nodes and checks its subscription connection.
+	// Default: DefaultHeartbeatInterval.
+	HeartbeatInterval time.Duration
+	// NodeTTL is how long a node counts as alive after a heartbeat; it must
+	// exceed HeartbeatInterval. Default: DefaultNodeTTL.
+	NodeTTL time.Duration
+	// SweepInterval is how often a gateway node removes expired user-group
+	// memberships. Default: DefaultSweepInterval.
+	SweepInterval time.Duration
+	// Logger receives records about connectivity, resynchronisation and
+	// reaping. Default (nil): records are discarded.
+	Logger *slog.Logger
+}
+
+// withDefaults returns a copy of c with defaults applied, or an error for
+// a bad configuration.
+func (c Config) withDefaults() (Config, error) {
+	if c.Client == nil {
+		return c, errors.New("redisbus: Config.Client is required")
+	}
+	if c.KeyPrefix == "" {
+		c.KeyPrefix = DefaultKeyPrefix
+	}
+	if err := checkName("key prefix", c.KeyPrefix); err != nil {
+		return c, fmt.Errorf("redisbus: %w", err)
+	}
+	if c.NodeID == "" {
+		c.NodeID = randomID(6)
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if c.NodeTTL <= 0 {
+		c.NodeTTL = DefaultNodeTTL
+	}
+	if c.NodeTTL <= c.HeartbeatInterval {
+		return c, fmt.Errorf("redisbus: NodeTTL %v must exceed HeartbeatInterval %v", c.NodeTTL, c.HeartbeatInterval)
+	}
+	if c.SweepInterval <= 0 {
+		c.SweepInterval = DefaultSweepInterval
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// randomID returns n random bytes in hex.
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// NewClient returns a client for the Redis server at url
+// (redis://[user:password@]host:port[/db], rediss:// for TLS; see
+// redis.ParseURL), with settings suited to the bus unless the URL sets
+// them: 2 s dial, read and write timeouts that context deadlines shorten,
+// one dial attempt, and no automatic retry, because the bus's scripts
+// publish and a blind retry could deliver a message twice (a failed call
+// returns an error wrapping bus.ErrUnavailable; its caller decides). The
+// caller closes the client after every Bus using it.
+func NewClient(url string) (*redis.Client, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redisbus: %w", err)
+	}
+	setDefault(&opt.DialTimeout, 2*time.Second)
+	setDefault(&opt.ReadTimeout, 2*time.Second)
+	setDefault(&opt.WriteTimeout, 2*time.Second)
+	setDefault(&opt.PoolTimeout, 3*time.Second)
+	if opt.DialerRetries == 0 {
+		opt.DialerRetries = 1
+	}
+	if opt.MaxRetries == 0 {
+		opt.MaxRetries = -1
+	}
+	opt.ContextTimeoutEnabled = true
+	return redis.NewClient(opt), nil
+}
+
+func setDefault(d *time.Duration, v time.Duration) {
+	if *d == 0 {
+		*d = v
+	}
+}

@@ -1,0 +1,27 @@
+package redisbus
+
+import "context"
+
+// Kill stops the node like a crash would, for tests: its goroutines and
+// subscription end, its heartbeat stops, and nothing is removed from
+// Redis. Live nodes reap it after NodeTTL.
+func (b *Bus) Kill() {
+	b.killed = true
+	_ = b.Close()
+}
+
+// HubKey returns the name of hub's key with the given suffix.
+func (b *Bus) HubKey(hub, suffix string) string { return b.keys.hub(hub).base + suffix }
+
+// Channel returns hub's channel.
+func (b *Bus) Channel(hub string) string { return b.keys.hub(hub).channel }
+
+// NodesKey returns the name of the live-node zset.
+func (b *Bus) NodesKey() string { return b.keys.nodes() }
+
+// NodeHubsKey returns the name of node's hub set.
+func (b *Bus) NodeHubsKey(node string) string { return b.keys.nodeHubs(node) }
+
+// ReapNode drops the connections of node as a reaper does once it has
+// claimed the node.
+func (b *Bus) ReapNode(ctx context.Context, node string) error { return b.reapNode(ctx, node) }

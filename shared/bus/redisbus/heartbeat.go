@@ -1,0 +1,130 @@
+package redisbus
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// readdBatch is how many re-registrations a resync pipelines at once.
+const readdBatch = 500
+
+// heartbeatLoop records every HeartbeatInterval that this node is alive,
+// re-registers its connections when Redis lost them and retries failed
+// removals. It returns when ctx is done.
+func (b *Bus) heartbeatLoop(ctx context.Context) {
+	defer b.wg.Done()
+	t := time.NewTicker(b.cfg.HeartbeatInterval)
+	defer t.Stop()
+	st := beatState{first: true}
+	for {
+		b.beat(ctx, &st)
+		b.retryOrphans(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// beatState is the heartbeat goroutine's memory between beats.
+type beatState struct {
+	first  bool // no beat of this incarnation succeeded yet
+	resync bool // the connections must be registered again
+}
+
+// beat runs one heartbeat. Redis forgetting the node (it was reaped after
+// missing heartbeats, or Redis restarted empty) makes the node register
+// its connections again under a new incarnation.
+func (b *Bus) beat(ctx context.Context, st *beatState) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.HeartbeatInterval)
+	defer cancel()
+	if !st.resync {
+		b.nodeMu.RLock()
+		node := b.node
+		b.nodeMu.RUnlock()
+		ok, err := scriptBeat.Run(ctx, b.rdb, []string{b.keys.nodes()},
+			node, b.cfg.NodeTTL.Milliseconds(), flag(st.first)).Int()
+		if err != nil {
+			b.log.Debug("redisbus: heartbeat failed", "err", err)
+			return
+		}
+		st.first = false
+		if ok == 1 {
+			return
+		}
+		st.resync = true
+		b.log.Warn("redisbus: this node is gone from Redis (reaped after missed heartbeats, or Redis lost its data); registering its connections again")
+	}
+	if err := b.resync(ctx); err != nil {
+		b.log.Warn("redisbus: re-registering connections failed; retrying", "err", err)
+		return
+	}
+	st.resync = false
+}
+
+func flag(v bool) string {
+	if v {
+		return "1"
+	}
+	return "0"
+}
+
+// resync registers every local connection again under a new incarnation
+// of this node: its hub set first, then its heartbeat, then the
+// connections, so a reaper never finds the node alive with unknown hubs.
+// Group memberships of the connections that Redis lost are not restored
+// (gateways still deliver group sends to them: they track groups locally).
+// Register and Unregister wait while it runs.
+func (b *Bus) resync(ctx context.Context) error {
+	b.nodeMu.Lock()
+	defer b.nodeMu.Unlock()
+	node := incarnation(b.cfg.NodeID)
+	conns := b.local.snapshot()
+	hubs := make([]string, 0, len(conns))
+	for hub := range conns {
+		hubs = append(hubs, hub)
+	}
+	slices.Sort(hubs)
+	if len(hubs) > 0 {
+		if err := b.rdb.SAdd(ctx, b.keys.nodeHubs(node), toAny(hubs)...).Err(); err != nil {
+			return fmt.Errorf("record hubs: %w", err)
+		}
+	}
+	if err := scriptBeat.Run(ctx, b.rdb, []string{b.keys.nodes()}, node, b.cfg.NodeTTL.Milliseconds(), "1").Err(); err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	if err := scriptReadd.Load(ctx, b.rdb).Err(); err != nil {
+		return fmt.Errorf("load script: %w", err)
+	}
+	n := 0
+	pipe := b.rdb.Pipeline()
+	for _, hub := range hubs {
+		hk := b.keys.hub(hub)
+		for id, user := range conns[hub] {
+			scriptReadd.EvalSha(ctx, pipe, []string{hk.channel}, hk.base, id, user, node)
+			if n++; n%readdBatch == 0 {
+				if _, err := pipe.Exec(ctx); err != nil {
+					return fmt.Errorf("register connections: %w", err)
+				}
+			}
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("register connections: %w", err)
+	}
+	b.log.Info("redisbus: connections registered again", "connections", n, "hubs", len(hubs), "incarnation", node)
+	b.node = node
+	b.local.retrack(hubs)
+	return nil
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+-- prelude.lua is prepended to every script of this package. Hub scripts
+-- get KEYS[1] = the hub's channel (it carries the hub's hash tag, so the
+-- script runs on the hub's slot) and ARGV[1] = the hub's key base
+-- "<prefix>:{h:<hub>}:", from which they build the hub's other keys. Names
+-- and kinds match package bus and keys.go.
+
+-- now_ms returns the Redis server's clock in milliseconds: every node
+-- compares times on the one clock, so node clocks may drift.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Envelope kinds and scopes (bus.Kind, bus.Scope).
+local K_ADD, K_REMOVE, K_REMOVE_ALL = 3, 4, 5
+local S_CONN, S_USER = 2, 3
+
+-- publish sends a membership envelope (the JSON of bus.Envelope) to the
+-- hub's subscribers, in order with everything else on the hub's channel.
+local function publish(hub, kind, scope, id, group)
+  local e = {k = kind, h = hub, s = scope, i = id}
+  if group ~= '' then e.g = group end
+  redis.call('SPUBLISH', KEYS[1], cjson.encode(e))
+end
+
+-- less orders strings by bytes, as Go does (Lua's < follows the locale).
+local function less(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
+-- exp_member names a user-level membership in the hub's expiry zset:
+-- "<len(user)>:<user><group>", so that any user and group names round-trip.
+local function exp_member(user, group)
+  return #user .. ':' .. user .. group
+end
+
+local function parse_member(m)
+  local i = string.find(m, ':', 1, true)
+  local n = tonumber(string.sub(m, 1, i - 1))
+  return string.sub(m, i + 1, i + n), string.sub(m, i + 1 + n)
+end
+
+-- active reports whether a user-group zset score is an unexpired
+-- membership ("inf" for none).
+local function active(score, now)
+  return score == 'inf' or tonumber(score) > now
+end
+
+local function join(base, conn, group)
+  redis.call('SADD', base .. 'g:' .. group, conn)
+  redis.call('SADD', base .. 'cg:' .. conn, group)
+end
+
+local function leave(base, conn, group)
+  redis.call('SREM', base .. 'g:' .. group, conn)
+  redis.call('SREM', base .. 'cg:' .. conn, group)
+end
+
+local function leave_all(base, conn)
+  local cg = base .. 'cg:' .. conn
+  for _, g in ipairs(redis.call('SMEMBERS', cg)) do
+    redis.call('SREM', base .. 'g:' .. g, conn)
+  end
+  redis.call('DEL', cg)
+end
+
+-- drop_conn forgets a connection: groups, presence, user and node sets.
+-- node may be false when the caller already took conn out of its node set.
+local function drop_conn(base, conn, user, node)
+  leave_all(base, conn)
+  redis.call('HDEL', base .. 'conns', conn)
+  redis.call('HDEL', base .. 'node', conn)
+  if node then redis.call('SREM', base .. 'n:' .. node, conn) end
+  if user ~= '' then redis.call('SREM', base .. 'u:' .. user, conn) end
+end

@@ -1,0 +1,19 @@
+-- register: ARGV base, hub, conn, user, node.
+-- Records the connection, joins it to its user's unexpired user-level
+-- groups (sorted) and publishes one add-to-group envelope (scope
+-- connection) per group. Returns {0} when the id is taken, else {1, groups...}.
+local base, hub, conn, user, node = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if redis.call('HSETNX', base .. 'conns', conn, user) == 0 then return {0} end
+redis.call('HSET', base .. 'node', conn, node)
+redis.call('SADD', base .. 'n:' .. node, conn)
+local res = {1}
+if user == '' then return res end
+redis.call('SADD', base .. 'u:' .. user, conn)
+local groups = redis.call('ZRANGEBYSCORE', base .. 'ug:' .. user, '(' .. now_ms(), '+inf')
+table.sort(groups, less)
+for _, g in ipairs(groups) do
+  join(base, conn, g)
+  publish(hub, K_ADD, S_CONN, conn, g)
+  res[#res + 1] = g
+end
+return res

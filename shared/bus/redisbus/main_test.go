@@ -1,0 +1,165 @@
+package redisbus_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/bus/redisbus"
+	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+)
+
+// TestMain runs the package against REDIS_URL, or one throwaway
+// redis-server for the whole package when it is unset. go-redis's own
+// (global) logger is silenced: outage tests make it print every failed
+// dial.
+func TestMain(m *testing.M) {
+	redis.SetLogger(quiet{})
+	goleak.VerifyTestMain(redistest.WithServer(m))
+}
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+// newClient returns a client for url (default: redistest.Addr), closed
+// when t ends.
+func newClient(t testing.TB, url string) *redis.Client {
+	t.Helper()
+	if url == "" {
+		url = redistest.Addr(t)
+	}
+	c, err := redisbus.NewClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// dropKeys deletes every key under prefix when t ends, so a shared Redis
+// keeps nothing of the test. Register it before the buses: cleanups run
+// last-in first-out.
+func dropKeys(t testing.TB, rdb *redis.Client, prefix string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+	})
+}
+
+// newBus returns a Bus on rdb, closed when t ends.
+func newBus(t testing.TB, cfg redisbus.Config) *redisbus.Bus {
+	t.Helper()
+	b, err := redisbus.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil && !errors.Is(err, bus.ErrClosed) {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return b
+}
+
+// deployment is a key prefix on one Redis: buses made with it share state.
+type deployment struct {
+	t      testing.TB
+	rdb    *redis.Client
+	prefix string
+}
+
+func newDeployment(t testing.TB, rdb *redis.Client) *deployment {
+	d := &deployment{t: t, rdb: rdb, prefix: redistest.KeyPrefix(t)}
+	dropKeys(t, rdb, d.prefix)
+	return d
+}
+
+// node returns a gateway node (or, with cfg.Stateless, a functions bus)
+// of the deployment; cfg.Client and cfg.KeyPrefix are filled in.
+func (d *deployment) node(cfg redisbus.Config) *redisbus.Bus {
+	cfg.Client, cfg.KeyPrefix = d.rdb, d.prefix
+	return newBus(d.t, cfg)
+}
+
+// recorder collects the envelopes of one hub a node delivers.
+type recorder struct {
+	hub string
+	sub bus.Subscription
+	ch  chan *bus.Envelope
+}
+
+func record(t testing.TB, b bus.Bus, hub string) *recorder {
+	t.Helper()
+	r := &recorder{hub: hub, ch: make(chan *bus.Envelope, 10000)}
+	sub, err := b.Subscribe(t.Context(), func(e *bus.Envelope) {
+		if e.Hub == hub {
+			r.ch <- e.Clone()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sub = sub
+	t.Cleanup(func() { _ = sub.Close() })
+	return r
+}
+
+// next waits up to d for the next envelope.
+func (r *recorder) next(t testing.TB, d time.Duration) *bus.Envelope {
+	t.Helper()
+	select {
+	case e := <-r.ch:
+		return e
+	case <-time.After(d):
+		t.Fatalf("no envelope of hub %s within %v", r.hub, d)
+		return nil
+	}
+}
+
+// skip publishes a fence through b and drops everything up to it.
+func (r *recorder) skip(t testing.TB, b bus.Bus) {
+	t.Helper()
+	must(t, b.Publish(t.Context(), send(r.hub, bus.ScopeAll, "", "skip-fence")))
+	for {
+		if e := r.next(t, 5*time.Second); e.Message != nil && e.Message.Target == "skip-fence" {
+			return
+		}
+	}
+}
+
+// eventually polls f every 20 ms until it returns nil or d passes.
+func eventually(t testing.TB, d time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v: %v", what, d, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func send(hub string, scope bus.Scope, id, target string) *bus.Envelope {
+	return &bus.Envelope{Kind: bus.KindSend, Hub: hub, Scope: scope, ID: id,
+		Message: &bus.Message{Target: target, Arguments: []byte(`[1]`)}}
+}

@@ -1,0 +1,142 @@
+package redisbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/heraldrt/herald/shared/bus"
+)
+
+// Register records c, held by this node, and returns the groups it joins
+// through its user's unexpired user-level memberships, sorted; it
+// publishes a KindAddToGroup envelope (ScopeConnection) for each. Before
+// recording anything it makes sure this node is subscribed to c.Hub's
+// channel, confirmed by Redis, so every envelope published after Register
+// returns reaches this node's subscribers. It returns
+// bus.ErrConnectionExists when c.ID is registered in c.Hub already (on any
+// node), bus.ErrInvalidArgument for an empty hub or id, ErrStateless on a
+// Stateless Bus and an error wrapping bus.ErrUnavailable when Redis cannot
+// be reached; c.User may be empty.
+func (b *Bus) Register(ctx context.Context, c bus.Conn) ([]string, error) {
+	if err := checkName("hub", c.Hub); err != nil {
+		return nil, fmt.Errorf("register connection: %w", err)
+	}
+	if err := checkArgs("connection id", c.ID); err != nil {
+		return nil, fmt.Errorf("register connection: %w", err)
+	}
+	groups, err := b.register(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("register connection %q in hub %q: %w", c.ID, c.Hub, err)
+	}
+	return groups, nil
+}
+
+func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
+	if err := b.enter(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.gateway(); err != nil {
+		return nil, err
+	}
+	b.nodeMu.RLock()
+	defer b.nodeMu.RUnlock()
+	hk := b.keys.hub(c.Hub)
+	if err := b.sub.acquire(ctx, hk.channel); err != nil {
+		return nil, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			b.sub.release(ctx, hk.channel)
+		}
+	}()
+	if err := b.trackHub(ctx, c.Hub); err != nil {
+		return nil, err
+	}
+	res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node).Slice()
+	if err != nil {
+		// The script may have run: remove the record later if so.
+		b.local.addOrphan(orphan{hub: c.Hub, conn: c.ID, node: b.node})
+		return nil, unavailable(err)
+	}
+	if n, _ := res[0].(int64); n == 0 {
+		return nil, bus.ErrConnectionExists
+	}
+	var groups []string
+	for _, g := range res[1:] {
+		if s, ok := g.(string); ok {
+			groups = append(groups, s)
+		}
+	}
+	b.local.add(c.Hub, c.ID, c.User)
+	done = true
+	return groups, nil
+}
+
+// trackHub adds hub to this incarnation's hub set, once: the set tells
+// whoever reaps the node where its connections are. nodeMu must be held.
+func (b *Bus) trackHub(ctx context.Context, hub string) error {
+	if !b.local.untracked(hub) {
+		return nil
+	}
+	if err := b.rdb.SAdd(ctx, b.keys.nodeHubs(b.node), hub).Err(); err != nil {
+		return unavailable(err)
+	}
+	b.local.track(hub)
+	return nil
+}
+
+// Unregister forgets the connection and takes it out of every group;
+// nothing is published. When this node holds it, the node's subscription
+// to the hub ends with the hub's last local connection. Unknown
+// connections are not an error. If Redis cannot be reached it returns an
+// error wrapping bus.ErrUnavailable, and a gateway node retries the
+// removal with its heartbeat.
+func (b *Bus) Unregister(ctx context.Context, hub, connID string) error {
+	if err := checkName("hub", hub); err != nil {
+		return fmt.Errorf("unregister connection: %w", err)
+	}
+	if err := checkArgs("connection id", connID); err != nil {
+		return fmt.Errorf("unregister connection: %w", err)
+	}
+	if err := b.unregister(ctx, hub, connID); err != nil {
+		return fmt.Errorf("unregister connection %q in hub %q: %w", connID, hub, err)
+	}
+	return nil
+}
+
+func (b *Bus) unregister(ctx context.Context, hub, connID string) error {
+	if err := b.enter(ctx); err != nil {
+		return err
+	}
+	b.nodeMu.RLock()
+	defer b.nodeMu.RUnlock()
+	hk := b.keys.hub(hub)
+	held := b.local.remove(hub, connID)
+	only := "" // any node: whoever asks knows the connection is gone
+	if held {
+		only = b.node
+		defer b.sub.release(ctx, hk.channel)
+	}
+	err := scriptUnregister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, connID, only).Err()
+	if err != nil {
+		if held {
+			b.local.addOrphan(orphan{hub: hub, conn: connID, node: only})
+		}
+		return unavailable(err)
+	}
+	return nil
+}
+
+// retryOrphans removes the connections whose Register or Unregister failed
+// midway, keeping those that still fail for the next heartbeat.
+func (b *Bus) retryOrphans(ctx context.Context) {
+	for _, o := range b.local.takeOrphans() {
+		hk := b.keys.hub(o.hub)
+		err := scriptUnregister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, o.conn, o.node).Err()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			b.local.addOrphan(o)
+		}
+	}
+}

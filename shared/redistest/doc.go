@@ -1,0 +1,7 @@
+// Package redistest gives tests a real Redis server: the one named by the
+// REDIS_URL environment variable, or a throwaway redis-server on a free
+// port that the tests start and stop themselves.
+//
+// A missing redis-server fails the test with an install hint; it never
+// skips. Tests that share a server keep apart by key prefix (KeyPrefix).
+package redistest
