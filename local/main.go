@@ -8,13 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/emulator"
 )
 
@@ -36,28 +36,35 @@ func run(args []string, stdout, stderr io.Writer) error {
 	lifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of access tokens issued by /api/negotiate")
 	settings := fs.String("config", "", "upstream settings file in the Azure emulator's format (default ./settings.json when present); reloaded on change")
 	upTimeout := fs.Duration("upstream-timeout", 100*time.Second, "how long a client invocation waits for the upstream function")
+	redisURL := fs.String("redis", "", "run on Redis at this URL (redis://host:port/db) instead of the in-memory bus")
+	role := fs.String("role", emulator.RoleAll, "what this process serves: all, gateway (clients) or functions (negotiate and REST); gateway and functions need --redis")
+	clientURL := fs.String("client-url", "", "base URL negotiate hands to clients (default: the URL negotiate was called on); e.g. a gateway's URL in the functions role")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+	format := "text"
+	if *jsonLogs {
+		format = "json"
+	}
+	logger, err := config.Logger(stderr, *level, format)
+	if err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	var h slog.Handler = slog.NewTextHandler(stderr, opts)
-	if *jsonLogs {
-		h = slog.NewJSONHandler(stderr, opts)
-	}
-	logger := slog.New(h)
 
 	if *settings == "" {
 		if _, err := os.Stat("settings.json"); err == nil {
 			*settings = "settings.json"
 		}
 	}
+	b, closeBus, err := openBus(*redisURL, *role, logger)
+	if err != nil {
+		return err
+	}
+	defer closeBus()
 	srv, err := emulator.New(emulator.Config{
+		Bus: b, Role: *role, ClientBase: *clientURL,
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: splitList(*claims),
@@ -68,7 +75,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(stdout, "Herald local emulator listening on %s (in-memory bus)\n\n", srv.URL())
+	busName := "in-memory bus"
+	if *redisURL != "" {
+		busName = "Redis " + config.RedactURL(*redisURL)
+	}
+	fmt.Fprintf(stdout, "Herald local emulator listening on %s (role %s, %s)\n\n", srv.URL(), *role, busName)
 	fmt.Fprintf(stdout, "Connection string (REST callers, negotiate functions):\n  %s\n\n", srv.ConnectionString())
 	fmt.Fprintf(stdout, "Client URL (give it to withUrl; replace chat with your hub):\n  %s\n\n", srv.ClientURL("chat"))
 	if *settings != "" {

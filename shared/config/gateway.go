@@ -29,6 +29,10 @@ type Gateway struct {
 	// at (e.g. https://signalr.example.com/). Default: none (negotiate
 	// derives the URL from its own request).
 	PublicURL string
+	// UpstreamSettings is HERALD_UPSTREAM_SETTINGS, the path of an upstream
+	// settings file in the Azure emulator's format, reloaded on change.
+	// Default: none (no upstream).
+	UpstreamSettings string
 	// ShutdownTimeout is HERALD_SHUTDOWN_TIMEOUT, how long a stopping node
 	// drains its clients. Default 25s: below ECS's default 30s stop timeout.
 	ShutdownTimeout time.Duration
@@ -49,17 +53,18 @@ type Gateway struct {
 func GatewayFromEnv(get Getenv) (Gateway, error) {
 	r := &reader{get: get}
 	g := Gateway{
-		Addr:            r.str("HERALD_ADDR", ":8080"),
-		AccessKeys:      r.list("HERALD_ACCESS_KEYS"),
-		RedisURL:        r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		RedisPrefix:     r.str("HERALD_REDIS_PREFIX", "herald"),
-		NodeID:          r.str("HERALD_NODE_ID", ""),
-		PublicURL:       r.str("HERALD_PUBLIC_URL", ""),
-		ShutdownTimeout: r.duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second),
-		ConnectWindow:   r.duration("HERALD_CONNECT_WINDOW", 15*time.Second),
-		MaxMessageBytes: r.integer("HERALD_MAX_MESSAGE_BYTES", 1<<20),
-		LogLevel:        r.str("HERALD_LOG_LEVEL", "info"),
-		LogFormat:       r.str("HERALD_LOG_FORMAT", "json"),
+		Addr:             r.str("HERALD_ADDR", ":8080"),
+		AccessKeys:       r.list("HERALD_ACCESS_KEYS"),
+		RedisURL:         r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisPrefix:      r.str("HERALD_REDIS_PREFIX", "herald"),
+		NodeID:           r.str("HERALD_NODE_ID", ""),
+		PublicURL:        r.str("HERALD_PUBLIC_URL", ""),
+		UpstreamSettings: r.str("HERALD_UPSTREAM_SETTINGS", ""),
+		ShutdownTimeout:  r.duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second),
+		ConnectWindow:    r.duration("HERALD_CONNECT_WINDOW", 15*time.Second),
+		MaxMessageBytes:  r.integer("HERALD_MAX_MESSAGE_BYTES", 1<<20),
+		LogLevel:         r.str("HERALD_LOG_LEVEL", "info"),
+		LogFormat:        r.str("HERALD_LOG_FORMAT", "json"),
 	}
 	if len(g.AccessKeys) == 0 {
 		if cs := r.str("HERALD_CONNECTION_STRING", ""); cs != "" {

@@ -11,6 +11,18 @@ import (
 // when Config.AccessKeys is empty. Never use it outside local development.
 const DevAccessKey = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 
+// Roles: what one process serves (Config.Role).
+const (
+	// RoleAll serves everything: gateway, negotiate and REST.
+	RoleAll = "all"
+	// RoleGateway serves the client side (/client/...) and health, like a
+	// gateway node in AWS.
+	RoleGateway = "gateway"
+	// RoleFunctions serves the app negotiate endpoint and the REST API,
+	// like the Lambda functions in AWS.
+	RoleFunctions = "functions"
+)
+
 // Config configures a Server. Zero values mean the documented defaults.
 type Config struct {
 	// Addr is the listen address. Default "localhost:8888", which listens on
@@ -23,6 +35,14 @@ type Config struct {
 	// Bus is the bus to run on. Default: a bus.Memory owned (and closed) by
 	// the Server.
 	Bus bus.Bus
+	// Role is what this process serves: RoleAll (default), RoleGateway or
+	// RoleFunctions. The last two need Bus (Redis), shared with the other
+	// processes.
+	Role string
+	// ClientBase is the base URL negotiate hands to clients, e.g. the
+	// gateway's public URL. Default: derived from each negotiate request
+	// (right when one endpoint serves both, as in RoleAll).
+	ClientBase string
 	// Logger receives the logs. Default: discard.
 	Logger *slog.Logger
 	// AppSecret, when set, makes the app negotiate endpoint require an
@@ -46,6 +66,10 @@ type Config struct {
 	// upstream does not answer in time gets an error completion. Default
 	// 100s (upstream.DefaultTimeout).
 	UpstreamTimeout time.Duration
+	// ConnectWindow and MaxMessageBytes tune the gateway (gateway.Config;
+	// zero values mean its defaults).
+	ConnectWindow   time.Duration
+	MaxMessageBytes int
 	// ShutdownTimeout bounds the graceful part of Serve's shutdown.
 	// Default 10s.
 	ShutdownTimeout time.Duration

@@ -50,6 +50,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Role == "" {
+		cfg.Role = RoleAll
+	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
@@ -102,10 +105,42 @@ func (s *Server) wire() error {
 	cfg := s.cfg
 	endpoint := &url.URL{Scheme: "http", Host: s.host}
 	s.cs = connstr.ConnectionString{Endpoint: endpoint, AccessKey: cfg.AccessKeys[0], Version: "1.0", Port: s.port}
+	switch {
+	case cfg.Role != RoleAll && cfg.Role != RoleGateway && cfg.Role != RoleFunctions:
+		return fmt.Errorf("emulator: role %q: use %s, %s or %s", cfg.Role, RoleAll, RoleGateway, RoleFunctions)
+	case cfg.Role != RoleAll && cfg.Bus == nil:
+		return fmt.Errorf("emulator: role %q needs a shared bus (Redis): the other roles run in other processes", cfg.Role)
+	}
 	s.bus = cfg.Bus
 	if s.bus == nil {
 		s.bus, s.ownsBus = bus.NewMemory(bus.MemoryConfig{Logger: s.log}), true
 	}
+	mux := http.NewServeMux()
+	if cfg.Role != RoleFunctions {
+		if err := s.wireGateway(mux); err != nil {
+			return err
+		}
+	}
+	if cfg.Role != RoleGateway {
+		if err := s.wireFunctions(mux); err != nil {
+			return err
+		}
+	} else {
+		mux.Handle("/api/", httpapi.Health(s.bus))
+	}
+	mux.HandleFunc("/{$}", s.home)
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+// wireGateway serves the client side: /client/negotiate and the transports.
+func (s *Server) wireGateway(mux *http.ServeMux) error {
+	cfg := s.cfg
 	if cfg.UpstreamSettingsPath != "" {
 		s.settings.Store(&upstream.Settings{})
 		s.upstream = upstream.New(upstream.Config{
@@ -115,11 +150,27 @@ func (s *Server) wire() error {
 			Logger:     s.log,
 		})
 	}
-	gw, err := gateway.New(gateway.Config{Keys: cfg.AccessKeys, Bus: s.bus, Logger: s.log, Upstream: s.upstream})
+	gb, ok := s.bus.(gateway.Bus)
+	if !ok {
+		return errors.New("emulator: the bus cannot hold connections (a stateless bus serves the functions role only)")
+	}
+	gw, err := gateway.New(gateway.Config{
+		Keys: cfg.AccessKeys, Bus: gb, Logger: s.log, Upstream: s.upstream,
+		ConnectWindow: cfg.ConnectWindow, MaxMessageBytes: cfg.MaxMessageBytes,
+	})
 	if err != nil {
 		return err
 	}
 	s.gw = gw
+	mux.Handle("/client/", httpapi.CORS(gw))
+	mux.Handle("/client", httpapi.CORS(gw))
+	return nil
+}
+
+// wireFunctions serves what the stateless functions serve in AWS: the app
+// negotiate endpoint and the REST API.
+func (s *Server) wireFunctions(mux *http.ServeMux) error {
+	cfg := s.cfg
 	verifier, err := token.NewVerifier(token.VerifierConfig{Keys: cfg.AccessKeys})
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
@@ -143,25 +194,19 @@ func (s *Server) wire() error {
 	if err != nil {
 		return err
 	}
-	negotiate, err := httpapi.NewNegotiate(httpapi.NegotiateConfig{
+	ncfg := httpapi.NegotiateConfig{
 		Binding: binding, App: app, ClaimAllowList: cfg.ClaimAllowList,
-		Lifetime: cfg.TokenLifetime, Logger: s.log,
-	})
+		Lifetime: cfg.TokenLifetime, ClientBase: cfg.ClientBase, Logger: s.log,
+	}
+	if gc, ok := s.bus.(httpapi.GatewayCounter); ok {
+		ncfg.Gateways = gc // Redis: 503 while no gateway node is alive
+	}
+	negotiate, err := httpapi.NewNegotiate(ncfg)
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/client/", httpapi.CORS(gw))
-	mux.Handle("/client", httpapi.CORS(gw))
 	mux.Handle("/api/negotiate", negotiate)
 	mux.Handle("/api/", rest)
-	mux.HandleFunc("/{$}", s.home)
-	s.http = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
 	return nil
 }
 
@@ -190,7 +235,8 @@ func (s *Server) ConnectionString() string { return s.cs.String() }
 // ClientURL is the URL to give a SignalR client for hub.
 func (s *Server) ClientURL(hub string) string { return s.URL() + "/api?hub=" + url.QueryEscape(hub) }
 
-// Gateway is the emulator's gateway (for tests and metrics).
+// Gateway is the emulator's gateway (for tests and metrics); nil in the
+// functions role.
 func (s *Server) Gateway() *gateway.Server { return s.gw }
 
 // Serve serves until ctx is done, then shuts down gracefully: clients are
@@ -199,9 +245,11 @@ func (s *Server) Gateway() *gateway.Server { return s.gw }
 func (s *Server) Serve(ctx context.Context) error {
 	stopWatch := s.watchSettings(ctx)
 	defer stopWatch()
-	if err := s.gw.Start(ctx); err != nil {
-		s.closeListeners()
-		return err
+	if s.gw != nil {
+		if err := s.gw.Start(ctx); err != nil {
+			s.closeListeners()
+			return err
+		}
 	}
 	errc := make(chan error, len(s.lns))
 	var wg sync.WaitGroup
@@ -221,7 +269,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
-	err := errors.Join(serveErr, s.gw.Shutdown(sctx), s.http.Shutdown(sctx))
+	var gwErr error
+	if s.gw != nil {
+		gwErr = s.gw.Shutdown(sctx)
+	}
+	err := errors.Join(serveErr, gwErr, s.http.Shutdown(sctx))
 	wg.Wait()
 	if s.upstream != nil {
 		// After the gateway: the disconnected events it queued are sent.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,9 +48,23 @@ type NegotiateConfig struct {
 	// the host from X-Forwarded-Host or Host, followed by "/". Set it in
 	// production: the derived value trusts the forwarding headers.
 	ClientBase string
+	// Gateways, when set, is asked how many gateway nodes are alive before
+	// a connection is handed out: with none (or when it cannot tell, e.g.
+	// Redis is down) negotiate answers 503 "no gateway is available yet"
+	// instead of a URL nobody serves. Nil skips the check (one process
+	// holding its own gateway, as the local emulator).
+	Gateways GatewayCounter
 	// Logger receives a record per failed request. Nil discards.
 	Logger *slog.Logger
 }
+
+// GatewayCounter counts the live gateway nodes (redisbus.Bus does).
+type GatewayCounter interface {
+	LiveNodes(ctx context.Context) (int, error)
+}
+
+// ErrTextNoGateway answers a negotiate while no gateway node is alive.
+const ErrTextNoGateway = "No gateway is available yet, please try again later."
 
 // connectionInfo is the response body, the shape of the Functions
 // SignalRConnectionInfo binding.
@@ -64,6 +79,7 @@ type negotiator struct {
 	allow    []string
 	lifetime time.Duration
 	base     string
+	gateways GatewayCounter
 	log      *slog.Logger
 }
 
@@ -85,6 +101,7 @@ func NewNegotiate(cfg NegotiateConfig) (http.Handler, error) {
 		allow:    cfg.ClaimAllowList,
 		lifetime: cfg.Lifetime,
 		base:     cfg.ClientBase,
+		gateways: cfg.Gateways,
 		log:      cfg.Logger,
 	}
 	if n.lifetime == 0 {
@@ -142,6 +159,16 @@ func (n *negotiator) negotiate(r *http.Request) (conninfo.Info, error) {
 	user, claims, err := n.identity(r)
 	if err != nil {
 		return conninfo.Info{}, err
+	}
+	if n.gateways != nil {
+		live, err := n.gateways.LiveNodes(r.Context())
+		if err != nil || live == 0 {
+			w := &apiError{status: http.StatusServiceUnavailable, code: codeServiceUnavailable, msg: ErrTextNoGateway}
+			if err != nil {
+				return conninfo.Info{}, fmt.Errorf("%w (count gateways: %v)", w, err)
+			}
+			return conninfo.Info{}, w
+		}
 	}
 	base := n.base
 	if base == "" {

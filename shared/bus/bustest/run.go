@@ -87,6 +87,7 @@ var suite = []struct {
 	{"ConcurrentPublishers", testConcurrentPublishers},
 	{"Registry", testRegistry},
 	{"Groups", testGroups},
+	{"GroupLister", testGroupLister},
 	{"UnknownConnection", testUnknownConnection},
 	{"InvalidArguments", testInvalidArguments},
 	{"UserGroupNoExpiry", testUserGroupNoExpiry},

@@ -9,7 +9,9 @@ import (
 )
 
 // MaxPageSize is the largest page GroupConnections returns.
-const MaxPageSize = 1000
+const MaxPageSize = bus.MaxPageSize
+
+var _ bus.GroupLister = (*Bus)(nil)
 
 // ConnectionExists reports whether the connection is registered on any
 // node.
@@ -130,11 +132,9 @@ func (b *Bus) query(ctx context.Context, hub string, read func(hubKeys) (int64, 
 	return n, nil
 }
 
-// Member is a connection listed by GroupConnections.
-type Member struct {
-	ConnectionID string
-	UserID       string // empty for anonymous connections
-}
+// Member is a connection listed by GroupConnections: an alias of
+// bus.Member.
+type Member = bus.Member
 
 // cursorPattern matches the cursors GroupConnections hands out.
 var cursorPattern = regexp.MustCompile(`^[0-9]+:`)

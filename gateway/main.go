@@ -1,0 +1,63 @@
+// Command gateway is a Herald gateway node for production: it holds client
+// connections (/client/...) and answers health checks (/api/health), with
+// every node and the stateless functions sharing state through Redis. It is
+// configured by environment variables, listed in shared/config (and the
+// README); SIGTERM drains it: clients are closed with "Service reloading,
+// try reconnecting" (allowReconnect) within HERALD_SHUTDOWN_TIMEOUT.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/heraldrt/herald/shared/bus/redisbus"
+	"github.com/heraldrt/herald/shared/config"
+	"github.com/heraldrt/herald/shared/emulator"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "herald gateway:", err)
+		os.Exit(1)
+	}
+}
+
+func run() (err error) {
+	cfg, err := config.GatewayFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log, err := config.Logger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	redisbus.RouteClientLogs(log)
+	client, err := redisbus.NewClient(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	defer func() { err = errors.Join(err, client.Close()) }()
+	b, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: cfg.RedisPrefix, NodeID: cfg.NodeID, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, b.Close()) }()
+	srv, err := emulator.New(emulator.Config{
+		Addr: cfg.Addr, AccessKeys: cfg.AccessKeys, Bus: b, Role: emulator.RoleGateway, Logger: log,
+		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
+		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info("gateway listening", "addr", cfg.Addr, "node", b.NodeID(), "redis", config.RedactURL(cfg.RedisURL))
+	err = srv.Serve(ctx)
+	log.Info("gateway stopped", "err", err)
+	return err
+}
