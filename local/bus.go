@@ -2,29 +2,26 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
-	"github.com/heraldrt/herald/shared/emulator"
 )
 
-// openBus returns the Redis bus for redisURL, or nil (the emulator then
-// runs its own in-memory bus), and a function that closes what was opened.
-func openBus(redisURL, role string, log *slog.Logger) (bus.Bus, func(), error) {
+// openBus returns the Redis bus for redisURL configured by cfg (Client is
+// set here), or nil (the emulator then runs its own in-memory bus), and a
+// function that closes what was opened.
+func openBus(cfg redisbus.Config, redisURL string) (bus.Bus, func(), error) {
 	if redisURL == "" {
 		return nil, func() {}, nil
 	}
+	log := cfg.Logger
 	redisbus.RouteClientLogs(log)
 	client, err := redisbus.NewClient(redisURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--redis: %w", err)
 	}
-	b, err := redisbus.New(redisbus.Config{
-		Client:    client,
-		Stateless: role == emulator.RoleFunctions,
-		Logger:    log,
-	})
+	cfg.Client = client
+	b, err := redisbus.New(cfg)
 	if err != nil {
 		_ = client.Close()
 		return nil, nil, fmt.Errorf("--redis: %w", err)

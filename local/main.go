@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/emulator"
 )
@@ -39,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	redisURL := fs.String("redis", "", "run on Redis at this URL (redis://host:port/db) instead of the in-memory bus")
 	role := fs.String("role", emulator.RoleAll, "what this process serves: all, gateway (clients) or functions (negotiate and REST); gateway and functions need --redis")
 	clientURL := fs.String("client-url", "", "base URL negotiate hands to clients (default: the URL negotiate was called on); e.g. a gateway's URL in the functions role")
+	nodeTTL := fs.Duration("node-ttl", 0, "with --redis: how long a gateway counts as alive after its last heartbeat (default 15s)")
+	heartbeat := fs.Duration("heartbeat", 0, "with --redis: how often a gateway records that it is alive (default 5s)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
 	if err := fs.Parse(args); err != nil {
@@ -58,7 +61,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			*settings = "settings.json"
 		}
 	}
-	b, closeBus, err := openBus(*redisURL, *role, logger)
+	b, closeBus, err := openBus(redisbus.Config{
+		Stateless: *role == emulator.RoleFunctions, NodeTTL: *nodeTTL, HeartbeatInterval: *heartbeat, Logger: logger,
+	}, *redisURL)
 	if err != nil {
 		return err
 	}
