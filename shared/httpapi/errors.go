@@ -27,6 +27,7 @@ const (
 	codeTooLarge           = "Error.Request.TooLarge"
 	codeUnsupportedMedia   = "Error.Request.UnsupportedMediaType"
 	codeServiceUnavailable = "Error.Service.Unavailable"
+	codeNotImplemented     = "Error.Service.NotImplemented"
 	codeInternal           = "Error.Service.Internal"
 )
 

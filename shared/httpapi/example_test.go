@@ -35,12 +35,13 @@ func ExampleNewREST() {
 }
 
 // The route table: every path is served under /api (2022-06-01 success
-// codes) and under /api/v1 (v1 success codes).
+// codes) and, unless its v1 column shows "-", under /api/v1 (v1 success
+// codes).
 func ExampleRoutes() {
-	v1 := map[string]int{}
+	v1 := map[string]string{}
 	for _, r := range httpapi.Routes() {
 		if p, ok := strings.CutPrefix(r.Pattern, "/api/v1"); ok {
-			v1[r.Method+" "+p] = r.Status
+			v1[r.Method+" "+p] = fmt.Sprint(r.Status)
 		}
 	}
 	fmt.Printf("%-6s %-54s %s %s\n", "METHOD", "PATH (under /api and /api/v1)", "api", "v1")
@@ -53,7 +54,11 @@ func ExampleRoutes() {
 		if !r.Auth {
 			note = " (no token)"
 		}
-		fmt.Printf("%-6s %-54s %d %d%s\n", r.Method, p, r.Status, v1[r.Method+" "+p], note)
+		v := v1[r.Method+" "+p]
+		if v == "" {
+			v = "-"
+		}
+		fmt.Printf("%-6s %-54s %d %s%s\n", r.Method, p, r.Status, v, note)
 	}
 	// Output:
 	// METHOD PATH (under /api and /api/v1)                          api v1
@@ -92,4 +97,5 @@ func ExampleRoutes() {
 	// GET    /hubs/{hub}/groups/{group}/users/{user}                200 200
 	// HEAD   /hubs/{hub}/groups/{group}/users/{user}                200 200
 	// POST   /hubs/{hub}/:generateToken                             200 200
+	// GET    /hubs/{hub}/groups/{group}/connections                 200 -
 }

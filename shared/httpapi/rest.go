@@ -21,7 +21,9 @@ import (
 const TraceHeader = "X-Herald-Trace-Id"
 
 // Bus is the part of the bus the REST API uses. Every bus implementation
-// (bus.Memory, the Redis bus) satisfies it.
+// (bus.Memory, the Redis bus) satisfies it. The group listing route also
+// needs the optional bus.GroupLister (both implement it); without it that
+// route answers 501.
 type Bus interface {
 	bus.Publisher
 	bus.Groups

@@ -7,7 +7,8 @@ import "strings"
 // spaces share a row. The "api" code is the 2022-06-01 swagger's (for the
 // emulator-only path orders, that of the equivalent 2022-06-01 route); the
 // "v1" code, when not 0, replaces it under /api/v1 as the v1 table of the
-// spec says. README.md lists the choices made where sources disagree.
+// spec says, and apiOnly keeps a newer route (no v1 form) off /api/v1.
+// README.md lists the choices made where sources disagree.
 var routeTable = []route{
 	// methods, path, success under /api, under /api/v1, auth, name, handler
 	{"GET HEAD", "/health", 200, 0, public, "health", (*rest).health},
@@ -51,6 +52,9 @@ var routeTable = []route{
 
 	// Client tokens (2022-11-01 and later).
 	{"POST", "/hubs/{hub}/:generateToken", 200, 0, bearer, "generateToken", (*rest).generateToken},
+
+	// Presence (2024-12-01): needs a bus implementing bus.GroupLister.
+	{"GET", "/hubs/{hub}/groups/{group}/connections", 200, apiOnly, bearer, "listGroupConnections", (*rest).listGroupConnections},
 }
 
 // Prefixes every route is registered under.
@@ -64,6 +68,9 @@ const (
 	bearer = true
 )
 
+// apiOnly in a row's v1 column: the route is served under /api only.
+const apiOnly = -1
+
 // handlerFunc handles a validated call. A non-nil body is written as JSON
 // with the route's success status; nil writes the status alone.
 type handlerFunc func(s *rest, c *call) (body any, err error)
@@ -73,7 +80,7 @@ type route struct {
 	methods string
 	path    string
 	status  int
-	v1      int
+	v1      int // status under /api/v1; 0: same as status; apiOnly: absent
 	auth    bool
 	name    string
 	handle  handlerFunc
@@ -119,6 +126,9 @@ func expand() []boundRoute {
 	var out []boundRoute
 	for _, p := range routePrefixes {
 		for _, rt := range routeTable {
+			if p.v1 && rt.v1 == apiOnly {
+				continue
+			}
 			status := rt.status
 			if p.v1 && rt.v1 != 0 {
 				status = rt.v1

@@ -39,6 +39,7 @@ var effects = map[string]routeEffect{
 	"groupExists":             {},
 	"userInGroup":             {},
 	"generateToken":           {},
+	"listGroupConnections":    {},
 }
 
 // concrete fills a route pattern's wildcards.
@@ -150,6 +151,7 @@ func TestRouteTableUnion(t *testing.T) {
 		"DELETE /api/v1/hubs/{hub}/connections/{connectionId}/groups":   200,
 		"HEAD /api/hubs/{hub}/connections/{connectionId}":               200,
 		"GET /api/hubs/{hub}/connections/{connectionId}":                200,
+		"GET /api/hubs/{hub}/groups/{group}/connections":                200,
 	} {
 		got, ok := have[key]
 		if !ok {
@@ -157,5 +159,9 @@ func TestRouteTableUnion(t *testing.T) {
 		} else if got != status {
 			t.Errorf("%s: status %d, want %d", key, got, status)
 		}
+	}
+	// 2024-12-01 routes have no v1 form.
+	if _, ok := have["GET /api/v1/hubs/{hub}/groups/{group}/connections"]; ok {
+		t.Error("group listing served under /api/v1")
 	}
 }

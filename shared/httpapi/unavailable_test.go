@@ -15,7 +15,10 @@ import (
 // downBus is an httpapi.Bus whose every call fails with err.
 type downBus struct{ err error }
 
-var _ httpapi.Bus = downBus{}
+var (
+	_ httpapi.Bus     = downBus{}
+	_ bus.GroupLister = downBus{}
+)
 
 func (b downBus) Publish(context.Context, *bus.Envelope) error                  { return b.err }
 func (b downBus) AddToGroup(context.Context, string, string, string) error      { return b.err }
@@ -33,6 +36,9 @@ func (b downBus) UserInGroup(context.Context, string, string, string) (bool, err
 	return false, b.err
 }
 func (b downBus) Ping(context.Context) error { return b.err }
+func (b downBus) GroupConnections(context.Context, string, string, int, string) ([]bus.Member, string, error) {
+	return nil, "", b.err
+}
 
 // No route that touches the bus answers 2xx when the bus fails.
 func TestBusUnavailable(t *testing.T) {
