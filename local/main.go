@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -72,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Bus: b, Role: *role, ClientBase: *clientURL,
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
-		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: splitList(*claims),
+		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: config.SplitList(*claims),
 		TokenLifetime: *lifetime,
 	})
 	if err != nil {
@@ -96,14 +95,4 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	logger.Info("stopped")
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

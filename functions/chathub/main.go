@@ -28,11 +28,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/heraldrt/herald/shared/chathub"
+	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/connstr"
 	"github.com/heraldrt/herald/shared/serverless"
 )
@@ -57,7 +57,7 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	keys := splitList(os.Getenv("HERALD_ACCESS_KEYS"))
+	keys := config.SplitList(os.Getenv("HERALD_ACCESS_KEYS"))
 	if len(keys) == 0 {
 		keys = []string{cs.AccessKey}
 	}
@@ -92,14 +92,4 @@ func run(log *slog.Logger) error {
 	<-errc // http.ErrServerClosed
 	log.Info("chathub stopped")
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

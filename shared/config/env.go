@@ -33,9 +33,13 @@ func (r *reader) str(name, def string) string {
 	return def
 }
 
-func (r *reader) list(name string) []string {
+func (r *reader) list(name string) []string { return SplitList(r.get(name)) }
+
+// SplitList splits a comma-separated list, trimming items and dropping
+// empty ones (flags and variables such as HERALD_ACCESS_KEYS).
+func SplitList(s string) []string {
 	var out []string
-	for _, p := range strings.Split(r.get(name), ",") {
+	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}

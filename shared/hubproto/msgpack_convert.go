@@ -80,16 +80,8 @@ func countJSON(b []byte, counts []uint32) ([]uint32, error) {
 				}
 			}
 			continue
-		case '"':
-			i = scanString(b, i)
-		case 't':
-			i = scanLiteral(b, i, "true")
-		case 'f':
-			i = scanLiteral(b, i, "false")
-		case 'n':
-			i = scanLiteral(b, i, "null")
 		default:
-			i = scanNumber(b, i)
+			i = scanScalar(b, i)
 		}
 		if i < 0 {
 			return nil, detailf("invalid JSON value at offset %d", start)

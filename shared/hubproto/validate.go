@@ -50,16 +50,8 @@ func scanValue(b []byte, i, depth int) int {
 				}
 			}
 			continue
-		case '"':
-			i = scanString(b, i)
-		case 't':
-			i = scanLiteral(b, i, "true")
-		case 'f':
-			i = scanLiteral(b, i, "false")
-		case 'n':
-			i = scanLiteral(b, i, "null")
 		default:
-			i = scanNumber(b, i)
+			i = scanScalar(b, i)
 		}
 		if i < 0 {
 			return -1
@@ -194,4 +186,20 @@ func scanNumber(b []byte, i int) int {
 		}
 	}
 	return i
+}
+
+// scanScalar scans the string, literal or number at b[i] and returns the
+// index after it, or -1.
+func scanScalar(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return scanString(b, i)
+	case 't':
+		return scanLiteral(b, i, "true")
+	case 'f':
+		return scanLiteral(b, i, "false")
+	case 'n':
+		return scanLiteral(b, i, "null")
+	}
+	return scanNumber(b, i)
 }
