@@ -10,6 +10,9 @@ import (
 // readdBatch is how many re-registrations a resync pipelines at once.
 const readdBatch = 500
 
+// resyncTimeout is the least time one re-registration attempt gets.
+const resyncTimeout = 5 * time.Second
+
 // heartbeatLoop records every HeartbeatInterval that this node is alive,
 // re-registers its connections when Redis lost them and retries failed
 // removals. It returns when ctx is done.
@@ -38,8 +41,8 @@ type beatState struct {
 // beat runs one heartbeat. Redis forgetting the node (it was reaped after
 // missing heartbeats, or Redis restarted empty) makes the node register
 // its connections again under a new incarnation.
-func (b *Bus) beat(ctx context.Context, st *beatState) {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.HeartbeatInterval)
+func (b *Bus) beat(parent context.Context, st *beatState) {
+	ctx, cancel := context.WithTimeout(parent, b.cfg.HeartbeatInterval)
 	defer cancel()
 	if !st.resync {
 		b.nodeMu.RLock()
@@ -58,7 +61,11 @@ func (b *Bus) beat(ctx context.Context, st *beatState) {
 		st.resync = true
 		b.log.Warn("redisbus: this node is gone from Redis (reaped after missed heartbeats, or Redis lost its data); registering its connections again")
 	}
-	if err := b.resync(ctx); err != nil {
+	// Re-registering may take several round trips per 500 connections:
+	// give it longer than one beat, or a loaded node would never finish.
+	rctx, rcancel := context.WithTimeout(parent, max(b.cfg.NodeTTL, resyncTimeout))
+	defer rcancel()
+	if err := b.resync(rctx); err != nil {
 		b.log.Warn("redisbus: re-registering connections failed; retrying", "err", err)
 		return
 	}
