@@ -28,7 +28,7 @@ test-e2e: js-deps ## end-to-end tests with the official @microsoft/signalr clien
 # Count-based by default: time-limited fuzzing can end in a spurious
 # "context deadline exceeded" on Go 1.26 (golang/go#75804).
 FUZZTIME ?= 2000000x
-FUZZ_TARGETS := FuzzJSONDecode FuzzHandshake FuzzJSONAppend FuzzValidJSON
+FUZZ_TARGETS := FuzzJSONDecode FuzzHandshake FuzzJSONAppend FuzzValidJSON FuzzMsgpackDecode FuzzJSONToMsgpack FuzzMsgpackToJSON FuzzPayloadMap
 fuzz: ## run each codec fuzz target for FUZZTIME executions (default 2000000x)
 	@for f in $(FUZZ_TARGETS); do \
 	  echo "fuzz $$f"; \
