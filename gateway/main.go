@@ -17,6 +17,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/upstream"
 )
 
 func main() {
@@ -46,7 +47,12 @@ func run() (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, b.Close()) }()
+	var fixed *upstream.Settings
+	if cfg.UpstreamURLTemplate != "" && cfg.UpstreamSettings == "" {
+		fixed = &upstream.Settings{Templates: []upstream.Template{{URLTemplate: cfg.UpstreamURLTemplate}}}
+	}
 	srv, err := emulator.New(emulator.Config{
+		Upstream: fixed,
 		Addr: cfg.Addr, AccessKeys: cfg.AccessKeys, Bus: b, Role: emulator.RoleGateway, Logger: log,
 		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
 		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,

@@ -33,6 +33,12 @@ type Gateway struct {
 	// settings file in the Azure emulator's format, reloaded on change.
 	// Default: none (no upstream).
 	UpstreamSettings string
+	// UpstreamURLTemplate is HERALD_UPSTREAM_URL_TEMPLATE: one upstream URL
+	// template (with {hub}, {category}, {event}) for every event, the
+	// usual Functions set-up, e.g.
+	// https://app.example/runtime/webhooks/signalr?code=KEY. Ignored when
+	// HERALD_UPSTREAM_SETTINGS is set. Default: none.
+	UpstreamURLTemplate string
 	// ShutdownTimeout is HERALD_SHUTDOWN_TIMEOUT, how long a stopping node
 	// drains its clients. Default 25s: below ECS's default 30s stop timeout.
 	ShutdownTimeout time.Duration
@@ -53,18 +59,19 @@ type Gateway struct {
 func GatewayFromEnv(get Getenv) (Gateway, error) {
 	r := &reader{get: get}
 	g := Gateway{
-		Addr:             r.str("HERALD_ADDR", ":8080"),
-		AccessKeys:       r.list("HERALD_ACCESS_KEYS"),
-		RedisURL:         r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		RedisPrefix:      r.str("HERALD_REDIS_PREFIX", "herald"),
-		NodeID:           r.str("HERALD_NODE_ID", ""),
-		PublicURL:        r.str("HERALD_PUBLIC_URL", ""),
-		UpstreamSettings: r.str("HERALD_UPSTREAM_SETTINGS", ""),
-		ShutdownTimeout:  r.duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second),
-		ConnectWindow:    r.duration("HERALD_CONNECT_WINDOW", 15*time.Second),
-		MaxMessageBytes:  r.integer("HERALD_MAX_MESSAGE_BYTES", 1<<20),
-		LogLevel:         r.str("HERALD_LOG_LEVEL", "info"),
-		LogFormat:        r.str("HERALD_LOG_FORMAT", "json"),
+		Addr:                r.str("HERALD_ADDR", ":8080"),
+		AccessKeys:          r.list("HERALD_ACCESS_KEYS"),
+		RedisURL:            r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisPrefix:         r.str("HERALD_REDIS_PREFIX", "herald"),
+		NodeID:              r.str("HERALD_NODE_ID", ""),
+		PublicURL:           r.str("HERALD_PUBLIC_URL", ""),
+		UpstreamSettings:    r.str("HERALD_UPSTREAM_SETTINGS", ""),
+		UpstreamURLTemplate: r.str("HERALD_UPSTREAM_URL_TEMPLATE", ""),
+		ShutdownTimeout:     r.duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second),
+		ConnectWindow:       r.duration("HERALD_CONNECT_WINDOW", 15*time.Second),
+		MaxMessageBytes:     r.integer("HERALD_MAX_MESSAGE_BYTES", 1<<20),
+		LogLevel:            r.str("HERALD_LOG_LEVEL", "info"),
+		LogFormat:           r.str("HERALD_LOG_FORMAT", "json"),
 	}
 	if len(g.AccessKeys) == 0 {
 		if cs := r.str("HERALD_CONNECTION_STRING", ""); cs != "" {

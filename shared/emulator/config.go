@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/upstream"
 )
 
 // DevAccessKey is the Azure SignalR emulator's well-known AccessKey, used
@@ -62,6 +63,9 @@ type Config struct {
 	// reloaded when it changes. Default "": no upstream, so client
 	// invocations are answered with an error at once.
 	UpstreamSettingsPath string
+	// Upstream are fixed upstream settings, used when UpstreamSettingsPath
+	// is "". Default nil: no upstream.
+	Upstream *upstream.Settings
 	// UpstreamTimeout bounds one upstream call; a blocking invocation whose
 	// upstream does not answer in time gets an error completion. Default
 	// 100s (upstream.DefaultTimeout).

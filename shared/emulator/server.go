@@ -141,8 +141,15 @@ func (s *Server) wire() error {
 // wireGateway serves the client side: /client/negotiate and the transports.
 func (s *Server) wireGateway(mux *http.ServeMux) error {
 	cfg := s.cfg
-	if cfg.UpstreamSettingsPath != "" {
-		s.settings.Store(&upstream.Settings{})
+	if cfg.UpstreamSettingsPath != "" || cfg.Upstream != nil {
+		if cfg.Upstream != nil {
+			if err := cfg.Upstream.Validate(); err != nil {
+				return fmt.Errorf("emulator: upstream settings: %w", err)
+			}
+			s.settings.Store(cfg.Upstream)
+		} else {
+			s.settings.Store(&upstream.Settings{})
+		}
 		s.upstream = upstream.New(upstream.Config{
 			Settings:   func() upstream.Settings { return *s.settings.Load() },
 			AccessKeys: cfg.AccessKeys,

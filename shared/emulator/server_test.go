@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/heraldrt/herald/shared/upstream"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -98,5 +100,15 @@ func TestBadConfig(t *testing.T) {
 	}
 	if _, err := New(Config{Addr: "127.0.0.1:0", AppSecret: "a", AppJWKSURL: "http://x"}); err == nil {
 		t.Fatal("both app verifiers accepted")
+	}
+	bad := &upstream.Settings{Templates: []upstream.Template{{URLTemplate: "not a url"}}}
+	if _, err := New(Config{Addr: "127.0.0.1:0", Upstream: bad}); err == nil {
+		t.Fatal("invalid upstream template accepted")
+	}
+	if _, err := New(Config{Addr: "127.0.0.1:0", Role: "everything"}); err == nil {
+		t.Fatal("unknown role accepted")
+	}
+	if _, err := New(Config{Addr: "127.0.0.1:0", Role: RoleFunctions}); err == nil {
+		t.Fatal("functions role without a shared bus accepted")
 	}
 }
