@@ -3,6 +3,12 @@
 // official @microsoft/signalr client through the node driver (internal/jsclient) and calls
 // the REST API exactly like the Azure Management SDK (internal/mgmt).
 //
+// The scale-out tier (multinode_test.go, process_test.go) runs the real ./local binary
+// instead, built once per run (with -race when the tests run with it): per test a
+// throwaway redis-server, gateway processes and a functions process, with clients on
+// both gateways and REST calls through the functions process. It needs redis-server (≥ 7)
+// on PATH. HERALD_CHILD_LOGS=1 prints the processes' logs even when a test passes.
+//
 // Run with `make test-e2e` or, once `cd tests/js && npm ci` has run,
 // `go test -race -count=1 ./tests/...`. Missing node or npm packages fail the tests.
 package tests
@@ -14,5 +20,14 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(run{m})
+}
+
+// run removes the binary the multi-process tests built once the tests have run, before
+// goleak looks for leftover goroutines.
+type run struct{ m *testing.M }
+
+func (r run) Run() int {
+	defer removeBuildDir()
+	return r.m.Run()
 }

@@ -162,12 +162,11 @@ func (n *negotiator) negotiate(r *http.Request) (conninfo.Info, error) {
 	}
 	if n.gateways != nil {
 		live, err := n.gateways.LiveNodes(r.Context())
-		if err != nil || live == 0 {
-			w := &apiError{status: http.StatusServiceUnavailable, code: codeServiceUnavailable, msg: ErrTextNoGateway}
-			if err != nil {
-				return conninfo.Info{}, fmt.Errorf("%w (count gateways: %v)", w, err)
-			}
-			return conninfo.Info{}, w
+		switch {
+		case err != nil:
+			return conninfo.Info{}, fmt.Errorf("count gateways: %w", err) // 503: the bus is unavailable
+		case live == 0:
+			return conninfo.Info{}, &apiError{status: http.StatusServiceUnavailable, code: codeServiceUnavailable, msg: ErrTextNoGateway}
 		}
 	}
 	base := n.base

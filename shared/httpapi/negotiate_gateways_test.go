@@ -2,11 +2,12 @@ package httpapi_test
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/httpapi"
 )
 
@@ -26,7 +27,7 @@ func TestNegotiateNeedsALiveGateway(t *testing.T) {
 	}{
 		{"two gateways", gatewayCount{n: 2}, 200},
 		{"no gateway", gatewayCount{}, 503},
-		{"redis down", gatewayCount{err: errors.New("dial tcp: connection refused")}, 503},
+		{"redis down", gatewayCount{err: fmt.Errorf("%w: dial tcp: connection refused", bus.ErrUnavailable)}, 503},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -36,7 +37,11 @@ func TestNegotiateNeedsALiveGateway(t *testing.T) {
 			if w.Code != tc.status {
 				t.Fatalf("status %d: %s", w.Code, w.Body.String())
 			}
-			if tc.status == 503 && (!strings.Contains(w.Body.String(), httpapi.ErrTextNoGateway) ||
+			wantText := httpapi.ErrTextNoGateway
+			if tc.gw.err != nil {
+				wantText = "temporarily unavailable"
+			}
+			if tc.status == 503 && (!strings.Contains(w.Body.String(), wantText) ||
 				w.Header().Get("x-ms-error-code") != "Error.Service.Unavailable" || strings.Contains(w.Body.String(), "refused")) {
 				t.Fatalf("503 body %s", w.Body.String())
 			}

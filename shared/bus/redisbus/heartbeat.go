@@ -80,8 +80,10 @@ func flag(v bool) string {
 }
 
 // resync registers every local connection again under a new incarnation
-// of this node: its hub set first, then its heartbeat, then the
-// connections, so a reaper never finds the node alive with unknown hubs.
+// of this node: once its hubs' subscriptions are confirmed, its hub set,
+// then its heartbeat, then the connections, so a reaper never finds the
+// node alive with unknown hubs and nothing published to a connection that
+// exists again is missed.
 // Group memberships of the connections that Redis lost are not restored
 // (gateways still deliver group sends to them: they track groups locally).
 // Register and Unregister wait while it runs.
@@ -95,6 +97,15 @@ func (b *Bus) resync(ctx context.Context) error {
 		hubs = append(hubs, hub)
 	}
 	slices.Sort(hubs)
+	// Subscribed again first, as Register is: once a connection exists in
+	// Redis again, every envelope for it must reach this node.
+	for _, hub := range hubs {
+		ch := b.keys.hub(hub).channel
+		if err := b.sub.acquire(ctx, ch); err != nil {
+			return fmt.Errorf("subscribe %s again: %w", hub, err)
+		}
+		b.sub.release(ctx, ch) // the local connections keep their references
+	}
 	if len(hubs) > 0 {
 		if err := b.rdb.SAdd(ctx, b.keys.nodeHubs(node), toAny(hubs)...).Err(); err != nil {
 			return fmt.Errorf("record hubs: %w", err)

@@ -1,0 +1,279 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/tests/internal/jsclient"
+	"github.com/heraldrt/herald/tests/internal/mgmt"
+	"github.com/heraldrt/herald/tests/internal/proc"
+)
+
+// The multi-process tier (multinode_test.go) runs the real ./local binary as separate
+// gateway and functions processes on one throwaway redis-server per test.
+
+const (
+	nodeTTL   = time.Second            // --node-ttl of every gateway process
+	heartbeat = 200 * time.Millisecond // --heartbeat of every gateway process
+	probe     = "probe"                // a second client method, for messages outside settle's accounting
+	logTail   = 64 << 10               // bytes of each child's log printed when a test fails
+	logsEnv   = "HERALD_CHILD_LOGS"    // set (to anything) to print the children's logs even when a test passes
+
+	// x-ms-error-code of the 404 answers to existence checks.
+	codeConnNotExisted  = "Warning.Connection.NotExisted"
+	codeUserNotExisted  = "Warning.User.NotExisted"
+	codeGroupNotExisted = "Warning.Group.NotExisted"
+)
+
+var (
+	buildDir string // where localBinary put the binary; removed by TestMain
+	// localBinary builds ./local once per test binary, on first use, with -race when the
+	// tests run with it, so the race detector watches the child processes too.
+	localBinary = sync.OnceValues(func() (string, error) {
+		dir, err := os.MkdirTemp("", "herald-multinode-")
+		if err != nil {
+			return "", err
+		}
+		buildDir = dir
+		var flags []string
+		if raceEnabled {
+			flags = append(flags, "-race")
+		}
+		return proc.Build(dir, flags...)
+	})
+)
+
+// removeBuildDir deletes what localBinary built (TestMain calls it after the tests).
+func removeBuildDir() {
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+}
+
+// cluster is one Redis server, gateway processes, one functions process, the REST client
+// pointed at the functions process and one node driver. The embedded env gives it
+// payload, expectRecv and settle (REST through the functions process).
+type cluster struct {
+	*env
+	bin       string
+	redis     *redistest.Server
+	gateways  []*proc.Child // gateways[0] is "gateway 1"
+	functions *proc.Child
+	http      *http.Client
+}
+
+// newCluster starts Redis, `gateways` gateway processes and one functions process whose
+// negotiate hands out gateway 1's URL (a placeholder when there is no gateway), the
+// REST client and the node driver. Everything is stopped in Cleanup, clients first.
+func newCluster(t *testing.T, gateways int) *cluster {
+	t.Helper()
+	bin, err := localBinary()
+	if err != nil {
+		t.Fatalf("build ./local: %v", err)
+	}
+	c := &cluster{env: &env{}, bin: bin, redis: redistest.Start(t)}
+	c.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: wait}
+	t.Cleanup(c.http.CloseIdleConnections)
+	for range gateways {
+		c.addGateway(t)
+	}
+	clientBase := "http://127.0.0.1:1/" // nobody listens: with no gateway, negotiate must not hand it out
+	if gateways > 0 {
+		clientBase = c.gateways[0].URL() + "/"
+	}
+	c.functions = c.start(t, "functions", "--role", "functions", "--client-url", clientBase)
+	cs := connStringLine.FindString(c.functions.Stdout())
+	if cs == "" {
+		t.Fatalf("functions process printed no connection string:\n%s", c.functions.Stdout())
+	}
+	if c.rest, err = mgmt.New(cs); err != nil {
+		t.Fatalf("mgmt.New(%q): %v", cs, err)
+	}
+	t.Cleanup(c.rest.Close)
+	c.js = jsclient.Start(t) // cleaned up first: clients stop before the processes do
+	return c
+}
+
+// connStringLine matches the connection string the functions process prints.
+var connStringLine = regexp.MustCompile(`Endpoint=\S+`)
+
+// addGateway starts one more gateway process and returns it.
+func (c *cluster) addGateway(t *testing.T) *proc.Child {
+	t.Helper()
+	name := fmt.Sprintf("gateway %d", len(c.gateways)+1)
+	gw := c.start(t, name, "--role", "gateway", "--node-ttl", nodeTTL.String(), "--heartbeat", heartbeat.String())
+	c.gateways = append(c.gateways, gw)
+	return gw
+}
+
+// start runs the local binary on Redis with args and debug logs; Cleanup stops it (a
+// graceful exit is required unless the test killed it), reports data races it found
+// and prints the tail of its logs when the test failed (or HERALD_CHILD_LOGS is set).
+func (c *cluster) start(t *testing.T, name string, args ...string) *proc.Child {
+	t.Helper()
+	args = append([]string{"--redis", c.redis.URL(), "--addr", "127.0.0.1:0", "--log-level", "debug"}, args...)
+	child, err := proc.Start(c.bin, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := child.Stop(); err != nil {
+			t.Errorf("%s (%s) did not stop cleanly: %v", name, child.Addr, err)
+		}
+		logs := child.Logs()
+		if strings.Contains(logs, "WARNING: DATA RACE") {
+			t.Errorf("%s (%s): the race detector reported a data race", name, child.Addr)
+		}
+		if t.Failed() || os.Getenv(logsEnv) != "" {
+			if len(logs) > logTail {
+				logs = "…" + logs[len(logs)-logTail:]
+			}
+			t.Logf("%s (%s) logs:\n%s", name, child.Addr, logs)
+		}
+	})
+	return child
+}
+
+// connectionInfo is the app negotiate endpoint's answer.
+type connectionInfo struct {
+	URL         string `json:"url"`
+	AccessToken string `json:"accessToken"`
+}
+
+// negotiate calls the functions process's POST /api/negotiate?hub=chat for user ("" =
+// anonymous) and returns the status and body.
+func (c *cluster) negotiate(t *testing.T, user string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.functions.URL()+"/api/negotiate?hub="+hub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.Header.Set(userHeader, user)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatalf("negotiate: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("negotiate: read body: %v", err)
+	}
+	return resp.StatusCode, body
+}
+
+// connectTo places a JSON WebSocket client named name for user on gateway gw (0 is
+// gateway 1): it negotiates with the functions process, points the URL it got at the
+// gateway's port and lets the client negotiate with that gateway. It returns the
+// connection id.
+func (c *cluster) connectTo(t *testing.T, gw int, name, user string) string {
+	t.Helper()
+	status, body := c.negotiate(t, user)
+	if status != http.StatusOK {
+		t.Fatalf("negotiate for %s: got %d %s, want 200", name, status, body)
+	}
+	var info connectionInfo
+	if err := json.Unmarshal(body, &info); err != nil || info.URL == "" || info.AccessToken == "" {
+		t.Fatalf("negotiate for %s: body %s: want {url, accessToken} (%v)", name, body, err)
+	}
+	u, err := url.Parse(info.URL)
+	if err != nil {
+		t.Fatalf("negotiate for %s: url %q: %v", name, info.URL, err)
+	}
+	u.Host = c.gateways[gw].Addr
+	return c.js.ConnectWait(t, jsclient.ConnectOptions{
+		Name:        name,
+		URL:         u.String(),
+		AccessToken: info.AccessToken,
+		Transport:   jsclient.WebSockets,
+		Methods:     []string{recv, probe},
+	}, wait)
+}
+
+// health returns the status of GET /api/health on child.
+func (c *cluster) health(t *testing.T, child *proc.Child) int {
+	t.Helper()
+	resp, err := c.http.Get(child.URL() + "/api/health")
+	if err != nil {
+		t.Fatalf("health of %s: %v", child.Addr, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+// within calls check until it returns nil, at most until timeout has passed, and
+// returns how long that took; it fails the test with check's last error otherwise.
+func within(t *testing.T, timeout time.Duration, what string, check func() error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	deadline := start.Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return time.Since(start)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still failing after %v: %v", what, timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// want404 is for checks given to within: it takes a call's results and returns nil
+// when the call answered 404 with x-ms-error-code code.
+//
+//	want404(codeConnNotExisted)(c.rest.ConnectionExists(ctx, hub, id))
+func want404(code string) func(*mgmt.Response, error) error {
+	return func(resp *mgmt.Response, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case resp.StatusCode != http.StatusNotFound || !strings.EqualFold(resp.ErrorCode(), code):
+			return fmt.Errorf("%s: got %v, want 404 %s", resp.Header.Get("X-Herald-Trace-Id"), resp, code)
+		}
+		return nil
+	}
+}
+
+// wantStatus is want404 for any status.
+func wantStatus(want int) func(*mgmt.Response, error) error {
+	return func(resp *mgmt.Response, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case resp.StatusCode != want:
+			return fmt.Errorf("got %v, want %d", resp, want)
+		}
+		return nil
+	}
+}
+
+// nextWithin waits up to timeout for the first unconsumed event match accepts.
+func (c *cluster) nextWithin(timeout time.Duration, match func(jsclient.Event) bool) (jsclient.Event, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return c.js.Next(ctx, match)
+}
+
+// isText matches a message event for connection name, client method target, with the
+// one string argument text.
+func isText(name, target, text string) func(jsclient.Event) bool {
+	return func(ev jsclient.Event) bool {
+		var got string
+		return ev.Name == name && ev.Kind == jsclient.KindMessage && ev.Target == target &&
+			len(ev.Args) == 1 && ev.Arg(0, &got) == nil && got == text
+	}
+}
