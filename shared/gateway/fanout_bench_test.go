@@ -33,7 +33,8 @@ func benchFanout(b *testing.B, n int) {
 		c.KeepAliveInterval = time.Hour
 		c.ClientTimeout = time.Hour
 	})
-	var delivered atomic.Int64
+	counts := make([]atomic.Int64, n) // deliveries per connection
+	var closed atomic.Int64           // connections the gateway closed
 	var readers, serving sync.WaitGroup
 	clients := make([]net.Conn, 0, n)
 	for i := 0; i < n; i++ {
@@ -56,6 +57,7 @@ func benchFanout(b *testing.B, n int) {
 		}
 		clients = append(clients, cliSide)
 		readers.Add(1)
+		count := &counts[i]
 		go func() {
 			defer readers.Done()
 			for {
@@ -66,14 +68,34 @@ func benchFanout(b *testing.B, n int) {
 				if _, err := io.CopyN(io.Discard, br, hd.Length); err != nil {
 					return
 				}
-				if hd.OpCode == ws.OpText {
-					delivered.Add(1)
+				switch hd.OpCode {
+				case ws.OpText:
+					count.Add(1)
+				case ws.OpClose:
+					closed.Add(1)
 				}
 			}
 		}()
 	}
+	// waitUntil waits until EVERY connection has want deliveries, so no
+	// connection lags far enough behind to be closed as a slow consumer;
+	// it fails the benchmark if one was closed or nothing moves for 10s.
 	waitUntil := func(want int64) {
-		for delivered.Load() < want {
+		last, lastMove := int64(-1), time.Now()
+		for i := 0; i < n; {
+			if got := counts[i].Load(); got >= want {
+				i++
+				continue
+			} else if got != last {
+				last, lastMove = got, time.Now()
+			}
+			if closed.Load() > 0 || time.Since(lastMove) > 10*time.Second {
+				hist := map[int64]int{}
+				for j := range counts {
+					hist[counts[j].Load()]++
+				}
+				b.Fatalf("connection %d has %d of %d deliveries (%d connections closed by the gateway); deliveries→connections %v", i, counts[i].Load(), want, closed.Load(), hist)
+			}
 			time.Sleep(20 * time.Microsecond)
 		}
 	}
@@ -87,10 +109,10 @@ func benchFanout(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 		if (i+1)%window == 0 {
-			waitUntil(int64(i+1-window/2) * int64(n))
+			waitUntil(int64(i + 1 - window/2))
 		}
 	}
-	waitUntil(int64(b.N) * int64(n))
+	waitUntil(int64(b.N))
 	b.StopTimer()
 	total := float64(b.N) * float64(n)
 	b.ReportMetric(total/b.Elapsed().Seconds(), "deliveries/s")

@@ -1,0 +1,232 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heraldrt/herald/shared/redistest"
+)
+
+// The scale-out benchmarks (issue 3 §7): a throwaway redis-server, two
+// gateway processes and one functions process. Clients are split evenly
+// across the gateways; REST broadcasts go to the functions process, so
+// every delivery crosses Redis (functions → SPUBLISH → both gateways).
+
+// redisTopology is a running two-gateway cluster and the client that
+// drives it.
+type redisTopology struct {
+	cluster  *Cluster
+	client   *Client // on the functions process: app negotiate and REST
+	redisPID int
+}
+
+// startRedis starts redis-server, two gateways and the functions process;
+// Cleanup stops them (processes first, then Redis) and fails the benchmark
+// on an unclean exit.
+func startRedis(b *testing.B) *redisTopology {
+	b.Helper()
+	bin, err := emulatorBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := redistest.Start(b) // its own server: REDIS_URL is ignored; stopped last
+	pid, err := RedisPID(srv.Addr())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl, err := StartCluster(bin, srv.URL(), 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := cl.Stop(); err != nil {
+			b.Errorf("cluster: %v\n%s", err, cl.Logs())
+		}
+	})
+	c, err := NewClient(cl.Functions.Addr, hub, accessKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(c.Close)
+	return &redisTopology{cluster: cl, client: c, redisPID: pid}
+}
+
+// dial connects n clients, client i on gateway i mod 2 (users "u<i>");
+// Cleanup closes them (Close earlier is fine), before the processes stop.
+func (r *redisTopology) dial(b *testing.B, n int, h Handler) *Pool {
+	b.Helper()
+	gws := r.cluster.Gateways
+	p, _, err := DialEach(context.Background(), n, dialWorkers, func(ctx context.Context, i int) (*Conn, error) {
+		return r.client.ConnectVia(ctx, fmt.Sprintf("u%d", i), gws[i%len(gws)].Addr)
+	}, h)
+	if err != nil {
+		b.Fatalf("%v\n%s", err, r.cluster.Logs())
+	}
+	b.Cleanup(p.Close)
+	return p
+}
+
+// cpuUse is the CPU time used so far by each part of the topology.
+type cpuUse struct{ gw, fn, redis, drv time.Duration }
+
+func (r *redisTopology) cpu(b *testing.B) cpuUse {
+	b.Helper()
+	var u cpuUse
+	for _, gw := range r.cluster.Gateways {
+		u.gw += cpu(b, gw.PID())
+	}
+	u.fn = cpu(b, r.cluster.Functions.PID())
+	u.redis = cpu(b, r.redisPID)
+	u.drv = cpu(b, os.Getpid())
+	return u
+}
+
+// BenchmarkRedisFanout is BenchmarkFanout across Redis: N clients split
+// over two gateways, one op is one REST broadcast to the functions process,
+// and every client must receive every message (exact count, else the
+// benchmark fails). 200 broadcasts (20 at 10,000 connections: about
+// 200,000 deliveries) are kept in flight from the start; the drain after
+// the last op is timed. It reports deliveries/s
+// and CPU seconds per million deliveries of the two gateways together
+// (gw-cpu-s/1M), the functions process (fn-cpu-s/1M), redis-server
+// (redis-cpu-s/1M) and this process (drv-cpu-s/1M).
+func BenchmarkRedisFanout(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchRedisFanout(b, n) })
+	}
+}
+
+func benchRedisFanout(b *testing.B, n int) {
+	window := int64(max(1, min(200, 200_000/n)))
+	r := startRedis(b)
+	tally := NewTally()
+	per := make([]atomic.Int64, n)
+	p := r.dial(b, n, func(i int, payload []byte) {
+		if isInvocation(payload) {
+			per[i].Add(1)
+			tally.Add()
+		}
+	})
+	ctx := context.Background()
+	waitFor := func(want int64) {
+		if err := tally.WaitFor(want, stall); err != nil {
+			b.Fatalf("%v (%d connections closed by the servers)\n%s", err, p.Ended(), r.cluster.Logs())
+		}
+	}
+	broadcast := func() {
+		if err := r.client.Broadcast(ctx, broadcastBody); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	use0 := r.cpu(b)
+	begin, sent := time.Now(), int64(0)
+	// Fill the window before b.Loop starts its clock: send until window
+	// broadcasts are undelivered, so that every op waits for about one
+	// broadcast's deliveries from the first one on. Otherwise the first ops
+	// cost one REST call each (the functions process only publishes, and
+	// the gateways deliver while the window fills), and b.Loop's op-count
+	// prediction from them overshoots -benchtime several times over. The
+	// fill is part of the measured region (begin, the CPU readings and the
+	// delivery count); it is bounded in case the gateways keep up with
+	// the REST calls.
+	for sent < 20*window && sent*int64(n)-tally.Load() < window*int64(n) {
+		broadcast()
+		sent++
+	}
+	for b.Loop() {
+		broadcast()
+		sent++
+		waitFor((sent - window) * int64(n))
+	}
+	b.StartTimer() // draining is part of the work
+	waitFor(sent * int64(n))
+	b.StopTimer()
+	elapsed := time.Since(begin)
+	use := r.cpu(b)
+
+	if got, want := tally.Load(), sent*int64(n); got != want {
+		b.Fatalf("%d deliveries, want %d", got, want)
+	}
+	for i := range per {
+		if got := per[i].Load(); got != sent {
+			b.Fatalf("connection %d (gateway %d) got %d messages, want %d", i, i%2+1, got, sent)
+		}
+	}
+	perM := func(d time.Duration) float64 { return d.Seconds() / (float64(sent) * float64(n)) * 1e6 }
+	b.ReportMetric(float64(sent)*float64(n)/elapsed.Seconds(), "deliveries/s")
+	b.ReportMetric(perM(use.gw-use0.gw), "gw-cpu-s/1M")
+	b.ReportMetric(perM(use.fn-use0.fn), "fn-cpu-s/1M")
+	b.ReportMetric(perM(use.redis-use0.redis), "redis-cpu-s/1M")
+	b.ReportMetric(perM(use.drv-use0.drv), "drv-cpu-s/1M")
+}
+
+// BenchmarkRedisLatency is BenchmarkLatency across Redis: 1,000 clients,
+// 500 on each gateway, and REST broadcasts to the functions process at a
+// fixed 20 messages/s (20,000 deliveries/s), each carrying its send time in
+// unix nanoseconds. One op is a 3-second window (60 broadcasts); every
+// delivery must arrive (exact count, else the benchmark fails). It reports
+// the p50, p99 and maximum REST send → client receive latency in
+// milliseconds.
+func BenchmarkRedisLatency(b *testing.B) {
+	const (
+		conns = 1000
+		rate  = 20 // broadcasts per second
+		sends = 60 // per op: 3 s
+	)
+	r := startRedis(b)
+	tally := NewTally()
+	samples := make([][]time.Duration, conns) // each appended by its reader only
+	var bad atomic.Int64
+	p := r.dial(b, conns, func(i int, payload []byte) {
+		if !isInvocation(payload) {
+			return
+		}
+		now := time.Now().UnixNano()
+		sent, err := sentAt(payload)
+		if err != nil {
+			bad.Add(1)
+		}
+		samples[i] = append(samples[i], time.Duration(now-sent))
+		tally.Add()
+	})
+	ctx := context.Background()
+	var body []byte
+	total := int64(0)
+	for b.Loop() {
+		tick := time.NewTicker(time.Second / rate)
+		for range sends {
+			<-tick.C
+			body = fmt.Appendf(body[:0], `{"target":"news","arguments":["Herald benchmark payload",%d]}`, time.Now().UnixNano())
+			if err := r.client.Broadcast(ctx, body); err != nil {
+				tick.Stop()
+				b.Fatal(err)
+			}
+		}
+		tick.Stop()
+		total += sends
+		if err := tally.WaitFor(total*conns, stall); err != nil {
+			b.Fatalf("%v (%d connections closed by the servers)\n%s", err, p.Ended(), r.cluster.Logs())
+		}
+	}
+	p.Close() // joins the readers: samples are complete and ours
+	if n := bad.Load(); n > 0 {
+		b.Fatalf("%d messages without a timestamp argument", n)
+	}
+	for i := range samples {
+		if got := int64(len(samples[i])); got != total {
+			b.Fatalf("connection %d (gateway %d) got %d messages, want %d", i, i%2+1, got, total)
+		}
+	}
+	all := slices.Concat(samples...)
+	slices.Sort(all)
+	ms := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))]) / 1e6 }
+	b.ReportMetric(ms(0.50), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
+	b.ReportMetric(ms(1), "max-ms")
+}
