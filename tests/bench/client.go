@@ -195,26 +195,7 @@ func (c *Client) Connect(ctx context.Context, user string) (*Conn, error) {
 	q := u.Query()
 	q.Set("id", n.ConnectionToken)
 	u.RawQuery = q.Encode()
-	d := ws.Dialer{
-		Header:  ws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer " + n.AccessToken}}),
-		Timeout: ioTimeout,
-	}
-	nc, br, _, err := d.Dial(ctx, u.String())
-	if err != nil {
-		return nil, fmt.Errorf("websocket: %w", err)
-	}
-	var src io.Reader = nc
-	if br != nil { // bytes that arrived with the upgrade response
-		pre, _ := br.Peek(br.Buffered())
-		src = io.MultiReader(bytes.NewReader(bytes.Clone(pre)), nc)
-		ws.PutReader(br)
-	}
-	conn := &Conn{nc: nc, br: bufio.NewReaderSize(src, ReadBufferSize)}
-	if err := conn.handshake(); err != nil {
-		_ = nc.Close()
-		return nil, fmt.Errorf("handshake: %w", err)
-	}
-	return conn, nil
+	return dialWebSocket(ctx, u.String(), n.AccessToken)
 }
 
 // Conn is one connected client past the handshake. One goroutine may call

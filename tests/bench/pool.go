@@ -33,6 +33,17 @@ type Pool struct {
 // is done. It returns the pool and the wall time the connecting took. On
 // error it closes the connections made so far.
 func Dial(ctx context.Context, c *Client, n, workers int, h Handler) (*Pool, time.Duration, error) {
+	return DialEach(ctx, n, workers, func(ctx context.Context, i int) (*Conn, error) {
+		return c.Connect(ctx, fmt.Sprintf("u%d", i))
+	}, h)
+}
+
+// DialEach is Dial with the connecting left to connect, which opens
+// connection i (for instance on gateway i mod 2 with ConnectVia): it
+// connects n clients, at most workers at a time, starts each one's reader
+// as soon as it is connected and returns the pool and the wall time the
+// connecting took. On error it closes the connections made so far.
+func DialEach(ctx context.Context, n, workers int, connect func(ctx context.Context, i int) (*Conn, error), h Handler) (*Pool, time.Duration, error) {
 	p := &Pool{conns: make([]*Conn, n), stop: make(chan struct{})}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -44,15 +55,13 @@ func Dial(ctx context.Context, c *Client, n, workers int, h Handler) (*Pool, tim
 	)
 	start := time.Now()
 	for range min(workers, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return
 				}
-				conn, err := c.Connect(ctx, fmt.Sprintf("u%d", i))
+				conn, err := connect(ctx, i)
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("bench: connection %d: %w", i, err); cancel() })
 					return
@@ -61,7 +70,7 @@ func Dial(ctx context.Context, c *Client, n, workers int, h Handler) (*Pool, tim
 				p.readers.Add(1)
 				go p.read(i, conn, h)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	took := time.Since(start)

@@ -12,8 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -149,54 +147,6 @@ func dialWebSocket(ctx context.Context, target, accessToken string) (*Conn, erro
 		return nil, fmt.Errorf("handshake: %w", err)
 	}
 	return conn, nil
-}
-
-// DialEach is Dial with the connecting left to connect, which opens
-// connection i (for instance on gateway i mod 2 with ConnectVia): it
-// connects n clients, at most workers at a time, starts each one's reader
-// as soon as it is connected and returns the pool and the wall time the
-// connecting took. On error it closes the connections made so far.
-func DialEach(ctx context.Context, n, workers int, connect func(ctx context.Context, i int) (*Conn, error), h Handler) (*Pool, time.Duration, error) {
-	p := &Pool{conns: make([]*Conn, n), stop: make(chan struct{})}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		next     atomic.Int64
-		errOnce  sync.Once
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	start := time.Now()
-	for range min(workers, n) {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				conn, err := connect(ctx, i)
-				if err != nil {
-					errOnce.Do(func() { firstErr = fmt.Errorf("bench: connection %d: %w", i, err); cancel() })
-					return
-				}
-				p.conns[i] = conn
-				p.readers.Add(1)
-				go p.read(i, conn, h)
-			}
-		})
-	}
-	wg.Wait()
-	took := time.Since(start)
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	p.pinger.Add(1)
-	go p.pingLoop()
-	if firstErr != nil {
-		p.Close()
-		return nil, took, firstErr
-	}
-	return p, took, nil
 }
 
 // RedisPID asks the Redis server at addr (host:port) for its process id
