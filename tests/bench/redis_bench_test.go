@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -174,59 +173,6 @@ func benchRedisFanout(b *testing.B, n int) {
 // the p50, p99 and maximum REST send → client receive latency in
 // milliseconds.
 func BenchmarkRedisLatency(b *testing.B) {
-	const (
-		conns = 1000
-		rate  = 20 // broadcasts per second
-		sends = 60 // per op: 3 s
-	)
 	r := startRedis(b)
-	tally := NewTally()
-	samples := make([][]time.Duration, conns) // each appended by its reader only
-	var bad atomic.Int64
-	p := r.dial(b, conns, func(i int, payload []byte) {
-		if !isInvocation(payload) {
-			return
-		}
-		now := time.Now().UnixNano()
-		sent, err := sentAt(payload)
-		if err != nil {
-			bad.Add(1)
-		}
-		samples[i] = append(samples[i], time.Duration(now-sent))
-		tally.Add()
-	})
-	ctx := context.Background()
-	var body []byte
-	total := int64(0)
-	for b.Loop() {
-		tick := time.NewTicker(time.Second / rate)
-		for range sends {
-			<-tick.C
-			body = fmt.Appendf(body[:0], `{"target":"news","arguments":["Herald benchmark payload",%d]}`, time.Now().UnixNano())
-			if err := r.client.Broadcast(ctx, body); err != nil {
-				tick.Stop()
-				b.Fatal(err)
-			}
-		}
-		tick.Stop()
-		total += sends
-		if err := tally.WaitFor(total*conns, stall); err != nil {
-			b.Fatalf("%v (%d connections closed by the servers)\n%s", err, p.Ended(), r.cluster.Logs())
-		}
-	}
-	p.Close() // joins the readers: samples are complete and ours
-	if n := bad.Load(); n > 0 {
-		b.Fatalf("%d messages without a timestamp argument", n)
-	}
-	for i := range samples {
-		if got := int64(len(samples[i])); got != total {
-			b.Fatalf("connection %d (gateway %d) got %d messages, want %d", i, i%2+1, got, total)
-		}
-	}
-	all := slices.Concat(samples...)
-	slices.Sort(all)
-	ms := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))]) / 1e6 }
-	b.ReportMetric(ms(0.50), "p50-ms")
-	b.ReportMetric(ms(0.99), "p99-ms")
-	b.ReportMetric(ms(1), "max-ms")
+	measureLatency(b, func(n int, h Handler) *Pool { return r.dial(b, n, h) }, r.client.Broadcast, r.cluster.Logs)
 }
