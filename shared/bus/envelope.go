@@ -69,13 +69,32 @@ func (s Scope) String() string {
 	return "unknown"
 }
 
-// Message is a hub method invocation for clients, protocol-neutral: each
-// gateway encodes it once per hub protocol.
+// Message is a hub method invocation for clients. Usually it is
+// protocol-neutral (Target and Arguments) and each gateway encodes it once
+// per hub protocol; a message with Framed was encoded by the sender and is
+// forwarded as is.
 type Message struct {
 	// Target is the client method name.
 	Target string `json:"t"`
-	// Arguments is a JSON array (never null once published).
-	Arguments json.RawMessage `json:"a"`
+	// Arguments is a JSON array (never null once published), or empty
+	// when Framed is set.
+	Arguments json.RawMessage `json:"a,omitempty"`
+	// Framed, when not nil, holds the invocation already encoded by the
+	// sender (the Management SDK's binary payload); gateways write its
+	// records byte for byte and ignore Arguments.
+	Framed *Framed `json:"f,omitempty"`
+}
+
+// Framed is one invocation pre-encoded per hub protocol. A nil record means
+// the sender did not encode the message for that protocol: its clients
+// receive nothing.
+type Framed struct {
+	// JSON is one complete JSON hub protocol record, ending in the record
+	// separator 0x1E.
+	JSON []byte `json:"j,omitempty"`
+	// MessagePack is one complete MessagePack record with its VarInt
+	// length prefix.
+	MessagePack []byte `json:"m,omitempty"`
 }
 
 // Envelope is one unit of work travelling from the functions to gateways.
@@ -122,7 +141,18 @@ func (e *Envelope) Clone() *Envelope {
 		if m.Arguments != nil {
 			m.Arguments = append(json.RawMessage(nil), m.Arguments...)
 		}
+		if m.Framed != nil {
+			m.Framed = &Framed{JSON: clone(m.Framed.JSON), MessagePack: clone(m.Framed.MessagePack)}
+		}
 		c.Message = &m
 	}
 	return &c
+}
+
+// clone copies b; nil stays nil.
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
 }

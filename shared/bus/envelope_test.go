@@ -25,6 +25,19 @@ func TestEnvelopeClone(t *testing.T) {
 	}
 }
 
+func TestEnvelopeCloneFramed(t *testing.T) {
+	e := &bus.Envelope{Kind: bus.KindSend, Hub: "h", Scope: bus.ScopeAll,
+		Message: &bus.Message{Target: "t", Framed: &bus.Framed{JSON: []byte("{}\x1e")}}}
+	c := e.Clone()
+	c.Message.Framed.JSON[0] = 'x'
+	if string(e.Message.Framed.JSON) != "{}\x1e" {
+		t.Fatalf("Clone shares the framed records: %q", e.Message.Framed.JSON)
+	}
+	if c.Message.Framed.MessagePack != nil {
+		t.Fatal("Clone made a missing record empty")
+	}
+}
+
 func TestEnvelopeValidate(t *testing.T) {
 	msg := &bus.Message{Target: "t", Arguments: json.RawMessage(`[]`)}
 	tests := []struct {
@@ -42,6 +55,10 @@ func TestEnvelopeValidate(t *testing.T) {
 		{"no scope", &bus.Envelope{Kind: bus.KindClose, Hub: "h"}, false},
 		{"no id", &bus.Envelope{Kind: bus.KindClose, Hub: "h", Scope: bus.ScopeConnection}, false},
 		{"send no message", &bus.Envelope{Kind: bus.KindSend, Hub: "h", Scope: bus.ScopeAll}, false},
+		{"send framed", &bus.Envelope{Kind: bus.KindSend, Hub: "h", Scope: bus.ScopeAll,
+			Message: &bus.Message{Target: "t", Framed: &bus.Framed{MessagePack: []byte{1, 0x90}}}}, true},
+		{"send framed empty", &bus.Envelope{Kind: bus.KindSend, Hub: "h", Scope: bus.ScopeAll,
+			Message: &bus.Message{Target: "t", Framed: &bus.Framed{}}}, false},
 		{"add to group scope", &bus.Envelope{Kind: bus.KindAddToGroup, Hub: "h", Scope: bus.ScopeGroup, ID: "x", Group: "g"}, false},
 		{"add no group", &bus.Envelope{Kind: bus.KindAddToGroup, Hub: "h", Scope: bus.ScopeUser, ID: "u"}, false},
 	}

@@ -4,9 +4,10 @@ import "fmt"
 
 // Validate reports whether e is well formed, wrapping ErrInvalidArgument
 // when it is not: a hub, a known Kind and Scope, an ID for every scope but
-// ScopeAll, a Message with a Target for KindSend, and, for membership kinds,
-// ScopeConnection or ScopeUser plus a Group (except KindRemoveFromAllGroups).
-// It does not parse Message.Arguments.
+// ScopeAll, a Message with a Target (and, when Framed, at least one record)
+// for KindSend, and, for membership kinds, ScopeConnection or ScopeUser
+// plus a Group (except KindRemoveFromAllGroups). It does not parse
+// Message.Arguments or the Framed records.
 func (e *Envelope) Validate() error {
 	if e == nil {
 		return fmt.Errorf("%w: nil envelope", ErrInvalidArgument)
@@ -27,6 +28,9 @@ func (e *Envelope) Validate() error {
 	case KindSend:
 		if e.Message == nil || e.Message.Target == "" {
 			return fmt.Errorf("%w: send envelope has no message target", ErrInvalidArgument)
+		}
+		if f := e.Message.Framed; f != nil && len(f.JSON) == 0 && len(f.MessagePack) == 0 {
+			return fmt.Errorf("%w: send envelope has an empty framed message", ErrInvalidArgument)
 		}
 	case KindClose:
 	case KindAddToGroup, KindRemoveFromGroup, KindRemoveFromAllGroups:

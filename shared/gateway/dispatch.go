@@ -84,10 +84,11 @@ func (s *Server) each(e *bus.Envelope, f func(*conn)) {
 }
 
 // send encodes the message once per protocol, on the first recipient of
-// that protocol, and queues the same frame to every such recipient.
+// that protocol, and queues the same frame to every such recipient (none
+// when the message has no encoding for that protocol).
 func (s *Server) send(e *bus.Envelope) {
 	frames := perProto{build: func(p proto) []byte {
-		f, err := invocationFrame(p, e.Message.Target, e.Message.Arguments)
+		f, err := messageFrame(p, e.Message)
 		if err != nil {
 			// The REST layer validated the JSON; this is a bug or a bad peer.
 			s.log.Error("encode message", "hub", e.Hub, "protocol", p.String(), "trace", e.TraceID, "err", err)

@@ -16,6 +16,15 @@ func sendEnv(hub string, scope bus.Scope, id, target string, excluded ...string)
 	}
 }
 
+// framedEnv builds a KindSend envelope whose message was pre-encoded by
+// the sender.
+func framedEnv(hub string, scope bus.Scope, id, target string, jsonRec, mpRec []byte) *bus.Envelope {
+	return &bus.Envelope{
+		Kind: bus.KindSend, Hub: hub, Scope: scope, ID: id,
+		Message: &bus.Message{Target: target, Framed: &bus.Framed{JSON: jsonRec, MessagePack: mpRec}},
+	}
+}
+
 // closeEnv builds a KindClose envelope.
 func closeEnv(hub string, scope bus.Scope, id, reason string, excluded ...string) *bus.Envelope {
 	return &bus.Envelope{Kind: bus.KindClose, Hub: hub, Scope: scope, ID: id, Reason: reason, Excluded: excluded}

@@ -46,3 +46,22 @@ func testPublishExcluded(t *testing.T, e *env) {
 	r.expect(t, want...)
 	e.fence(r)
 }
+
+// testPublishFramed: pre-encoded records reach subscribers byte for byte,
+// whatever bytes they hold, and a missing record stays missing.
+func testPublishFramed(t *testing.T, e *env) {
+	r := e.subscribe()
+	jsonRec := []byte("{\"type\":1,\"target\":\"t\",\"arguments\":[\"<&>\\u2028\"]}\x1e")
+	mpRec := []byte{0x0c, 0x95, 0x01, 0x80, 0xc0, 0xa1, 't', 0x91, 0xc4, 0x03, 0x00, 0xff, 0x1e}
+	want := []*bus.Envelope{
+		framedEnv(e.hub, bus.ScopeAll, "", "t", jsonRec, mpRec),
+		framedEnv(e.hub, bus.ScopeGroup, "g1", "t", nil, mpRec),
+		framedEnv(e.hub, bus.ScopeConnection, "c1", "t", jsonRec, nil),
+	}
+	want[0].Excluded = []string{"c2"}
+	for _, m := range want {
+		e.publish(m)
+	}
+	r.expect(t, want...)
+	e.fence(r)
+}

@@ -160,6 +160,10 @@ func describe(e *bus.Envelope) string {
 	}
 	if e.Message != nil {
 		fmt.Fprintf(&b, " target=%q args=%s", e.Message.Target, e.Message.Arguments)
+		if f := e.Message.Framed; f != nil {
+			fmt.Fprintf(&b, " framed json=%q (nil %v) messagepack=%x (nil %v)",
+				f.JSON, f.JSON == nil, f.MessagePack, f.MessagePack == nil)
+		}
 	}
 	if e.Reason != "" {
 		fmt.Fprintf(&b, " reason=%q", e.Reason)

@@ -87,6 +87,7 @@ func testInvalidArguments(t *testing.T, e *env) {
 	pub := func(m *bus.Envelope) error { return b.Publish(ctx, m) }
 	noTarget := sendEnv(h, bus.ScopeAll, "", "x")
 	noTarget.Message.Target = ""
+	emptyFramed := framedEnv(h, bus.ScopeAll, "", "x", nil, nil)
 	calls := []struct {
 		name string
 		err  error
@@ -118,6 +119,7 @@ func testInvalidArguments(t *testing.T, e *env) {
 		{"Publish group without id", pub(sendEnv(h, bus.ScopeGroup, "", "x"))},
 		{"Publish send without message", pub(&bus.Envelope{Kind: bus.KindSend, Hub: h, Scope: bus.ScopeAll})},
 		{"Publish send without target", pub(noTarget)},
+		{"Publish send with empty framed message", pub(emptyFramed)},
 		{"Publish unknown kind", pub(&bus.Envelope{Kind: 99, Hub: h, Scope: bus.ScopeAll})},
 		{"Publish unknown scope", pub(&bus.Envelope{Kind: bus.KindClose, Hub: h, Scope: 99, ID: "x"})},
 		{"Publish membership", pub(memberEnv(h, bus.KindAddToGroup, bus.ScopeConnection, "c1", "g"))},

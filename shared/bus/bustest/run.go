@@ -83,6 +83,7 @@ var suite = []struct {
 }{
 	{"PublishAllScopes", testPublishAllScopes},
 	{"PublishExcluded", testPublishExcluded},
+	{"PublishFramed", testPublishFramed},
 	{"MembershipThenPublishOrder", testMembershipOrder},
 	{"ConcurrentPublishers", testConcurrentPublishers},
 	{"Registry", testRegistry},
