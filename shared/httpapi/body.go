@@ -26,9 +26,12 @@ type payload struct {
 	Arguments json.RawMessage `json:"arguments"`
 }
 
-// readMessage reads and validates the JSON body of a send request.
+// readMessage reads and validates the body of a send request: a JSON
+// PayloadMessage, or the Management SDK's binary payload (see
+// readFramedMessage).
 func readMessage(w http.ResponseWriter, r *http.Request, limit int64) (*bus.Message, error) {
-	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+	binary, err := checkContentType(r.Header.Get("Content-Type"))
+	if err != nil {
 		return nil, err
 	}
 	if r.ContentLength > limit {
@@ -42,6 +45,14 @@ func readMessage(w http.ResponseWriter, r *http.Request, limit int64) (*bus.Mess
 		}
 		return nil, invalid("body", "Could not read the request body.")
 	}
+	if binary {
+		return readFramedMessage(data)
+	}
+	return readJSONMessage(data)
+}
+
+// readJSONMessage validates a JSON PayloadMessage.
+func readJSONMessage(data []byte) (*bus.Message, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || bytes.Equal(data, []byte("null")) {
 		return nil, invalid("body", msgBodyRequired)
@@ -72,26 +83,31 @@ func readMessage(w http.ResponseWriter, r *http.Request, limit int64) (*bus.Mess
 }
 
 // checkContentType accepts JSON bodies (a missing Content-Type counts as
-// JSON). Binary payloads are refused for now.
-func checkContentType(ct string) error {
+// JSON) and application/octet-stream, the Management SDK's binary payload;
+// binary reports the latter. Other MessagePack media types are refused:
+// their format is not documented.
+func checkContentType(ct string) (binary bool, err error) {
 	if ct == "" {
-		return nil
+		return false, nil
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return unsupportedMedia(ct)
+		return false, unsupportedMedia(ct)
 	}
-	if mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json") {
-		return nil
+	switch {
+	case mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json"):
+		return false, nil
+	case mt == "application/octet-stream":
+		return true, nil
 	}
-	return unsupportedMedia(mt)
+	return false, unsupportedMedia(mt)
 }
 
 func unsupportedMedia(mt string) *apiError {
 	msg := "Unsupported Content-Type " + mt + "; send the message as application/json."
-	if mt == "application/octet-stream" || mt == "application/x-msgpack" || mt == "application/msgpack" {
-		msg = "Binary (MessagePack) message payloads (" + mt + ") are not supported yet; " +
-			"send the message as application/json (do not configure custom hub protocols on the Management SDK)."
+	if mt == "application/x-msgpack" || mt == "application/msgpack" {
+		msg = "Unsupported Content-Type " + mt + "; send the message as application/json, or as " +
+			"application/octet-stream in the Management SDK's format (a MessagePack map from protocol name to a framed invocation)."
 	}
 	return &apiError{status: http.StatusUnsupportedMediaType, code: codeUnsupportedMedia, msg: msg, target: "Content-Type"}
 }
