@@ -142,6 +142,24 @@ func IssuedAt(at time.Time, lifetime time.Duration) Option {
 // api-version (sorted by key, values in order, escaped like the SDK). msg, when non-nil,
 // is sent as the JSON body.
 func (c *Client) Do(ctx context.Context, method, hub, path string, query url.Values, msg *Message, opts ...Option) (*Response, error) {
+	if msg == nil {
+		return c.DoBody(ctx, method, hub, path, query, "", nil, opts...)
+	}
+	m := *msg
+	if m.Arguments == nil {
+		m.Arguments = []any{}
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("mgmt: encode message: %w", err)
+	}
+	return c.DoBody(ctx, method, hub, path, query, "application/json; charset=utf-8", body, opts...)
+}
+
+// DoBody is Do with a ready body of the given Content-Type (none when contentType is
+// empty). Like the SDK's payload contents, the body has no declared length and is sent
+// chunked.
+func (c *Client) DoBody(ctx context.Context, method, hub, path string, query url.Values, contentType string, body []byte, opts ...Option) (*Response, error) {
 	o := callOptions{key: c.accessKey, now: time.Now(), lifetime: DefaultLifetime}
 	for _, opt := range opts {
 		opt(&o)
@@ -160,19 +178,10 @@ func (c *Client) Do(ctx context.Context, method, hub, path string, query url.Val
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	if msg != nil {
-		m := *msg
-		if m.Arguments == nil {
-			m.Arguments = []any{}
-		}
-		body, err := json.Marshal(m)
-		if err != nil {
-			return nil, fmt.Errorf("mgmt: encode message: %w", err)
-		}
-		// Like the SDK's JsonPayloadMessageContent: unknown length, so the body is chunked.
+	if contentType != "" {
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		req.ContentLength = -1
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

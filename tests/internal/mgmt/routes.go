@@ -15,6 +15,19 @@ func (c *Client) SendToAll(ctx context.Context, hub, target string, args []any, 
 	return c.Do(ctx, http.MethodPost, hub, "/:send", excludedQuery(excluded), &Message{Target: target, Arguments: args})
 }
 
+// SendToAllBinary posts a ready application/octet-stream body (see PayloadMap) to every
+// connection of hub except the excluded ones, as the SDK does when the app configured
+// its hub protocols.
+func (c *Client) SendToAllBinary(ctx context.Context, hub string, body []byte, excluded ...string) (*Response, error) {
+	return c.DoBody(ctx, http.MethodPost, hub, "/:send", excludedQuery(excluded), "application/octet-stream", body)
+}
+
+// SendToUserBinary posts a ready application/octet-stream body to every connection of
+// user.
+func (c *Client) SendToUserBinary(ctx context.Context, hub, user string, body []byte) (*Response, error) {
+	return c.DoBody(ctx, http.MethodPost, hub, "/users/"+Escape(user)+"/:send", nil, "application/octet-stream", body)
+}
+
 // SendToUser posts target(args...) to every connection of user (POST /users/{user}/:send).
 func (c *Client) SendToUser(ctx context.Context, hub, user, target string, args []any) (*Response, error) {
 	return c.Do(ctx, http.MethodPost, hub, "/users/"+Escape(user)+"/:send", nil, &Message{Target: target, Arguments: args})
