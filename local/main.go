@@ -16,6 +16,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/samples"
 )
 
 func main() {
@@ -41,6 +42,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	clientURL := fs.String("client-url", "", "base URL negotiate hands to clients (default: the URL negotiate was called on); e.g. a gateway's URL in the functions role")
 	nodeTTL := fs.Duration("node-ttl", 0, "with --redis: how long a gateway counts as alive after its last heartbeat (default 15s)")
 	heartbeat := fs.Duration("heartbeat", 0, "with --redis: how often a gateway records that it is alive (default 5s)")
+	signalrJS := fs.String("signalr-js", "", "@microsoft/signalr browser bundle served to the sample chat page (default "+samples.DefaultSignalRScript+" when present, else the page loads it from jsDelivr)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
 	if err := fs.Parse(args); err != nil {
@@ -60,6 +62,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 			*settings = "settings.json"
 		}
 	}
+	if *signalrJS == "" {
+		if _, err := os.Stat(samples.DefaultSignalRScript); err == nil {
+			*signalrJS = samples.DefaultSignalRScript
+		}
+	}
 	b, closeBus, err := openBus(redisbus.Config{
 		Stateless: *role == emulator.RoleFunctions, NodeTTL: *nodeTTL, HeartbeatInterval: *heartbeat, Logger: logger,
 	}, *redisURL)
@@ -72,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: config.SplitList(*claims),
-		TokenLifetime: *lifetime,
+		TokenLifetime: *lifetime, SignalRScript: *signalrJS,
 	})
 	if err != nil {
 		return err
@@ -86,6 +93,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Herald local emulator listening on %s (role %s, %s)\n\n", srv.URL(), *role, busName)
 	fmt.Fprintf(stdout, "Connection string (REST callers, negotiate functions):\n  %s\n\n", srv.ConnectionString())
 	fmt.Fprintf(stdout, "Client URL (give it to withUrl; replace chat with your hub):\n  %s\n\n", srv.ClientURL("chat"))
+	if *role != emulator.RoleGateway {
+		fmt.Fprintf(stdout, "Sample chat page (with the chat hub: go run ./functions/chathub):\n  %s\n\n", srv.SampleChatURL())
+	}
 	if *settings != "" {
 		fmt.Fprintf(stdout, "Upstream settings: %s (reloaded when it changes)\n\n", *settings)
 	}

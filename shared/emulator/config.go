@@ -74,6 +74,11 @@ type Config struct {
 	// zero values mean its defaults).
 	ConnectWindow   time.Duration
 	MaxMessageBytes int
+	// SignalRScript is the @microsoft/signalr browser bundle (a file such
+	// as node_modules/@microsoft/signalr/dist/browser/signalr.min.js) that
+	// the sample chat page at /samples/chat/ loads from beside itself.
+	// Default "": the page loads the pinned bundle from jsDelivr.
+	SignalRScript string
 	// ShutdownTimeout bounds the graceful part of Serve's shutdown.
 	// Default 10s.
 	ShutdownTimeout time.Duration

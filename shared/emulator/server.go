@@ -18,6 +18,7 @@ import (
 	"github.com/heraldrt/herald/shared/connstr"
 	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/samples"
 	"github.com/heraldrt/herald/shared/token"
 	"github.com/heraldrt/herald/shared/upstream"
 )
@@ -214,6 +215,7 @@ func (s *Server) wireFunctions(mux *http.ServeMux) error {
 	}
 	mux.Handle("/api/negotiate", negotiate)
 	mux.Handle("/api/", rest)
+	mux.Handle(samples.Prefix, samples.Handler(samples.Config{SignalRScript: cfg.SignalRScript}))
 	return nil
 }
 
@@ -231,6 +233,10 @@ func appVerifier(cfg Config) (token.AppVerifier, error) {
 
 // URL is the base URL of the emulator, e.g. "http://localhost:8888".
 func (s *Server) URL() string { return "http://" + net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
+
+// SampleChatURL is the URL of the sample chat page (served in the roles
+// that serve the app negotiate endpoint).
+func (s *Server) SampleChatURL() string { return s.URL() + samples.Prefix + "chat/" }
 
 // Port is the bound port.
 func (s *Server) Port() int { return s.port }
@@ -323,4 +329,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		cs = "(configured with a private AccessKey; see the emulator's start-up output)"
 	}
 	fmt.Fprintf(w, "Herald local emulator\n\nConnection string: %s\nClient URL:        %s\n", cs, s.URL()+"/api?hub=<hub>")
+	if s.cfg.Role != RoleGateway {
+		fmt.Fprintf(w, "Sample chat page:  %s\n", s.SampleChatURL())
+	}
 }

@@ -1,0 +1,72 @@
+// Browser driver for Go tests: runs headless Chromium through playwright-core
+// and executes one command per stdin line, answering one JSON line per command
+// on stdout. Asynchronous page output (console, page errors, failed requests)
+// is reported as event lines. Used by tests/internal/browser.
+//
+// Commands: {"id":N,"op":"open","url":U}
+//           {"id":N,"op":"waitText","selector":S,"text":T,"timeout":MS}
+//           {"id":N,"op":"fill","selector":S,"value":V}
+//           {"id":N,"op":"click","selector":S}
+//           {"id":N,"op":"texts","selector":S}   -> value: text of every match
+//           {"id":N,"op":"eval","expr":E}        -> value: result of a page expression
+// Replies:  {"id":N,"ok":true,"value":...} or {"id":N,"ok":false,"error":"..."}
+// Events:   {"event":"ready"} once, then {"event":"console"|"pageerror"|"requestfailed","text":...}
+// The browser closes when stdin ends.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+const executablePath = process.env.HERALD_CHROMIUM || '/usr/bin/chromium';
+const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-chromium-'));
+
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath,
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = context.pages()[0] ?? await context.newPage();
+page.on('console', (m) => emit({ event: 'console', text: `${m.type()}: ${m.text()}` }));
+page.on('pageerror', (e) => emit({ event: 'pageerror', text: String(e) }));
+page.on('requestfailed', (r) => emit({ event: 'requestfailed', text: `${r.method()} ${r.url()}: ${r.failure()?.errorText}` }));
+
+const ops = {
+  open: (c) => page.goto(c.url).then((r) => r?.status()),
+  waitText: (c) => page.waitForFunction(([sel, text]) =>
+    [...document.querySelectorAll(sel)].some((e) => e.textContent.includes(text)),
+  [c.selector, c.text], { timeout: c.timeout, polling: 100 }).then(() => null),
+  fill: (c) => page.fill(c.selector, c.value).then(() => null),
+  click: (c) => page.click(c.selector).then(() => null),
+  texts: (c) => page.$$eval(c.selector, (els) => els.map((e) => e.textContent)),
+  eval: (c) => page.evaluate(c.expr),
+};
+
+let closing;
+async function close() {
+  closing ??= (async () => {
+    await context.close().catch(() => {});
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  })();
+  return closing;
+}
+
+const rl = readline.createInterface({ input: process.stdin });
+rl.on('line', async (line) => {
+  let c;
+  try {
+    c = JSON.parse(line);
+    const op = ops[c.op];
+    if (!op) throw new Error(`unknown op ${c.op}`);
+    emit({ id: c.id, ok: true, value: (await op(c)) ?? null });
+  } catch (err) {
+    emit({ id: c?.id ?? 0, ok: false, error: String(err?.message ?? err) });
+  }
+});
+rl.on('close', async () => {
+  await close();
+  process.exit(0);
+});
+emit({ event: 'ready' });
