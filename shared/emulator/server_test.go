@@ -69,8 +69,11 @@ func TestServeAndShutdown(t *testing.T) {
 		}
 	}
 	code, body := get(t, s.URL()+"/")
-	if code != 200 || !strings.Contains(body, want) {
+	if code != 200 || !strings.Contains(body, want) || !strings.Contains(body, s.SampleChatURL()) {
 		t.Fatalf("home: %d %s", code, body)
+	}
+	if code, body := get(t, s.SampleChatURL()); code != 200 || !strings.Contains(body, "chat.js") {
+		t.Fatalf("sample chat page: %d %s", code, body)
 	}
 	resp, err := http.Post(s.ClientURL("chat")[:len(s.URL())]+"/api/negotiate?hub=chat", "text/plain", nil)
 	if err != nil {
