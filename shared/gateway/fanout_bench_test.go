@@ -15,6 +15,7 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/hubproto"
 )
 
 // BenchmarkFanout measures one broadcast reaching N local connections: bus
@@ -24,11 +25,25 @@ import (
 // (real sockets are measured across processes by tests/bench).
 func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{1, 100, 10000} {
-		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n) })
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n, hubproto.JSON) })
 	}
 }
 
-func benchFanout(b *testing.B, n int) {
+// BenchmarkFanoutMsgpack is BenchmarkFanout with MessagePack connections:
+// the JSON arguments are converted once per broadcast and the same binary
+// frame is queued to every connection.
+func BenchmarkFanoutMsgpack(b *testing.B) {
+	for _, n := range []int{1, 100, 10000} {
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n, hubproto.MessagePack) })
+	}
+}
+
+func benchFanout(b *testing.B, n int, codec hubproto.Codec) {
+	handshake := []byte(`{"protocol":"` + codec.Name() + `","version":1}` + "\x1e")
+	dataOp := ws.OpText
+	if codec.Binary() {
+		dataOp = ws.OpBinary
+	}
 	h := newHarness(b, func(c *Config) {
 		c.KeepAliveInterval = time.Hour
 		c.ClientTimeout = time.Hour
@@ -45,7 +60,7 @@ func benchFanout(b *testing.B, n int) {
 		}
 		serving.Add(1)
 		go func() { defer serving.Done(); h.gw.serveConn(srvSide, srvSide, connInfo{hub: "bench", id: id}) }()
-		if err := wsutil.WriteClientText(cliSide, []byte(`{"protocol":"json","version":1}`+"\x1e")); err != nil {
+		if err := wsutil.WriteClientText(cliSide, handshake); err != nil {
 			b.Fatal(err)
 		}
 		br := bufio.NewReader(cliSide)
@@ -69,7 +84,7 @@ func benchFanout(b *testing.B, n int) {
 					return
 				}
 				switch hd.OpCode {
-				case ws.OpText:
+				case dataOp:
 					count.Add(1)
 				case ws.OpClose:
 					closed.Add(1)

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -18,11 +17,8 @@ const (
 	stall       = 10 * time.Second                               // longest wait without a delivery
 )
 
-var (
-	// broadcastBody is what BenchmarkFanout sends.
-	broadcastBody    = []byte(`{"target":"news","arguments":["Herald benchmark payload",42]}`)
-	invocationPrefix = []byte(`{"type":1,`)
-)
+// broadcastBody is what BenchmarkFanout sends.
+var broadcastBody = []byte(`{"target":"news","arguments":["Herald benchmark payload",42]}`)
 
 // launch starts an emulator and a client for it. stop closes the client
 // and stops the emulator, reporting a failed shutdown as an error.
@@ -69,8 +65,6 @@ func dial(b *testing.B, c *Client, n int, h Handler) (*Pool, time.Duration) {
 }
 
 func ignore(int, []byte) {}
-
-func isInvocation(p []byte) bool { return bytes.HasPrefix(p, invocationPrefix) }
 
 func rss(b *testing.B, pid int) int64 {
 	b.Helper()
@@ -200,20 +194,30 @@ func BenchmarkNegotiate(b *testing.B) {
 // (gw-cpu-s/1M; drv-cpu-s/1M is this process: REST sender and clients).
 func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n) })
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n, JSON) })
 	}
 }
 
-func benchFanout(b *testing.B, n int) {
+// BenchmarkFanoutMsgpack is BenchmarkFanout with MessagePack clients: the
+// REST broadcast's JSON arguments are converted once per message and the
+// same binary frame goes to every client.
+func BenchmarkFanoutMsgpack(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n, MessagePack) })
+	}
+}
+
+func benchFanout(b *testing.B, n int, proto Protocol) {
 	// At most 200 broadcasts and about 200,000 deliveries in flight: the
 	// per-connection queues (1024 frames) never overflow, and the drain
 	// after the last op stays short however many connections there are.
 	window := int64(max(1, min(200, 200_000/n)))
 	child, c := start(b)
+	c.Protocol = proto
 	tally := NewTally()
 	per := make([]atomic.Int64, n)
 	p, _ := dial(b, c, n, func(i int, payload []byte) {
-		if isInvocation(payload) {
+		if IsInvocation(payload) {
 			per[i].Add(1)
 			tally.Add()
 		}

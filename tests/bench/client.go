@@ -33,16 +33,53 @@ const (
 	maxPayload = 1 << 20
 )
 
-var (
-	handshakeRequest  = []byte(`{"protocol":"json","version":1}` + "\x1e")
-	handshakeResponse = []byte("{}\x1e")
-	pingRecord        = []byte(`{"type":6}` + "\x1e")
+// Protocol is the hub protocol of a Client's connections.
+type Protocol int
+
+// Hub protocols.
+const (
+	// JSON is the JSON hub protocol (text frames); the default.
+	JSON Protocol = iota
+	// MessagePack is the MessagePack hub protocol (binary frames).
+	MessagePack
 )
+
+var (
+	handshakeRequests = [...][]byte{
+		JSON:        []byte(`{"protocol":"json","version":1}` + "\x1e"),
+		MessagePack: []byte(`{"protocol":"messagepack","version":1}` + "\x1e"),
+	}
+	handshakeResponse = []byte("{}\x1e")
+	pingRecords       = [...][]byte{
+		JSON:        []byte(`{"type":6}` + "\x1e"),
+		MessagePack: {0x02, 0x91, 0x06}, // length 2, [6]
+	}
+	jsonInvocationPrefix = []byte(`{"type":1,`)
+)
+
+// IsInvocation reports whether payload is a hub protocol Invocation record
+// as the gateway writes it: JSON starting with {"type":1, or MessagePack
+// whose array (after the VarInt length) starts with type 1.
+func IsInvocation(payload []byte) bool {
+	if bytes.HasPrefix(payload, jsonInvocationPrefix) {
+		return true
+	}
+	i := 0
+	for i < len(payload) && i < 5 && payload[i]&0x80 != 0 {
+		i++
+	}
+	i++ // the last VarInt byte
+	return len(payload) > i+1 && payload[i]&0xf0 == 0x90 && payload[i+1] == 0x01
+}
 
 // Client drives one emulator over loopback: both negotiate hops, WebSocket
 // connects and REST broadcasts, all on one keep-alive HTTP client. It is
 // safe for concurrent use. Close it to release idle HTTP connections.
 type Client struct {
+	// Protocol is the hub protocol of the connections Connect and
+	// ConnectVia open. Default JSON; set it before connecting.
+	Protocol Protocol
+
 	addr, hub string
 	tr        *http.Transport
 	hc        *http.Client
@@ -181,8 +218,8 @@ func (c *Client) Broadcast(ctx context.Context, body []byte) error {
 
 // Connect opens one client connection for user the way a SignalR client
 // does: both negotiate hops, the WebSocket upgrade of
-// ws://ADDR/client/?hub=H&id=TOKEN with the access token, and the JSON
-// protocol handshake.
+// ws://ADDR/client/?hub=H&id=TOKEN with the access token, and the
+// handshake of c.Protocol.
 func (c *Client) Connect(ctx context.Context, user string) (*Conn, error) {
 	n, err := c.Negotiate(ctx, user)
 	if err != nil {
@@ -195,22 +232,23 @@ func (c *Client) Connect(ctx context.Context, user string) (*Conn, error) {
 	q := u.Query()
 	q.Set("id", n.ConnectionToken)
 	u.RawQuery = q.Encode()
-	return dialWebSocket(ctx, u.String(), n.AccessToken)
+	return dialWebSocket(ctx, u.String(), n.AccessToken, c.Protocol)
 }
 
 // Conn is one connected client past the handshake. One goroutine may call
 // Next while others call Ping and Close.
 type Conn struct {
-	nc  net.Conn
-	br  *bufio.Reader
-	buf []byte // payload buffer reused by Next
+	nc    net.Conn
+	proto Protocol
+	br    *bufio.Reader
+	buf   []byte // payload buffer reused by Next
 
 	wmu sync.Mutex // serializes writes
 }
 
 func (c *Conn) handshake() error {
 	_ = c.nc.SetDeadline(time.Now().Add(ioTimeout))
-	if err := c.write(handshakeRequest); err != nil {
+	if err := c.write(handshakeRequests[c.proto], false); err != nil {
 		return err
 	}
 	p, err := c.Next()
@@ -260,13 +298,17 @@ func (c *Conn) Next() ([]byte, error) {
 
 // Ping sends a hub protocol Ping record, as SignalR clients do every 15s
 // so the server's client timeout does not close an idle connection.
-func (c *Conn) Ping() error { return c.write(pingRecord) }
+func (c *Conn) Ping() error { return c.write(pingRecords[c.proto], c.proto == MessagePack) }
 
-func (c *Conn) write(p []byte) error {
+// write sends p in one text frame, or a binary one when binary is set.
+func (c *Conn) write(p []byte, binary bool) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err := c.nc.SetWriteDeadline(time.Now().Add(ioTimeout)); err != nil {
 		return err
+	}
+	if binary {
+		return wsutil.WriteClientBinary(c.nc, p)
 	}
 	return wsutil.WriteClientText(c.nc, p)
 }

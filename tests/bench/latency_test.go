@@ -37,7 +37,7 @@ func measureLatency(b *testing.B, connect func(n int, h Handler) *Pool, broadcas
 	samples := make([][]time.Duration, conns) // each appended by its reader only
 	var bad atomic.Int64
 	p := connect(conns, func(i int, payload []byte) {
-		if !isInvocation(payload) {
+		if !IsInvocation(payload) {
 			return
 		}
 		now := time.Now().UnixNano()

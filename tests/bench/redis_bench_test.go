@@ -96,17 +96,26 @@ func (r *redisTopology) cpu(b *testing.B) cpuUse {
 // (redis-cpu-s/1M) and this process (drv-cpu-s/1M).
 func BenchmarkRedisFanout(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchRedisFanout(b, n) })
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchRedisFanout(b, n, JSON) })
 	}
 }
 
-func benchRedisFanout(b *testing.B, n int) {
+// BenchmarkRedisFanoutMsgpack is BenchmarkRedisFanout with MessagePack
+// clients.
+func BenchmarkRedisFanoutMsgpack(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchRedisFanout(b, n, MessagePack) })
+	}
+}
+
+func benchRedisFanout(b *testing.B, n int, proto Protocol) {
 	window := int64(max(1, min(200, 200_000/n)))
 	r := startRedis(b)
+	r.client.Protocol = proto
 	tally := NewTally()
 	per := make([]atomic.Int64, n)
 	p := r.dial(b, n, func(i int, payload []byte) {
-		if isInvocation(payload) {
+		if IsInvocation(payload) {
 			per[i].Add(1)
 			tally.Add()
 		}

@@ -121,12 +121,12 @@ func (c *Client) ConnectVia(ctx context.Context, user, gateway string) (*Conn, e
 	q = u.Query()
 	q.Set("id", answer.ConnectionToken)
 	u.RawQuery = q.Encode()
-	return dialWebSocket(ctx, u.String(), app.AccessToken)
+	return dialWebSocket(ctx, u.String(), app.AccessToken, c.Protocol)
 }
 
 // dialWebSocket upgrades target (ws://…) with the access token and runs the
-// JSON protocol handshake.
-func dialWebSocket(ctx context.Context, target, accessToken string) (*Conn, error) {
+// handshake of protocol p.
+func dialWebSocket(ctx context.Context, target, accessToken string, p Protocol) (*Conn, error) {
 	d := ws.Dialer{
 		Header:  ws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer " + accessToken}}),
 		Timeout: ioTimeout,
@@ -141,7 +141,7 @@ func dialWebSocket(ctx context.Context, target, accessToken string) (*Conn, erro
 		src = io.MultiReader(bytes.NewReader(bytes.Clone(pre)), nc)
 		ws.PutReader(br)
 	}
-	conn := &Conn{nc: nc, br: bufio.NewReaderSize(src, ReadBufferSize)}
+	conn := &Conn{nc: nc, proto: p, br: bufio.NewReaderSize(src, ReadBufferSize)}
 	if err := conn.handshake(); err != nil {
 		_ = nc.Close()
 		return nil, fmt.Errorf("handshake: %w", err)
