@@ -461,3 +461,37 @@ func gatewayServer(t *testing.T) string {
 	})
 	return srv.URL()
 }
+
+// The gateway image builds from what its Dockerfile copies (every package the gateway
+// imports lives in shared/ or gateway/), runs as a non-root user and exposes the port the
+// template routes to.
+func TestGatewayDockerfile(t *testing.T) {
+	raw, err := os.ReadFile("../infra/gateway/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	copied := regexp.MustCompile(`(?m)^COPY (shared|gateway) `).FindAllStringSubmatch(text, -1)
+	if len(copied) != 2 {
+		t.Fatalf("the Dockerfile copies %v, want shared and gateway", copied)
+	}
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "../gateway").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const module = "github.com/heraldrt/herald/"
+	for _, pkg := range strings.Fields(string(out)) {
+		if rest, ok := strings.CutPrefix(pkg, module); ok && !strings.HasPrefix(rest, "shared/") && rest != "gateway" {
+			t.Errorf("the gateway imports %s, which the Dockerfile does not copy", pkg)
+		}
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "USER 65532:65532", "FROM gcr.io/distroless/static", "ENV HERALD_ADDR=:8080", "EXPOSE 8080"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the Dockerfile lacks %q (static, non-root, the template's port)", want)
+		}
+	}
+	port := fmt.Sprint(cfn.Lookup(gatewayContainer(t, template(t), template(t).With(nil)), "PortMappings", 0, "ContainerPort"))
+	if port != "8080" {
+		t.Errorf("the template maps port %s, the image listens on 8080", port)
+	}
+}
