@@ -45,10 +45,11 @@ bench: ## benchmarks: fan-out deliveries/s, gateway CPU and memory per connectio
 fmt: ## format the code (gofmt -s)
 	gofmt -s -w $$(git ls-files '*.go')
 
-lint: ## go vet, staticcheck (pinned) and a gofmt check
+lint: ## go vet, staticcheck (pinned), a gofmt check and cfn-lint on the templates when installed
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
 	@test -z "$$(gofmt -s -l $$(git ls-files '*.go'))" || { gofmt -s -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
+	@if command -v cfn-lint >/dev/null; then cfn-lint template.yaml infra/redis.yaml; else echo "cfn-lint not found: template.yaml not linted (pip install cfn-lint)"; fi
 
 build: lambdas ## build the binaries: bin/ for this machine, build/<function>/bootstrap for Lambda
 	$(GO) build -trimpath -o bin/herald-local ./local
