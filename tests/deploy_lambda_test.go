@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/heraldrt/herald/shared/awsparams"
 	"github.com/heraldrt/herald/shared/lambdafn"
@@ -161,6 +162,7 @@ func TestLambdaDeployment(t *testing.T) {
 	negotiate, api := d.functions["NegotiateFunction"], d.functions["ApiFunction"]
 
 	t.Run("the key is read at the first invocation, again after a failure", func(t *testing.T) {
+		start := time.Now()
 		raw, id := negotiate.invoke(t, d.event(t, http.MethodPost, "/api/negotiate?hub=chat", ""))
 		if a := decodeALB(t, raw); a.StatusCode != http.StatusServiceUnavailable {
 			t.Fatalf("first negotiate while the secret cannot be read: %d %s, want 503", a.StatusCode, a.Body)
@@ -176,8 +178,11 @@ func TestLambdaDeployment(t *testing.T) {
 		if !logged {
 			t.Errorf("no JSON error record with requestId %s in the function's output:\n%s", id, negotiate.stdout)
 		}
+		first := time.Now()
 		raw, _ = negotiate.invoke(t, d.event(t, http.MethodPost, "/api/negotiate?hub=chat&negotiateVersion=1", ""))
 		a := decodeALB(t, raw)
+		t.Logf("negotiate: init %v; first invocation %v; first served negotiate (secret read, Redis dialled) %v; next %v",
+			negotiate.initTime(), first.Sub(start), time.Since(first), timeNegotiate(t, d, negotiate))
 		var info connectionInfo
 		if a.StatusCode != http.StatusOK || json.Unmarshal([]byte(a.Body), &info) != nil || info.URL != d.front.url()+"/client/?hub=chat" {
 			t.Fatalf("negotiate: %d %s, want 200 with the public URL", a.StatusCode, a.Body)
@@ -245,6 +250,17 @@ func TestLambdaDeployment(t *testing.T) {
 			t.Errorf("newMessage %s", ev.Raw)
 		}
 	})
+}
+
+// timeNegotiate times one more negotiate invocation (warm).
+func timeNegotiate(t *testing.T, d *lambdaDeployment, f *lambdaFunction) time.Duration {
+	t.Helper()
+	start := time.Now()
+	raw, _ := f.invoke(t, d.event(t, http.MethodPost, "/api/negotiate?hub=chat", ""))
+	if a := decodeALB(t, raw); a.StatusCode != http.StatusOK {
+		t.Errorf("warm negotiate: %d %s", a.StatusCode, a.Body)
+	}
+	return time.Since(start)
 }
 
 // expectText waits for client method target with the one argument text on connection

@@ -52,7 +52,7 @@ type runtimeAPI struct {
 	mu      sync.Mutex
 	pending map[string]*invocation
 	initErr []byte
-	polls   atomic.Int64 // GET next calls: the function is polling
+	polled  time.Time // the first GET next: the function finished its init
 }
 
 func newRuntimeAPI(t *testing.T) *runtimeAPI {
@@ -77,7 +77,11 @@ func newRuntimeAPI(t *testing.T) *runtimeAPI {
 func (a *runtimeAPI) addr() string { return strings.TrimPrefix(a.srv.URL, "http://") }
 
 func (a *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
-	a.polls.Add(1)
+	a.mu.Lock()
+	if a.polled.IsZero() {
+		a.polled = time.Now()
+	}
+	a.mu.Unlock()
 	var inv *invocation
 	select {
 	case inv = <-a.queue:
@@ -147,6 +151,7 @@ type lambdaFunction struct {
 	stdout *syncbuf.Buffer // the function's logs (lambdacontext writes to stdout)
 	stderr *syncbuf.Buffer
 	exited chan struct{}
+	start  time.Time
 }
 
 // startFunction runs bootstrap with exactly env (Lambda gives a clean environment) plus
@@ -160,6 +165,7 @@ func startFunction(t *testing.T, name, bootstrap string, env map[string]string) 
 	}
 	f.cmd.Env = append(f.cmd.Env, "AWS_LAMBDA_RUNTIME_API="+f.api.addr()) // last wins
 	f.cmd.Stdout, f.cmd.Stderr = f.stdout, f.stderr
+	f.start = time.Now()
 	if err := f.cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -177,6 +183,17 @@ func startFunction(t *testing.T, name, bootstrap string, env map[string]string) 
 		}
 	})
 	return f
+}
+
+// initTime is how long the process took from its start to its first poll for an
+// invocation (Lambda's init phase); zero while it has not polled.
+func (f *lambdaFunction) initTime() time.Duration {
+	f.api.mu.Lock()
+	defer f.api.mu.Unlock()
+	if f.api.polled.IsZero() {
+		return 0
+	}
+	return f.api.polled.Sub(f.start)
 }
 
 // invoke sends payload and returns the function's answer (an invocation error fails t)
