@@ -8,15 +8,15 @@ type event struct {
 	Version string `json:"version"`
 
 	// ALB events.
-	HTTPMethod          string              `json:"httpMethod"`
-	Path                string              `json:"path"`
-	Query               map[string]string   `json:"queryStringParameters"`
-	MultiValueQuery     map[string][]string `json:"multiValueQueryStringParameters"`
-	MultiValueHeaders   map[string][]string `json:"multiValueHeaders"`
-	Headers             map[string]string   `json:"headers"`
-	Body                string              `json:"body"`
-	IsBase64Encoded     bool                `json:"isBase64Encoded"`
-	RequestContextShape requestContext      `json:"requestContext"`
+	HTTPMethod        string              `json:"httpMethod"`
+	Path              string              `json:"path"`
+	Query             map[string]string   `json:"queryStringParameters"`
+	MultiValueQuery   map[string][]string `json:"multiValueQueryStringParameters"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	Headers           map[string]string   `json:"headers"`
+	Body              string              `json:"body"`
+	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+	RequestContext    requestContext      `json:"requestContext"`
 
 	// Payload 2.0 events.
 	RawPath        string   `json:"rawPath"`

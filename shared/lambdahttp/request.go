@@ -28,10 +28,10 @@ const (
 // toRequest builds the request an event describes.
 func toRequest(ctx context.Context, ev *event) (*http.Request, source, error) {
 	switch {
-	case ev.RequestContextShape.ELB != nil:
+	case ev.RequestContext.ELB != nil:
 		r, err := albRequest(ctx, ev)
 		return r, fromALB, err
-	case ev.Version == "2.0" && ev.RequestContextShape.HTTP != nil:
+	case ev.Version == "2.0" && ev.RequestContext.HTTP != nil:
 		r, err := v2Request(ctx, ev)
 		return r, fromV2, err
 	}
@@ -62,7 +62,7 @@ func albRequest(ctx context.Context, ev *event) (*http.Request, error) {
 }
 
 func v2Request(ctx context.Context, ev *event) (*http.Request, error) {
-	rc := ev.RequestContextShape
+	rc := ev.RequestContext
 	header := http.Header{}
 	for k, v := range ev.Headers {
 		header.Set(k, v)
