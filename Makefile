@@ -6,7 +6,7 @@ JS    := tests/js
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-e2e fuzz bench fmt lint build clean js-deps
+.PHONY: help run test test-unit test-e2e fuzz bench fmt lint build lambdas image clean js-deps
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,16 +45,42 @@ bench: ## benchmarks: fan-out deliveries/s, gateway CPU and memory per connectio
 fmt: ## format the code (gofmt -s)
 	gofmt -s -w $$(git ls-files '*.go')
 
-lint: ## go vet, staticcheck (pinned) and a gofmt check
+lint: ## go vet, staticcheck (pinned), a gofmt check and cfn-lint on the templates when installed
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
 	@test -z "$$(gofmt -s -l $$(git ls-files '*.go'))" || { gofmt -s -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
+	@if command -v cfn-lint >/dev/null; then cfn-lint template.yaml infra/redis.yaml; else echo "cfn-lint not found: template.yaml not linted (pip install cfn-lint)"; fi
 
-build: ## build the binaries into bin/
+build: lambdas ## build the binaries: bin/ for this machine, build/<function>/bootstrap for Lambda
 	$(GO) build -trimpath -o bin/herald-local ./local
+	$(GO) build -trimpath -o bin/herald-gateway ./gateway
+
+# Lambda functions (functions/<name>): one bootstrap each for provided.al2023
+# on arm64, static, without the RPC entry point.
+FUNCTIONS    := negotiate api chathub
+LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+lambdas: ## build/<function>/bootstrap for every Lambda function (linux/arm64)
+	@for f in $(FUNCTIONS); do \
+	  echo "lambda $$f"; \
+	  $(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o build/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+# `sam build` runs build-<LogicalId> for each function of template.yaml
+# (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
+build-NegotiateFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/negotiate
+build-ApiFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
+build-ChatHubFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/chathub
+
+IMAGE ?= herald-gateway:latest
+image: ## the gateway's container image (infra/gateway/Dockerfile, linux/arm64) tagged IMAGE
+	docker build --platform linux/arm64 -f infra/gateway/Dockerfile -t $(IMAGE) .
 
 clean: ## remove build output and installed JS dependencies
-	rm -rf bin $(JS)/node_modules
+	rm -rf bin build $(JS)/node_modules
 
 js-deps: $(JS)/node_modules/.package-lock.json ## install the pinned JS client (npm ci)
 

@@ -23,11 +23,12 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(run{m})
 }
 
-// run removes the binary the multi-process tests built once the tests have run, before
+// run removes the binaries the multi-process and Lambda tests built once the tests have run, before
 // goleak looks for leftover goroutines.
 type run struct{ m *testing.M }
 
 func (r run) Run() int {
 	defer removeBuildDir()
+	defer removeLambdaBuild()
 	return r.m.Run()
 }

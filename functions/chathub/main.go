@@ -19,11 +19,18 @@
 // SignalR extension, so the upstream template
 // http://127.0.0.1:7071/runtime/webhooks/signalr (the Azure emulator's
 // default) reaches it. Run it locally with `go run ./functions/chathub`.
+//
+// Inside AWS Lambda (AWS_LAMBDA_RUNTIME_API is set) it serves the same hub
+// as a Lambda function behind the load balancer instead, configured like
+// the other functions (shared/config Functions: HERALD_PUBLIC_URL and the
+// AccessKeys, from the environment or Secrets Manager; see
+// shared/lambdafn).
 package main
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -34,13 +41,18 @@ import (
 	"github.com/heraldrt/herald/shared/chathub"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/connstr"
+	"github.com/heraldrt/herald/shared/lambdafn"
 	"github.com/heraldrt/herald/shared/serverless"
 )
 
-// webhookPath is where the Functions SignalR extension listens.
-const webhookPath = "/runtime/webhooks/signalr"
-
 func main() {
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		if err := lambdafn.Run(lambdafn.ChatHub); err != nil {
+			fmt.Fprintln(os.Stderr, "herald chathub:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if err := run(log); err != nil {
 		log.Error("chathub stopped", "err", err)
@@ -71,14 +83,14 @@ func run(log *slog.Logger) error {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("POST "+webhookPath, chathub.New(keys, sender, log))
+	mux.Handle("POST "+lambdafn.WebhookPath, chathub.New(keys, sender, log))
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("chathub listening", "url", "http://"+addr+webhookPath)
+	log.Info("chathub listening", "url", "http://"+addr+lambdafn.WebhookPath)
 	select {
 	case err := <-errc:
 		return err

@@ -14,12 +14,10 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
-	"github.com/heraldrt/herald/shared/conninfo"
 	"github.com/heraldrt/herald/shared/connstr"
 	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/samples"
-	"github.com/heraldrt/herald/shared/token"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -179,56 +177,17 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 // negotiate endpoint and the REST API.
 func (s *Server) wireFunctions(mux *http.ServeMux) error {
 	cfg := s.cfg
-	verifier, err := token.NewVerifier(token.VerifierConfig{Keys: cfg.AccessKeys})
-	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
-	}
-	issuer, err := token.NewIssuer(token.IssuerConfig{Key: cfg.AccessKeys[0]})
-	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
-	}
-	rest, err := httpapi.NewREST(httpapi.RESTConfig{
-		Bus: s.bus, Verifier: verifier, Issuer: issuer,
-		ClientAudienceBase: s.cs.AudienceBase(), Logger: s.log,
+	f, err := NewFunctions(FunctionsConfig{
+		Bus: s.bus, ConnectionString: s.cs, AccessKeys: cfg.AccessKeys, ClientBase: cfg.ClientBase,
+		AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, ClaimAllowList: cfg.ClaimAllowList,
+		TokenLifetime: cfg.TokenLifetime, Logger: s.log,
 	})
-	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
-	}
-	binding, err := conninfo.New(conninfo.Config{ConnectionString: s.cs, Lifetime: cfg.TokenLifetime})
-	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
-	}
-	app, err := appVerifier(cfg)
 	if err != nil {
 		return err
 	}
-	ncfg := httpapi.NegotiateConfig{
-		Binding: binding, App: app, ClaimAllowList: cfg.ClaimAllowList,
-		Lifetime: cfg.TokenLifetime, ClientBase: cfg.ClientBase, Logger: s.log,
-	}
-	if gc, ok := s.bus.(httpapi.GatewayCounter); ok {
-		ncfg.Gateways = gc // Redis: 503 while no gateway node is alive
-	}
-	negotiate, err := httpapi.NewNegotiate(ncfg)
-	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
-	}
-	mux.Handle("/api/negotiate", negotiate)
-	mux.Handle("/api/", rest)
+	f.Mount(mux)
 	mux.Handle(samples.Prefix, samples.Handler(samples.Config{SignalRScript: cfg.SignalRScript}))
 	return nil
-}
-
-func appVerifier(cfg Config) (token.AppVerifier, error) {
-	switch {
-	case cfg.AppSecret != "" && cfg.AppJWKSURL != "":
-		return nil, errors.New("emulator: set AppSecret or AppJWKSURL, not both")
-	case cfg.AppSecret != "":
-		return token.NewHMACAppVerifier(token.HMACAppConfig{Secret: cfg.AppSecret})
-	case cfg.AppJWKSURL != "":
-		return token.NewJWKSAppVerifier(token.JWKSAppConfig{URL: cfg.AppJWKSURL})
-	}
-	return nil, nil
 }
 
 // URL is the base URL of the emulator, e.g. "http://localhost:8888".

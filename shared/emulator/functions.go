@@ -1,0 +1,111 @@
+package emulator
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/heraldrt/herald/shared/conninfo"
+	"github.com/heraldrt/herald/shared/connstr"
+	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/token"
+)
+
+// FunctionsConfig configures NewFunctions: what the stateless functions
+// need. Bus and ConnectionString are required.
+type FunctionsConfig struct {
+	// Bus takes messages and membership changes. A bus that is also an
+	// httpapi.GatewayCounter (the Redis bus) makes negotiate answer 503
+	// while no gateway node is alive.
+	Bus httpapi.Bus
+	// ConnectionString gives the audience base of client tokens (its
+	// Endpoint) and the AccessKey that signs them.
+	ConnectionString connstr.ConnectionString
+	// AccessKeys verify REST tokens; the first signs :generateToken
+	// tokens. Default: the connection string's AccessKey.
+	AccessKeys []string
+	// ClientBase, AppSecret, AppJWKSURL, ClaimAllowList, TokenLifetime and
+	// Logger mean what they mean in Config.
+	ClientBase     string
+	AppSecret      string
+	AppJWKSURL     string
+	ClaimAllowList []string
+	TokenLifetime  time.Duration
+	Logger         *slog.Logger
+}
+
+// Functions are the handlers of the stateless functions: the app negotiate
+// endpoint and the REST API. The emulator (roles all and functions) and
+// the Lambda functions serve these same handlers.
+type Functions struct {
+	// Negotiate serves GET and POST /api/negotiate.
+	Negotiate http.Handler
+	// REST serves the data-plane REST API and health under /api and /api/v1.
+	REST http.Handler
+}
+
+// NewFunctions builds the functions' handlers.
+func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
+	if cfg.Bus == nil {
+		return nil, errors.New("emulator: FunctionsConfig.Bus is required")
+	}
+	keys := cfg.AccessKeys
+	if len(keys) == 0 {
+		keys = []string{cfg.ConnectionString.AccessKey}
+	}
+	verifier, err := token.NewVerifier(token.VerifierConfig{Keys: keys})
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	issuer, err := token.NewIssuer(token.IssuerConfig{Key: keys[0]})
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	rest, err := httpapi.NewREST(httpapi.RESTConfig{
+		Bus: cfg.Bus, Verifier: verifier, Issuer: issuer,
+		ClientAudienceBase: cfg.ConnectionString.AudienceBase(), Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	binding, err := conninfo.New(conninfo.Config{ConnectionString: cfg.ConnectionString, Lifetime: cfg.TokenLifetime})
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	app, err := appVerifier(cfg.AppSecret, cfg.AppJWKSURL)
+	if err != nil {
+		return nil, err
+	}
+	ncfg := httpapi.NegotiateConfig{
+		Binding: binding, App: app, ClaimAllowList: cfg.ClaimAllowList,
+		Lifetime: cfg.TokenLifetime, ClientBase: cfg.ClientBase, Logger: cfg.Logger,
+	}
+	if gc, ok := cfg.Bus.(httpapi.GatewayCounter); ok {
+		ncfg.Gateways = gc // Redis: 503 while no gateway node is alive
+	}
+	negotiate, err := httpapi.NewNegotiate(ncfg)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	return &Functions{Negotiate: negotiate, REST: rest}, nil
+}
+
+// Mount serves both handlers on mux: /api/negotiate and the rest of /api/.
+func (f *Functions) Mount(mux *http.ServeMux) {
+	mux.Handle(httpapi.NegotiatePath, f.Negotiate)
+	mux.Handle("/api/", f.REST)
+}
+
+func appVerifier(secret, jwksURL string) (token.AppVerifier, error) {
+	switch {
+	case secret != "" && jwksURL != "":
+		return nil, errors.New("emulator: set AppSecret or AppJWKSURL, not both")
+	case secret != "":
+		return token.NewHMACAppVerifier(token.HMACAppConfig{Secret: secret})
+	case jwksURL != "":
+		return token.NewJWKSAppVerifier(token.JWKSAppConfig{URL: jwksURL})
+	}
+	return nil, nil
+}

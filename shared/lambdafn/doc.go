@@ -1,0 +1,18 @@
+// Package lambdafn wires Herald's Lambda functions: functions/negotiate
+// (the app-facing connection-info endpoint, /api/negotiate), functions/api
+// (the data-plane REST API and health, the rest of /api) and
+// functions/chathub (the sample upstream hub). Each main calls Run with
+// its name.
+//
+// Per cold start, Run reads the environment (config.FunctionsFromEnv) and
+// creates one Redis client and one stateless Redis bus, shared by every
+// invocation of that execution environment. The AccessKeys are read at
+// the first invocation (the Parameters and Secrets extension answers only
+// during invocations): from HERALD_ACCESS_KEYS, or a Secrets Manager secret
+// or SSM parameter through the extension. Until they are read, requests
+// get 503 and the next one tries again. The handlers are the ones the
+// local emulator serves (emulator.NewFunctions, chathub.New), adapted to
+// Lambda events by lambdahttp. Logs are JSON or text per the function's
+// logging configuration, with the request id of each invocation
+// (aws-lambda-go's lambdacontext handler).
+package lambdafn

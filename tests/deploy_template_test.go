@@ -1,0 +1,283 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/heraldrt/herald/shared/config"
+	"github.com/heraldrt/herald/shared/lambdafn"
+	"github.com/heraldrt/herald/tests/internal/cfn"
+)
+
+// The deployment tier, part 1: template.yaml (and infra/redis.yaml) parsed and checked
+// against the code: what the functions and the gateway read from the environment is set,
+// the Makefile targets sam build runs exist and build the right packages, the listener
+// rules send every route to the process that serves it, and draining, timeouts and ports
+// agree with the gateway's.
+
+const templatePath = "../template.yaml"
+
+var loadTemplate = sync.OnceValues(func() (*cfn.Template, error) { return cfn.Load(templatePath) })
+
+func template(t *testing.T) *cfn.Template {
+	t.Helper()
+	tpl, err := loadTemplate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+// scenarios are parameter sets a user may deploy with.
+var scenarios = map[string]map[string]string{
+	"defaults": {},
+	"existing secret, Redis and upstream": {
+		"AccessKeySecretArn":  "arn:aws:secretsmanager:us-east-1:123456789012:secret:herald-keys-AbCdEf",
+		"RedisUrl":            "rediss://my-redis.example.com:6379/0",
+		"UpstreamUrlTemplate": "https://app.example.com/runtime/webhooks/signalr?code=k",
+		"DeploySampleHub":     "false",
+	},
+	"https with a domain": {
+		"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100",
+		"DomainName":     "signalr.example.com",
+	},
+}
+
+// lambdaProvided are variables Lambda itself sets in every function.
+var lambdaProvided = map[string]string{
+	"AWS_SESSION_TOKEN": "session-token", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "AWS_REGION": "us-east-1",
+}
+
+// Variables the code reads that the template leaves unset on purpose, with the reason.
+var (
+	functionsDefaults = map[string]string{
+		"HERALD_ACCESS_KEYS":           "the keys come from HERALD_ACCESS_KEYS_SECRET",
+		"HERALD_CONNECTION_STRING":     "the keys come from HERALD_ACCESS_KEYS_SECRET",
+		"HERALD_ACCESS_KEYS_PARAMETER": "the keys come from HERALD_ACCESS_KEYS_SECRET",
+		"HERALD_APP_SECRET":            "app authentication is opt-in (README, deploy guide)",
+		"HERALD_APP_JWKS_URL":          "app authentication is opt-in (README, deploy guide)",
+		"HERALD_CLAIMS":                "no app-token claims without app authentication",
+		"HERALD_TOKEN_LIFETIME":        "1h default; only negotiate issues tokens",
+	}
+	chatHubDefaults = map[string]string{
+		"REDIS_URL":           "the chat hub does not use Redis",
+		"HERALD_REDIS_PREFIX": "the chat hub does not use Redis",
+	}
+	gatewayDefaults = map[string]string{
+		"HERALD_NODE_ID":           "generated per task: tasks are interchangeable",
+		"HERALD_UPSTREAM_SETTINGS": "a settings file; the template uses HERALD_UPSTREAM_URL_TEMPLATE",
+		"HERALD_CONNECTION_STRING": "the keys come from HERALD_ACCESS_KEYS (a Secrets Manager secret)",
+	}
+)
+
+// recorder is a config.Getenv over vars that remembers what was asked.
+type recorder struct {
+	vars map[string]string
+	read map[string]bool
+}
+
+func (r *recorder) get(name string) string {
+	r.read[name] = true
+	return r.vars[name]
+}
+
+// functionEnv is the environment of function fn in e: Globals, its own variables, and
+// what Lambda provides.
+func functionEnv(t *testing.T, tpl *cfn.Template, e *cfn.Env, fn string) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for k, v := range lambdaProvided {
+		env[k] = v
+	}
+	for _, src := range []any{
+		cfn.Lookup(tpl.Globals, "Function", "Environment", "Variables"),
+		cfn.Lookup(tpl.Resources[fn].Properties, "Environment", "Variables"),
+	} {
+		vars, _ := e.Resolve(src).(map[string]any)
+		for k, v := range vars {
+			env[k] = fmt.Sprint(v)
+		}
+	}
+	return env
+}
+
+// functionProperty returns a property of fn, or the Globals' one.
+func functionProperty(tpl *cfn.Template, fn, prop string) any {
+	if v, ok := tpl.Resources[fn].Properties[prop]; ok {
+		return v
+	}
+	return cfn.Lookup(tpl.Globals, "Function", prop)
+}
+
+var packageOfTarget = regexp.MustCompile(`\./functions/([a-z0-9]+)\b`)
+
+// functionPackage returns the functions/<name> that `sam build` builds for the logical id
+// fn, from the Makefile target it runs (make -n), and checks the target's build flags.
+func functionPackage(t *testing.T, fn string) string {
+	t.Helper()
+	cmd := exec.Command("make", "--no-print-directory", "-n", "build-"+fn, "ARTIFACTS_DIR=/artifacts")
+	cmd.Dir = ".."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n build-%s (the target sam build runs): %v\n%s", fn, err, out)
+	}
+	text := string(out)
+	for _, want := range []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "-tags lambda.norpc", "-trimpath", "-s -w", "-o /artifacts/bootstrap"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("build-%s: %q lacks %s", fn, text, want)
+		}
+	}
+	m := packageOfTarget.FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("build-%s builds no ./functions/<name>: %s", fn, text)
+	}
+	return m[1]
+}
+
+// deployedFunctions maps the template's function logical ids to their functions/<name>.
+func deployedFunctions(t *testing.T, tpl *cfn.Template) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, fn := range tpl.ResourcesOfType("AWS::Serverless::Function") {
+		out[fn] = functionPackage(t, fn)
+	}
+	return out
+}
+
+func TestTemplateFunctionsBuild(t *testing.T) {
+	tpl := template(t)
+	deployed := deployedFunctions(t, tpl)
+	var names []string
+	for fn, name := range deployed {
+		names = append(names, name)
+		res := tpl.Resources[fn]
+		if cfn.Lookup(res.Metadata, "BuildMethod") != "makefile" || res.Properties["CodeUri"] != "." {
+			t.Errorf("%s: want Metadata.BuildMethod makefile and CodeUri . (the Makefile's directory)", fn)
+		}
+		if functionProperty(tpl, fn, "Runtime") != "provided.al2023" || functionProperty(tpl, fn, "Handler") != "bootstrap" ||
+			fmt.Sprint(functionProperty(tpl, fn, "Architectures")) != "[arm64]" {
+			t.Errorf("%s: want provided.al2023, handler bootstrap, arm64", fn)
+		}
+		if _, err := os.Stat(filepath.Join("..", "functions", name, "main.go")); err != nil {
+			t.Errorf("%s builds functions/%s: %v", fn, name, err)
+		}
+	}
+	sort.Strings(names)
+	want := slices.Clone(lambdafn.Names)
+	sort.Strings(want)
+	if !slices.Equal(names, want) {
+		t.Errorf("the template deploys functions %v, want every Lambda function %v", names, want)
+	}
+	dirs, err := os.ReadDir("../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if !slices.Contains(names, d.Name()) {
+			t.Errorf("functions/%s is not deployed by template.yaml", d.Name())
+		}
+	}
+}
+
+// Every variable the functions read is set by the template (or left unset on purpose),
+// the configuration is valid, and the function starts with it.
+func TestTemplateFunctionEnvironment(t *testing.T) {
+	tpl := template(t)
+	deployed := deployedFunctions(t, tpl)
+	for scenario, params := range scenarios {
+		e := tpl.With(params)
+		endpoint := e.String(tpl.Outputs["Endpoint"].(map[string]any)["Value"])
+		for fn, name := range deployed {
+			if !e.Exists(fn) {
+				continue
+			}
+			env := functionEnv(t, tpl, e, fn)
+			rec := &recorder{vars: env, read: map[string]bool{}}
+			cfg, err := config.FunctionsFromEnv(rec.get)
+			if err != nil {
+				t.Errorf("%s, %s: %v", scenario, fn, err)
+				continue
+			}
+			for v := range rec.read {
+				if _, set := env[v]; !set && functionsDefaults[v] == "" && (name != lambdafn.ChatHub || chatHubDefaults[v] == "") {
+					t.Errorf("%s, %s reads %s, which the template does not set", scenario, fn, v)
+				}
+			}
+			if name != lambdafn.ChatHub && (env["REDIS_URL"] == "" || env["HERALD_REDIS_PREFIX"] != "herald") {
+				t.Errorf("%s, %s: REDIS_URL %q, HERALD_REDIS_PREFIX %q: want Redis and the gateways' prefix", scenario, fn, env["REDIS_URL"], env["HERALD_REDIS_PREFIX"])
+			}
+			if cfg.PublicURL != endpoint {
+				t.Errorf("%s, %s: HERALD_PUBLIC_URL %q, want the Endpoint output %q", scenario, fn, cfg.PublicURL, endpoint)
+			}
+			// Least privilege: the one action on the one secret the function reads.
+			policy := e.Resolve(functionProperty(tpl, fn, "Policies"))
+			stmt := cfn.Lookup(policy, 0, "Statement", 0)
+			if fmt.Sprint(cfn.Lookup(stmt, "Action")) != "secretsmanager:GetSecretValue" ||
+				fmt.Sprint(cfn.Lookup(stmt, "Resource")) != env["HERALD_ACCESS_KEYS_SECRET"] || len(cfn.Lookup(policy, 0, "Statement").([]any)) != 1 {
+				t.Errorf("%s, %s: policy %v, want GetSecretValue on %s only", scenario, fn, policy, env["HERALD_ACCESS_KEYS_SECRET"])
+			}
+			f, err := lambdafn.New(name, cfg, nil)
+			if err != nil {
+				t.Errorf("%s, %s: lambdafn.New: %v", scenario, fn, err)
+				continue
+			}
+			if err := f.Close(); err != nil {
+				t.Errorf("%s, %s: Close: %v", scenario, fn, err)
+			}
+		}
+	}
+}
+
+// The nested Redis stack lets the gateways and the functions in, and nothing else.
+func TestTemplateRedisAccess(t *testing.T) {
+	tpl := template(t)
+	redis, err := cfn.Load("../infra/redis.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := tpl.With(nil)
+	app := e.Resolve(tpl.Resources["Redis"].Properties).(map[string]any)
+	if app["Location"] != "infra/redis.yaml" {
+		t.Fatalf("Redis location %v", app["Location"])
+	}
+	passed := cfn.Lookup(app, "Parameters").(map[string]any)
+	for name := range redis.Parameters {
+		if _, ok := passed[name]; !ok && redis.Parameters[name]["Default"] == nil {
+			t.Errorf("nested Redis parameter %s is not passed", name)
+		}
+	}
+	re := redis.With(map[string]string{"GatewaySecurityGroupId": "gw-sg", "FunctionsSecurityGroupId": "fn-sg"})
+	var sources []string
+	for _, in := range re.Resolve(redis.Resources["SecurityGroup"].Properties["SecurityGroupIngress"]).([]any) {
+		if fmt.Sprint(cfn.Lookup(in, "FromPort")) != "6379" {
+			t.Errorf("Redis ingress %v: want 6379 only", in)
+		}
+		sources = append(sources, fmt.Sprint(cfn.Lookup(in, "SourceSecurityGroupId")))
+	}
+	sort.Strings(sources)
+	if fmt.Sprint(sources) != "[fn-sg gw-sg]" {
+		t.Errorf("Redis ingress from %v, want the gateway and functions groups", sources)
+	}
+	if passed["GatewaySecurityGroupId"] != cfn.Placeholder("GatewaySecurityGroup", "") ||
+		passed["FunctionsSecurityGroupId"] != cfn.Placeholder("FunctionsSecurityGroup", "") {
+		t.Errorf("Redis gets groups %v", passed)
+	}
+	for _, fn := range []string{"NegotiateFunction", "ApiFunction"} {
+		groups := fmt.Sprint(cfn.Lookup(e.Resolve(tpl.Resources[fn].Properties), "VpcConfig", "SecurityGroupIds"))
+		if groups != "["+cfn.Placeholder("FunctionsSecurityGroup", "")+"]" {
+			t.Errorf("%s runs in groups %s, want FunctionsSecurityGroup (let in by Redis)", fn, groups)
+		}
+	}
+	rg := re.Resolve(redis.Resources["ReplicationGroup"].Properties).(map[string]any)
+	if rg["TransitEncryptionEnabled"] != true || !strings.HasPrefix(fmt.Sprint(rg["EngineVersion"]), "7") {
+		t.Errorf("replication group %v: want Redis 7 (sharded pub/sub) with TLS (rediss://)", rg)
+	}
+}
