@@ -126,7 +126,7 @@ func (s *Server) wire() error {
 			return err
 		}
 	} else {
-		mux.Handle("/api/", httpapi.Health(s.bus))
+		mux.Handle("/api/", httpapi.Health(s.bus, s.healthChecks()...))
 	}
 	mux.HandleFunc("/{$}", s.home)
 	s.http = &http.Server{
@@ -189,6 +189,7 @@ func (s *Server) wireFunctions(mux *http.ServeMux) error {
 	rest, err := httpapi.NewREST(httpapi.RESTConfig{
 		Bus: s.bus, Verifier: verifier, Issuer: issuer,
 		ClientAudienceBase: s.cs.AudienceBase(), Logger: s.log,
+		HealthChecks: s.healthChecks(),
 	})
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
@@ -227,6 +228,15 @@ func appVerifier(cfg Config) (token.AppVerifier, error) {
 		return token.NewJWKSAppVerifier(token.JWKSAppConfig{URL: cfg.AppJWKSURL})
 	}
 	return nil, nil
+}
+
+// healthChecks are the health routes' checks besides the bus: the gateway,
+// when this process holds connections.
+func (s *Server) healthChecks() []httpapi.HealthCheck {
+	if s.gw == nil {
+		return nil
+	}
+	return []httpapi.HealthCheck{{Name: "gateway", Check: s.gw.Healthy}}
 }
 
 // URL is the base URL of the emulator, e.g. "http://localhost:8888".

@@ -58,6 +58,10 @@ type RESTConfig struct {
 	// Now is the clock used to time requests for the logs. Nil means
 	// time.Now.
 	Now func() time.Time
+	// HealthChecks are checked by the health routes besides the bus ping
+	// (e.g. "gateway" in a process that also holds connections). Default
+	// none.
+	HealthChecks []HealthCheck
 }
 
 // rest serves the data-plane REST API.
@@ -70,6 +74,7 @@ type rest struct {
 	maxBody  int64
 	log      *slog.Logger
 	now      func() time.Time
+	checks   []HealthCheck
 }
 
 // NewREST returns the handler of the data-plane REST API: every route of
@@ -98,6 +103,7 @@ func NewREST(cfg RESTConfig) (http.Handler, error) {
 		maxBody:  cfg.MaxBodyBytes,
 		log:      cfg.Logger,
 		now:      cfg.Now,
+		checks:   cfg.HealthChecks,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
