@@ -17,6 +17,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -56,6 +57,7 @@ func run() (err error) {
 		Addr:     cfg.Addr, AccessKeys: cfg.AccessKeys, Bus: b, Role: emulator.RoleGateway, Logger: log,
 		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
 		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,
+		Registry: metrics.NewRegistry(),
 	})
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/metrics"
 )
 
 func main() {
@@ -72,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: config.SplitList(*claims),
-		TokenLifetime: *lifetime,
+		TokenLifetime: *lifetime, Registry: metrics.NewRegistry(),
 	})
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/upstream"
 )
@@ -77,4 +79,10 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful part of Serve's shutdown.
 	// Default 10s.
 	ShutdownTimeout time.Duration
+	// Registry receives Herald's metrics, served as GET /metrics on the
+	// main listener (and the admin listener). Mains pass
+	// metrics.NewRegistry() (with Go runtime and process metrics).
+	// Default: a fresh registry of the Server's own, with Herald's metrics
+	// only; never the global default registry.
+	Registry *prometheus.Registry
 }

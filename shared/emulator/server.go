@@ -13,11 +13,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/conninfo"
 	"github.com/heraldrt/herald/shared/connstr"
 	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/token"
 	"github.com/heraldrt/herald/shared/upstream"
 )
@@ -35,6 +38,7 @@ type Server struct {
 	http    *http.Server
 	cs      connstr.ConnectionString
 
+	metrics  *metrics.Metrics
 	upstream *upstream.Client // nil without UpstreamSettingsPath
 	settings atomic.Pointer[upstream.Settings]
 }
@@ -115,7 +119,17 @@ func (s *Server) wire() error {
 	if s.bus == nil {
 		s.bus, s.ownsBus = bus.NewMemory(bus.MemoryConfig{Logger: s.log}), true
 	}
+	if cfg.Registry == nil {
+		s.cfg.Registry = prometheus.NewRegistry()
+		cfg.Registry = s.cfg.Registry
+	}
+	m, err := metrics.New(cfg.Registry)
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	s.metrics = m
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(cfg.Registry))
 	if cfg.Role != RoleFunctions {
 		if err := s.wireGateway(mux); err != nil {
 			return err
@@ -155,6 +169,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 			AccessKeys: cfg.AccessKeys,
 			Timeout:    cfg.UpstreamTimeout,
 			Logger:     s.log,
+			Observe:    s.metrics.Upstream,
 		})
 	}
 	gb, ok := s.bus.(gateway.Bus)
@@ -164,6 +179,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 	gw, err := gateway.New(gateway.Config{
 		Keys: cfg.AccessKeys, Bus: gb, Logger: s.log, Upstream: s.upstream,
 		ConnectWindow: cfg.ConnectWindow, MaxMessageBytes: cfg.MaxMessageBytes,
+		Metrics: s.metrics,
 	})
 	if err != nil {
 		return err
@@ -189,7 +205,7 @@ func (s *Server) wireFunctions(mux *http.ServeMux) error {
 	rest, err := httpapi.NewREST(httpapi.RESTConfig{
 		Bus: s.bus, Verifier: verifier, Issuer: issuer,
 		ClientAudienceBase: s.cs.AudienceBase(), Logger: s.log,
-		HealthChecks: s.healthChecks(),
+		HealthChecks: s.healthChecks(), Metrics: s.metrics,
 	})
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)

@@ -58,6 +58,9 @@ type Config struct {
 	QueueBytes int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Metrics receives connection and delivery counts (shared/metrics).
+	// Default: none.
+	Metrics Metrics
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -85,6 +88,9 @@ func (c Config) withDefaults() (Config, error) {
 	setInt(&c.QueueBytes, 4<<20)
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Metrics == nil {
+		c.Metrics = noMetrics{}
 	}
 	return c, nil
 }

@@ -95,11 +95,16 @@ func (s *Server) send(e *bus.Envelope) {
 		}
 		return f
 	}}
+	var n, size int
 	s.each(e, func(c *conn) {
-		if f := frames.get(c.proto); len(f) > 0 {
-			c.enqueue(f)
+		if f := frames.get(c.proto); len(f) > 0 && c.enqueue(f) {
+			n++
+			size += len(f)
 		}
 	})
+	if n > 0 {
+		s.cfg.Metrics.Delivered(e.Scope, n, size)
+	}
 }
 
 func (s *Server) closeConns(e *bus.Envelope) {

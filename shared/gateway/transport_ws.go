@@ -18,6 +18,9 @@ import (
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
+// transportWebSockets names the transport in logs and metrics.
+const transportWebSockets = "WebSockets"
+
 // readBufferSize is the per-connection read buffer: small, because idle
 // connections dominate memory; larger messages are read straight into their
 // own buffer.
@@ -104,6 +107,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 			// may not have seen it in the index.
 			c.close(ReasonServiceReloading, closeMessageFrame(c.proto, ReasonServiceReloading, true), normalCloseFrame)
 		}
+		c.metrics = s.cfg.Metrics.ConnectionOpened(hub, transportWebSockets, c.proto.String())
 		s.log.Debug("connection started", "hub", hub, "conn", id, "user", user, "transport", "WebSockets", "protocol", c.proto.String())
 		err = s.readLoop(c, rd, rest)
 	}
@@ -122,6 +126,9 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	}
 	if c.session != nil {
 		_ = c.session.Disconnected(disconnectError(c, err))
+	}
+	if c.metrics != nil {
+		c.metrics.Closed(CloseLabel(c.reason(), err))
 	}
 	s.log.Debug("connection ended", "hub", hub, "conn", id, "user", user, "reason", c.reason(), "err", err)
 }
@@ -213,10 +220,17 @@ func (s *Server) failRead(c *conn, err error) error {
 // incomplete trailing record, if any.
 func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 	msgs, rest, err := c.proto.codec().Decode(data)
+	invocations := 0
+	defer func() {
+		if invocations > 0 {
+			s.cfg.Metrics.Received(invocations)
+		}
+	}()
 	for i := range msgs {
 		m := &msgs[i]
 		switch m.Type {
 		case hubproto.TypeInvocation:
+			invocations++
 			switch {
 			case c.session != nil:
 				_ = c.session.Invoke(*m, c.reply) // answered through reply
@@ -226,7 +240,7 @@ func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 		case hubproto.TypeStreamInvocation:
 			c.enqueue(completionErrorFrame(c.proto, m.InvocationID, ErrTextNoStreaming))
 		case hubproto.TypeClose:
-			c.close("client sent Close", normalCloseFrame)
+			c.close(reasonClientClose, normalCloseFrame)
 			return nil, errClientClosed
 		}
 	}

@@ -62,6 +62,8 @@ type RESTConfig struct {
 	// (e.g. "gateway" in a process that also holds connections). Default
 	// none.
 	HealthChecks []HealthCheck
+	// Metrics receives request and bus publish counts. Default: none.
+	Metrics RESTMetrics
 }
 
 // rest serves the data-plane REST API.
@@ -75,6 +77,7 @@ type rest struct {
 	log      *slog.Logger
 	now      func() time.Time
 	checks   []HealthCheck
+	metrics  RESTMetrics
 }
 
 // NewREST returns the handler of the data-plane REST API: every route of
@@ -104,6 +107,10 @@ func NewREST(cfg RESTConfig) (http.Handler, error) {
 		log:      cfg.Logger,
 		now:      cfg.Now,
 		checks:   cfg.HealthChecks,
+		metrics:  cfg.Metrics,
+	}
+	if s.metrics == nil {
+		s.metrics = noMetrics{}
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -139,16 +146,18 @@ func (s *rest) endpoint(rt boundRoute) http.Handler {
 		c := &call{w: w, r: r, trace: uuid.NewString()}
 		w.Header().Set(TraceHeader, c.trace)
 		body, err := s.serve(rt, c)
-		if err != nil {
+		switch {
+		case err != nil:
 			ae := writeError(w, err)
 			s.logFailure(rt, c, ae, err, start)
+			s.metrics.Request(rt.Name, r.Method, ae.status, s.now().Sub(start))
 			return
-		}
-		if body != nil {
+		case body != nil:
 			writeJSON(w, rt.Status, body)
-			return
+		default:
+			w.WriteHeader(rt.Status)
 		}
-		w.WriteHeader(rt.Status)
+		s.metrics.Request(rt.Name, r.Method, rt.Status, s.now().Sub(start))
 	})
 }
 
@@ -176,7 +185,10 @@ func (s *rest) serve(rt boundRoute, c *call) (any, error) {
 func (s *rest) publish(c *call, e *bus.Envelope) error {
 	e.Hub = c.hub
 	e.TraceID = c.trace
-	return s.bus.Publish(c.ctx(), e)
+	start := s.now()
+	err := s.bus.Publish(c.ctx(), e)
+	s.metrics.Published(e, s.now().Sub(start), err)
+	return err
 }
 
 func (s *rest) logFailure(rt boundRoute, c *call, ae *apiError, err error, start time.Time) {
