@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/metrics"
 )
@@ -44,6 +45,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	heartbeat := fs.Duration("heartbeat", 0, "with --redis: how often a gateway records that it is alive (default 5s)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
+	logConn := fs.Bool("log-connectivity", false, "resource logs: ConnectionStarted, ConnectionEnded, ConnectionAborted (with the reason)")
+	logMsg := fs.String("log-messaging", "off", "resource logs of messages with their tracing id: off, all, or diagnostic (diagnostic clients only)")
+	logHTTP := fs.Bool("log-http", false, "resource logs: every HTTP request")
+	adminAddr := fs.String("admin-addr", "", "admin listener for pprof and /metrics, e.g. 127.0.0.1:6060 (default off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,6 +60,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
+
+	msgMode, err := diag.ParseMessagingMode(*logMsg)
+	if err != nil {
+		return fmt.Errorf("--log-messaging: %w", err)
+	}
+	tracer := diag.New(diag.Config{Logger: logger, Connectivity: *logConn, Messaging: msgMode, HTTP: *logHTTP, Node: "local"})
 
 	if *settings == "" {
 		if _, err := os.Stat("settings.json"); err == nil {
@@ -74,6 +85,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: config.SplitList(*claims),
 		TokenLifetime: *lifetime, Registry: metrics.NewRegistry(),
+		Tracer: tracer, AdminAddr: *adminAddr,
 	})
 	if err != nil {
 		return err
@@ -89,6 +101,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Client URL (give it to withUrl; replace chat with your hub):\n  %s\n\n", srv.ClientURL("chat"))
 	if *settings != "" {
 		fmt.Fprintf(stdout, "Upstream settings: %s (reloaded when it changes)\n\n", *settings)
+	}
+	if a := srv.AdminURL(); a != "" {
+		fmt.Fprintf(stdout, "Admin listener (pprof, metrics): %s\n\n", a)
 	}
 	fmt.Fprintln(stdout, "Press Ctrl+C to stop.")
 	if err := srv.Serve(ctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -85,4 +86,16 @@ type Config struct {
 	// Default: a fresh registry of the Server's own, with Herald's metrics
 	// only; never the global default registry.
 	Registry *prometheus.Registry
+	// Tracer receives connectivity, messaging and HTTP events for the
+	// resource logs and the live trace. Mains build it from their flags
+	// or environment (diag.Config). Default: a Tracer with every log
+	// category off, writing to Logger (the live trace still works).
+	Tracer *diag.Tracer
+	// MaxDiagnosticConnections is the gateway's per-node limit of
+	// diagnostic clients. Default 100.
+	MaxDiagnosticConnections int
+	// AdminAddr, when set, is the address of the admin listener: pprof
+	// profiles and /metrics (shared/admin). Keep it private. Default ""
+	// (off).
+	AdminAddr string
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/conninfo"
 	"github.com/heraldrt/herald/shared/connstr"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/metrics"
@@ -39,6 +40,8 @@ type Server struct {
 	cs      connstr.ConnectionString
 
 	metrics  *metrics.Metrics
+	admin    *http.Server // nil without AdminAddr
+	adminLn  net.Listener
 	upstream *upstream.Client // nil without UpstreamSettingsPath
 	settings atomic.Pointer[upstream.Settings]
 }
@@ -62,6 +65,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if err := s.listen(cfg.Addr); err != nil {
+		return nil, err
+	}
+	if err := s.listenAdmin(); err != nil {
+		s.closeListeners()
 		return nil, err
 	}
 	if err := s.wire(); err != nil {
@@ -128,6 +135,10 @@ func (s *Server) wire() error {
 		return fmt.Errorf("emulator: %w", err)
 	}
 	s.metrics = m
+	if cfg.Tracer == nil {
+		s.cfg.Tracer = diag.New(diag.Config{Logger: s.log})
+		cfg.Tracer = s.cfg.Tracer
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics.Handler(cfg.Registry))
 	if cfg.Role != RoleFunctions {
@@ -144,7 +155,7 @@ func (s *Server) wire() error {
 	}
 	mux.HandleFunc("/{$}", s.home)
 	s.http = &http.Server{
-		Handler:           mux,
+		Handler:           diag.Middleware(cfg.Tracer, mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -179,7 +190,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 	gw, err := gateway.New(gateway.Config{
 		Keys: cfg.AccessKeys, Bus: gb, Logger: s.log, Upstream: s.upstream,
 		ConnectWindow: cfg.ConnectWindow, MaxMessageBytes: cfg.MaxMessageBytes,
-		Metrics: s.metrics,
+		Metrics: s.metrics, Tracer: cfg.Tracer, MaxDiagnosticConnections: cfg.MaxDiagnosticConnections,
 	})
 	if err != nil {
 		return err
@@ -205,7 +216,7 @@ func (s *Server) wireFunctions(mux *http.ServeMux) error {
 	rest, err := httpapi.NewREST(httpapi.RESTConfig{
 		Bus: s.bus, Verifier: verifier, Issuer: issuer,
 		ClientAudienceBase: s.cs.AudienceBase(), Logger: s.log,
-		HealthChecks: s.healthChecks(), Metrics: s.metrics,
+		HealthChecks: s.healthChecks(), Metrics: s.metrics, Tracer: cfg.Tracer,
 	})
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
@@ -284,8 +295,9 @@ func (s *Server) Serve(ctx context.Context) error {
 			return err
 		}
 	}
-	errc := make(chan error, len(s.lns))
+	errc := make(chan error, len(s.lns)+1)
 	var wg sync.WaitGroup
+	s.serveAdmin(&wg, errc)
 	for _, ln := range s.lns {
 		wg.Add(1)
 		go func() {
@@ -306,7 +318,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.gw != nil {
 		gwErr = s.gw.Shutdown(sctx)
 	}
-	err := errors.Join(serveErr, gwErr, s.http.Shutdown(sctx))
+	err := errors.Join(serveErr, gwErr, s.http.Shutdown(sctx), s.shutdownAdmin(sctx))
 	wg.Wait()
 	if s.upstream != nil {
 		// After the gateway: the disconnected events it queued are sent.
@@ -338,6 +350,9 @@ func (s *Server) watchSettings(ctx context.Context) (stop func()) {
 func (s *Server) closeListeners() {
 	for _, ln := range s.lns {
 		_ = ln.Close()
+	}
+	if s.adminLn != nil {
+		_ = s.adminLn.Close()
 	}
 }
 

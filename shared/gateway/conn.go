@@ -25,6 +25,7 @@ import (
 type conn struct {
 	id, hub, user string
 	proto         proto
+	diag          bool // a diagnostic client (asrs.s.dc)
 	nc            net.Conn
 	raw           syscall.RawConn // nil: always use the writer goroutine
 	srv           *Server

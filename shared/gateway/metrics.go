@@ -14,7 +14,8 @@ type Metrics interface {
 	// ConnectionOpened counts a connection that completed its handshake and
 	// returns the handle its end is reported to (resolve labels here, once
 	// per connection).
-	ConnectionOpened(hub, transport, protocol string) ConnectionMetrics
+	// diagnostic marks a diagnostic client.
+	ConnectionOpened(hub, transport, protocol string, diagnostic bool) ConnectionMetrics
 	// Delivered counts one fan-out: messages frames of bytes bytes in all,
 	// queued to connections, for an envelope of scope.
 	Delivered(scope bus.Scope, messages, bytes int)
@@ -84,8 +85,8 @@ func CloseLabel(reason string, err error) string {
 // noMetrics is the Metrics of a Server configured without any.
 type noMetrics struct{}
 
-func (noMetrics) ConnectionOpened(string, string, string) ConnectionMetrics { return noMetrics{} }
-func (noMetrics) Delivered(bus.Scope, int, int)                             {}
-func (noMetrics) Received(int)                                              {}
-func (noMetrics) QueueOverflow()                                            {}
-func (noMetrics) Closed(string)                                             {}
+func (noMetrics) ConnectionOpened(string, string, string, bool) ConnectionMetrics { return noMetrics{} }
+func (noMetrics) Delivered(bus.Scope, int, int)                                   {}
+func (noMetrics) Received(int)                                                    {}
+func (noMetrics) QueueOverflow()                                                  {}
+func (noMetrics) Closed(string)                                                   {}

@@ -42,6 +42,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info con
 	if err != nil {
 		s.idx.unreserve(hub, id)
 		s.conns.Done()
+		s.endDiagnostic(info.diag)
 		if nc != nil {
 			_ = nc.Close()
 		}
@@ -56,6 +57,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info con
 	}
 	go func() {
 		defer s.conns.Done()
+		defer s.endDiagnostic(info.diag)
 		s.serveConn(nc, src, info)
 	}()
 }
@@ -67,6 +69,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info con
 func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	hub, id, user := info.hub, info.id, info.user
 	c := newConn(s, nc, hub, id, user)
+	c.diag = info.diag
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 
 	rest, ok := s.handshake(c, rd)
@@ -107,7 +110,8 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 			// may not have seen it in the index.
 			c.close(ReasonServiceReloading, closeMessageFrame(c.proto, ReasonServiceReloading, true), normalCloseFrame)
 		}
-		c.metrics = s.cfg.Metrics.ConnectionOpened(hub, transportWebSockets, c.proto.String())
+		c.metrics = s.cfg.Metrics.ConnectionOpened(hub, transportWebSockets, c.proto.String(), c.diag)
+		s.traceStarted(c, transportWebSockets)
 		s.log.Debug("connection started", "hub", hub, "conn", id, "user", user, "transport", "WebSockets", "protocol", c.proto.String())
 		err = s.readLoop(c, rd, rest)
 	}
@@ -128,7 +132,9 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 		_ = c.session.Disconnected(disconnectError(c, err))
 	}
 	if c.metrics != nil {
-		c.metrics.Closed(CloseLabel(c.reason(), err))
+		label := CloseLabel(c.reason(), err)
+		c.metrics.Closed(label)
+		s.traceEnded(c, transportWebSockets, label)
 	}
 	s.log.Debug("connection ended", "hub", hub, "conn", id, "user", user, "reason", c.reason(), "err", err)
 }

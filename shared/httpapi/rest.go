@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/token"
 )
 
@@ -64,6 +65,10 @@ type RESTConfig struct {
 	HealthChecks []HealthCheck
 	// Metrics receives request and bus publish counts. Default: none.
 	Metrics RESTMetrics
+	// Tracer receives a MessageReceived event per message handed to the
+	// bus, with its tracing id, for the messaging logs and the live trace.
+	// Default nil: none.
+	Tracer *diag.Tracer
 }
 
 // rest serves the data-plane REST API.
@@ -78,6 +83,7 @@ type rest struct {
 	now      func() time.Time
 	checks   []HealthCheck
 	metrics  RESTMetrics
+	tracer   *diag.Tracer
 }
 
 // NewREST returns the handler of the data-plane REST API: every route of
@@ -108,6 +114,7 @@ func NewREST(cfg RESTConfig) (http.Handler, error) {
 		now:      cfg.Now,
 		checks:   cfg.HealthChecks,
 		metrics:  cfg.Metrics,
+		tracer:   cfg.Tracer,
 	}
 	if s.metrics == nil {
 		s.metrics = noMetrics{}
@@ -188,6 +195,10 @@ func (s *rest) publish(c *call, e *bus.Envelope) error {
 	start := s.now()
 	err := s.bus.Publish(c.ctx(), e)
 	s.metrics.Published(e, s.now().Sub(start), err)
+	if err == nil && e.Kind == bus.KindSend && s.tracer.Messaging(false) {
+		s.tracer.Emit(diag.Event{Category: diag.Messaging, Name: diag.MessageReceived,
+			Hub: e.Hub, TraceID: e.TraceID, Scope: e.Scope.String(), Target: e.ID, Method: e.Message.Target})
+	}
 	return err
 }
 

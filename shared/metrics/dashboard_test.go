@@ -33,7 +33,7 @@ func TestDashboardQueriesKnownMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Give every vector a child so Gather lists it.
-	m.ConnectionOpened("h", "WebSockets", "json").Closed("client_closed")
+	m.ConnectionOpened("h", "WebSockets", "json", false).Closed("client_closed")
 	m.Request("sendAll", "POST", 202, 0)
 	m.Upstream("messages", 200, 0, nil)
 	m.Published(&bus.Envelope{Kind: bus.KindSend, Scope: bus.ScopeAll}, 0, nil)

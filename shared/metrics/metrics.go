@@ -123,19 +123,26 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 type connMetrics struct {
 	m     *Metrics
 	gauge prometheus.Gauge
+	diag  bool
 }
 
 // ConnectionOpened implements gateway.Metrics.
-func (m *Metrics) ConnectionOpened(hub, transport, protocol string) gateway.ConnectionMetrics {
+func (m *Metrics) ConnectionOpened(hub, transport, protocol string, diagnostic bool) gateway.ConnectionMetrics {
 	m.opened.WithLabelValues(transport, protocol).Inc()
 	g := m.connections.WithLabelValues(hub, transport, protocol)
 	g.Inc()
-	return &connMetrics{m: m, gauge: g}
+	if diagnostic {
+		m.diagnostic.Inc()
+	}
+	return &connMetrics{m: m, gauge: g, diag: diagnostic}
 }
 
 // Closed implements gateway.ConnectionMetrics.
 func (c *connMetrics) Closed(reason string) {
 	c.gauge.Dec()
+	if c.diag {
+		c.m.diagnostic.Dec()
+	}
 	c.m.closed.WithLabelValues(reason).Inc()
 }
 
@@ -152,9 +159,6 @@ func (m *Metrics) Received(n int) { m.upstreamIn.Add(float64(n)) }
 
 // QueueOverflow implements gateway.Metrics.
 func (m *Metrics) QueueOverflow() { m.overflows.Inc() }
-
-// DiagnosticConnections adds delta to the diagnostic connections gauge.
-func (m *Metrics) DiagnosticConnections(delta int) { m.diagnostic.Add(float64(delta)) }
 
 // Request implements httpapi.RESTMetrics.
 func (m *Metrics) Request(route, method string, status int, elapsed time.Duration) {

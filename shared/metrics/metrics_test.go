@@ -28,9 +28,9 @@ func newMetrics(t *testing.T) (*metrics.Metrics, *prometheus.Registry) {
 
 func TestCountsByLabel(t *testing.T) {
 	m, reg := newMetrics(t)
-	c1 := m.ConnectionOpened("chat", "WebSockets", "json")
-	c2 := m.ConnectionOpened("chat", "WebSockets", "json")
-	m.ConnectionOpened("news", "WebSockets", "messagepack")
+	c1 := m.ConnectionOpened("chat", "WebSockets", "json", false)
+	c2 := m.ConnectionOpened("chat", "WebSockets", "json", false)
+	m.ConnectionOpened("news", "WebSockets", "messagepack", false)
 	c1.Closed("ping_timeout")
 	_ = c2
 	m.Delivered(bus.ScopeGroup, 3, 300)
