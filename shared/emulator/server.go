@@ -63,6 +63,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if err := s.listen(cfg.Addr); err != nil {
 		return nil, err
@@ -125,10 +128,6 @@ func (s *Server) wire() error {
 	s.bus = cfg.Bus
 	if s.bus == nil {
 		s.bus, s.ownsBus = bus.NewMemory(bus.MemoryConfig{Logger: s.log}), true
-	}
-	if cfg.Registry == nil {
-		s.cfg.Registry = prometheus.NewRegistry()
-		cfg.Registry = s.cfg.Registry
 	}
 	m, err := metrics.New(cfg.Registry)
 	if err != nil {
@@ -292,6 +291,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.gw != nil {
 		if err := s.gw.Start(ctx); err != nil {
 			s.closeListeners()
+			if s.ownsBus {
+				err = errors.Join(err, s.bus.Close())
+			}
 			return err
 		}
 	}
