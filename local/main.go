@@ -102,6 +102,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *settings != "" {
 		fmt.Fprintf(stdout, "Upstream settings: %s (reloaded when it changes)\n\n", *settings)
 	}
+	live := srv.URL() + "/livetrace/ (paste the AccessKey)"
+	if *key == emulator.DevAccessKey {
+		if u, err := srv.LiveTraceURL(24 * time.Hour); err == nil {
+			live = u
+		}
+	}
+	fmt.Fprintf(stdout, "Live trace (connections, messages, HTTP requests as they happen):\n  %s\n\n", live)
 	if a := srv.AdminURL(); a != "" {
 		fmt.Fprintf(stdout, "Admin listener (pprof, metrics): %s\n\n", a)
 	}

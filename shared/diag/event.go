@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -32,6 +33,20 @@ func (c Category) String() string {
 	return "Unknown"
 }
 
+// MarshalText writes the category's log name.
+func (c Category) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a category's log name; unknown names are an error.
+func (c *Category) UnmarshalText(b []byte) error {
+	for _, k := range []Category{Connectivity, Messaging, HTTP} {
+		if string(b) == k.String() {
+			*c = k
+			return nil
+		}
+	}
+	return fmt.Errorf("diag: unknown category %q", b)
+}
+
 // Event names (the log message and the live trace's event kind).
 const (
 	// ConnectionStarted: a connection completed its handshake.
@@ -55,7 +70,7 @@ const (
 // the live trace's JSON.
 type Event struct {
 	Time     time.Time `json:"time"`
-	Category Category  `json:"-"`
+	Category Category  `json:"category"`
 	Name     string    `json:"event"`
 	Node     string    `json:"node,omitempty"`
 

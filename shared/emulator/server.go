@@ -21,6 +21,7 @@ import (
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/livetrace"
 	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/token"
 	"github.com/heraldrt/herald/shared/upstream"
@@ -40,6 +41,7 @@ type Server struct {
 	cs      connstr.ConnectionString
 
 	metrics  *metrics.Metrics
+	live     *livetrace.Server
 	admin    *http.Server // nil without AdminAddr
 	adminLn  net.Listener
 	upstream *upstream.Client // nil without UpstreamSettingsPath
@@ -140,6 +142,9 @@ func (s *Server) wire() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics.Handler(cfg.Registry))
+	if err := s.wireLiveTrace(mux); err != nil {
+		return err
+	}
 	if cfg.Role != RoleFunctions {
 		if err := s.wireGateway(mux); err != nil {
 			return err
@@ -297,6 +302,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			return err
 		}
 	}
+	s.live.Start()
 	errc := make(chan error, len(s.lns)+1)
 	var wg sync.WaitGroup
 	s.serveAdmin(&wg, errc)
@@ -316,6 +322,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
+	s.live.Close() // ends live trace streams, which would hold up Shutdown
 	var gwErr error
 	if s.gw != nil {
 		gwErr = s.gw.Shutdown(sctx)
