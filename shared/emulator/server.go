@@ -137,7 +137,7 @@ func (s *Server) wire() error {
 	}
 	s.metrics = m
 	if cfg.Tracer == nil {
-		s.cfg.Tracer = diag.New(diag.Config{Logger: s.log})
+		s.cfg.Tracer = diag.New(diag.Config{Logger: s.log, Node: s.host + ":" + strconv.Itoa(s.port)})
 		cfg.Tracer = s.cfg.Tracer
 	}
 	mux := http.NewServeMux()
