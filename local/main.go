@@ -65,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--log-messaging: %w", err)
 	}
-	tracer := diag.New(diag.Config{Logger: logger, Connectivity: *logConn, Messaging: msgMode, HTTP: *logHTTP, Node: "local"})
+	tracer := diag.New(diag.Config{Logger: logger, Connectivity: *logConn, Messaging: msgMode, HTTP: *logHTTP})
 
 	if *settings == "" {
 		if _, err := os.Stat("settings.json"); err == nil {

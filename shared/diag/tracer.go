@@ -51,6 +51,8 @@ type Config struct {
 	// HTTP switches the HTTP request logs on.
 	HTTP bool
 	// Node names this process in events (live trace from several nodes).
+	// Default: set later with SetDefaultNode (the emulator uses its listen
+	// address).
 	Node string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -66,6 +68,7 @@ type Tracer struct {
 	// local watchers, or (with a relay) watchers on another node.
 	watching atomic.Bool
 	remote   atomic.Bool
+	node     atomic.Pointer[string]
 
 	mu      sync.RWMutex // sinks run under the read lock: they never block
 	sinks   map[uint64]func(*Event)
@@ -81,7 +84,16 @@ func New(cfg Config) *Tracer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Tracer{cfg: cfg, log: cfg.Logger, sinks: map[uint64]func(*Event){}}
+	t := &Tracer{cfg: cfg, log: cfg.Logger, sinks: map[uint64]func(*Event){}}
+	t.node.Store(&cfg.Node)
+	return t
+}
+
+// SetDefaultNode names the node in events when Config.Node was empty.
+func (t *Tracer) SetDefaultNode(node string) {
+	if t != nil && t.cfg.Node == "" {
+		t.node.Store(&node)
+	}
 }
 
 // Connectivity reports whether connectivity events are wanted.
@@ -134,7 +146,7 @@ func (t *Tracer) Emit(e Event) {
 		e.Time = t.cfg.Now()
 	}
 	if e.Node == "" {
-		e.Node = t.cfg.Node
+		e.Node = *t.node.Load()
 	}
 	if t.logs(&e) {
 		t.log.LogAttrs(context.Background(), slog.LevelInfo, e.Name, e.attrs()...)

@@ -137,9 +137,10 @@ func (s *Server) wire() error {
 	}
 	s.metrics = m
 	if cfg.Tracer == nil {
-		s.cfg.Tracer = diag.New(diag.Config{Logger: s.log, Node: s.host + ":" + strconv.Itoa(s.port)})
+		s.cfg.Tracer = diag.New(diag.Config{Logger: s.log})
 		cfg.Tracer = s.cfg.Tracer
 	}
+	cfg.Tracer.SetDefaultNode(s.host + ":" + strconv.Itoa(s.port))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics.Handler(cfg.Registry))
 	if err := s.wireLiveTrace(mux); err != nil {
