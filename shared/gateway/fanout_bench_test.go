@@ -24,14 +24,17 @@ import (
 // (real sockets are measured across processes by tests/bench).
 func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{1, 100, 10000} {
-		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n) })
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n, nil) })
 	}
 }
 
-func benchFanout(b *testing.B, n int) {
+func benchFanout(b *testing.B, n int, configure func(*Config)) {
 	h := newHarness(b, func(c *Config) {
 		c.KeepAliveInterval = time.Hour
 		c.ClientTimeout = time.Hour
+		if configure != nil {
+			configure(c)
+		}
 	})
 	counts := make([]atomic.Int64, n) // deliveries per connection
 	var closed atomic.Int64           // connections the gateway closed
