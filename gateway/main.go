@@ -16,7 +16,9 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -29,6 +31,10 @@ func main() {
 
 func run() (err error) {
 	cfg, err := config.GatewayFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	dcfg, err := config.DiagnosticsFromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -56,6 +62,10 @@ func run() (err error) {
 		Addr:     cfg.Addr, AccessKeys: cfg.AccessKeys, Bus: b, Role: emulator.RoleGateway, Logger: log,
 		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
 		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,
+		Registry: metrics.NewRegistry(), AdminAddr: dcfg.AdminAddr,
+		MaxDiagnosticConnections: dcfg.MaxDiagnosticConnections,
+		Tracer: diag.New(diag.Config{Logger: log, Node: b.NodeID(),
+			Connectivity: dcfg.LogConnectivity, Messaging: dcfg.LogMessaging, HTTP: dcfg.LogHTTP}),
 	})
 	if err != nil {
 		return err

@@ -15,7 +15,9 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/samples"
 )
 
@@ -45,6 +47,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	signalrJS := fs.String("signalr-js", "", "@microsoft/signalr browser bundle served to the sample chat page (default "+samples.DefaultSignalRScript+" when present, else the page loads it from jsDelivr)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
+	logConn := fs.Bool("log-connectivity", false, "resource logs: ConnectionStarted, ConnectionEnded, ConnectionAborted (with the reason)")
+	logMsg := fs.String("log-messaging", "off", "resource logs of messages with their tracing id: off, all, or diagnostic (diagnostic clients only)")
+	logHTTP := fs.Bool("log-http", false, "resource logs: every HTTP request")
+	adminAddr := fs.String("admin-addr", "", "admin listener for pprof and /metrics, e.g. 127.0.0.1:6060 (default off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,6 +62,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
+
+	msgMode, err := diag.ParseMessagingMode(*logMsg)
+	if err != nil {
+		return fmt.Errorf("--log-messaging: %w", err)
+	}
+	tracer := diag.New(diag.Config{Logger: logger, Connectivity: *logConn, Messaging: msgMode, HTTP: *logHTTP})
 
 	if *settings == "" {
 		if _, err := os.Stat("settings.json"); err == nil {
@@ -79,7 +91,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: config.SplitList(*claims),
-		TokenLifetime: *lifetime, SignalRScript: *signalrJS,
+		TokenLifetime: *lifetime, SignalRScript: *signalrJS, Registry: metrics.NewRegistry(),
+		Tracer: tracer, AdminAddr: *adminAddr,
 	})
 	if err != nil {
 		return err
@@ -98,6 +111,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if *settings != "" {
 		fmt.Fprintf(stdout, "Upstream settings: %s (reloaded when it changes)\n\n", *settings)
+	}
+	live := srv.URL() + "/livetrace/ (paste the AccessKey)"
+	if *key == emulator.DevAccessKey {
+		if u, err := srv.LiveTraceURL(24 * time.Hour); err == nil {
+			live = u
+		}
+	}
+	fmt.Fprintf(stdout, "Live trace (connections, messages, HTTP requests as they happen):\n  %s\n\n", live)
+	if a := srv.AdminURL(); a != "" {
+		fmt.Fprintf(stdout, "Admin listener (pprof, metrics): %s\n\n", a)
 	}
 	fmt.Fprintln(stdout, "Press Ctrl+C to stop.")
 	if err := srv.Serve(ctx); err != nil {

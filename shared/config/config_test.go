@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/heraldrt/herald/shared/diag"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -68,5 +70,25 @@ func TestLogger(t *testing.T) {
 	}
 	if _, err := Logger(&b, "loud", "json"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad level: %v", err)
+	}
+}
+
+func TestDiagnosticsFromEnv(t *testing.T) {
+	d, err := DiagnosticsFromEnv(env(map[string]string{}))
+	if err != nil || d.LogConnectivity || d.LogHTTP || d.LogMessaging != diag.MessagingOff || d.AdminAddr != "" || d.MaxDiagnosticConnections != 100 {
+		t.Fatalf("defaults: %+v %v", d, err)
+	}
+	d, err = DiagnosticsFromEnv(env(map[string]string{
+		"HERALD_LOG_CONNECTIVITY": "true", "HERALD_LOG_HTTP": "1", "HERALD_LOG_MESSAGING": "diagnostic",
+		"HERALD_ADMIN_ADDR": "127.0.0.1:6060", "HERALD_MAX_DIAGNOSTIC_CONNECTIONS": "5",
+	}))
+	if err != nil || !d.LogConnectivity || !d.LogHTTP || d.LogMessaging != diag.MessagingDiagnostic || d.AdminAddr != "127.0.0.1:6060" || d.MaxDiagnosticConnections != 5 {
+		t.Fatalf("set: %+v %v", d, err)
+	}
+	for k, v := range map[string]string{"HERALD_LOG_CONNECTIVITY": "maybe", "HERALD_LOG_MESSAGING": "some", "HERALD_MAX_DIAGNOSTIC_CONNECTIONS": "-1"} {
+		_, err := DiagnosticsFromEnv(env(map[string]string{k: v}))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
 	}
 }

@@ -81,6 +81,10 @@ type Request struct {
 	// Claims are extra claims copied into the token; names the issuer
 	// reserves (aud, exp, iat, nbf, iss, jti, ...) become "asrs.u.<name>".
 	Claims map[string]any
+	// Diagnostic marks the client as a diagnostic client (the asrs.s.dc
+	// claim): the messaging logs' diagnostic mode records its messages,
+	// and a gateway node holds at most 100 such connections at once.
+	Diagnostic bool
 	// Lifetime is the token lifetime; zero means the Config's Lifetime.
 	Lifetime time.Duration
 	// ClientBase overrides the base of the client URL, e.g. one derived from
@@ -120,6 +124,9 @@ func (b *Binding) ConnectionInfo(req Request) (Info, error) {
 	maps.Copy(claims, req.Claims)
 	if req.UserID != "" {
 		claims[token.ClaimUserID] = req.UserID
+	}
+	if req.Diagnostic {
+		claims[token.ClaimDiagnostic] = "true"
 	}
 	tok, err := b.issuer.Issue(b.audienceBase+path, claims, req.Lifetime)
 	if err != nil {

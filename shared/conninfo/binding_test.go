@@ -225,3 +225,18 @@ func TestConnectionInfoDoesNotMutateClaims(t *testing.T) {
 		t.Errorf("caller's claims changed: %v", claims)
 	}
 }
+
+// Diagnostic clients carry asrs.s.dc = "true"; others do not.
+func TestConnectionInfoDiagnostic(t *testing.T) {
+	b := binding(t, emulator, conninfo.Config{})
+	for _, diag := range []bool{true, false} {
+		info, err := b.ConnectionInfo(conninfo.Request{Hub: "chat", UserID: "u", Diagnostic: diag})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := payload(t, info.AccessToken)[token.ClaimDiagnostic]
+		if diag && got != "true" || !diag && ok {
+			t.Errorf("Diagnostic %v: claim %v", diag, got)
+		}
+	}
+}

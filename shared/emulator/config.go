@@ -4,7 +4,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -82,4 +85,22 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful part of Serve's shutdown.
 	// Default 10s.
 	ShutdownTimeout time.Duration
+	// Registry receives Herald's metrics, served as GET /metrics on the
+	// main listener (and the admin listener). Mains pass
+	// metrics.NewRegistry() (with Go runtime and process metrics).
+	// Default: a fresh registry of the Server's own, with Herald's metrics
+	// only; never the global default registry.
+	Registry *prometheus.Registry
+	// Tracer receives connectivity, messaging and HTTP events for the
+	// resource logs and the live trace. Mains build it from their flags
+	// or environment (diag.Config). Default: a Tracer with every log
+	// category off, writing to Logger (the live trace still works).
+	Tracer *diag.Tracer
+	// MaxDiagnosticConnections is the gateway's per-node limit of
+	// diagnostic clients. Default 100.
+	MaxDiagnosticConnections int
+	// AdminAddr, when set, is the address of the admin listener: pprof
+	// profiles and /metrics (shared/admin). Keep it private. Default ""
+	// (off).
+	AdminAddr string
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/conninfo"
 	"github.com/heraldrt/herald/shared/connstr"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/token"
 )
@@ -34,6 +35,11 @@ type FunctionsConfig struct {
 	ClaimAllowList []string
 	TokenLifetime  time.Duration
 	Logger         *slog.Logger
+	// HealthChecks, Metrics and Tracer mean what they mean in
+	// httpapi.RESTConfig. Default: none.
+	HealthChecks []httpapi.HealthCheck
+	Metrics      httpapi.RESTMetrics
+	Tracer       *diag.Tracer
 }
 
 // Functions are the handlers of the stateless functions: the app negotiate
@@ -66,6 +72,7 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 	rest, err := httpapi.NewREST(httpapi.RESTConfig{
 		Bus: cfg.Bus, Verifier: verifier, Issuer: issuer,
 		ClientAudienceBase: cfg.ConnectionString.AudienceBase(), Logger: cfg.Logger,
+		HealthChecks: cfg.HealthChecks, Metrics: cfg.Metrics, Tracer: cfg.Tracer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("emulator: %w", err)

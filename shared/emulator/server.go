@@ -13,10 +13,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/connstr"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/livetrace"
+	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/samples"
 	"github.com/heraldrt/herald/shared/upstream"
 )
@@ -34,6 +39,10 @@ type Server struct {
 	http    *http.Server
 	cs      connstr.ConnectionString
 
+	metrics  *metrics.Metrics
+	live     *livetrace.Server
+	admin    *http.Server // nil without AdminAddr
+	adminLn  net.Listener
 	upstream *upstream.Client // nil without UpstreamSettingsPath
 	settings atomic.Pointer[upstream.Settings]
 }
@@ -55,8 +64,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if err := s.listen(cfg.Addr); err != nil {
+		return nil, err
+	}
+	if err := s.listenAdmin(); err != nil {
+		s.closeListeners()
 		return nil, err
 	}
 	if err := s.wire(); err != nil {
@@ -114,7 +130,21 @@ func (s *Server) wire() error {
 	if s.bus == nil {
 		s.bus, s.ownsBus = bus.NewMemory(bus.MemoryConfig{Logger: s.log}), true
 	}
+	m, err := metrics.New(cfg.Registry)
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	s.metrics = m
+	if cfg.Tracer == nil {
+		s.cfg.Tracer = diag.New(diag.Config{Logger: s.log})
+		cfg.Tracer = s.cfg.Tracer
+	}
+	cfg.Tracer.SetDefaultNode(s.host + ":" + strconv.Itoa(s.port))
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(cfg.Registry))
+	if err := s.wireLiveTrace(mux); err != nil {
+		return err
+	}
 	if cfg.Role != RoleFunctions {
 		if err := s.wireGateway(mux); err != nil {
 			return err
@@ -125,11 +155,11 @@ func (s *Server) wire() error {
 			return err
 		}
 	} else {
-		mux.Handle("/api/", httpapi.Health(s.bus))
+		mux.Handle("/api/", httpapi.Health(s.bus, s.healthChecks()...))
 	}
 	mux.HandleFunc("/{$}", s.home)
 	s.http = &http.Server{
-		Handler:           mux,
+		Handler:           diag.Middleware(cfg.Tracer, mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -154,6 +184,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 			AccessKeys: cfg.AccessKeys,
 			Timeout:    cfg.UpstreamTimeout,
 			Logger:     s.log,
+			Observe:    s.metrics.Upstream,
 		})
 	}
 	gb, ok := s.bus.(gateway.Bus)
@@ -163,6 +194,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 	gw, err := gateway.New(gateway.Config{
 		Keys: cfg.AccessKeys, Bus: gb, Logger: s.log, Upstream: s.upstream,
 		ConnectWindow: cfg.ConnectWindow, MaxMessageBytes: cfg.MaxMessageBytes,
+		Metrics: s.metrics, Tracer: cfg.Tracer, MaxDiagnosticConnections: cfg.MaxDiagnosticConnections,
 	})
 	if err != nil {
 		return err
@@ -181,6 +213,7 @@ func (s *Server) wireFunctions(mux *http.ServeMux) error {
 		Bus: s.bus, ConnectionString: s.cs, AccessKeys: cfg.AccessKeys, ClientBase: cfg.ClientBase,
 		AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, ClaimAllowList: cfg.ClaimAllowList,
 		TokenLifetime: cfg.TokenLifetime, Logger: s.log,
+		HealthChecks: s.healthChecks(), Metrics: s.metrics, Tracer: cfg.Tracer,
 	})
 	if err != nil {
 		return err
@@ -188,6 +221,15 @@ func (s *Server) wireFunctions(mux *http.ServeMux) error {
 	f.Mount(mux)
 	mux.Handle(samples.Prefix, samples.Handler(samples.Config{SignalRScript: cfg.SignalRScript}))
 	return nil
+}
+
+// healthChecks are the health routes' checks besides the bus: the gateway,
+// when this process holds connections.
+func (s *Server) healthChecks() []httpapi.HealthCheck {
+	if s.gw == nil {
+		return nil
+	}
+	return []httpapi.HealthCheck{{Name: "gateway", Check: s.gw.Healthy}}
 }
 
 // URL is the base URL of the emulator, e.g. "http://localhost:8888".
@@ -220,11 +262,16 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.gw != nil {
 		if err := s.gw.Start(ctx); err != nil {
 			s.closeListeners()
+			if s.ownsBus {
+				err = errors.Join(err, s.bus.Close())
+			}
 			return err
 		}
 	}
-	errc := make(chan error, len(s.lns))
+	s.live.Start()
+	errc := make(chan error, len(s.lns)+1)
 	var wg sync.WaitGroup
+	s.serveAdmin(&wg, errc)
 	for _, ln := range s.lns {
 		wg.Add(1)
 		go func() {
@@ -241,11 +288,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
+	s.live.Close() // ends live trace streams, which would hold up Shutdown
 	var gwErr error
 	if s.gw != nil {
 		gwErr = s.gw.Shutdown(sctx)
 	}
-	err := errors.Join(serveErr, gwErr, s.http.Shutdown(sctx))
+	err := errors.Join(serveErr, gwErr, s.http.Shutdown(sctx), s.shutdownAdmin(sctx))
 	wg.Wait()
 	if s.upstream != nil {
 		// After the gateway: the disconnected events it queued are sent.
@@ -277,6 +325,9 @@ func (s *Server) watchSettings(ctx context.Context) (stop func()) {
 func (s *Server) closeListeners() {
 	for _, ln := range s.lns {
 		_ = ln.Close()
+	}
+	if s.adminLn != nil {
+		_ = s.adminLn.Close()
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -58,6 +59,16 @@ type Config struct {
 	QueueBytes int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Metrics receives connection and delivery counts (shared/metrics).
+	// Default: none.
+	Metrics Metrics
+	// Tracer receives connectivity and messaging events for the resource
+	// logs and the live trace (shared/diag). Default nil: none.
+	Tracer *diag.Tracer
+	// MaxDiagnosticConnections is the most diagnostic clients (tokens with
+	// the asrs.s.dc claim) connected to this node at once; the next
+	// connect gets 429. Default 100 (DefaultMaxDiagnosticConnections).
+	MaxDiagnosticConnections int
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -83,8 +94,12 @@ func (c Config) withDefaults() (Config, error) {
 	setInt(&c.MaxMessageBytes, 1<<20)
 	setInt(&c.QueueMessages, 1024)
 	setInt(&c.QueueBytes, 4<<20)
+	setInt(&c.MaxDiagnosticConnections, DefaultMaxDiagnosticConnections)
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Metrics == nil {
+		c.Metrics = noMetrics{}
 	}
 	return c, nil
 }

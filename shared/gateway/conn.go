@@ -25,6 +25,7 @@ import (
 type conn struct {
 	id, hub, user string
 	proto         proto
+	diag          bool // a diagnostic client (asrs.s.dc)
 	nc            net.Conn
 	raw           syscall.RawConn // nil: always use the writer goroutine
 	srv           *Server
@@ -32,6 +33,7 @@ type conn struct {
 	groups map[string]struct{} // guarded by index.mu; nil when none
 
 	session *upstream.Session // nil without an upstream; set before reading
+	metrics ConnectionMetrics // set once registered; nil before
 
 	lastWrite atomic.Int64 // unix nanoseconds of the last write (keep-alive)
 	abort     atomic.Bool  // closing as a slow consumer: writes get abortGrace at most
@@ -120,6 +122,7 @@ func (c *conn) enqueue(frame []byte) bool {
 		// A write in flight gets one more second, not a whole WriteTimeout.
 		c.abort.Store(true)
 		_ = c.nc.SetWriteDeadline(time.Now().Add(abortGrace))
+		c.srv.cfg.Metrics.QueueOverflow()
 		c.srv.log.Warn("closing slow client", "hub", c.hub, "conn", c.id, "user", c.user,
 			"queued_frames", frames, "queued_bytes", queued)
 		return false

@@ -14,6 +14,7 @@ type connInfo struct {
 	hub, id, user string
 	claims        token.Claims
 	query         string // the client's query for upstream, minus secrets
+	diag          bool   // holds a diagnostic slot, released when it ends
 }
 
 // connect serves requests to /client/?hub=H&id=T: today the WebSocket
@@ -49,16 +50,23 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		s.notWebSocket(w, r, hub, id)
 		return
 	}
+	dc := isDiagnostic(claims)
+	if dc && !s.acquireDiagnostic() {
+		httpError(w, http.StatusTooManyRequests, ErrTextTooManyDiagnostic)
+		return
+	}
 	if !s.track() {
+		s.endDiagnostic(dc)
 		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
 		return
 	}
 	if !s.idx.reserve(hub, id) {
 		s.conns.Done()
+		s.endDiagnostic(dc)
 		httpError(w, http.StatusConflict, "Connection ID is already in use.")
 		return
 	}
-	info := connInfo{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery)}
+	info := connInfo{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery), diag: dc}
 	s.serveWebSocket(w, r, info) // calls s.conns.Done when the connection ends
 }
 

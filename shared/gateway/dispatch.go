@@ -96,11 +96,25 @@ func (s *Server) send(e *bus.Envelope) {
 		}
 		return f
 	}}
+	var n, size int
+	trace := s.cfg.Tracer.MessagingAny()
 	s.each(e, func(c *conn) {
-		if f := frames.get(c.proto); len(f) > 0 {
-			c.enqueue(f)
+		f := frames.get(c.proto)
+		if len(f) == 0 {
+			return
+		}
+		queued := c.enqueue(f)
+		if queued {
+			n++
+			size += len(f)
+		}
+		if trace && s.cfg.Tracer.Messaging(c.diag) {
+			s.traceDelivery(e, c, queued)
 		}
 	})
+	if n > 0 {
+		s.cfg.Metrics.Delivered(e.Scope, n, size)
+	}
 }
 
 func (s *Server) closeConns(e *bus.Envelope) {

@@ -25,7 +25,7 @@ import (
 // (real sockets are measured across processes by tests/bench).
 func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{1, 100, 10000} {
-		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n, hubproto.JSON) })
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n, hubproto.JSON, nil) })
 	}
 }
 
@@ -34,11 +34,11 @@ func BenchmarkFanout(b *testing.B) {
 // frame is queued to every connection.
 func BenchmarkFanoutMsgpack(b *testing.B) {
 	for _, n := range []int{1, 100, 10000} {
-		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n, hubproto.MessagePack) })
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n, hubproto.MessagePack, nil) })
 	}
 }
 
-func benchFanout(b *testing.B, n int, codec hubproto.Codec) {
+func benchFanout(b *testing.B, n int, codec hubproto.Codec, configure func(*Config)) {
 	handshake := []byte(`{"protocol":"` + codec.Name() + `","version":1}` + "\x1e")
 	dataOp := ws.OpText
 	if codec.Binary() {
@@ -47,6 +47,9 @@ func benchFanout(b *testing.B, n int, codec hubproto.Codec) {
 	h := newHarness(b, func(c *Config) {
 		c.KeepAliveInterval = time.Hour
 		c.ClientTimeout = time.Hour
+		if configure != nil {
+			configure(c)
+		}
 	})
 	counts := make([]atomic.Int64, n) // deliveries per connection
 	var closed atomic.Int64           // connections the gateway closed

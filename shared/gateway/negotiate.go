@@ -38,6 +38,12 @@ func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
 		return
 	}
+	if isDiagnostic(claims) && s.DiagnosticConnections() >= s.cfg.MaxDiagnosticConnections {
+		// Early and visible to clients (they show a negotiate status); the
+		// connect enforces the limit.
+		httpError(w, http.StatusTooManyRequests, ErrTextTooManyDiagnostic)
+		return
+	}
 	version, verr := negotiateVersion(r)
 	if verr != "" {
 		writeJSON(w, hubproto.ErrorResponse{Error: verr})

@@ -35,6 +35,8 @@ type Server struct {
 	bg       sync.WaitGroup // the keeper
 	draining atomic.Bool
 	conns    sync.WaitGroup // one per upgraded connection
+
+	diagConns atomic.Int64 // diagnostic connections being set up or open
 }
 
 // New returns a Server for cfg. Call Start before serving.

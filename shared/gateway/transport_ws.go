@@ -18,6 +18,9 @@ import (
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
+// transportWebSockets names the transport in logs and metrics.
+const transportWebSockets = "WebSockets"
+
 // readBufferSize is the per-connection read buffer: small, because idle
 // connections dominate memory; larger messages are read straight into their
 // own buffer.
@@ -39,6 +42,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info con
 	if err != nil {
 		s.idx.unreserve(hub, id)
 		s.conns.Done()
+		s.endDiagnostic(info.diag)
 		if nc != nil {
 			_ = nc.Close()
 		}
@@ -53,6 +57,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info con
 	}
 	go func() {
 		defer s.conns.Done()
+		defer s.endDiagnostic(info.diag)
 		s.serveConn(nc, src, info)
 	}()
 }
@@ -64,6 +69,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info con
 func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	hub, id, user := info.hub, info.id, info.user
 	c := newConn(s, nc, hub, id, user)
+	c.diag = info.diag
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 
 	rest, ok := s.handshake(c, rd)
@@ -104,6 +110,8 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 			// may not have seen it in the index.
 			c.close(ReasonServiceReloading, closeMessageFrame(c.proto, ReasonServiceReloading, true), normalCloseFrame)
 		}
+		c.metrics = s.cfg.Metrics.ConnectionOpened(hub, transportWebSockets, c.proto.String(), c.diag)
+		s.traceStarted(c, transportWebSockets)
 		s.log.Debug("connection started", "hub", hub, "conn", id, "user", user, "transport", "WebSockets", "protocol", c.proto.String())
 		err = s.readLoop(c, rd, rest)
 	}
@@ -122,6 +130,11 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	}
 	if c.session != nil {
 		_ = c.session.Disconnected(disconnectError(c, err))
+	}
+	if c.metrics != nil {
+		label := CloseLabel(c.reason(), err)
+		c.metrics.Closed(label)
+		s.traceEnded(c, transportWebSockets, label)
 	}
 	s.log.Debug("connection ended", "hub", hub, "conn", id, "user", user, "reason", c.reason(), "err", err)
 }
@@ -213,10 +226,17 @@ func (s *Server) failRead(c *conn, err error) error {
 // incomplete trailing record, if any.
 func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 	msgs, rest, err := c.proto.codec().Decode(data)
+	invocations := 0
+	defer func() {
+		if invocations > 0 {
+			s.cfg.Metrics.Received(invocations)
+		}
+	}()
 	for i := range msgs {
 		m := &msgs[i]
 		switch m.Type {
 		case hubproto.TypeInvocation:
+			invocations++
 			switch {
 			case c.session != nil:
 				_ = c.session.Invoke(*m, c.reply) // answered through reply
@@ -226,7 +246,7 @@ func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 		case hubproto.TypeStreamInvocation:
 			c.enqueue(completionErrorFrame(c.proto, m.InvocationID, ErrTextNoStreaming))
 		case hubproto.TypeClose:
-			c.close("client sent Close", normalCloseFrame)
+			c.close(reasonClientClose, normalCloseFrame)
 			return nil, errClientClosed
 		}
 	}

@@ -39,6 +39,7 @@ type apiError struct {
 	code   string
 	msg    string
 	target string
+	checks map[string]string // health answers only
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -48,6 +49,9 @@ type errorBody struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Target  string `json:"target,omitempty"`
+	// Status and Checks are set on health answers only.
+	Status string            `json:"status,omitempty"`
+	Checks map[string]string `json:"checks,omitempty"`
 }
 
 func invalid(target, msg string) *apiError {
@@ -90,7 +94,11 @@ func writeError(w http.ResponseWriter, err error) *apiError {
 	if ae.status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", "Bearer")
 	}
-	writeJSON(w, ae.status, errorBody{Code: ae.code, Message: ae.msg, Target: ae.target})
+	body := errorBody{Code: ae.code, Message: ae.msg, Target: ae.target, Checks: ae.checks}
+	if ae.checks != nil {
+		body.Status = "unhealthy"
+	}
+	writeJSON(w, ae.status, body)
 	return ae
 }
 

@@ -37,7 +37,10 @@ type NegotiateConfig struct {
 	// connection is anonymous.
 	App token.AppVerifier
 	// ClaimAllowList names the app-token claims copied into the client
-	// access token. Empty copies none. The user id is always carried.
+	// access token. Empty copies none. The user id is always carried; in
+	// development mode (App nil) a diag=yes query marks the client as a
+	// diagnostic client (the asrs.s.dc claim); with App, list asrs.s.dc
+	// here to let app tokens carry it.
 	ClaimAllowList []string
 	// Lifetime is the client token lifetime. Zero means
 	// DefaultTokenLifetime (1 hour).
@@ -160,6 +163,7 @@ func (n *negotiator) negotiate(r *http.Request) (conninfo.Info, error) {
 	if err != nil {
 		return conninfo.Info{}, err
 	}
+	diagnostic := n.app == nil && isYes(q.Get("diag"))
 	if n.gateways != nil {
 		live, err := n.gateways.LiveNodes(r.Context())
 		switch {
@@ -179,6 +183,7 @@ func (n *negotiator) negotiate(r *http.Request) (conninfo.Info, error) {
 		Application: app,
 		UserID:      user,
 		Claims:      claims,
+		Diagnostic:  diagnostic,
 		Lifetime:    n.lifetime,
 		ClientBase:  base,
 	})
@@ -272,4 +277,13 @@ func requestOrigin(r *http.Request) (scheme, host string) {
 func firstValue(v string) string {
 	v, _, _ = strings.Cut(v, ",")
 	return strings.TrimSpace(v)
+}
+
+// isYes reads a query flag such as diag=yes.
+func isYes(v string) bool {
+	switch strings.ToLower(v) {
+	case "yes", "true", "1", "on":
+		return true
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/token"
 )
 
@@ -58,6 +59,16 @@ type RESTConfig struct {
 	// Now is the clock used to time requests for the logs. Nil means
 	// time.Now.
 	Now func() time.Time
+	// HealthChecks are checked by the health routes besides the bus ping
+	// (e.g. "gateway" in a process that also holds connections). Default
+	// none.
+	HealthChecks []HealthCheck
+	// Metrics receives request and bus publish counts. Default: none.
+	Metrics RESTMetrics
+	// Tracer receives a MessageReceived event per message handed to the
+	// bus, with its tracing id, for the messaging logs and the live trace.
+	// Default nil: none.
+	Tracer *diag.Tracer
 }
 
 // rest serves the data-plane REST API.
@@ -70,6 +81,9 @@ type rest struct {
 	maxBody  int64
 	log      *slog.Logger
 	now      func() time.Time
+	checks   []HealthCheck
+	metrics  RESTMetrics
+	tracer   *diag.Tracer
 }
 
 // NewREST returns the handler of the data-plane REST API: every route of
@@ -98,6 +112,12 @@ func NewREST(cfg RESTConfig) (http.Handler, error) {
 		maxBody:  cfg.MaxBodyBytes,
 		log:      cfg.Logger,
 		now:      cfg.Now,
+		checks:   cfg.HealthChecks,
+		metrics:  cfg.Metrics,
+		tracer:   cfg.Tracer,
+	}
+	if s.metrics == nil {
+		s.metrics = noMetrics{}
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -133,16 +153,18 @@ func (s *rest) endpoint(rt boundRoute) http.Handler {
 		c := &call{w: w, r: r, trace: uuid.NewString()}
 		w.Header().Set(TraceHeader, c.trace)
 		body, err := s.serve(rt, c)
-		if err != nil {
+		switch {
+		case err != nil:
 			ae := writeError(w, err)
 			s.logFailure(rt, c, ae, err, start)
+			s.metrics.Request(rt.Name, r.Method, ae.status, s.now().Sub(start))
 			return
-		}
-		if body != nil {
+		case body != nil:
 			writeJSON(w, rt.Status, body)
-			return
+		default:
+			w.WriteHeader(rt.Status)
 		}
-		w.WriteHeader(rt.Status)
+		s.metrics.Request(rt.Name, r.Method, rt.Status, s.now().Sub(start))
 	})
 }
 
@@ -170,7 +192,14 @@ func (s *rest) serve(rt boundRoute, c *call) (any, error) {
 func (s *rest) publish(c *call, e *bus.Envelope) error {
 	e.Hub = c.hub
 	e.TraceID = c.trace
-	return s.bus.Publish(c.ctx(), e)
+	start := s.now()
+	err := s.bus.Publish(c.ctx(), e)
+	s.metrics.Published(e, s.now().Sub(start), err)
+	if err == nil && e.Kind == bus.KindSend && s.tracer.Messaging(false) {
+		s.tracer.Emit(diag.Event{Category: diag.Messaging, Name: diag.MessageReceived,
+			Hub: e.Hub, TraceID: e.TraceID, Scope: e.Scope.String(), Target: e.ID, Method: e.Message.Target})
+	}
+	return err
 }
 
 func (s *rest) logFailure(rt boundRoute, c *call, ae *apiError, err error, start time.Time) {

@@ -10,6 +10,9 @@ import (
 const (
 	// ClaimUserID is the system claim the Azure SDKs put the user id in.
 	ClaimUserID = "asrs.s.uid"
+	// ClaimDiagnostic marks a diagnostic client ("true"), whose messages
+	// the messaging logs record in their diagnostic mode.
+	ClaimDiagnostic = "asrs.s.dc"
 	// ClaimNameID is the short JWT name of .NET's NameIdentifier claim.
 	ClaimNameID = "nameid"
 	// ClaimSubject is the registered subject claim.

@@ -65,6 +65,11 @@ type Config struct {
 	// Logger receives failed connection events and delivery errors, never
 	// a log per successful event at Info. Default: discard.
 	Logger *slog.Logger
+	// Observe, when set, is called after every upstream call with its
+	// category (CategoryConnections or CategoryMessages), the HTTP status
+	// (0 when no response came), how long it took and its error; it
+	// feeds metrics and must be fast. Default: none.
+	Observe func(category string, status int, elapsed time.Duration, err error)
 }
 
 func (c Config) withDefaults() Config {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 )
 
 // drainLimit is how much of an ignored response body is read so that the
@@ -15,7 +16,15 @@ const drainLimit = 64 << 10
 // deliver sends one event and handles its response.
 func (s *Session) deliver(e event) {
 	blocking := e.kind == kindInvocation && e.id != ""
+	start := time.Now()
 	r := s.call(e, blocking)
+	if obs := s.c.cfg.Observe; obs != nil {
+		category := CategoryConnections
+		if e.kind == kindInvocation {
+			category = CategoryMessages
+		}
+		obs(category, r.StatusCode, time.Since(start), r.Err)
+	}
 	log := s.c.cfg.Logger
 	switch {
 	case blocking:

@@ -21,6 +21,7 @@ func testPublishAllScopes(t *testing.T, e *env) {
 		closeEnv(e.hub, bus.ScopeGroup, "g1", "group closed"),
 	}
 	want[0].TraceID = "trace-1"
+	want[6].TraceID = "trace-close" // tracing ids travel on every kind
 	want[3].Message.Arguments = []byte(`[{"a":[1,2.5,"x"],"b":null},true]`)
 	for _, m := range want {
 		e.publish(m)

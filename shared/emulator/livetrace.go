@@ -1,0 +1,36 @@
+package emulator
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/heraldrt/herald/shared/livetrace"
+)
+
+// wireLiveTrace serves the live trace page and stream on mux; with a Redis
+// bus the events of every node are relayed.
+func (s *Server) wireLiveTrace(mux *http.ServeMux) error {
+	cfg := livetrace.Config{Tracer: s.cfg.Tracer, Keys: s.cfg.AccessKeys, Logger: s.log}
+	if r, ok := s.bus.(livetrace.Relay); ok {
+		cfg.Relay = r
+	}
+	lt, err := livetrace.New(cfg)
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	s.live = lt
+	mux.Handle("/livetrace/", lt)
+	mux.Handle("/livetrace", lt)
+	return nil
+}
+
+// LiveTraceURL is the live trace page's URL with a token valid for
+// lifetime in its fragment (the page reads it and forgets it).
+func (s *Server) LiveTraceURL(lifetime time.Duration) (string, error) {
+	tok, err := livetrace.Token(s.cfg.AccessKeys[0], lifetime, time.Now())
+	if err != nil {
+		return "", err
+	}
+	return s.URL() + "/livetrace/#token=" + tok, nil
+}

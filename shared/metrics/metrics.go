@@ -1,0 +1,192 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/gateway"
+	"github.com/heraldrt/herald/shared/upstream"
+)
+
+// Message kinds (label kind of the message counters): the four send scopes
+// and KindUpstream, client invocations for the application's functions.
+const (
+	KindUpstream = "upstream"
+)
+
+// numScopes sizes the per-scope counter arrays (bus.Scope values 1..4).
+const numScopes = int(bus.ScopeGroup) + 1
+
+// Metrics holds Herald's collectors. Create it with New; its methods are
+// safe for concurrent use.
+type Metrics struct {
+	connections *prometheus.GaugeVec
+	opened      *prometheus.CounterVec
+	closed      *prometheus.CounterVec
+	received    *prometheus.CounterVec
+	sent        *prometheus.CounterVec
+	sentBytes   prometheus.Counter
+	overflows   prometheus.Counter
+	rest        *prometheus.HistogramVec
+	upstream    *prometheus.HistogramVec
+	publish     prometheus.Histogram
+	publishErrs prometheus.Counter
+	diagnostic  prometheus.Gauge
+
+	// Pre-resolved per scope: the fan-out path does no label lookups.
+	receivedBy [numScopes]prometheus.Counter
+	sentBy     [numScopes]prometheus.Counter
+	upstreamIn prometheus.Counter
+	upstreamTo prometheus.Counter
+}
+
+// New creates the collectors and registers them on reg.
+func New(reg prometheus.Registerer) (*Metrics, error) {
+	if reg == nil {
+		return nil, errors.New("metrics: New needs a Registerer")
+	}
+	m := &Metrics{
+		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "herald_connections",
+			Help: "Open client connections on this node, by hub, transport and hub protocol.",
+		}, []string{"hub", "transport", "protocol"}),
+		opened: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_connections_opened_total",
+			Help: "Client connections that completed their handshake, by transport and hub protocol.",
+		}, []string{"transport", "protocol"}),
+		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_connections_closed_total",
+			Help: "Client connections that ended, by reason (client_closed, connection_lost, app_closed, service_reloading, ping_timeout, slow_client, protocol_error, message_too_large, internal_error, duplicate_id).",
+		}, []string{"reason"}),
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_messages_received_total",
+			Help: "Messages taken in: REST sends by scope (all, user, group, connection) and client invocations for the upstream (upstream).",
+		}, []string{"kind"}),
+		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_messages_sent_total",
+			Help: "Messages given out: frames queued to client connections by send scope, and upstream calls carrying client invocations (upstream).",
+		}, []string{"kind"}),
+		sentBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_messages_sent_bytes_total",
+			Help: "Bytes of message frames queued to client connections.",
+		}),
+		overflows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_queue_overflows_total",
+			Help: "Connections closed because their send queue filled up (slow clients).",
+		}),
+		rest: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "herald_rest_request_duration_seconds",
+			Help:    "REST data-plane requests by route, method and status code, and how long they took.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14), // 0.5 ms … 4 s
+		}, []string{"route", "method", "code"}),
+		upstream: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "herald_upstream_request_duration_seconds",
+			Help:    "Calls to the application's upstream functions by category (connections, messages) and status (the HTTP code, timeout or error), and how long they took.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 15), // 5 ms … 82 s
+		}, []string{"category", "status"}),
+		publish: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "herald_bus_publish_duration_seconds",
+			Help:    "How long the bus took to accept an envelope from the REST API, failures included.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14), // 0.1 ms … 0.8 s
+		}),
+		publishErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_bus_publish_errors_total",
+			Help: "Envelopes the bus refused (the REST call answered 503).",
+		}),
+		diagnostic: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "herald_diagnostic_connections",
+			Help: "Open diagnostic client connections on this node.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.connections, m.opened, m.closed, m.received, m.sent,
+		m.sentBytes, m.overflows, m.rest, m.upstream, m.publish, m.publishErrs, m.diagnostic} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	for s := bus.ScopeAll; s <= bus.ScopeGroup; s++ {
+		m.receivedBy[s] = m.received.WithLabelValues(s.String())
+		m.sentBy[s] = m.sent.WithLabelValues(s.String())
+	}
+	m.upstreamIn = m.received.WithLabelValues(KindUpstream)
+	m.upstreamTo = m.sent.WithLabelValues(KindUpstream)
+	return m, nil
+}
+
+// connMetrics is one open connection's pre-resolved gauge.
+type connMetrics struct {
+	m     *Metrics
+	gauge prometheus.Gauge
+	diag  bool
+}
+
+// ConnectionOpened implements gateway.Metrics.
+func (m *Metrics) ConnectionOpened(hub, transport, protocol string, diagnostic bool) gateway.ConnectionMetrics {
+	m.opened.WithLabelValues(transport, protocol).Inc()
+	g := m.connections.WithLabelValues(hub, transport, protocol)
+	g.Inc()
+	if diagnostic {
+		m.diagnostic.Inc()
+	}
+	return &connMetrics{m: m, gauge: g, diag: diagnostic}
+}
+
+// Closed implements gateway.ConnectionMetrics.
+func (c *connMetrics) Closed(reason string) {
+	c.gauge.Dec()
+	if c.diag {
+		c.m.diagnostic.Dec()
+	}
+	c.m.closed.WithLabelValues(reason).Inc()
+}
+
+// Delivered implements gateway.Metrics.
+func (m *Metrics) Delivered(scope bus.Scope, messages, bytes int) {
+	if int(scope) < numScopes && m.sentBy[scope] != nil {
+		m.sentBy[scope].Add(float64(messages))
+	}
+	m.sentBytes.Add(float64(bytes))
+}
+
+// Received implements gateway.Metrics: client invocations.
+func (m *Metrics) Received(n int) { m.upstreamIn.Add(float64(n)) }
+
+// QueueOverflow implements gateway.Metrics.
+func (m *Metrics) QueueOverflow() { m.overflows.Inc() }
+
+// Request implements httpapi.RESTMetrics.
+func (m *Metrics) Request(route, method string, status int, elapsed time.Duration) {
+	m.rest.WithLabelValues(route, method, strconv.Itoa(status)).Observe(elapsed.Seconds())
+}
+
+// Published implements httpapi.RESTMetrics.
+func (m *Metrics) Published(e *bus.Envelope, elapsed time.Duration, err error) {
+	m.publish.Observe(elapsed.Seconds())
+	switch {
+	case err != nil:
+		m.publishErrs.Inc()
+	case e.Kind == bus.KindSend && int(e.Scope) < numScopes && m.receivedBy[e.Scope] != nil:
+		m.receivedBy[e.Scope].Inc()
+	}
+}
+
+// Upstream is an upstream.Config.Observe function.
+func (m *Metrics) Upstream(category string, status int, elapsed time.Duration, err error) {
+	label := strconv.Itoa(status)
+	switch {
+	case err != nil && errors.Is(err, context.DeadlineExceeded):
+		label = "timeout"
+	case err != nil || status == 0:
+		label = "error"
+	}
+	m.upstream.WithLabelValues(category, label).Observe(elapsed.Seconds())
+	if category == upstream.CategoryMessages {
+		m.upstreamTo.Inc()
+	}
+}
