@@ -27,7 +27,7 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := r.URL.Query().Get("id")
 	if tok == "" {
-		httpError(w, http.StatusBadRequest, "Connection ID required")
+		httpError(w, http.StatusBadRequest, TextIDRequired)
 		return
 	}
 	claims, err := s.authenticate(r, hub)
@@ -38,9 +38,9 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 	user := claims.UserID()
 	id, err := s.tokens.verify(tok, hub, user, s.cfg.Now())
 	if err != nil {
-		msg := "No Connection with that ID"
+		msg := TextNoConnection
 		if errors.Is(err, errConnTokenExpired) {
-			msg += ": the connect request came later than the negotiate reservation window, negotiate again"
+			msg += TextConnectTooLate
 		}
 		httpError(w, http.StatusNotFound, msg)
 		return
@@ -55,7 +55,7 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.idx.reserve(hub, id) {
 		s.conns.Done()
-		httpError(w, http.StatusConflict, "Connection ID is already in use.")
+		httpError(w, http.StatusConflict, TextIDInUse)
 		return
 	}
 	info := connInfo{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery)}
@@ -88,7 +88,7 @@ func (s *Server) notWebSocket(w http.ResponseWriter, r *http.Request, hub, id st
 	case r.Method == http.MethodGet:
 		httpError(w, http.StatusBadRequest, "Only the WebSockets transport is available: upgrade the request to a WebSocket.")
 	default:
-		httpError(w, http.StatusNotFound, "No Connection with that ID")
+		httpError(w, http.StatusNotFound, TextNoConnection)
 	}
 }
 

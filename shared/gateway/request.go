@@ -61,5 +61,5 @@ func (s *Server) authenticate(r *http.Request, hub string) (token.Claims, error)
 // reveals nothing about keys.
 func unauthorized(w http.ResponseWriter, err error) {
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	httpError(w, http.StatusUnauthorized, "Unauthorized: "+err.Error())
+	httpError(w, http.StatusUnauthorized, TextUnauthorized+err.Error())
 }
