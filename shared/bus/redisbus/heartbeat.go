@@ -111,6 +111,9 @@ func (b *Bus) resync(ctx context.Context) error {
 			return fmt.Errorf("record hubs: %w", err)
 		}
 	}
+	if err := b.writeQuota(ctx, node); err != nil {
+		return fmt.Errorf("record quota counts: %w", err)
+	}
 	if err := scriptBeat.Run(ctx, b.rdb, []string{b.keys.nodes()}, node, b.cfg.NodeTTL.Milliseconds(), "1").Err(); err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
