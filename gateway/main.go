@@ -56,6 +56,8 @@ func run() (err error) {
 		Addr:     cfg.Addr, AccessKeys: cfg.AccessKeys, Bus: b, Role: emulator.RoleGateway, Logger: log,
 		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
 		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,
+		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
+		NegotiateRate: cfg.NegotiateRate,
 	})
 	if err != nil {
 		return err

@@ -41,6 +41,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	clientURL := fs.String("client-url", "", "base URL negotiate hands to clients (default: the URL negotiate was called on); e.g. a gateway's URL in the functions role")
 	nodeTTL := fs.Duration("node-ttl", 0, "with --redis: how long a gateway counts as alive after its last heartbeat (default 15s)")
 	heartbeat := fs.Duration("heartbeat", 0, "with --redis: how often a gateway records that it is alive (default 5s)")
+	maxConns := fs.Int("max-connections", 0, "most concurrent client connections (all hubs; across nodes with --redis); 0: no limit")
+	maxUserConns := fs.Int("max-user-connections", 0, "most concurrent connections of one user in one hub; 0: no limit")
+	negotiateRate := fs.Int("negotiate-rate", 0, "most client negotiates per second (across nodes with --redis); 0: no limit")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
 	if err := fs.Parse(args); err != nil {
@@ -72,7 +75,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: config.SplitList(*claims),
-		TokenLifetime: *lifetime,
+		TokenLifetime:  *lifetime,
+		MaxConnections: *maxConns, MaxUserConnections: *maxUserConns, NegotiateRate: *negotiateRate,
 	})
 	if err != nil {
 		return err

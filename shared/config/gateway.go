@@ -48,6 +48,16 @@ type Gateway struct {
 	// MaxMessageBytes is HERALD_MAX_MESSAGE_BYTES, the largest client
 	// message. Default 1048576.
 	MaxMessageBytes int
+	// MaxConnections is HERALD_MAX_CONNECTIONS, the most concurrent client
+	// connections of the whole deployment (counted in Redis). Default 0:
+	// no limit.
+	MaxConnections int
+	// MaxUserConnections is HERALD_MAX_USER_CONNECTIONS, the most
+	// concurrent connections of one user in one hub. Default 0: no limit.
+	MaxUserConnections int
+	// NegotiateRate is HERALD_NEGOTIATE_RATE, the most client negotiates
+	// per second of the whole deployment. Default 0: no limit.
+	NegotiateRate int
 	// LogLevel is HERALD_LOG_LEVEL: debug, info, warn or error. Default info.
 	LogLevel string
 	// LogFormat is HERALD_LOG_FORMAT: json or text. Default json.
@@ -70,6 +80,9 @@ func GatewayFromEnv(get Getenv) (Gateway, error) {
 		ShutdownTimeout:     r.duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second),
 		ConnectWindow:       r.duration("HERALD_CONNECT_WINDOW", 15*time.Second),
 		MaxMessageBytes:     r.integer("HERALD_MAX_MESSAGE_BYTES", 1<<20),
+		MaxConnections:      r.count("HERALD_MAX_CONNECTIONS"),
+		MaxUserConnections:  r.count("HERALD_MAX_USER_CONNECTIONS"),
+		NegotiateRate:       r.count("HERALD_NEGOTIATE_RATE"),
 		LogLevel:            r.str("HERALD_LOG_LEVEL", "info"),
 		LogFormat:           r.str("HERALD_LOG_FORMAT", "json"),
 	}

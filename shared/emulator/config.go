@@ -74,6 +74,12 @@ type Config struct {
 	// zero values mean its defaults).
 	ConnectWindow   time.Duration
 	MaxMessageBytes int
+	// MaxConnections, MaxUserConnections and NegotiateRate are the
+	// gateway's quotas (gateway.Config), counted through Bus, so they hold
+	// across every process of a Redis deployment. Default 0: no quota.
+	MaxConnections     int
+	MaxUserConnections int
+	NegotiateRate      int
 	// ShutdownTimeout bounds the graceful part of Serve's shutdown.
 	// Default 10s.
 	ShutdownTimeout time.Duration

@@ -164,6 +164,8 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 	gw, err := gateway.New(gateway.Config{
 		Keys: cfg.AccessKeys, Bus: gb, Logger: s.log, Upstream: s.upstream,
 		ConnectWindow: cfg.ConnectWindow, MaxMessageBytes: cfg.MaxMessageBytes,
+		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
+		NegotiateRate: cfg.NegotiateRate,
 	})
 	if err != nil {
 		return err

@@ -53,7 +53,12 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
 		return
 	}
+	if !s.acquireConnection(w, r, hub, user) {
+		s.conns.Done()
+		return
+	}
 	if !s.idx.reserve(hub, id) {
+		s.releaseConnection(hub, user)
 		s.conns.Done()
 		httpError(w, http.StatusConflict, TextIDInUse)
 		return

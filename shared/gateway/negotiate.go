@@ -38,6 +38,9 @@ func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
 		return
 	}
+	if !s.admitNegotiate(w, r, hub, claims.UserID()) {
+		return
+	}
 	version, verr := negotiateVersion(r)
 	if verr != "" {
 		writeJSON(w, hubproto.ErrorResponse{Error: verr})

@@ -38,6 +38,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info con
 	nc, rw, _, err := ws.HTTPUpgrader{Timeout: s.cfg.WriteTimeout}.Upgrade(r, w)
 	if err != nil {
 		s.idx.unreserve(hub, id)
+		s.releaseConnection(hub, info.user)
 		s.conns.Done()
 		if nc != nil {
 			_ = nc.Close()
@@ -70,6 +71,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	if !ok {
 		s.idx.unreserve(hub, id)
 		_ = nc.Close()
+		s.releaseConnection(hub, user)
 		return
 	}
 	// The handshake response is queued; nothing is written until the
@@ -120,6 +122,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 		}
 		cancel()
 	}
+	s.releaseConnection(hub, user)
 	if c.session != nil {
 		_ = c.session.Disconnected(disconnectError(c, err))
 	}

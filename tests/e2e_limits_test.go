@@ -1,0 +1,66 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/tests/internal/jsclient"
+)
+
+// connectErr starts connection name and returns the error its start() failed with.
+func (e *env) connectErr(t *testing.T, name, userID string) string {
+	t.Helper()
+	opts := jsclient.ConnectOptions{Name: name, URL: e.clientURL(), Transport: jsclient.WebSockets, Methods: []string{recv}}
+	if userID != "" {
+		opts.Headers = map[string]string{userHeader: userID}
+	}
+	if err := e.js.Connect(opts); err != nil {
+		t.Fatal(err)
+	}
+	ev := e.js.ExpectFunc(t, wait, "connect result of "+name, func(ev jsclient.Event) bool {
+		return ev.Name == name && (ev.Kind == jsclient.KindConnected || (ev.Kind == jsclient.KindError && ev.Op == "connect"))
+	})
+	if ev.Kind != jsclient.KindError {
+		t.Fatalf("%s connected, want a refusal", name)
+	}
+	return ev.Message
+}
+
+// Over the connection quota the official client's start() fails with 429; once a
+// connection ends, the next one gets in.
+func TestConnectionQuotaOfficialClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *emulator.Config) { c.MaxConnections = 2; c.MaxUserConnections = 1 })
+	e.connect(t, "a", "alice")
+	if msg := e.connectErr(t, "a2", "alice"); !strings.Contains(msg, "429") {
+		t.Fatalf("second alice: %q, want a 429", msg)
+	}
+	e.connect(t, "b", "bob")
+	if msg := e.connectErr(t, "c", "carol"); !strings.Contains(msg, "429") {
+		t.Fatalf("third connection: %q, want a 429", msg)
+	}
+	if err := e.js.Stop("a"); err != nil {
+		t.Fatal(err)
+	}
+	e.js.Expect(t, "a", jsclient.KindClosed, wait)
+	// The slot is freed once the gateway saw the connection end: retry until then,
+	// as a client does.
+	for i := 0; ; i++ {
+		name := "c" + strings.Repeat("+", i)
+		if err := e.js.Connect(jsclient.ConnectOptions{Name: name, URL: e.clientURL(), Transport: jsclient.WebSockets,
+			Methods: []string{recv}, Headers: map[string]string{userHeader: "carol"}}); err != nil {
+			t.Fatal(err)
+		}
+		ev := e.js.ExpectFunc(t, wait, "connect result of "+name, func(ev jsclient.Event) bool {
+			return ev.Name == name && (ev.Kind == jsclient.KindConnected || (ev.Kind == jsclient.KindError && ev.Op == "connect"))
+		})
+		if ev.Kind == jsclient.KindConnected {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("no room after a connection ended: %s", ev.Message)
+		}
+	}
+	e.settle(t, "b")
+}
