@@ -36,8 +36,9 @@ type Config struct {
 	// valid for the connect request. Default 15s (Azure: about 5s; longer
 	// here so slow networks and transport fallback still make it).
 	ConnectWindow time.Duration
-	// HandshakeTimeout bounds the wait for the client's handshake.
-	// Default 15s.
+	// HandshakeTimeout bounds the wait for the client's handshake; a
+	// token's asrs.s.cht claim (seconds) sets it for its connection, at
+	// most 30s. Default 15s.
 	HandshakeTimeout time.Duration
 	// KeepAliveInterval is the send-idle time after which the server sends
 	// a Ping. Default 15s.

@@ -34,6 +34,7 @@ type conn struct {
 	session *upstream.Session // nil without an upstream; set before reading
 
 	lastWrite atomic.Int64 // unix nanoseconds of the last write (keep-alive)
+	expires   int64        // unix nanoseconds its authentication expires (asrs.s.coae); 0: never. Set before the keeper sees c
 	abort     atomic.Bool  // closing as a slow consumer: writes get abortGrace at most
 
 	mu     sync.Mutex

@@ -29,10 +29,15 @@ func newKeeper(interval time.Duration) *keeper {
 	}
 }
 
-// add schedules c's first check one interval from now.
+// add schedules c's first check one interval from now, or when its
+// authentication expires if that is sooner.
 func (k *keeper) add(c *conn) {
+	delay := k.interval
+	if c.expires != 0 {
+		delay = min(delay, time.Until(time.Unix(0, c.expires)))
+	}
 	k.mu.Lock()
-	k.insertLocked(c, k.interval)
+	k.insertLocked(c, delay)
 	k.mu.Unlock()
 }
 
@@ -66,8 +71,9 @@ func (k *keeper) run(stop <-chan struct{}) {
 	}
 }
 
-// check pings c when it has not been written to for about an interval and
-// schedules its next check; closed connections are dropped.
+// check pings c when it has not been written to for about an interval,
+// closes it when its authentication expired (asrs.s.coae) and schedules
+// its next check; closed connections are dropped.
 func (k *keeper) check(c *conn, now time.Time) {
 	if c.isClosing() {
 		return
@@ -77,6 +83,10 @@ func (k *keeper) check(c *conn, now time.Time) {
 	if next <= k.tick/2 {
 		c.enqueue(pingFrames[c.proto])
 		next = k.interval
+	}
+	next, expired := c.expireIfDue(now, next)
+	if expired {
+		return
 	}
 	k.mu.Lock()
 	k.insertLocked(c, next)

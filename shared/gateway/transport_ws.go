@@ -67,7 +67,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	c := newConn(s, nc, hub, id, user)
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 
-	rest, ok := s.handshake(c, rd)
+	rest, ok := s.handshake(c, rd, handshakeTimeout(info.claims, s.cfg.HandshakeTimeout))
 	if !ok {
 		s.idx.unreserve(hub, id)
 		_ = nc.Close()
@@ -100,6 +100,9 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 			_ = c.session.Connected() // queued; failures are the upstream's to log
 		}
 		c.resume()
+		if exp := authExpiry(info.claims); !exp.IsZero() {
+			c.expires = exp.UnixNano()
+		}
 		s.keeper.add(c)
 		if s.draining.Load() {
 			// Shutdown began while this connection was being set up and
@@ -129,10 +132,10 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	s.log.Debug("connection ended", "hub", hub, "conn", id, "user", user, "reason", c.reason(), "err", err)
 }
 
-// handshake reads the client's handshake within HandshakeTimeout and
-// queues the response. It returns the bytes after the handshake record.
-func (s *Server) handshake(c *conn, rd *frameReader) ([]byte, bool) {
-	_ = c.nc.SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+// handshake reads the client's handshake within timeout and queues the
+// response. It returns the bytes after the handshake record.
+func (s *Server) handshake(c *conn, rd *frameReader, timeout time.Duration) ([]byte, bool) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
 	var buf []byte
 	for {
 		msg, err := rd.next()
