@@ -44,6 +44,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	maxConns := fs.Int("max-connections", 0, "most concurrent client connections (all hubs; across nodes with --redis); 0: no limit")
 	maxUserConns := fs.Int("max-user-connections", 0, "most concurrent connections of one user in one hub; 0: no limit")
 	negotiateRate := fs.Int("negotiate-rate", 0, "most client negotiates per second (across nodes with --redis); 0: no limit")
+	maxMessage := fs.Int("max-message-bytes", 1<<20, "largest client message; a larger one closes that connection")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
 	if err := fs.Parse(args); err != nil {
@@ -75,8 +76,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: config.SplitList(*claims),
-		TokenLifetime:  *lifetime,
-		MaxConnections: *maxConns, MaxUserConnections: *maxUserConns, NegotiateRate: *negotiateRate,
+		TokenLifetime:   *lifetime,
+		MaxMessageBytes: *maxMessage,
+		MaxConnections:  *maxConns, MaxUserConnections: *maxUserConns, NegotiateRate: *negotiateRate,
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/heraldrt/herald/shared/gateway"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -63,4 +65,37 @@ func TestConnectionQuotaOfficialClient(t *testing.T) {
 		}
 	}
 	e.settle(t, "b")
+}
+
+// A client message over the maximum size closes that connection with a Close message
+// saying so; other connections stay.
+func TestMessageTooLargeOfficialClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *emulator.Config) { c.MaxMessageBytes = 1024 })
+	e.connect(t, "big", "")
+	e.connect(t, "ok", "")
+	if err := e.js.Send("big", "s1", "anything", strings.Repeat("x", 2048)); err != nil {
+		t.Fatal(err)
+	}
+	closed := e.js.Expect(t, "big", jsclient.KindClosed, wait)
+	if !strings.Contains(closed.ErrorText(), gateway.ReasonMessageTooLarge) {
+		t.Fatalf("closed with %q, want %q", closed.ErrorText(), gateway.ReasonMessageTooLarge)
+	}
+	e.settle(t, "ok")
+}
+
+// Request headers over 16 KiB are refused with 431 before any handler runs.
+func TestRequestHeaderLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL()+"/client/negotiate?hub=chat", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.Repeat("a", 20<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("status %d, want 431", resp.StatusCode)
+	}
 }

@@ -132,3 +132,12 @@ func dialStatus(h *harness, hub, connToken, tok string) string {
 	_ = nc.Close()
 	return ""
 }
+
+func TestUserIDLengthLimit(t *testing.T) {
+	h := newHarness(t, nil)
+	long := strings.Repeat("u", maxUserLen+1)
+	if code, body := h.negotiate("hub=chat&negotiateVersion=1", h.clientToken("chat", long, nil)); code != http.StatusUnauthorized {
+		t.Fatalf("negotiate with a %d-character user id: %d %s", len(long), code, body)
+	}
+	h.connect("chat", long[1:])
+}
