@@ -1,12 +1,12 @@
 package tests
 
 import (
-	"github.com/heraldrt/herald/shared/gateway"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
 

@@ -5,13 +5,14 @@ import (
 	"time"
 
 	"bytes"
-	"github.com/gobwas/ws"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gobwas/ws"
 )
 
 // logBuf is a log destination safe for concurrent writes.
