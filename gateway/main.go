@@ -57,7 +57,7 @@ func run() (err error) {
 		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
 		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
-		NegotiateRate: cfg.NegotiateRate,
+		NegotiateRate: cfg.NegotiateRate, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
 	})
 	if err != nil {
 		return err

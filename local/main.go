@@ -45,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	maxUserConns := fs.Int("max-user-connections", 0, "most concurrent connections of one user in one hub; 0: no limit")
 	negotiateRate := fs.Int("negotiate-rate", 0, "most client negotiates per second (across nodes with --redis); 0: no limit")
 	maxMessage := fs.Int("max-message-bytes", 1<<20, "largest client message; a larger one closes that connection")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS and WSS with this PEM certificate (chain); needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
 	if err := fs.Parse(args); err != nil {
@@ -78,7 +80,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: config.SplitList(*claims),
 		TokenLifetime:   *lifetime,
 		MaxMessageBytes: *maxMessage,
-		MaxConnections:  *maxConns, MaxUserConnections: *maxUserConns, NegotiateRate: *negotiateRate,
+		TLSCertFile:     *tlsCert, TLSKeyFile: *tlsKey,
+		MaxConnections: *maxConns, MaxUserConnections: *maxUserConns, NegotiateRate: *negotiateRate,
 	})
 	if err != nil {
 		return err

@@ -58,6 +58,11 @@ type Gateway struct {
 	// NegotiateRate is HERALD_NEGOTIATE_RATE, the most client negotiates
 	// per second of the whole deployment. Default 0: no limit.
 	NegotiateRate int
+	// TLSCert and TLSKey are HERALD_TLS_CERT and HERALD_TLS_KEY, PEM files
+	// of a certificate (chain) and its key: with both the gateway serves
+	// HTTPS and WSS itself, TLS 1.2 or newer. Default: plain HTTP (TLS
+	// ends at the load balancer).
+	TLSCert, TLSKey string
 	// LogLevel is HERALD_LOG_LEVEL: debug, info, warn or error. Default info.
 	LogLevel string
 	// LogFormat is HERALD_LOG_FORMAT: json or text. Default json.
@@ -83,6 +88,8 @@ func GatewayFromEnv(get Getenv) (Gateway, error) {
 		MaxConnections:      r.count("HERALD_MAX_CONNECTIONS"),
 		MaxUserConnections:  r.count("HERALD_MAX_USER_CONNECTIONS"),
 		NegotiateRate:       r.count("HERALD_NEGOTIATE_RATE"),
+		TLSCert:             r.str("HERALD_TLS_CERT", ""),
+		TLSKey:              r.str("HERALD_TLS_KEY", ""),
 		LogLevel:            r.str("HERALD_LOG_LEVEL", "info"),
 		LogFormat:           r.str("HERALD_LOG_FORMAT", "json"),
 	}
@@ -98,6 +105,9 @@ func GatewayFromEnv(get Getenv) (Gateway, error) {
 	}
 	if len(g.AccessKeys) == 0 && r.err == nil {
 		r.fail("HERALD_ACCESS_KEYS", fmt.Errorf("set it (or HERALD_CONNECTION_STRING) to the AccessKey clients' tokens are signed with"))
+	}
+	if (g.TLSCert == "") != (g.TLSKey == "") {
+		r.fail("HERALD_TLS_CERT", fmt.Errorf("set both HERALD_TLS_CERT and HERALD_TLS_KEY, or neither"))
 	}
 	if g.PublicURL != "" {
 		if u, err := url.Parse(g.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -23,3 +23,14 @@ func TestGatewayQuotas(t *testing.T) {
 		}
 	}
 }
+
+func TestGatewayTLS(t *testing.T) {
+	g, err := GatewayFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_TLS_CERT": "/c.pem", "HERALD_TLS_KEY": "/k.pem"}))
+	if err != nil || g.TLSCert != "/c.pem" || g.TLSKey != "/k.pem" {
+		t.Fatalf("%+v %v", g, err)
+	}
+	_, err = GatewayFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_TLS_CERT": "/c.pem"}))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "HERALD_TLS_KEY") {
+		t.Fatalf("certificate without key: %v", err)
+	}
+}

@@ -80,6 +80,13 @@ type Config struct {
 	MaxConnections     int
 	MaxUserConnections int
 	NegotiateRate      int
+	// TLSCertFile and TLSKeyFile are PEM files of a certificate (chain)
+	// and its key: when both are set every listener serves HTTPS and WSS
+	// (TLS 1.2 or newer) and the URLs and the connection string use
+	// https. Default "": plain HTTP (put TLS in front, e.g. a load
+	// balancer).
+	TLSCertFile string
+	TLSKeyFile  string
 	// ShutdownTimeout bounds the graceful part of Serve's shutdown.
 	// Default 10s.
 	ShutdownTimeout time.Duration

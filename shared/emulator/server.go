@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,7 @@ type Server struct {
 	gw      *gateway.Server
 	http    *http.Server
 	cs      connstr.ConnectionString
+	tls     *tls.Config // nil: plain HTTP
 
 	upstream *upstream.Client // nil without UpstreamSettingsPath
 	settings atomic.Pointer[upstream.Settings]
@@ -56,9 +58,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	tc, err := tlsConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, tls: tc}
 	if err := s.listen(cfg.Addr); err != nil {
 		return nil, err
+	}
+	if tc != nil {
+		s.wrapTLS(tc)
 	}
 	if err := s.wire(); err != nil {
 		s.closeListeners()
@@ -103,7 +112,7 @@ func (s *Server) listen(addr string) error {
 
 func (s *Server) wire() error {
 	cfg := s.cfg
-	endpoint := &url.URL{Scheme: "http", Host: s.host}
+	endpoint := &url.URL{Scheme: s.scheme(), Host: s.host}
 	s.cs = connstr.ConnectionString{Endpoint: endpoint, AccessKey: cfg.AccessKeys[0], Version: "1.0", Port: s.port}
 	switch {
 	case cfg.Role != RoleAll && cfg.Role != RoleGateway && cfg.Role != RoleFunctions:
@@ -231,8 +240,11 @@ func appVerifier(cfg Config) (token.AppVerifier, error) {
 	return nil, nil
 }
 
-// URL is the base URL of the emulator, e.g. "http://localhost:8888".
-func (s *Server) URL() string { return "http://" + net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
+// URL is the base URL of the emulator, e.g. "http://localhost:8888"
+// ("https://…" with TLS).
+func (s *Server) URL() string {
+	return s.scheme() + "://" + net.JoinHostPort(s.host, strconv.Itoa(s.port))
+}
 
 // Port is the bound port.
 func (s *Server) Port() int { return s.port }
