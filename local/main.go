@@ -45,6 +45,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	maxUserConns := fs.Int("max-user-connections", 0, "most concurrent connections of one user in one hub; 0: no limit")
 	negotiateRate := fs.Int("negotiate-rate", 0, "most client negotiates per second (across nodes with --redis); 0: no limit")
 	maxMessage := fs.Int("max-message-bytes", 1<<20, "largest client message; a larger one closes that connection")
+	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "on SIGTERM or Ctrl+C: how long clients get to drain before the process exits")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS and WSS with this PEM certificate (chain); needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -81,7 +82,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		TokenLifetime:   *lifetime,
 		MaxMessageBytes: *maxMessage,
 		TLSCertFile:     *tlsCert, TLSKeyFile: *tlsKey,
-		MaxConnections: *maxConns, MaxUserConnections: *maxUserConns, NegotiateRate: *negotiateRate,
+		ShutdownTimeout: *shutdown,
+		MaxConnections:  *maxConns, MaxUserConnections: *maxUserConns, NegotiateRate: *negotiateRate,
 	})
 	if err != nil {
 		return err

@@ -260,9 +260,10 @@ func (s *Server) ClientURL(hub string) string { return s.URL() + "/api?hub=" + u
 // functions role.
 func (s *Server) Gateway() *gateway.Server { return s.gw }
 
-// Serve serves until ctx is done, then shuts down gracefully: clients are
-// closed with "Service reloading, try reconnecting", HTTP requests drain,
-// and an owned bus is closed. It returns nil after a clean shutdown.
+// Serve serves until ctx is done, then shuts down gracefully within
+// Config.ShutdownTimeout: the listeners close (new connections are
+// refused), clients are closed with "Service reloading, try reconnecting"
+// and allowReconnect, HTTP requests drain, and an owned bus is closed. It returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context) error {
 	stopWatch := s.watchSettings(ctx)
 	defer stopWatch()
@@ -274,11 +275,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, len(s.lns))
 	var wg sync.WaitGroup
-	for _, ln := range s.lns {
+	for i, ln := range s.lns {
+		ln := &onceCloser{Listener: ln}
+		s.lns[i] = ln
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			err := s.http.Serve(ln)
+			if err != nil && !errors.Is(err, http.ErrServerClosed) && !(ctx.Err() != nil && errors.Is(err, net.ErrClosed)) {
 				errc <- err
 			}
 		}()
@@ -290,6 +294,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
+	// Stop accepting first, so clients told to reconnect reach another node.
+	s.stopAccepting()
 	var gwErr error
 	if s.gw != nil {
 		gwErr = s.gw.Shutdown(sctx)
