@@ -31,6 +31,8 @@ type conn struct {
 
 	groups map[string]struct{} // guarded by index.mu; nil when none
 
+	kslot, kpos int // place in the keeper's wheel, guarded by keeper.mu; kslot -1 when out of it
+
 	session *upstream.Session // nil without an upstream; set before reading
 
 	lastWrite atomic.Int64 // unix nanoseconds of the last write (keep-alive)
@@ -62,7 +64,7 @@ type conn struct {
 const abortGrace = time.Second
 
 func newConn(srv *Server, nc net.Conn, hub, id, user string) *conn {
-	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, writing: true}
+	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, writing: true, kslot: -1}
 	if sc, ok := nc.(syscall.Conn); ok && directWriteSupported {
 		if raw, err := sc.SyscallConn(); err == nil {
 			c.raw = raw

@@ -46,7 +46,28 @@ func (k *keeper) insertLocked(c *conn, delay time.Duration) {
 	steps := int((delay + k.tick - 1) / k.tick)
 	steps = min(max(steps, 1), len(k.slots)-1)
 	i := (k.cur + steps - 1) % len(k.slots)
+	c.kslot, c.kpos = i, len(k.slots[i])
 	k.slots[i] = append(k.slots[i], c)
+}
+
+// remove takes an ended connection out of its slot at once, so the wheel
+// does not hold it (and its socket's memory) until its next check.
+func (k *keeper) remove(c *conn) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if c.kslot < 0 || c.kslot >= len(k.slots) {
+		return // being checked right now: check drops it
+	}
+	s := k.slots[c.kslot]
+	if c.kpos >= len(s) || s[c.kpos] != c {
+		return
+	}
+	last := len(s) - 1
+	s[c.kpos] = s[last]
+	s[c.kpos].kpos = c.kpos
+	s[last] = nil
+	k.slots[c.kslot] = s[:last]
+	c.kslot = -1
 }
 
 // run checks one slot per tick until stop is closed.
@@ -62,6 +83,9 @@ func (k *keeper) run(stop <-chan struct{}) {
 			k.mu.Lock()
 			due, k.slots[k.cur] = k.slots[k.cur], due[:0]
 			k.cur = (k.cur + 1) % len(k.slots)
+			for _, c := range due {
+				c.kslot = -1 // out of the wheel while checked
+			}
 			k.mu.Unlock()
 			for i, c := range due {
 				k.check(c, now)
@@ -89,6 +113,8 @@ func (k *keeper) check(c *conn, now time.Time) {
 		return
 	}
 	k.mu.Lock()
-	k.insertLocked(c, next)
+	if !c.isClosing() { // checked under k.mu: a remove after the close wins
+		k.insertLocked(c, next)
+	}
 	k.mu.Unlock()
 }

@@ -117,6 +117,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 		_ = nc.SetWriteDeadline(time.Now()) // the client is gone: abort a blocked write
 	}
 	c.stopWriter()
+	s.keeper.remove(c) // after closing is set: check does not put it back
 	_ = nc.Close()
 	if why == "" {
 		ctx, cancel = context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
