@@ -24,6 +24,7 @@ func (b *Bus) heartbeatLoop(ctx context.Context) {
 	for {
 		b.beat(ctx, &st)
 		b.retryOrphans(ctx)
+		b.repairQuota(ctx)
 		select {
 		case <-ctx.Done():
 			return

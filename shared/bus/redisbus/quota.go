@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/redis/go-redis/v9"
 )
 
 // Connection quotas: each gateway node counts its connections in a hash of
@@ -22,6 +23,31 @@ import (
 type quotaCounts struct {
 	mu     sync.Mutex
 	fields map[string]int
+	// dirty counts the heartbeats that still write the counts again after
+	// a call failed and Redis may disagree with fields (a release that did
+	// not arrive, an acquisition applied after its caller gave up). More
+	// than one, because a command that timed out may still be applied
+	// after the first rewrite.
+	dirty int
+}
+
+// repairBeats is how many heartbeats rewrite the counts after a failure.
+const repairBeats = 3
+
+func (q *quotaCounts) markDirty() {
+	q.mu.Lock()
+	q.dirty = repairBeats
+	q.mu.Unlock()
+}
+
+func (q *quotaCounts) takeDirty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.dirty == 0 {
+		return false
+	}
+	q.dirty--
+	return true
 }
 
 func (q *quotaCounts) add(field string, d int) {
@@ -83,12 +109,15 @@ func (b *Bus) CheckConnection(ctx context.Context, hub, user string, lim bus.Con
 	if err := b.enter(ctx); err != nil {
 		return fmt.Errorf("check connection quota: %w", err)
 	}
+	b.nodeMu.RLock()
+	defer b.nodeMu.RUnlock()
 	if err := b.quota(ctx, hub, user, lim, false); err != nil {
 		return fmt.Errorf("check connection quota: %w", err)
 	}
 	return nil
 }
 
+// quota runs the quota script; nodeMu must be held (shared).
 func (b *Bus) quota(ctx context.Context, hub, user string, lim bus.ConnLimits, acquire bool) error {
 	if lim.Max <= 0 && lim.PerUser <= 0 && !acquire {
 		return nil
@@ -96,6 +125,9 @@ func (b *Bus) quota(ctx context.Context, hub, user string, lim bus.ConnLimits, a
 	res, err := scriptQuota.Run(ctx, b.rdb, []string{b.keys.nodes(), b.keys.quotaNodes()}, b.keys.quotaPrefix(), b.node,
 		userField(hub, user), max(lim.Max, 0), max(lim.PerUser, 0), flag(acquire)).Int64Slice()
 	if err != nil {
+		if acquire {
+			b.counts.markDirty() // the script may still run
+		}
 		return unavailable(err)
 	}
 	switch res[0] {
@@ -123,7 +155,8 @@ func (b *Bus) ReleaseConnection(ctx context.Context, hub, user string) error {
 		b.counts.add(f, -1)
 	}
 	if err := scriptUnquota.Run(ctx, b.rdb, nil, b.keys.quota(b.node), f).Err(); err != nil {
-		// The in-memory counts are right: a resync writes them again.
+		// The in-memory counts are right: the heartbeat writes them again.
+		b.counts.markDirty()
 		return fmt.Errorf("release connection: %w", unavailable(err))
 	}
 	return nil
@@ -159,4 +192,30 @@ func (b *Bus) writeQuota(ctx context.Context, node string) error {
 		return err
 	}
 	return b.rdb.HSet(ctx, b.keys.quota(node), pairs...).Err()
+}
+
+// repairQuota writes this node's counts again, replacing what Redis has,
+// after a call that may have left the two out of step. Acquisitions and
+// releases wait meanwhile (nodeMu), so none is lost. On failure it tries
+// again at the next heartbeat.
+func (b *Bus) repairQuota(ctx context.Context) {
+	if !b.counts.takeDirty() {
+		return
+	}
+	b.nodeMu.Lock()
+	defer b.nodeMu.Unlock()
+	key := b.keys.quota(b.node)
+	pairs := b.counts.snapshot()
+	_, err := b.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, key)
+		if len(pairs) > 0 {
+			p.SAdd(ctx, b.keys.quotaNodes(), b.node)
+			p.HSet(ctx, key, pairs...)
+		}
+		return nil
+	})
+	if err != nil {
+		b.counts.markDirty()
+		b.log.Debug("redisbus: rewriting quota counts failed; retrying", "err", err)
+	}
 }
