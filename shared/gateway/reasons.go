@@ -111,6 +111,8 @@ var Troubles = []Trouble{
 		Fix: "retry after `Retry-After` plus a random delay (e.g. 1–5 s), so clients that failed together do not retry together"},
 	{Step: "negotiate, connect", Status: http.StatusServiceUnavailable, Text: ReasonServiceReloading,
 		Why: "this gateway node is stopping (deploy, scale-in)", Fix: "retry: the load balancer sends the next attempt to another node"},
+	{Step: "negotiate, connect", Status: http.StatusServiceUnavailable, Text: ReasonInternal,
+		Why: "quotas are configured and the bus cannot count (Redis unreachable)", Fix: "retry after a random delay; check Redis"},
 	{Step: "negotiate, connect", Status: http.StatusRequestHeaderFieldsTooLarge, Text: "431 Request Header Fields Too Large",
 		Why: "request headers over 16 KiB, usually a huge access token", Fix: "copy fewer claims into tokens (access tokens are at most 4,096 characters)"},
 	{Step: "connection", Text: ReasonAppClosed,
