@@ -6,7 +6,7 @@ JS    := tests/js
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-e2e fuzz bench fmt lint build lambdas image clean js-deps
+.PHONY: help run test test-unit test-e2e fuzz bench soak fmt lint build lambdas image clean js-deps
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,10 @@ bench: ## benchmarks: fan-out deliveries/s, gateway CPU and memory per connectio
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./shared/hubproto ./shared/bus
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 -benchtime=1s ./shared/gateway
 	$(GO) test -run='^$$' -bench=. -count=1 -benchtime=$(BENCHTIME) ./tests/bench
+
+SOAK_DURATION ?= 3m
+soak: ## churn connections and messages for SOAK_DURATION (default 3m; not in CI) and check flat heap and goroutines
+	SOAK_DURATION=$(SOAK_DURATION) $(GO) test -tags soak -run '^TestSoak$$' -count=1 -timeout 30m -v ./tests/soak
 
 fmt: ## format the code (gofmt -s)
 	gofmt -s -w $$(git ls-files '*.go')

@@ -66,6 +66,8 @@ func run() (err error) {
 		MaxDiagnosticConnections: dcfg.MaxDiagnosticConnections,
 		Tracer: diag.New(diag.Config{Logger: log, Node: b.NodeID(),
 			Connectivity: dcfg.LogConnectivity, Messaging: dcfg.LogMessaging, HTTP: dcfg.LogHTTP}),
+		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
+		NegotiateRate: cfg.NegotiateRate, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
 	})
 	if err != nil {
 		return err

@@ -45,6 +45,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	nodeTTL := fs.Duration("node-ttl", 0, "with --redis: how long a gateway counts as alive after its last heartbeat (default 15s)")
 	heartbeat := fs.Duration("heartbeat", 0, "with --redis: how often a gateway records that it is alive (default 5s)")
 	signalrJS := fs.String("signalr-js", "", "@microsoft/signalr browser bundle served to the sample chat page (default "+samples.DefaultSignalRScript+" when present, else the page loads it from jsDelivr)")
+	maxConns := fs.Int("max-connections", 0, "most concurrent client connections (all hubs; across nodes with --redis); 0: no limit")
+	maxUserConns := fs.Int("max-user-connections", 0, "most concurrent connections of one user in one hub; 0: no limit")
+	negotiateRate := fs.Int("negotiate-rate", 0, "most client negotiates per second (across nodes with --redis); 0: no limit")
+	maxMessage := fs.Int("max-message-bytes", 1<<20, "largest client message; a larger one closes that connection")
+	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "on SIGTERM or Ctrl+C: how long clients get to drain before the process exits")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS and WSS with this PEM certificate (chain); needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	jsonLogs := fs.Bool("log-json", false, "log JSON instead of text")
 	logConn := fs.Bool("log-connectivity", false, "resource logs: ConnectionStarted, ConnectionEnded, ConnectionAborted (with the reason)")
@@ -91,8 +98,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: config.SplitList(*claims),
-		TokenLifetime: *lifetime, SignalRScript: *signalrJS, Registry: metrics.NewRegistry(),
+		SignalRScript: *signalrJS, Registry: metrics.NewRegistry(),
 		Tracer: tracer, AdminAddr: *adminAddr,
+		TokenLifetime:   *lifetime,
+		MaxMessageBytes: *maxMessage,
+		TLSCertFile:     *tlsCert, TLSKeyFile: *tlsKey,
+		ShutdownTimeout: *shutdown,
+		MaxConnections:  *maxConns, MaxUserConnections: *maxUserConns, NegotiateRate: *negotiateRate,
 	})
 	if err != nil {
 		return err

@@ -49,6 +49,9 @@ func TestTemplateGatewayEnvironment(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: gateway configuration: %v", scenario, err)
 		}
+		if _, err := config.DiagnosticsFromEnv(rec.get); err != nil {
+			t.Fatalf("%s: gateway diagnostics configuration: %v", scenario, err)
+		}
 		for v := range rec.read {
 			if _, set := env[v]; !set && gatewayDefaults[v] == "" {
 				t.Errorf("%s: the gateway reads %s, which the template does not set", scenario, v)

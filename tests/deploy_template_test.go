@@ -72,9 +72,16 @@ var (
 		"HERALD_REDIS_PREFIX": "the chat hub does not use Redis",
 	}
 	gatewayDefaults = map[string]string{
-		"HERALD_NODE_ID":           "generated per task: tasks are interchangeable",
-		"HERALD_UPSTREAM_SETTINGS": "a settings file; the template uses HERALD_UPSTREAM_URL_TEMPLATE",
-		"HERALD_CONNECTION_STRING": "the keys come from HERALD_ACCESS_KEYS (a Secrets Manager secret)",
+		"HERALD_NODE_ID":                    "generated per task: tasks are interchangeable",
+		"HERALD_UPSTREAM_SETTINGS":          "a settings file; the template uses HERALD_UPSTREAM_URL_TEMPLATE",
+		"HERALD_CONNECTION_STRING":          "the keys come from HERALD_ACCESS_KEYS (a Secrets Manager secret)",
+		"HERALD_TLS_CERT":                   "the load balancer terminates TLS (CertificateArn)",
+		"HERALD_TLS_KEY":                    "the load balancer terminates TLS (CertificateArn)",
+		"HERALD_LOG_CONNECTIVITY":           "resource logs are off until an operator turns them on",
+		"HERALD_LOG_MESSAGING":              "resource logs are off until an operator turns them on",
+		"HERALD_LOG_HTTP":                   "resource logs are off until an operator turns them on",
+		"HERALD_ADMIN_ADDR":                 "pprof stays off in production unless an operator opens it",
+		"HERALD_MAX_DIAGNOSTIC_CONNECTIONS": "Azure's 100 per node",
 	}
 )
 

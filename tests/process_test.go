@@ -108,11 +108,12 @@ func newCluster(t *testing.T, gateways int) *cluster {
 // connStringLine matches the connection string the functions process prints.
 var connStringLine = regexp.MustCompile(`Endpoint=\S+`)
 
-// addGateway starts one more gateway process and returns it.
-func (c *cluster) addGateway(t *testing.T) *proc.Child {
+// addGateway starts one more gateway process, with extra flags, and returns it.
+func (c *cluster) addGateway(t *testing.T, extra ...string) *proc.Child {
 	t.Helper()
 	name := fmt.Sprintf("gateway %d", len(c.gateways)+1)
-	gw := c.start(t, name, "--role", "gateway", "--node-ttl", nodeTTL.String(), "--heartbeat", heartbeat.String())
+	args := append([]string{"--role", "gateway", "--node-ttl", nodeTTL.String(), "--heartbeat", heartbeat.String()}, extra...)
+	gw := c.start(t, name, args...)
 	c.gateways = append(c.gateways, gw)
 	return gw
 }

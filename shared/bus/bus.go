@@ -131,6 +131,7 @@ type Bus interface {
 	Groups
 	UserGroups
 	Presence
+	Quotas
 	// Ping reports whether the bus works (health checks).
 	Ping(ctx context.Context) error
 	// Close releases resources and stops every subscription.

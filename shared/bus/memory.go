@@ -52,6 +52,7 @@ type Memory struct {
 	hubs   map[string]*hubState
 	expiry expiryHeap   // memberships with a ttl, soonest first
 	subs   []*memorySub // replaced, never modified in place
+	quota  memoryQuota
 }
 
 var _ Bus = (*Memory)(nil)

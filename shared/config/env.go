@@ -60,6 +60,20 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// count reads a non-negative integer; 0 switches a limit off.
+func (r *reader) count(name string) int {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.fail(name, fmt.Errorf("%q is not a non-negative integer (0: no limit)", v))
+		return 0
+	}
+	return n
+}
+
 func (r *reader) integer(name string, def int) int {
 	v := strings.TrimSpace(r.get(name))
 	if v == "" {

@@ -48,6 +48,21 @@ type Gateway struct {
 	// MaxMessageBytes is HERALD_MAX_MESSAGE_BYTES, the largest client
 	// message. Default 1048576.
 	MaxMessageBytes int
+	// MaxConnections is HERALD_MAX_CONNECTIONS, the most concurrent client
+	// connections of the whole deployment (counted in Redis). Default 0:
+	// no limit.
+	MaxConnections int
+	// MaxUserConnections is HERALD_MAX_USER_CONNECTIONS, the most
+	// concurrent connections of one user in one hub. Default 0: no limit.
+	MaxUserConnections int
+	// NegotiateRate is HERALD_NEGOTIATE_RATE, the most client negotiates
+	// per second of the whole deployment. Default 0: no limit.
+	NegotiateRate int
+	// TLSCert and TLSKey are HERALD_TLS_CERT and HERALD_TLS_KEY, PEM files
+	// of a certificate (chain) and its key: with both the gateway serves
+	// HTTPS and WSS itself, TLS 1.2 or newer. Default: plain HTTP (TLS
+	// ends at the load balancer).
+	TLSCert, TLSKey string
 	// LogLevel is HERALD_LOG_LEVEL: debug, info, warn or error. Default info.
 	LogLevel string
 	// LogFormat is HERALD_LOG_FORMAT: json or text. Default json.
@@ -70,6 +85,11 @@ func GatewayFromEnv(get Getenv) (Gateway, error) {
 		ShutdownTimeout:     r.duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second),
 		ConnectWindow:       r.duration("HERALD_CONNECT_WINDOW", 15*time.Second),
 		MaxMessageBytes:     r.integer("HERALD_MAX_MESSAGE_BYTES", 1<<20),
+		MaxConnections:      r.count("HERALD_MAX_CONNECTIONS"),
+		MaxUserConnections:  r.count("HERALD_MAX_USER_CONNECTIONS"),
+		NegotiateRate:       r.count("HERALD_NEGOTIATE_RATE"),
+		TLSCert:             r.str("HERALD_TLS_CERT", ""),
+		TLSKey:              r.str("HERALD_TLS_KEY", ""),
 		LogLevel:            r.str("HERALD_LOG_LEVEL", "info"),
 		LogFormat:           r.str("HERALD_LOG_FORMAT", "json"),
 	}
@@ -85,6 +105,9 @@ func GatewayFromEnv(get Getenv) (Gateway, error) {
 	}
 	if len(g.AccessKeys) == 0 && r.err == nil {
 		r.fail("HERALD_ACCESS_KEYS", fmt.Errorf("set it (or HERALD_CONNECTION_STRING) to the AccessKey clients' tokens are signed with"))
+	}
+	if (g.TLSCert == "") != (g.TLSKey == "") {
+		r.fail("HERALD_TLS_CERT", fmt.Errorf("set both HERALD_TLS_CERT and HERALD_TLS_KEY, or neither"))
 	}
 	if g.PublicURL != "" {
 		if u, err := url.Parse(g.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -82,6 +82,19 @@ type Config struct {
 	// the sample chat page at /samples/chat/ loads from beside itself.
 	// Default "": the page loads the pinned bundle from jsDelivr.
 	SignalRScript string
+	// MaxConnections, MaxUserConnections and NegotiateRate are the
+	// gateway's quotas (gateway.Config), counted through Bus, so they hold
+	// across every process of a Redis deployment. Default 0: no quota.
+	MaxConnections     int
+	MaxUserConnections int
+	NegotiateRate      int
+	// TLSCertFile and TLSKeyFile are PEM files of a certificate (chain)
+	// and its key: when both are set every listener serves HTTPS and WSS
+	// (TLS 1.2 or newer) and the URLs and the connection string use
+	// https. Default "": plain HTTP (put TLS in front, e.g. a load
+	// balancer).
+	TLSCertFile string
+	TLSKeyFile  string
 	// ShutdownTimeout bounds the graceful part of Serve's shutdown.
 	// Default 10s.
 	ShutdownTimeout time.Duration

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,7 @@ type Server struct {
 	gw      *gateway.Server
 	http    *http.Server
 	cs      connstr.ConnectionString
+	tls     *tls.Config // nil: plain HTTP
 
 	metrics  *metrics.Metrics
 	live     *livetrace.Server
@@ -67,9 +69,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	tc, err := tlsConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, tls: tc}
 	if err := s.listen(cfg.Addr); err != nil {
 		return nil, err
+	}
+	if tc != nil {
+		s.wrapTLS(tc)
 	}
 	if err := s.listenAdmin(); err != nil {
 		s.closeListeners()
@@ -118,7 +127,7 @@ func (s *Server) listen(addr string) error {
 
 func (s *Server) wire() error {
 	cfg := s.cfg
-	endpoint := &url.URL{Scheme: "http", Host: s.host}
+	endpoint := &url.URL{Scheme: s.scheme(), Host: s.host}
 	s.cs = connstr.ConnectionString{Endpoint: endpoint, AccessKey: cfg.AccessKeys[0], Version: "1.0", Port: s.port}
 	switch {
 	case cfg.Role != RoleAll && cfg.Role != RoleGateway && cfg.Role != RoleFunctions:
@@ -195,6 +204,8 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 		Keys: cfg.AccessKeys, Bus: gb, Logger: s.log, Upstream: s.upstream,
 		ConnectWindow: cfg.ConnectWindow, MaxMessageBytes: cfg.MaxMessageBytes,
 		Metrics: s.metrics, Tracer: cfg.Tracer, MaxDiagnosticConnections: cfg.MaxDiagnosticConnections,
+		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
+		NegotiateRate: cfg.NegotiateRate,
 	})
 	if err != nil {
 		return err
@@ -232,8 +243,11 @@ func (s *Server) healthChecks() []httpapi.HealthCheck {
 	return []httpapi.HealthCheck{{Name: "gateway", Check: s.gw.Healthy}}
 }
 
-// URL is the base URL of the emulator, e.g. "http://localhost:8888".
-func (s *Server) URL() string { return "http://" + net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
+// URL is the base URL of the emulator, e.g. "http://localhost:8888"
+// ("https://…" with TLS).
+func (s *Server) URL() string {
+	return s.scheme() + "://" + net.JoinHostPort(s.host, strconv.Itoa(s.port))
+}
 
 // SampleChatURL is the URL of the sample chat page (served in the roles
 // that serve the app negotiate endpoint).
@@ -253,9 +267,10 @@ func (s *Server) ClientURL(hub string) string { return s.URL() + "/api?hub=" + u
 // functions role.
 func (s *Server) Gateway() *gateway.Server { return s.gw }
 
-// Serve serves until ctx is done, then shuts down gracefully: clients are
-// closed with "Service reloading, try reconnecting", HTTP requests drain,
-// and an owned bus is closed. It returns nil after a clean shutdown.
+// Serve serves until ctx is done, then shuts down gracefully within
+// Config.ShutdownTimeout: the listeners close (new connections are
+// refused), clients are closed with "Service reloading, try reconnecting"
+// and allowReconnect, HTTP requests drain, and an owned bus is closed. It returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context) error {
 	stopWatch := s.watchSettings(ctx)
 	defer stopWatch()
@@ -272,11 +287,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, len(s.lns)+1)
 	var wg sync.WaitGroup
 	s.serveAdmin(&wg, errc)
-	for _, ln := range s.lns {
+	for i, ln := range s.lns {
+		ln := &onceCloser{Listener: ln}
+		s.lns[i] = ln
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			err := s.http.Serve(ln)
+			if err != nil && !errors.Is(err, http.ErrServerClosed) && !(ctx.Err() != nil && errors.Is(err, net.ErrClosed)) {
 				errc <- err
 			}
 		}()
@@ -289,6 +307,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	s.live.Close() // ends live trace streams, which would hold up Shutdown
+	// Stop accepting first, so clients told to reconnect reach another node.
+	s.stopAccepting()
 	var gwErr error
 	if s.gw != nil {
 		gwErr = s.gw.Shutdown(sctx)

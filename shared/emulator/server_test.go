@@ -115,3 +115,12 @@ func TestBadConfig(t *testing.T) {
 		t.Fatal("functions role without a shared bus accepted")
 	}
 }
+
+func TestTLSConfigErrors(t *testing.T) {
+	if _, err := New(Config{Addr: "127.0.0.1:0", TLSCertFile: "cert.pem"}); err == nil || !strings.Contains(err.Error(), "both") {
+		t.Errorf("certificate without key: %v", err)
+	}
+	if _, err := New(Config{Addr: "127.0.0.1:0", TLSCertFile: "/nonexistent/c.pem", TLSKeyFile: "/nonexistent/k.pem"}); err == nil {
+		t.Error("missing certificate files accepted")
+	}
+}

@@ -37,8 +37,9 @@ type Config struct {
 	// valid for the connect request. Default 15s (Azure: about 5s; longer
 	// here so slow networks and transport fallback still make it).
 	ConnectWindow time.Duration
-	// HandshakeTimeout bounds the wait for the client's handshake.
-	// Default 15s.
+	// HandshakeTimeout bounds the wait for the client's handshake; a
+	// token's asrs.s.cht claim (seconds) sets it for its connection, at
+	// most 30s. Default 15s.
 	HandshakeTimeout time.Duration
 	// KeepAliveInterval is the send-idle time after which the server sends
 	// a Ping. Default 15s.
@@ -57,6 +58,18 @@ type Config struct {
 	// QueueBytes is the most bytes queued for one connection before it is
 	// closed as a slow consumer. Default 4 MiB.
 	QueueBytes int
+	// MaxConnections is the most concurrent client connections of the
+	// deployment, counted through the bus (which must implement
+	// bus.Quotas): over it, negotiate and connect answer 429 "Connection
+	// count reaches limit". Default 0: no limit.
+	MaxConnections int
+	// MaxUserConnections is the most concurrent connections of one user
+	// in one hub, counted like MaxConnections. Default 0: no limit.
+	MaxUserConnections int
+	// NegotiateRate is the most negotiates per second of the deployment,
+	// counted through the bus: over it, negotiate answers 429 with
+	// Retry-After. Default 0: no limit.
+	NegotiateRate int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Metrics receives connection and delivery counts (shared/metrics).
@@ -82,6 +95,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Bus == nil {
 		return c, errors.New("gateway: Config.Bus is nil")
+	}
+	if _, ok := c.Bus.(bus.Quotas); c.quotasOn() && !ok {
+		return c, errors.New("gateway: quotas are configured but the bus cannot count them (bus.Quotas)")
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -32,10 +32,13 @@ type conn struct {
 
 	groups map[string]struct{} // guarded by index.mu; nil when none
 
+	kslot, kpos int // place in the keeper's wheel, guarded by keeper.mu; kslot -1 when out of it
+
 	session *upstream.Session // nil without an upstream; set before reading
 	metrics ConnectionMetrics // set once registered; nil before
 
 	lastWrite atomic.Int64 // unix nanoseconds of the last write (keep-alive)
+	expires   int64        // unix nanoseconds its authentication expires (asrs.s.coae); 0: never. Set before the keeper sees c
 	abort     atomic.Bool  // closing as a slow consumer: writes get abortGrace at most
 
 	mu     sync.Mutex
@@ -63,7 +66,7 @@ type conn struct {
 const abortGrace = time.Second
 
 func newConn(srv *Server, nc net.Conn, hub, id, user string) *conn {
-	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, writing: true}
+	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, writing: true, kslot: -1}
 	if sc, ok := nc.(syscall.Conn); ok && directWriteSupported {
 		if raw, err := sc.SyscallConn(); err == nil {
 			c.raw = raw

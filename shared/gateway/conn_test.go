@@ -46,3 +46,35 @@ func TestKeeperSlots(t *testing.T) {
 		}
 	}
 }
+
+func TestKeeperRemove(t *testing.T) {
+	k := newKeeper(8 * time.Second)
+	cs := []*conn{{kslot: -1}, {kslot: -1}, {kslot: -1}}
+	for _, c := range cs {
+		k.add(c)
+	}
+	k.remove(cs[0])
+	k.remove(cs[0]) // twice: no effect
+	n := 0
+	for _, s := range k.slots {
+		for _, c := range s {
+			if c == cs[0] {
+				t.Fatal("removed connection still in the wheel")
+			}
+			if s[c.kpos] != c {
+				t.Fatal("kpos out of date after a removal")
+			}
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d connections in the wheel, want 2", n)
+	}
+	k.remove(cs[2])
+	k.remove(cs[1])
+	for _, s := range k.slots {
+		if len(s) != 0 {
+			t.Fatalf("wheel not empty: %v", k.slots)
+		}
+	}
+}

@@ -28,7 +28,7 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := r.URL.Query().Get("id")
 	if tok == "" {
-		httpError(w, http.StatusBadRequest, "Connection ID required")
+		httpError(w, http.StatusBadRequest, TextIDRequired)
 		return
 	}
 	claims, err := s.authenticate(r, hub)
@@ -39,9 +39,9 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 	user := claims.UserID()
 	id, err := s.tokens.verify(tok, hub, user, s.cfg.Now())
 	if err != nil {
-		msg := "No Connection with that ID"
+		msg := TextNoConnection
 		if errors.Is(err, errConnTokenExpired) {
-			msg += ": the connect request came later than the negotiate reservation window, negotiate again"
+			msg += TextConnectTooLate
 		}
 		httpError(w, http.StatusNotFound, msg)
 		return
@@ -60,10 +60,16 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
 		return
 	}
-	if !s.idx.reserve(hub, id) {
+	if !s.acquireConnection(w, r, hub, user) {
 		s.conns.Done()
 		s.endDiagnostic(dc)
-		httpError(w, http.StatusConflict, "Connection ID is already in use.")
+		return
+	}
+	if !s.idx.reserve(hub, id) {
+		s.releaseConnection(hub, user)
+		s.conns.Done()
+		s.endDiagnostic(dc)
+		httpError(w, http.StatusConflict, TextIDInUse)
 		return
 	}
 	info := connInfo{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery), diag: dc}
@@ -96,7 +102,7 @@ func (s *Server) notWebSocket(w http.ResponseWriter, r *http.Request, hub, id st
 	case r.Method == http.MethodGet:
 		httpError(w, http.StatusBadRequest, "Only the WebSockets transport is available: upgrade the request to a WebSocket.")
 	default:
-		httpError(w, http.StatusNotFound, "No Connection with that ID")
+		httpError(w, http.StatusNotFound, TextNoConnection)
 	}
 }
 

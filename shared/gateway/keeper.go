@@ -29,10 +29,15 @@ func newKeeper(interval time.Duration) *keeper {
 	}
 }
 
-// add schedules c's first check one interval from now.
+// add schedules c's first check one interval from now, or when its
+// authentication expires if that is sooner.
 func (k *keeper) add(c *conn) {
+	delay := k.interval
+	if c.expires != 0 {
+		delay = min(delay, time.Until(time.Unix(0, c.expires)))
+	}
 	k.mu.Lock()
-	k.insertLocked(c, k.interval)
+	k.insertLocked(c, delay)
 	k.mu.Unlock()
 }
 
@@ -41,7 +46,28 @@ func (k *keeper) insertLocked(c *conn, delay time.Duration) {
 	steps := int((delay + k.tick - 1) / k.tick)
 	steps = min(max(steps, 1), len(k.slots)-1)
 	i := (k.cur + steps - 1) % len(k.slots)
+	c.kslot, c.kpos = i, len(k.slots[i])
 	k.slots[i] = append(k.slots[i], c)
+}
+
+// remove takes an ended connection out of its slot at once, so the wheel
+// does not hold it (and its socket's memory) until its next check.
+func (k *keeper) remove(c *conn) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if c.kslot < 0 || c.kslot >= len(k.slots) {
+		return // being checked right now: check drops it
+	}
+	s := k.slots[c.kslot]
+	if c.kpos >= len(s) || s[c.kpos] != c {
+		return
+	}
+	last := len(s) - 1
+	s[c.kpos] = s[last]
+	s[c.kpos].kpos = c.kpos
+	s[last] = nil
+	k.slots[c.kslot] = s[:last]
+	c.kslot = -1
 }
 
 // run checks one slot per tick until stop is closed.
@@ -57,6 +83,9 @@ func (k *keeper) run(stop <-chan struct{}) {
 			k.mu.Lock()
 			due, k.slots[k.cur] = k.slots[k.cur], due[:0]
 			k.cur = (k.cur + 1) % len(k.slots)
+			for _, c := range due {
+				c.kslot = -1 // out of the wheel while checked
+			}
 			k.mu.Unlock()
 			for i, c := range due {
 				k.check(c, now)
@@ -66,8 +95,9 @@ func (k *keeper) run(stop <-chan struct{}) {
 	}
 }
 
-// check pings c when it has not been written to for about an interval and
-// schedules its next check; closed connections are dropped.
+// check pings c when it has not been written to for about an interval,
+// closes it when its authentication expired (asrs.s.coae) and schedules
+// its next check; closed connections are dropped.
 func (k *keeper) check(c *conn, now time.Time) {
 	if c.isClosing() {
 		return
@@ -78,7 +108,13 @@ func (k *keeper) check(c *conn, now time.Time) {
 		c.enqueue(pingFrames[c.proto])
 		next = k.interval
 	}
+	next, expired := c.expireIfDue(now, next)
+	if expired {
+		return
+	}
 	k.mu.Lock()
-	k.insertLocked(c, next)
+	if !c.isClosing() { // checked under k.mu: a remove after the close wins
+		k.insertLocked(c, next)
+	}
 	k.mu.Unlock()
 }

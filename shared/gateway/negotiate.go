@@ -44,6 +44,9 @@ func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusTooManyRequests, ErrTextTooManyDiagnostic)
 		return
 	}
+	if !s.admitNegotiate(w, r, hub, claims.UserID()) {
+		return
+	}
 	version, verr := negotiateVersion(r)
 	if verr != "" {
 		writeJSON(w, hubproto.ErrorResponse{Error: verr})

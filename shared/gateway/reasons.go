@@ -1,11 +1,19 @@
 package gateway
 
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
 // Close reasons sent to clients in a Close message's error, and logged.
 // Azure SignalR's texts are reused where they exist, so the answers in its
-// troubleshooting guide apply to Herald too.
+// troubleshooting guide apply to Herald too. Troubles lists every one of
+// them with its cause and what to do.
 const (
 	// ReasonServiceReloading closes connections of a stopping gateway; the
-	// client may reconnect (allowReconnect true).
+	// client may reconnect (allowReconnect true). Also the body of the 503
+	// a draining gateway answers.
 	ReasonServiceReloading = "Service reloading, try reconnecting"
 	// ReasonAppClosed is used when the application closed the connection
 	// through the REST API without a reason.
@@ -23,6 +31,30 @@ const (
 	ReasonInternal = "Internal server transient error"
 	// ReasonDuplicate closes a connection whose id is already connected.
 	ReasonDuplicate = "Connection closed because its id is already in use"
+	// ReasonConnectionLimit refuses a connection (429) over the connection
+	// quota (Config.MaxConnections, Config.MaxUserConnections).
+	ReasonConnectionLimit = "Connection count reaches limit"
+	// ReasonNegotiateLimit refuses a negotiate (429, Retry-After) over
+	// Config.NegotiateRate.
+	ReasonNegotiateLimit = "Negotiate rate reaches limit, retry after a random delay"
+	// ReasonTokenExpired closes a connection whose access token carried
+	// asrs.s.coae and has expired.
+	ReasonTokenExpired = "Connection closed because its access token expired"
+)
+
+// HTTP answers of the client endpoints (plain-text bodies).
+const (
+	// TextNoConnection answers a connect with an unknown connection id (404).
+	TextNoConnection = "No Connection with that ID"
+	// TextConnectTooLate is added to TextNoConnection when the connect
+	// came after the negotiate's connect window.
+	TextConnectTooLate = ": the connect request came later than the negotiate reservation window, negotiate again"
+	// TextIDInUse answers a second connect for a connected id (409).
+	TextIDInUse = "Connection ID is already in use."
+	// TextIDRequired answers a connect without an id (400).
+	TextIDRequired = "Connection ID required"
+	// TextUnauthorized starts the body of every 401.
+	TextUnauthorized = "Unauthorized: "
 )
 
 // Completion errors for client invocations the gateway answers itself.
@@ -37,3 +69,96 @@ const (
 	// while the node already holds MaxDiagnosticConnections of them.
 	ErrTextTooManyDiagnostic = "Too many diagnostic connections: the limit is reached, try again later or connect without the diagnostic claim."
 )
+
+// Trouble is one answer Herald gives when something fails: an HTTP status
+// on a request, or a Close message ending a connection.
+type Trouble struct {
+	// Step is where the client meets it: "negotiate", "connect",
+	// "connection" (a Close message) or "REST".
+	Step string
+	// Status is the HTTP status; 0 for a Close message.
+	Status int
+	// Text is the response body (or its start) or the Close message's
+	// error, also logged.
+	Text string
+	// AllowReconnect is the Close message's allowReconnect.
+	AllowReconnect bool
+	// Why explains the cause.
+	Why string
+	// Fix says what to do.
+	Fix string
+}
+
+// Troubles is the table of every failure answer: the code sends these
+// texts, logs them, and the README's troubleshooting section is generated
+// from this table (TroubleshootingMarkdown; a test keeps them equal).
+var Troubles = []Trouble{
+	{Step: "negotiate, connect", Status: http.StatusBadRequest, Text: errHubMissing.Error() + " / " + errHubRepeated.Error() + " / " + errHubInvalid.Error(),
+		Why: "the `hub` query parameter is missing, repeated or not a hub name (a letter, then at most 128 letters, digits or ``_`,.[]``)",
+		Fix: "give `withUrl` the URL your negotiate function returned, unmodified"},
+	{Step: "connect", Status: http.StatusBadRequest, Text: TextIDRequired,
+		Why: "a connect request without `id`", Fix: "let the client negotiate first (do not use `skipNegotiation` with Herald's negotiate)"},
+	{Step: "negotiate, connect", Status: http.StatusUnauthorized, Text: TextUnauthorized + "…",
+		Why: "the access token is missing, not signed with a configured AccessKey, for another hub or URL, or expired (default lifetime 1 hour)",
+		Fix: "negotiate again for a fresh token (automatic reconnect does); check that the functions and the gateways share the AccessKey"},
+	{Step: "connect", Status: http.StatusNotFound, Text: TextNoConnection + "[" + TextConnectTooLate + "]",
+		Why: "the connect came more than the connect window (15 s) after negotiate, or the id is unknown (e.g. `skipNegotiation` against the app's URL)",
+		Fix: "connect right after negotiate; on slow networks raise `HERALD_CONNECT_WINDOW`"},
+	{Step: "connect", Status: http.StatusConflict, Text: TextIDInUse,
+		Why: "a second WebSocket for a connection id that is connected", Fix: "negotiate once per connection; never share a negotiate response"},
+	{Step: "negotiate, connect", Status: http.StatusTooManyRequests, Text: ReasonConnectionLimit,
+		Why: "the deployment (or this user, in this hub) holds the most concurrent connections allowed (`HERALD_MAX_CONNECTIONS`, `HERALD_MAX_USER_CONNECTIONS`)",
+		Fix: "close connections you no longer need, raise the limit, or retry later; the log line says which limit"},
+	{Step: "negotiate", Status: http.StatusTooManyRequests, Text: ReasonNegotiateLimit,
+		Why: "more negotiates per second than `HERALD_NEGOTIATE_RATE` across the deployment; `Retry-After` says when the next second starts",
+		Fix: "retry after `Retry-After` plus a random delay (e.g. 1–5 s), so clients that failed together do not retry together"},
+	{Step: "negotiate, connect", Status: http.StatusServiceUnavailable, Text: ReasonServiceReloading,
+		Why: "this gateway node is stopping (deploy, scale-in)", Fix: "retry: the load balancer sends the next attempt to another node"},
+	{Step: "negotiate, connect", Status: http.StatusServiceUnavailable, Text: ReasonInternal,
+		Why: "quotas are configured and the bus cannot count (Redis unreachable)", Fix: "retry after a random delay; check Redis"},
+	{Step: "negotiate, connect", Status: http.StatusRequestHeaderFieldsTooLarge, Text: "431 Request Header Fields Too Large",
+		Why: "request headers over 16 KiB, usually a huge access token", Fix: "copy fewer claims into tokens (access tokens are at most 4,096 characters)"},
+	{Step: "connection", Text: ReasonAppClosed,
+		Why: "the application closed the connection through the REST API (`DELETE …/connections/{id}`, `:closeConnections`) without a reason; with one, the client sees that reason",
+		Fix: "expected; pass `reason` to tell clients why"},
+	{Step: "connection", Text: ReasonPingTimeout,
+		Why: "nothing came from the client for 30 s (it sends a Ping every 15 s): the network dropped, or the client's tab or process was frozen",
+		Fix: "use automatic reconnect; keep the client's keep-alive interval below half the server's client timeout"},
+	{Step: "connection", Text: ReasonServiceReloading, AllowReconnect: true,
+		Why: "the gateway node is stopping (SIGTERM): it closes its clients within `HERALD_SHUTDOWN_TIMEOUT`",
+		Fix: "use `withAutomaticReconnect()`: the client reconnects to another node"},
+	{Step: "connection", Text: ReasonInternal, AllowReconnect: true,
+		Why: "the gateway could not register the connection in the bus (Redis unreachable)", Fix: "reconnect; check Redis if it persists"},
+	{Step: "connection", Text: ReasonSlowClient,
+		Why: "the client did not read its messages: its queue (1,024 messages or 4 MiB) filled; other connections are not slowed",
+		Fix: "read faster, send less to that client, or use MessagePack"},
+	{Step: "connection", Text: ReasonMessageTooLarge,
+		Why: "the client sent a message over the maximum message size (`HERALD_MAX_MESSAGE_BYTES`, 1 MiB); WebSocket close code 1009",
+		Fix: "send smaller messages or raise the limit"},
+	{Step: "connection", Text: ReasonProtocolError,
+		Why: "the client sent a frame or hub message Herald cannot parse; WebSocket close code 1002. Only that connection is closed",
+		Fix: "use an official client; the log line (info) has the parse error"},
+	{Step: "connection", Text: ReasonTokenExpired,
+		Why: "the access token carried `asrs.s.coae` (close on auth expiration) and its `exp` passed",
+		Fix: "reconnect with a fresh token (negotiate again), or issue longer-lived tokens"},
+	{Step: "connection", Text: ReasonDuplicate,
+		Why: "another node registered the same connection id first", Fix: "negotiate again"},
+}
+
+// TroubleshootingMarkdown renders Troubles as the Markdown table of the
+// README's troubleshooting section.
+func TroubleshootingMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| Where | Answer | Text | Why | What to do |\n|---|---|---|---|---|\n")
+	for _, t := range Troubles {
+		answer := "Close message"
+		if t.AllowReconnect {
+			answer += ", `allowReconnect`"
+		}
+		if t.Status != 0 {
+			answer = fmt.Sprintf("HTTP %d", t.Status)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", t.Step, answer, "`"+t.Text+"`", t.Why, t.Fix)
+	}
+	return b.String()
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/heraldrt/herald/shared/token"
 )
@@ -48,18 +49,28 @@ func validHubKey(h string) bool {
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
+// maxUserLen is the longest user id (Azure: 1..1024 characters).
+const maxUserLen = 1024
+
+// errUserTooLong refuses a token whose user id is over maxUserLen.
+var errUserTooLong = errors.New("the token's user id is longer than 1024 characters")
+
 // authenticate verifies the client access token of r for hub.
 func (s *Server) authenticate(r *http.Request, hub string) (token.Claims, error) {
 	raw := token.FromRequest(r)
 	if raw == "" {
 		return nil, token.ErrMissing
 	}
-	return s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, Hub: hub, Hosts: s.cfg.Hosts})
+	claims, err := s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, Hub: hub, Hosts: s.cfg.Hosts})
+	if err == nil && utf8.RuneCountInString(claims.UserID()) > maxUserLen {
+		return nil, errUserTooLong
+	}
+	return claims, err
 }
 
 // unauthorized answers 401 with a reason that helps the developer and
 // reveals nothing about keys.
 func unauthorized(w http.ResponseWriter, err error) {
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	httpError(w, http.StatusUnauthorized, "Unauthorized: "+err.Error())
+	httpError(w, http.StatusUnauthorized, TextUnauthorized+err.Error())
 }

@@ -25,6 +25,7 @@ type Server struct {
 	verifier *token.Verifier
 	tokens   *connTokens
 	idx      *index
+	quotas   bus.Quotas // nil without quotas configured
 
 	keeper *keeper
 
@@ -49,7 +50,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	var quotas bus.Quotas
+	if cfg.quotasOn() {
+		quotas = cfg.Bus.(bus.Quotas) // checked by withDefaults
+	}
 	return &Server{
+		quotas:   quotas,
 		cfg:      cfg,
 		log:      cfg.Logger,
 		verifier: v,

@@ -41,6 +41,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info con
 	nc, rw, _, err := ws.HTTPUpgrader{Timeout: s.cfg.WriteTimeout}.Upgrade(r, w)
 	if err != nil {
 		s.idx.unreserve(hub, id)
+		s.releaseConnection(hub, info.user)
 		s.conns.Done()
 		s.endDiagnostic(info.diag)
 		if nc != nil {
@@ -72,10 +73,11 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	c.diag = info.diag
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 
-	rest, ok := s.handshake(c, rd)
+	rest, ok := s.handshake(c, rd, handshakeTimeout(info.claims, s.cfg.HandshakeTimeout))
 	if !ok {
 		s.idx.unreserve(hub, id)
 		_ = nc.Close()
+		s.releaseConnection(hub, user)
 		return
 	}
 	// The handshake response is queued; nothing is written until the
@@ -104,6 +106,9 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 			_ = c.session.Connected() // queued; failures are the upstream's to log
 		}
 		c.resume()
+		if exp := authExpiry(info.claims); !exp.IsZero() {
+			c.expires = exp.UnixNano()
+		}
 		s.keeper.add(c)
 		if s.draining.Load() {
 			// Shutdown began while this connection was being set up and
@@ -120,6 +125,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 		_ = nc.SetWriteDeadline(time.Now()) // the client is gone: abort a blocked write
 	}
 	c.stopWriter()
+	s.keeper.remove(c) // after closing is set: check does not put it back
 	_ = nc.Close()
 	if why == "" {
 		ctx, cancel = context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
@@ -128,6 +134,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 		}
 		cancel()
 	}
+	s.releaseConnection(hub, user)
 	if c.session != nil {
 		_ = c.session.Disconnected(disconnectError(c, err))
 	}
@@ -139,10 +146,10 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	s.log.Debug("connection ended", "hub", hub, "conn", id, "user", user, "reason", c.reason(), "err", err)
 }
 
-// handshake reads the client's handshake within HandshakeTimeout and
-// queues the response. It returns the bytes after the handshake record.
-func (s *Server) handshake(c *conn, rd *frameReader) ([]byte, bool) {
-	_ = c.nc.SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+// handshake reads the client's handshake within timeout and queues the
+// response. It returns the bytes after the handshake record.
+func (s *Server) handshake(c *conn, rd *frameReader, timeout time.Duration) ([]byte, bool) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
 	var buf []byte
 	for {
 		msg, err := rd.next()

@@ -99,6 +99,8 @@ var suite = []struct {
 	{"SubscriptionClose", testSubscriptionClose},
 	{"Close", testClose},
 	{"CanceledContext", testCanceledContext},
+	{"ConnectionQuota", testConnectionQuota},
+	{"NegotiateRate", testNegotiateRate},
 }
 
 // env is what one subtest works with: its nodes, its hub and its context.

@@ -42,7 +42,8 @@ type Bus struct {
 	nodeMu sync.RWMutex
 	node   string // this incarnation's id in Redis
 
-	local local // connections registered through this Bus
+	local  local       // connections registered through this Bus
+	counts quotaCounts // this node's connection quota counts
 }
 
 var _ bus.Bus = (*Bus)(nil)

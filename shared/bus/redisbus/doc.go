@@ -27,13 +27,17 @@
 //	P:{nodes}:alive             zset   node → time its heartbeat runs out (server ms)
 //	P:{nodes}:reaping           zset   dead node → end of its reaper's lease
 //	P:{nodes}:hubs:<node>       set    hubs in which the node registered connections
+//	P:{nodes}:quota:<node>      hash   the node's quota counts: t → connections, <hub>\x00<user> → the user's
+//	P:{nodes}:quotanodes        set    nodes with quota counts (summed by every acquisition)
+//	P:{nodes}:negotiates:<sec>  string negotiates in that second of the Redis clock (expires after 2 s)
 //	P:{expiry}:due              zset   hub → its earliest membership expiry (a hint for the sweepers)
 //	P:{expiry}:version          hash   hub → counter bumped by each expiring AddUserToGroup
 //
 // Empty sets and zsets disappear on their own, so an idle hub leaves no key.
 // The {nodes} and {expiry} keys are the only ones shared by all hubs; each
 // group sits in a slot of its own and is touched by heartbeats, reaping and
-// sweeping only, never by a call on a hub. They deliberately step outside
+// sweeping only, never by a call on a hub, except the quota keys, touched
+// by connects and negotiates when quotas are configured. They deliberately step outside
 // the one-slot-per-hub rule: without them a node would have to scan the
 // keyspace to find dead nodes or due memberships.
 //

@@ -24,6 +24,7 @@ func (b *Bus) heartbeatLoop(ctx context.Context) {
 	for {
 		b.beat(ctx, &st)
 		b.retryOrphans(ctx)
+		b.repairQuota(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -110,6 +111,9 @@ func (b *Bus) resync(ctx context.Context) error {
 		if err := b.rdb.SAdd(ctx, b.keys.nodeHubs(node), toAny(hubs)...).Err(); err != nil {
 			return fmt.Errorf("record hubs: %w", err)
 		}
+	}
+	if err := b.writeQuota(ctx, node); err != nil {
+		return fmt.Errorf("record quota counts: %w", err)
 	}
 	if err := scriptBeat.Run(ctx, b.rdb, []string{b.keys.nodes()}, node, b.cfg.NodeTTL.Milliseconds(), "1").Err(); err != nil {
 		return fmt.Errorf("heartbeat: %w", err)

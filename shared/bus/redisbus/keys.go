@@ -37,8 +37,16 @@ func (h hubKeys) group(group string) string { return h.base + "g:" + group }
 func (k keys) nodes() string               { return k.prefix + ":{nodes}:alive" }
 func (k keys) reaping() string             { return k.prefix + ":{nodes}:reaping" }
 func (k keys) nodeHubs(node string) string { return k.prefix + ":{nodes}:hubs:" + node }
-func (k keys) expiryDue() string           { return k.prefix + ":{expiry}:due" }
-func (k keys) expiryVersion() string       { return k.prefix + ":{expiry}:version" }
+
+// Quota counts live in the {nodes} slot too: a count belongs to a node
+// and stops counting when the node is no longer alive.
+
+func (k keys) quotaPrefix() string      { return k.prefix + ":{nodes}:quota:" }
+func (k keys) quota(node string) string { return k.quotaPrefix() + node }
+func (k keys) quotaNodes() string       { return k.prefix + ":{nodes}:quotanodes" }
+func (k keys) negotiatePrefix() string  { return k.prefix + ":{nodes}:negotiates:" }
+func (k keys) expiryDue() string        { return k.prefix + ":{expiry}:due" }
+func (k keys) expiryVersion() string    { return k.prefix + ":{expiry}:version" }
 
 // checkName rejects names that would break a hash tag: hub names and key
 // prefixes must not contain braces. Herald's hub names never do.

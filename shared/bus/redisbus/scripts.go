@@ -32,6 +32,9 @@ var (
 	scriptDue         = load("due")
 	scriptBump        = load("bump")
 	scriptResched     = load("resched")
+	scriptQuota       = load("quota")
+	scriptUnquota     = load("unquota")
+	scriptNegotiate   = load("negotiate")
 )
 
 // load returns lua/<name>.lua with the shared prelude in front.

@@ -126,6 +126,12 @@ func (b *Bus) reapNode(ctx context.Context, node string) error {
 			return err
 		}
 	}
+	if err := b.rdb.Del(ctx, b.keys.quota(node)).Err(); err != nil {
+		return err
+	}
+	if err := b.rdb.SRem(ctx, b.keys.quotaNodes(), node).Err(); err != nil {
+		return err
+	}
 	return scriptReaped.Run(ctx, b.rdb, []string{b.keys.reaping(), hubsKey}, node).Err()
 }
 

@@ -1,0 +1,144 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gobwas/ws"
+)
+
+// logBuf is a log destination safe for concurrent writes.
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func withLog(l *logBuf) func(*Config) {
+	return func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(l, nil)) }
+}
+
+// Over the connection quota, negotiate and connect answer 429 "Connection
+// count reaches limit" and the log says so; a closed connection frees its
+// slot.
+func TestConnectionQuota(t *testing.T) {
+	logs := &logBuf{}
+	h := newHarness(t, func(c *Config) { withLog(logs)(c); c.MaxConnections = 2 })
+	first := h.connect("chat", "a")
+	pending, tok := negotiated(t, h, "chat", "b") // negotiated while there is room
+	h.connect("other", "c")
+
+	code, body := h.negotiate("hub=chat&negotiateVersion=1", h.clientToken("chat", "d", nil))
+	if code != http.StatusTooManyRequests || string(body) != ReasonConnectionLimit {
+		t.Fatalf("negotiate over the limit: %d %q", code, body)
+	}
+	code, text := get(t, http.MethodGet, h.srv.URL+"/client/?hub=chat&id="+url.QueryEscape(pending.ConnectionToken), tok)
+	if code != http.StatusBadRequest {
+		t.Fatalf("plain GET: %d %s", code, text) // not an upgrade: refused before the quota
+	}
+	if err := dialStatus(h, "chat", pending.ConnectionToken, tok); !strings.Contains(err, "429") {
+		t.Fatalf("connect over the limit: %s", err)
+	}
+	if !strings.Contains(logs.String(), ReasonConnectionLimit) {
+		t.Errorf("log lacks %q:\n%s", ReasonConnectionLimit, logs)
+	}
+
+	_ = first.nc.Close()
+	waitFor(t, func() bool {
+		code, _ := h.negotiate("hub=chat&negotiateVersion=1", h.clientToken("chat", "d", nil))
+		return code == http.StatusOK
+	})
+	h.connect("chat", "d")
+}
+
+func TestUserConnectionQuota(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxUserConnections = 1 })
+	h.connect("chat", "alice")
+	if code, body := h.negotiate("hub=chat&negotiateVersion=1", h.clientToken("chat", "alice", nil)); code != http.StatusTooManyRequests {
+		t.Fatalf("second alice: %d %s", code, body)
+	}
+	h.connect("chat", "bob")
+	h.connect("other", "alice") // per hub
+	h.connect("chat", "")       // anonymous connections have no user quota
+	h.connect("chat", "")
+}
+
+// Over the negotiate rate, negotiate answers 429 with Retry-After.
+func TestNegotiateRate(t *testing.T) {
+	logs := &logBuf{}
+	h := newHarness(t, func(c *Config) { withLog(logs)(c); c.NegotiateRate = 3 })
+	tok := h.clientToken("chat", "", nil)
+	for range 20 {
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/client/negotiate?hub=chat&negotiateVersion=1", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if ra := resp.Header.Get("Retry-After"); ra != "1" {
+				t.Fatalf("Retry-After %q, want 1", ra)
+			}
+			if !strings.Contains(logs.String(), ReasonNegotiateLimit) {
+				t.Errorf("log lacks %q", ReasonNegotiateLimit)
+			}
+			return
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("negotiate: %d", resp.StatusCode)
+		}
+	}
+	t.Fatal("20 negotiates at 3 per second were all accepted")
+}
+
+func TestQuotasNeedACountingBus(t *testing.T) {
+	_, err := New(Config{Keys: []string{testKey}, Bus: registryOnly{}, MaxConnections: 1})
+	if err == nil || !strings.Contains(err.Error(), "bus.Quotas") {
+		t.Fatalf("New = %v", err)
+	}
+}
+
+// registryOnly is a gateway Bus that cannot count quotas.
+type registryOnly struct{ Bus }
+
+// dialStatus attempts a WebSocket connect and returns the error text ("" on
+// success, when the connection is closed at once).
+func dialStatus(h *harness, hub, connToken, tok string) string {
+	u := "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/client/?hub=" + hub + "&id=" + url.QueryEscape(connToken)
+	d := ws.Dialer{Header: ws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer " + tok}}), Timeout: 5 * time.Second}
+	nc, _, _, err := d.Dial(context.Background(), u)
+	if err != nil {
+		return err.Error()
+	}
+	_ = nc.Close()
+	return ""
+}
+
+func TestUserIDLengthLimit(t *testing.T) {
+	h := newHarness(t, nil)
+	long := strings.Repeat("u", maxUserLen+1)
+	if code, body := h.negotiate("hub=chat&negotiateVersion=1", h.clientToken("chat", long, nil)); code != http.StatusUnauthorized {
+		t.Fatalf("negotiate with a %d-character user id: %d %s", len(long), code, body)
+	}
+	h.connect("chat", long[1:])
+}

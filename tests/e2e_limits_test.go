@@ -1,0 +1,101 @@
+package tests
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/gateway"
+	"github.com/heraldrt/herald/tests/internal/jsclient"
+)
+
+// connectErr starts connection name and returns the error its start() failed with.
+func (e *env) connectErr(t *testing.T, name, userID string) string {
+	t.Helper()
+	opts := jsclient.ConnectOptions{Name: name, URL: e.clientURL(), Transport: jsclient.WebSockets, Methods: []string{recv}}
+	if userID != "" {
+		opts.Headers = map[string]string{userHeader: userID}
+	}
+	if err := e.js.Connect(opts); err != nil {
+		t.Fatal(err)
+	}
+	ev := e.js.ExpectFunc(t, wait, "connect result of "+name, func(ev jsclient.Event) bool {
+		return ev.Name == name && (ev.Kind == jsclient.KindConnected || (ev.Kind == jsclient.KindError && ev.Op == "connect"))
+	})
+	if ev.Kind != jsclient.KindError {
+		t.Fatalf("%s connected, want a refusal", name)
+	}
+	return ev.Message
+}
+
+// Over the connection quota the official client's start() fails with 429; once a
+// connection ends, the next one gets in.
+func TestConnectionQuotaOfficialClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *emulator.Config) { c.MaxConnections = 2; c.MaxUserConnections = 1 })
+	e.connect(t, "a", "alice")
+	if msg := e.connectErr(t, "a2", "alice"); !strings.Contains(msg, "429") {
+		t.Fatalf("second alice: %q, want a 429", msg)
+	}
+	e.connect(t, "b", "bob")
+	if msg := e.connectErr(t, "c", "carol"); !strings.Contains(msg, "429") {
+		t.Fatalf("third connection: %q, want a 429", msg)
+	}
+	if err := e.js.Stop("a"); err != nil {
+		t.Fatal(err)
+	}
+	e.js.Expect(t, "a", jsclient.KindClosed, wait)
+	// The slot is freed once the gateway saw the connection end: retry until then,
+	// as a client does.
+	for i := 0; ; i++ {
+		name := "c" + strings.Repeat("+", i)
+		if err := e.js.Connect(jsclient.ConnectOptions{Name: name, URL: e.clientURL(), Transport: jsclient.WebSockets,
+			Methods: []string{recv}, Headers: map[string]string{userHeader: "carol"}}); err != nil {
+			t.Fatal(err)
+		}
+		ev := e.js.ExpectFunc(t, wait, "connect result of "+name, func(ev jsclient.Event) bool {
+			return ev.Name == name && (ev.Kind == jsclient.KindConnected || (ev.Kind == jsclient.KindError && ev.Op == "connect"))
+		})
+		if ev.Kind == jsclient.KindConnected {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("no room after a connection ended: %s", ev.Message)
+		}
+	}
+	e.settle(t, "b")
+}
+
+// A client message over the maximum size closes that connection with a Close message
+// saying so; other connections stay.
+func TestMessageTooLargeOfficialClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *emulator.Config) { c.MaxMessageBytes = 1024 })
+	e.connect(t, "big", "")
+	e.connect(t, "ok", "")
+	if err := e.js.Send("big", "s1", "anything", strings.Repeat("x", 2048)); err != nil {
+		t.Fatal(err)
+	}
+	closed := e.js.Expect(t, "big", jsclient.KindClosed, wait)
+	if !strings.Contains(closed.ErrorText(), gateway.ReasonMessageTooLarge) {
+		t.Fatalf("closed with %q, want %q", closed.ErrorText(), gateway.ReasonMessageTooLarge)
+	}
+	e.settle(t, "ok")
+}
+
+// Request headers over 16 KiB are refused with 431 before any handler runs.
+func TestRequestHeaderLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL()+"/client/negotiate?hub=chat", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.Repeat("a", 20<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("status %d, want 431", resp.StatusCode)
+	}
+}
