@@ -86,6 +86,7 @@ var suite = []struct {
 	{"MembershipThenPublishOrder", testMembershipOrder},
 	{"ConcurrentPublishers", testConcurrentPublishers},
 	{"Registry", testRegistry},
+	{"Locate", testLocate},
 	{"Groups", testGroups},
 	{"GroupLister", testGroupLister},
 	{"UnknownConnection", testUnknownConnection},
