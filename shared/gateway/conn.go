@@ -28,6 +28,7 @@ type conn struct {
 	nc            net.Conn
 	raw           syscall.RawConn // nil: always use the writer goroutine
 	srv           *Server
+	hs            *httpConn // nil for WebSockets: the SSE or Long Polling side
 
 	groups map[string]struct{} // guarded by index.mu; nil when none
 
@@ -83,6 +84,10 @@ func (c *conn) resume() {
 
 func (c *conn) startWriterLocked() {
 	c.writing = true
+	if c.hs != nil {
+		c.hs.wake() // the transport's request goroutine writes
+		return
+	}
 	c.writers.Add(1)
 	go c.writeLoop()
 }
@@ -91,6 +96,9 @@ func (c *conn) startWriterLocked() {
 // is full is closed as a slow consumer. It reports whether the frame was
 // accepted.
 func (c *conn) enqueue(frame []byte) bool {
+	if c.hs != nil && !c.hs.ready.Load() {
+		return false // an HTTP transport connection before its handshake
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
@@ -119,7 +127,9 @@ func (c *conn) enqueue(frame []byte) bool {
 		c.closeLocked(ReasonSlowClient, closeMessageFrame(c.proto, ReasonSlowClient, false), normalCloseFrame)
 		// A write in flight gets one more second, not a whole WriteTimeout.
 		c.abort.Store(true)
-		_ = c.nc.SetWriteDeadline(time.Now().Add(abortGrace))
+		if c.nc != nil {
+			_ = c.nc.SetWriteDeadline(time.Now().Add(abortGrace))
+		}
 		c.srv.log.Warn("closing slow client", "hub", c.hub, "conn", c.id, "user", c.user,
 			"queued_frames", frames, "queued_bytes", queued)
 		return false
@@ -160,6 +170,8 @@ func (c *conn) closeLocked(reason string, frames ...[]byte) {
 	c.final = frames
 	if !c.writing {
 		c.startWriterLocked()
+	} else if c.hs != nil {
+		c.hs.wake()
 	}
 }
 
@@ -260,6 +272,16 @@ func (c *conn) write(frames [][]byte, now time.Time, timeout time.Duration) erro
 	bufs := net.Buffers(frames)
 	_, err := bufs.WriteTo(c.nc)
 	return err
+}
+
+// cut ends the connection at once, without writing anything more
+// (shutdown deadline).
+func (c *conn) cut() {
+	if c.hs != nil {
+		c.hs.end()
+		return
+	}
+	_ = c.nc.Close()
 }
 
 // stopWriter stops writing and waits for a running writer. A close already

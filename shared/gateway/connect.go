@@ -16,9 +16,10 @@ type connInfo struct {
 	query         string // the client's query for upstream, minus secrets
 }
 
-// connect serves requests to /client/?hub=H&id=T: today the WebSocket
-// transport. Server-Sent Events and Long Polling come with their own issue;
-// negotiate does not offer them yet.
+// connect serves requests to /client/?hub=H&id=T: WebSocket upgrades here,
+// the Server-Sent Events and Long Polling requests in serveHTTPTransport.
+// Every request is authenticated again, so an expired access token gets
+// 401 and the client negotiates again.
 func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 	hub, err := hubParam(r)
 	if err != nil {
@@ -37,16 +38,22 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	user := claims.UserID()
 	id, err := s.tokens.verify(tok, hub, user, s.cfg.Now())
-	if err != nil {
+	expired := errors.Is(err, errConnTokenExpired)
+	if err != nil && (!expired || isWebSocketUpgrade(r)) {
 		msg := "No Connection with that ID"
-		if errors.Is(err, errConnTokenExpired) {
+		if expired {
 			msg += ": the connect request came later than the negotiate reservation window, negotiate again"
 		}
 		httpError(w, http.StatusNotFound, msg)
 		return
 	}
+	info := connInfo{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery)}
 	if !isWebSocketUpgrade(r) {
-		s.notWebSocket(w, r, hub, id)
+		s.serveHTTPTransport(w, r, info, expired)
+		return
+	}
+	if !allowed(claims.String("asrs.s.htt"), httWebSockets) {
+		httpError(w, http.StatusBadRequest, "The access token does not allow this transport.")
 		return
 	}
 	if !s.track() {
@@ -58,7 +65,6 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusConflict, "Connection ID is already in use.")
 		return
 	}
-	info := connInfo{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery)}
 	s.serveWebSocket(w, r, info) // calls s.conns.Done when the connection ends
 }
 
@@ -72,24 +78,6 @@ func (s *Server) track() bool {
 	}
 	s.conns.Add(1)
 	return true
-}
-
-// notWebSocket answers the non-upgrade requests a client may send to a
-// connection URL.
-func (s *Server) notWebSocket(w http.ResponseWriter, r *http.Request, hub, id string) {
-	s.idx.mu.RLock()
-	h := s.idx.hubs[hub]
-	live := h != nil && h.conns[id] != nil
-	s.idx.mu.RUnlock()
-	switch {
-	case live && (r.Method == http.MethodPost || r.Method == http.MethodDelete):
-		// The connection uses WebSockets: sends and stops go over the socket.
-		httpError(w, http.StatusMethodNotAllowed, "The connection uses the WebSockets transport.")
-	case r.Method == http.MethodGet:
-		httpError(w, http.StatusBadRequest, "Only the WebSockets transport is available: upgrade the request to a WebSocket.")
-	default:
-		httpError(w, http.StatusNotFound, "No Connection with that ID")
-	}
 }
 
 func isWebSocketUpgrade(r *http.Request) bool {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httputil"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,7 +27,8 @@ type Server struct {
 	tokens   *connTokens
 	idx      *index
 
-	keeper *keeper
+	keeper    *keeper
+	forwarder *httputil.ReverseProxy
 
 	mu       sync.Mutex
 	sub      bus.Subscription
@@ -48,12 +50,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	return &Server{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		verifier: v,
-		tokens:   newConnTokens(cfg.Keys),
-		idx:      newIndex(),
-		keeper:   newKeeper(cfg.KeepAliveInterval),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		verifier:  v,
+		tokens:    newConnTokens(cfg.Keys),
+		idx:       newIndex(),
+		keeper:    newKeeper(cfg.KeepAliveInterval),
+		forwarder: newForwarder(cfg.InternalURL),
 	}, nil
 }
 
@@ -106,11 +109,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		// Deadline: cut the sockets; the connection goroutines then end at once.
 		for _, c := range s.idx.all() {
-			_ = c.nc.Close()
+			c.cut()
 		}
 		<-done
 		err = fmt.Errorf("gateway: shutdown: %w", ctx.Err())
 	}
+	s.forwarder.Transport.(*http.Transport).CloseIdleConnections()
 	s.stopOnce.Do(func() { close(s.stop) })
 	s.bg.Wait()
 	if cerr := sub.Close(); cerr != nil && err == nil {
