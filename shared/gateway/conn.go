@@ -171,7 +171,7 @@ func (c *conn) closeLocked(reason string, frames ...[]byte) {
 	if !c.writing {
 		c.startWriterLocked()
 	} else if c.hs != nil {
-		c.hs.wake()
+		c.hs.closeLocked()
 	}
 }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net"
@@ -30,7 +31,7 @@ func newForwarder(self string) *httputil.ReverseProxy {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(pr.In.Context().Value(targetKey{}).(*url.URL))
 			pr.Out.Host = pr.In.Host // the access token's audience names the public host
-			pr.Out.Header.Set(forwardHeader, self)
+			pr.Out.Header.Set(forwardHeader, cmp.Or(self, "1"))
 		},
 		Transport: &http.Transport{
 			DialContext:         dialer.DialContext,

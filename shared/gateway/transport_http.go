@@ -31,8 +31,12 @@ type httpConn struct {
 	endOnce sync.Once
 	endErr  error // why it ended (errClientClosed for a client stop); set by end
 
-	ready  atomic.Bool  // handshake done: frames may be queued
-	lastIn atomic.Int64 // unix nanoseconds of the last client request
+	opened time.Time   // when the connection was opened
+	ready  atomic.Bool // handshake done: frames may be queued
+	// greeted is set once the handshake response is queued; guarded by
+	// the conn's mu.
+	greeted bool
+	lastIn  atomic.Int64 // unix nanoseconds of the last client request
 
 	inMu       sync.Mutex // serializes client messages
 	handshaken bool       // guarded by inMu
@@ -58,6 +62,17 @@ func (h *httpConn) wake() {
 	case h.wakeCh <- struct{}{}:
 	default:
 	}
+}
+
+// closeLocked wakes the writing request for the final frames of a close;
+// before the handshake there is nothing to tell the client and the
+// connection just ends. The conn's mu is held.
+func (h *httpConn) closeLocked() {
+	if !h.greeted {
+		h.end()
+		return
+	}
+	h.wake()
 }
 
 // end ends the connection; the first call decides why.
@@ -129,7 +144,8 @@ func (s *Server) openHTTP(w http.ResponseWriter, info connInfo, kind int) (*conn
 	}
 	c := newConn(s, nil, info.hub, info.id, info.user)
 	c.hs = &httpConn{kind: kind, wakeCh: make(chan struct{}, 1), endCh: make(chan struct{}), info: info}
-	c.hs.lastIn.Store(time.Now().UnixNano())
+	c.hs.opened = time.Now()
+	c.hs.lastIn.Store(c.hs.opened.UnixNano())
 	s.idx.add(c)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
 	_, err := s.cfg.Bus.Register(ctx, bus.Conn{Hub: info.hub, ID: info.id, User: info.user, Addr: s.cfg.InternalURL})
@@ -156,7 +172,7 @@ func (s *Server) openHTTP(w http.ResponseWriter, info connInfo, kind int) (*conn
 func (s *Server) runHTTP(c *conn) {
 	defer s.conns.Done()
 	h := c.hs
-	t := time.NewTimer(s.cfg.HandshakeTimeout)
+	t := time.NewTimer(min(s.cfg.HandshakeTimeout, s.cfg.ClientTimeout))
 	defer t.Stop()
 	for waiting := true; waiting; {
 		select {
@@ -185,6 +201,9 @@ func (s *Server) runHTTP(c *conn) {
 // checkHTTP applies the timeouts of runHTTP and returns when to check again.
 func (s *Server) checkHTTP(c *conn, now time.Time) time.Duration {
 	h := c.hs
+	if wait := s.cfg.HandshakeTimeout - now.Sub(h.opened); !h.ready.Load() && !c.isClosing() && wait > 0 {
+		return min(wait, s.cfg.ClientTimeout)
+	}
 	if !h.ready.Load() || c.isClosing() {
 		// No handshake in time, or a close whose final frames nobody
 		// fetched within a handshake timeout or a client timeout.
@@ -294,6 +313,7 @@ func (s *Server) httpHandshake(c *conn, data []byte) (rest []byte, done bool, er
 	c.proto = p
 	c.mu.Lock()
 	c.queue, c.queued = append(c.queue, resp), c.queued+len(resp)
+	h.greeted = true
 	h.ready.Store(errText == "")
 	c.mu.Unlock()
 	s.idx.mu.Unlock()
