@@ -266,3 +266,16 @@ func expectLines(t *testing.T, br *bufio.Reader, want ...string) {
 		}
 	}
 }
+
+// A Long Polling client that does not poll while messages pile up is
+// closed as a slow consumer, as a WebSocket client would be: its next poll
+// gets the Close message instead of the backlog.
+func TestLongPollingSlowConsumer(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.QueueMessages = 2 })
+	c := h.pollConn(t, "chat", "")
+	for range 3 {
+		publish(t, h.bus, sendEnv("chat", bus.ScopeAll, "", "news", `[1]`))
+	}
+	c.want("close message", "GET", "", "", 200, `{"type":7,"error":"`+ReasonSlowClient+`"}`+"\x1e")
+	c.want("poll after close", "GET", "", "", 204, "")
+}
