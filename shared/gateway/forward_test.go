@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -83,5 +84,24 @@ func TestDefaultInternalURL(t *testing.T) {
 	got := DefaultInternalURL(&net.TCPAddr{IP: net.IPv4zero, Port: 8080})
 	if ip := firstIPv4(); ip != nil && got != "http://"+ip.String()+":8080" {
 		t.Errorf("any interface: %q, first IPv4 %v", got, ip)
+	}
+}
+
+// A POST for a WebSocket connection held by another node is answered by
+// that node: 405, as if it had landed there.
+func TestForwardWebSocketRules(t *testing.T) {
+	a, b := twoNodes(t)
+	nr, tok := negotiated(t, a, "chat", "")
+	c := a.dial("chat", nr.ConnectionToken, tok)
+	c.handshake(`{"protocol":"json","version":1}`)
+	if got := c.readText(); got != "{}\x1e" {
+		t.Fatalf("handshake %q", got)
+	}
+	u := b.srv.URL + "/client/?hub=chat&id=" + url.QueryEscape(nr.ConnectionToken)
+	if code, body := get(t, "POST", u, tok); code != http.StatusMethodNotAllowed {
+		t.Fatalf("POST through another node: %d %s, want 405", code, body)
+	}
+	if code, body := get(t, "DELETE", u, tok); code != http.StatusBadRequest {
+		t.Fatalf("DELETE through another node: %d %s, want 400", code, body)
 	}
 }
