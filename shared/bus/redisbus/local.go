@@ -8,8 +8,8 @@ import "sync"
 type local struct {
 	mu      sync.Mutex
 	conns   map[string]map[string]localConn // hub → connection id → connection
-	tracked map[string]bool              // hubs in this incarnation's hub set
-	orphans map[orphan]struct{}          // removals to retry
+	tracked map[string]bool                 // hubs in this incarnation's hub set
+	orphans map[orphan]struct{}             // removals to retry
 }
 
 // localConn is what a node keeps of each of its connections.
