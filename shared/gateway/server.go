@@ -27,8 +27,9 @@ type Server struct {
 	tokens   *connTokens
 	idx      *index
 
-	keeper    *keeper
-	forwarder *httputil.ReverseProxy
+	keeper *keeper
+
+	forwarder *httputil.ReverseProxy // to the nodes holding other connections
 
 	mu       sync.Mutex
 	sub      bus.Subscription
@@ -49,15 +50,16 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	return &Server{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		verifier:  v,
-		tokens:    newConnTokens(cfg.Keys),
-		idx:       newIndex(),
-		keeper:    newKeeper(cfg.KeepAliveInterval),
-		forwarder: newForwarder(cfg.InternalURL),
-	}, nil
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		verifier: v,
+		tokens:   newConnTokens(cfg.Keys),
+		idx:      newIndex(),
+		keeper:   newKeeper(cfg.KeepAliveInterval),
+	}
+	s.forwarder = newForwarder(cfg.InternalURL)
+	return s, nil
 }
 
 // Start subscribes to the bus; it returns once envelopes reach the Server.
