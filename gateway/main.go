@@ -60,6 +60,7 @@ func run() (err error) {
 	srv, err := emulator.New(emulator.Config{
 		Upstream: fixed,
 		Addr:     cfg.Addr, AccessKeys: cfg.AccessKeys, Bus: b, Role: emulator.RoleGateway, Logger: log,
+		InternalURL:          cfg.InternalURL,
 		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
 		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,
 		Registry: metrics.NewRegistry(), AdminAddr: dcfg.AdminAddr,

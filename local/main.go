@@ -41,6 +41,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	upTimeout := fs.Duration("upstream-timeout", 100*time.Second, "how long a client invocation waits for the upstream function")
 	redisURL := fs.String("redis", "", "run on Redis at this URL (redis://host:port/db) instead of the in-memory bus")
 	role := fs.String("role", emulator.RoleAll, "what this process serves: all, gateway (clients) or functions (negotiate and REST); gateway and functions need --redis")
+	internalURL := fs.String("internal-url", "", "base URL other gateway nodes forward Server-Sent Events and Long Polling requests for this node's connections to (default: http:// and the listen address)")
 	clientURL := fs.String("client-url", "", "base URL negotiate hands to clients (default: the URL negotiate was called on); e.g. a gateway's URL in the functions role")
 	nodeTTL := fs.Duration("node-ttl", 0, "with --redis: how long a gateway counts as alive after its last heartbeat (default 15s)")
 	heartbeat := fs.Duration("heartbeat", 0, "with --redis: how often a gateway records that it is alive (default 5s)")
@@ -94,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	defer closeBus()
 	srv, err := emulator.New(emulator.Config{
-		Bus: b, Role: *role, ClientBase: *clientURL,
+		Bus: b, Role: *role, ClientBase: *clientURL, InternalURL: *internalURL,
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: config.SplitList(*claims),

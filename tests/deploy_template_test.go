@@ -75,6 +75,7 @@ var (
 		"HERALD_NODE_ID":                    "generated per task: tasks are interchangeable",
 		"HERALD_UPSTREAM_SETTINGS":          "a settings file; the template uses HERALD_UPSTREAM_URL_TEMPLATE",
 		"HERALD_CONNECTION_STRING":          "the keys come from HERALD_ACCESS_KEYS (a Secrets Manager secret)",
+		"HERALD_INTERNAL_URL":               "detected per task: the task's private IP (awsvpc) and the listen port",
 		"HERALD_TLS_CERT":                   "the load balancer terminates TLS (CertificateArn)",
 		"HERALD_TLS_KEY":                    "the load balancer terminates TLS (CertificateArn)",
 		"HERALD_LOG_CONNECTIVITY":           "resource logs are off until an operator turns them on",

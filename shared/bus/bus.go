@@ -66,6 +66,11 @@ type Conn struct {
 	Hub  string // normalized hub name
 	ID   string // public connection id
 	User string // user id; empty when anonymous
+	// Addr is the internal base URL of the gateway node holding the
+	// connection (e.g. "http://10.0.3.7:8080"), where other nodes forward
+	// the connection's HTTP transport requests; empty when the node takes
+	// no forwarded requests.
+	Addr string
 }
 
 // Registry records which connections exist. Gateways call it when a
@@ -83,6 +88,16 @@ type Registry interface {
 	// Unregister removes the connection from presence and every group.
 	// Unknown connections are not an error.
 	Unregister(ctx context.Context, hub, connID string) error
+}
+
+// Locator finds the node holding a connection, so a gateway node that
+// receives an HTTP transport request (Server-Sent Events, Long Polling) for
+// a connection it does not hold can forward it: load balancers need no
+// sticky sessions.
+type Locator interface {
+	// Locate returns the Addr the connection was registered with ("" when
+	// none) and ErrConnectionNotFound when it is not registered.
+	Locate(ctx context.Context, hub, connID string) (addr string, err error)
 }
 
 // Groups changes connection-level group membership. Each change is also
@@ -128,6 +143,7 @@ type Bus interface {
 	Publisher
 	Subscriber
 	Registry
+	Locator
 	Groups
 	UserGroups
 	Presence

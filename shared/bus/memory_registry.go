@@ -24,7 +24,7 @@ func (m *Memory) Register(ctx context.Context, c Conn) ([]string, error) {
 		m.mu.Unlock()
 		return nil, fmt.Errorf("register connection %q in hub %q: %w", c.ID, c.Hub, ErrConnectionExists)
 	}
-	cs := &connState{id: c.ID, user: c.User}
+	cs := &connState{id: c.ID, user: c.User, addr: c.Addr}
 	h.addConn(cs)
 	var groups []string
 	now := m.now()
@@ -68,4 +68,22 @@ func (m *Memory) Unregister(ctx context.Context, hub, connID string) error {
 		m.releaseLocked(hub, h)
 	}
 	return nil
+}
+
+// Locate returns the Addr the connection was registered with, or
+// ErrConnectionNotFound.
+func (m *Memory) Locate(ctx context.Context, hub, connID string) (string, error) {
+	if err := checkArgs("hub", hub, "connection id", connID); err != nil {
+		return "", fmt.Errorf("locate connection: %w", err)
+	}
+	if err := m.lock(ctx); err != nil {
+		return "", fmt.Errorf("locate connection %q in hub %q: %w", connID, hub, err)
+	}
+	defer m.mu.Unlock()
+	if h := m.hubs[hub]; h != nil {
+		if cs := h.conns[connID]; cs != nil {
+			return cs.addr, nil
+		}
+	}
+	return "", fmt.Errorf("locate connection %q in hub %q: %w", connID, hub, ErrConnectionNotFound)
 }

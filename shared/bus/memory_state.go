@@ -13,6 +13,7 @@ type hubState struct {
 // connState is one registered connection.
 type connState struct {
 	id, user string
+	addr     string              // Conn.Addr
 	groups   map[string]struct{} // nil when in no group
 }
 

@@ -45,6 +45,7 @@ func TestGatewayErrors(t *testing.T) {
 		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_SHUTDOWN_TIMEOUT": "soon"}, "HERALD_SHUTDOWN_TIMEOUT"},
 		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_MAX_MESSAGE_BYTES": "-1"}, "HERALD_MAX_MESSAGE_BYTES"},
 		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_PUBLIC_URL": "ftp://x"}, "HERALD_PUBLIC_URL"},
+		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_INTERNAL_URL": "10.0.0.7:8080"}, "HERALD_INTERNAL_URL"},
 	}
 	for _, tc := range cases {
 		_, err := GatewayFromEnv(env(tc.env))

@@ -29,6 +29,13 @@ type Gateway struct {
 	// at (e.g. https://signalr.example.com/). Default: none (negotiate
 	// derives the URL from its own request).
 	PublicURL string
+	// InternalURL is HERALD_INTERNAL_URL, the base URL other gateway nodes
+	// reach this node at, for forwarding Server-Sent Events and Long
+	// Polling requests to the node holding their connection (no sticky
+	// sessions needed), e.g. http://10.0.3.7:8080. Default: http:// and the
+	// first non-loopback IPv4 address of the machine with the port of
+	// HERALD_ADDR (gateway.DefaultInternalURL).
+	InternalURL string
 	// UpstreamSettings is HERALD_UPSTREAM_SETTINGS, the path of an upstream
 	// settings file in the Azure emulator's format, reloaded on change.
 	// Default: none (no upstream).
@@ -80,6 +87,7 @@ func GatewayFromEnv(get Getenv) (Gateway, error) {
 		RedisPrefix:         r.str("HERALD_REDIS_PREFIX", "herald"),
 		NodeID:              r.str("HERALD_NODE_ID", ""),
 		PublicURL:           r.str("HERALD_PUBLIC_URL", ""),
+		InternalURL:         r.str("HERALD_INTERNAL_URL", ""),
 		UpstreamSettings:    r.str("HERALD_UPSTREAM_SETTINGS", ""),
 		UpstreamURLTemplate: r.str("HERALD_UPSTREAM_URL_TEMPLATE", ""),
 		ShutdownTimeout:     r.duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second),
@@ -109,9 +117,12 @@ func GatewayFromEnv(get Getenv) (Gateway, error) {
 	if (g.TLSCert == "") != (g.TLSKey == "") {
 		r.fail("HERALD_TLS_CERT", fmt.Errorf("set both HERALD_TLS_CERT and HERALD_TLS_KEY, or neither"))
 	}
-	if g.PublicURL != "" {
-		if u, err := url.Parse(g.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			r.fail("HERALD_PUBLIC_URL", fmt.Errorf("%q is not an absolute http(s) URL", g.PublicURL))
+	for name, v := range map[string]string{"HERALD_PUBLIC_URL": g.PublicURL, "HERALD_INTERNAL_URL": g.InternalURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			r.fail(name, fmt.Errorf("%q is not an absolute http(s) URL", v))
 		}
 	}
 	return g, r.err

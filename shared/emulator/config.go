@@ -47,6 +47,12 @@ type Config struct {
 	// gateway's public URL. Default: derived from each negotiate request
 	// (right when one endpoint serves both, as in RoleAll).
 	ClientBase string
+	// InternalURL is the base URL other gateway nodes reach this one at:
+	// they forward Server-Sent Events and Long Polling requests for this
+	// node's connections there (gateway.Config.InternalURL). Default:
+	// derived from the listener (gateway.DefaultInternalURL), e.g.
+	// http://127.0.0.1:8881.
+	InternalURL string
 	// Logger receives the logs. Default: discard.
 	Logger *slog.Logger
 	// AppSecret, when set, makes the app negotiate endpoint require an

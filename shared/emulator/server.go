@@ -200,12 +200,17 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 	if !ok {
 		return errors.New("emulator: the bus cannot hold connections (a stateless bus serves the functions role only)")
 	}
+	internal := cfg.InternalURL
+	if internal == "" {
+		internal = gateway.DefaultInternalURL(s.lns[0].Addr())
+	}
 	gw, err := gateway.New(gateway.Config{
 		Keys: cfg.AccessKeys, Bus: gb, Logger: s.log, Upstream: s.upstream,
 		ConnectWindow: cfg.ConnectWindow, MaxMessageBytes: cfg.MaxMessageBytes,
 		Metrics: s.metrics, Tracer: cfg.Tracer, MaxDiagnosticConnections: cfg.MaxDiagnosticConnections,
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
 		NegotiateRate: cfg.NegotiateRate,
+		InternalURL: internal,
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
@@ -15,6 +16,7 @@ import (
 type Bus interface {
 	bus.Subscriber
 	bus.Registry
+	bus.Locator
 }
 
 // Config configures a Server. Zero values mean the documented defaults.
@@ -70,6 +72,18 @@ type Config struct {
 	// counted through the bus: over it, negotiate answers 429 with
 	// Retry-After. Default 0: no limit.
 	NegotiateRate int
+	// InternalURL is the base URL other gateway nodes reach this node at
+	// (e.g. "http://10.0.3.7:8080"); it is registered with every
+	// connection, and Server-Sent Events and Long Polling requests for a
+	// connection held by another node are forwarded to that node's
+	// InternalURL, so load balancers need no sticky sessions. Default
+	// empty: nothing is forwarded (one node).
+	InternalURL string
+	// LongPollTimeout is how long a poll waits for messages before it is
+	// answered 200 with an empty body. Default 90s (ASP.NET Core's).
+	// Long Polling has no ping timeout: a Long Polling connection with no
+	// poll for ClientTimeout is ended instead.
+	LongPollTimeout time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Metrics receives connection and delivery counts (shared/metrics).
@@ -107,6 +121,8 @@ func (c Config) withDefaults() (Config, error) {
 	setDuration(&c.KeepAliveInterval, 15*time.Second)
 	setDuration(&c.ClientTimeout, 30*time.Second)
 	setDuration(&c.WriteTimeout, 10*time.Second)
+	setDuration(&c.LongPollTimeout, 90*time.Second)
+	c.InternalURL = strings.TrimSuffix(c.InternalURL, "/")
 	setInt(&c.MaxMessageBytes, 1<<20)
 	setInt(&c.QueueMessages, 1024)
 	setInt(&c.QueueBytes, 4<<20)

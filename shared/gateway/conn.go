@@ -29,6 +29,7 @@ type conn struct {
 	nc            net.Conn
 	raw           syscall.RawConn // nil: always use the writer goroutine
 	srv           *Server
+	hs            *httpConn // nil for WebSockets: the SSE or Long Polling side
 
 	groups map[string]struct{} // guarded by index.mu; nil when none
 
@@ -88,6 +89,10 @@ func (c *conn) resume() {
 
 func (c *conn) startWriterLocked() {
 	c.writing = true
+	if c.hs != nil {
+		c.hs.wake() // the transport's request goroutine writes
+		return
+	}
 	c.writers.Add(1)
 	go c.writeLoop()
 }
@@ -96,6 +101,9 @@ func (c *conn) startWriterLocked() {
 // is full is closed as a slow consumer. It reports whether the frame was
 // accepted.
 func (c *conn) enqueue(frame []byte) bool {
+	if c.hs != nil && !c.hs.ready.Load() {
+		return false // an HTTP transport connection before its handshake
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
@@ -124,7 +132,9 @@ func (c *conn) enqueue(frame []byte) bool {
 		c.closeLocked(ReasonSlowClient, closeMessageFrame(c.proto, ReasonSlowClient, false), normalCloseFrame)
 		// A write in flight gets one more second, not a whole WriteTimeout.
 		c.abort.Store(true)
-		_ = c.nc.SetWriteDeadline(time.Now().Add(abortGrace))
+		if c.nc != nil {
+			_ = c.nc.SetWriteDeadline(time.Now().Add(abortGrace))
+		}
 		c.srv.cfg.Metrics.QueueOverflow()
 		c.srv.log.Warn("closing slow client", "hub", c.hub, "conn", c.id, "user", c.user,
 			"queued_frames", frames, "queued_bytes", queued)
@@ -166,6 +176,8 @@ func (c *conn) closeLocked(reason string, frames ...[]byte) {
 	c.final = frames
 	if !c.writing {
 		c.startWriterLocked()
+	} else if c.hs != nil {
+		c.hs.closeLocked()
 	}
 }
 
@@ -266,6 +278,16 @@ func (c *conn) write(frames [][]byte, now time.Time, timeout time.Duration) erro
 	bufs := net.Buffers(frames)
 	_, err := bufs.WriteTo(c.nc)
 	return err
+}
+
+// cut ends the connection at once, without writing anything more
+// (shutdown deadline).
+func (c *conn) cut() {
+	if c.hs != nil {
+		c.hs.end()
+		return
+	}
+	_ = c.nc.Close()
 }
 
 // stopWriter stops writing and waits for a running writer. A close already

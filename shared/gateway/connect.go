@@ -17,9 +17,10 @@ type connInfo struct {
 	diag          bool   // holds a diagnostic slot, released when it ends
 }
 
-// connect serves requests to /client/?hub=H&id=T: today the WebSocket
-// transport. Server-Sent Events and Long Polling come with their own issue;
-// negotiate does not offer them yet.
+// connect serves requests to /client/?hub=H&id=T: WebSocket upgrades here,
+// the Server-Sent Events and Long Polling requests in serveHTTPTransport.
+// Every request is authenticated again, so an expired access token gets
+// 401 and the client negotiates again.
 func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 	hub, err := hubParam(r)
 	if err != nil {
@@ -38,16 +39,22 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	user := claims.UserID()
 	id, err := s.tokens.verify(tok, hub, user, s.cfg.Now())
-	if err != nil {
+	expired := errors.Is(err, errConnTokenExpired)
+	if err != nil && (!expired || isWebSocketUpgrade(r)) {
 		msg := TextNoConnection
-		if errors.Is(err, errConnTokenExpired) {
+		if expired {
 			msg += TextConnectTooLate
 		}
 		httpError(w, http.StatusNotFound, msg)
 		return
 	}
+	info := connInfo{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery)}
 	if !isWebSocketUpgrade(r) {
-		s.notWebSocket(w, r, hub, id)
+		s.serveHTTPTransport(w, r, info, expired)
+		return
+	}
+	if !allowed(claims.String("asrs.s.htt"), httWebSockets) {
+		httpError(w, http.StatusBadRequest, "The access token does not allow this transport.")
 		return
 	}
 	dc := isDiagnostic(claims)
@@ -72,7 +79,7 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusConflict, TextIDInUse)
 		return
 	}
-	info := connInfo{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery), diag: dc}
+	info.diag = dc
 	s.serveWebSocket(w, r, info) // calls s.conns.Done when the connection ends
 }
 
@@ -86,24 +93,6 @@ func (s *Server) track() bool {
 	}
 	s.conns.Add(1)
 	return true
-}
-
-// notWebSocket answers the non-upgrade requests a client may send to a
-// connection URL.
-func (s *Server) notWebSocket(w http.ResponseWriter, r *http.Request, hub, id string) {
-	s.idx.mu.RLock()
-	h := s.idx.hubs[hub]
-	live := h != nil && h.conns[id] != nil
-	s.idx.mu.RUnlock()
-	switch {
-	case live && (r.Method == http.MethodPost || r.Method == http.MethodDelete):
-		// The connection uses WebSockets: sends and stops go over the socket.
-		httpError(w, http.StatusMethodNotAllowed, "The connection uses the WebSockets transport.")
-	case r.Method == http.MethodGet:
-		httpError(w, http.StatusBadRequest, "Only the WebSockets transport is available: upgrade the request to a WebSocket.")
-	default:
-		httpError(w, http.StatusNotFound, TextNoConnection)
-	}
 }
 
 func isWebSocketUpgrade(r *http.Request) bool {

@@ -44,6 +44,7 @@ func TestConnectErrors(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Now = clock })
 	nr, tok := negotiated(t, h, "chat", "alice")
 	base := h.srv.URL + "/client/?hub=chat&id="
+	// Every case leaves the connection token unused.
 	cases := []struct {
 		name, method, url, tok string
 		code                   int
@@ -53,8 +54,8 @@ func TestConnectErrors(t *testing.T) {
 		{"no token", "GET", base + url.QueryEscape(nr.ConnectionToken), "", 401},
 		{"forged id", "GET", base + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", tok, 404},
 		{"public id is not the token", "GET", base + nr.ConnectionID, tok, 404},
-		{"not a websocket", "GET", base + url.QueryEscape(nr.ConnectionToken), tok, 400},
 		{"post to unknown connection", "POST", base + url.QueryEscape(nr.ConnectionToken), tok, 404},
+		{"delete unknown connection", "DELETE", base + url.QueryEscape(nr.ConnectionToken), tok, 404},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,7 +88,7 @@ func TestSecondSocketConflicts(t *testing.T) {
 		t.Fatalf("handshake %q", got)
 	}
 	code, _ := get(t, "GET", h.srv.URL+"/client/?hub=chat&id="+url.QueryEscape(nr.ConnectionToken), tok)
-	// A plain GET to a live WebSocket connection is refused as well.
+	// A plain GET (Long Polling) to a live WebSocket connection is refused as well.
 	if code != 400 {
 		t.Fatalf("plain GET: %d", code)
 	}
@@ -105,6 +106,9 @@ func TestSecondSocketConflicts(t *testing.T) {
 	}
 	if code, _ := get(t, "POST", h.srv.URL+"/client/?hub=chat&id="+url.QueryEscape(nr.ConnectionToken), tok); code != 405 {
 		t.Fatalf("POST to a WebSocket connection: %d, want 405", code)
+	}
+	if code, _ := get(t, "DELETE", h.srv.URL+"/client/?hub=chat&id="+url.QueryEscape(nr.ConnectionToken), tok); code != 400 {
+		t.Fatalf("DELETE on a WebSocket connection: %d, want 400", code)
 	}
 }
 

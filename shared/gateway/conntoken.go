@@ -67,7 +67,8 @@ func (ct *connTokens) issue(raw [connIDBytes]byte, hub, user string, expiry time
 }
 
 // verify checks tok for hub and user at now and returns the public
-// connection id.
+// connection id, also with errConnTokenExpired (an existing connection's
+// later requests still name it).
 func (ct *connTokens) verify(tok, hub, user string, now time.Time) (string, error) {
 	if base64.RawURLEncoding.DecodedLen(len(tok)) != connTokenLen {
 		return "", errConnTokenInvalid
@@ -87,10 +88,11 @@ func (ct *connTokens) verify(tok, hub, user string, now time.Time) (string, erro
 	if !ok {
 		return "", errConnTokenInvalid
 	}
+	id := base64.RawURLEncoding.EncodeToString(b[1 : 1+connIDBytes])
 	if exp := int64(binary.BigEndian.Uint64(b[1+connIDBytes:])); now.Unix() > exp {
-		return "", errConnTokenExpired
+		return id, errConnTokenExpired
 	}
-	return base64.RawURLEncoding.EncodeToString(b[1 : 1+connIDBytes]), nil
+	return id, nil
 }
 
 func (ct *connTokens) mac(key, body []byte, hub, user string) []byte {

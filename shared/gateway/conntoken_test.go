@@ -43,6 +43,10 @@ func TestConnTokens(t *testing.T) {
 			}
 		})
 	}
+	// An expired token still names its connection (its later requests).
+	if got, err := primary.verify(tok, "chat", "alice", now.Add(time.Hour)); got != id || !errors.Is(err, errConnTokenExpired) {
+		t.Fatalf("expired: %q %v, want %q and errConnTokenExpired", got, err, id)
+	}
 	// A node that knows only the secondary key verifies tokens it signed;
 	// the primary node accepts them too (key rotation).
 	tok2 := secondary.issue(raw, "chat", "", now.Add(time.Second))

@@ -101,6 +101,18 @@ func transports(htt string) []hubproto.AvailableTransport {
 			TransferFormats: []string{hubproto.FormatText, hubproto.FormatBinary},
 		})
 	}
+	if mask&httSSE != 0 {
+		out = append(out, hubproto.AvailableTransport{
+			Transport:       hubproto.TransportServerSentEvents,
+			TransferFormats: []string{hubproto.FormatText},
+		})
+	}
+	if mask&httLongPoll != 0 {
+		out = append(out, hubproto.AvailableTransport{
+			Transport:       hubproto.TransportLongPolling,
+			TransferFormats: []string{hubproto.FormatText, hubproto.FormatBinary},
+		})
+	}
 	return out
 }
 

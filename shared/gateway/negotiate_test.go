@@ -54,8 +54,11 @@ func TestNegotiatePayload(t *testing.T) {
 	if len(nr.ConnectionID) != 22 || nr.ConnectionToken == "" || nr.ConnectionToken == nr.ConnectionID {
 		t.Fatalf("ids: %+v", nr)
 	}
-	if len(nr.AvailableTransports) != 1 || nr.AvailableTransports[0].Transport != "WebSockets" {
-		t.Fatalf("transports: %+v", nr.AvailableTransports)
+	want := `[{"transport":"WebSockets","transferFormats":["Text","Binary"]},` +
+		`{"transport":"ServerSentEvents","transferFormats":["Text"]},` +
+		`{"transport":"LongPolling","transferFormats":["Text","Binary"]}]`
+	if got, _ := json.Marshal(nr.AvailableTransports); string(got) != want {
+		t.Fatalf("transports: %s, want %s", got, want)
 	}
 
 	// Version 0: no connectionToken; the id is what the client connects with.
@@ -66,9 +69,9 @@ func TestNegotiatePayload(t *testing.T) {
 		t.Fatalf("v0 payload %s", body)
 	}
 
-	// asrs.s.htt restricts transports: LongPolling only → nothing served yet.
-	_, body = h.negotiate("hub=chat&negotiateVersion=1", h.clientToken("chat", "", map[string]any{"asrs.s.htt": "4"}))
-	if !strings.Contains(string(body), `"availableTransports":[]`) {
+	// asrs.s.htt restricts transports: WebSockets and Long Polling.
+	_, body = h.negotiate("hub=chat&negotiateVersion=1", h.clientToken("chat", "", map[string]any{"asrs.s.htt": "5"}))
+	if !strings.Contains(string(body), `"availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]},{"transport":"LongPolling","transferFormats":["Text","Binary"]}]`) {
 		t.Fatalf("htt payload %s", body)
 	}
 }

@@ -52,8 +52,8 @@ func TestConnectionQuota(t *testing.T) {
 		t.Fatalf("negotiate over the limit: %d %q", code, body)
 	}
 	code, text := get(t, http.MethodGet, h.srv.URL+"/client/?hub=chat&id="+url.QueryEscape(pending.ConnectionToken), tok)
-	if code != http.StatusBadRequest {
-		t.Fatalf("plain GET: %d %s", code, text) // not an upgrade: refused before the quota
+	if code != http.StatusTooManyRequests || text != ReasonConnectionLimit {
+		t.Fatalf("Long Polling open over the limit: %d %s", code, text)
 	}
 	if err := dialStatus(h, "chat", pending.ConnectionToken, tok); !strings.Contains(err, "429") {
 		t.Fatalf("connect over the limit: %s", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httputil"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,8 @@ type Server struct {
 	quotas   bus.Quotas // nil without quotas configured
 
 	keeper *keeper
+
+	forwarder *httputil.ReverseProxy // to the nodes holding other connections
 
 	mu       sync.Mutex
 	sub      bus.Subscription
@@ -54,7 +57,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.quotasOn() {
 		quotas = cfg.Bus.(bus.Quotas) // checked by withDefaults
 	}
-	return &Server{
+	s := &Server{
 		quotas:   quotas,
 		cfg:      cfg,
 		log:      cfg.Logger,
@@ -62,7 +65,9 @@ func New(cfg Config) (*Server, error) {
 		tokens:   newConnTokens(cfg.Keys),
 		idx:      newIndex(),
 		keeper:   newKeeper(cfg.KeepAliveInterval),
-	}, nil
+	}
+	s.forwarder = newForwarder(cfg.InternalURL)
+	return s, nil
 }
 
 // Start subscribes to the bus; it returns once envelopes reach the Server.
@@ -114,11 +119,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		// Deadline: cut the sockets; the connection goroutines then end at once.
 		for _, c := range s.idx.all() {
-			_ = c.nc.Close()
+			c.cut()
 		}
 		<-done
 		err = fmt.Errorf("gateway: shutdown: %w", ctx.Err())
 	}
+	s.forwarder.Transport.(*http.Transport).CloseIdleConnections()
 	s.stopOnce.Do(func() { close(s.stop) })
 	s.bg.Wait()
 	if cerr := sub.Close(); cerr != nil && err == nil {

@@ -86,7 +86,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	// existence checks.
 	s.idx.add(c)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
-	_, err := s.cfg.Bus.Register(ctx, bus.Conn{Hub: hub, ID: id, User: user})
+	_, err := s.cfg.Bus.Register(ctx, bus.Conn{Hub: hub, ID: id, User: user, Addr: s.cfg.InternalURL})
 	cancel()
 	var why string
 	if err != nil {

@@ -132,3 +132,28 @@ func testInvalidArguments(t *testing.T, e *env) {
 	e.wantGroup("g", false)
 	e.fence(r)
 }
+
+// testLocate: Locate returns the Addr a connection was registered with,
+// "" for none, and ErrConnectionNotFound once it is gone or never was.
+func testLocate(t *testing.T, e *env) {
+	_, err := e.gw.Register(e.ctx, bus.Conn{Hub: e.hub, ID: "c1", User: "u1", Addr: "http://10.0.0.7:8080"})
+	e.ok("Register c1", err)
+	e.register("c2", "")
+	for id, want := range map[string]string{"c1": "http://10.0.0.7:8080", "c2": ""} {
+		got, err := e.api.Locate(e.ctx, e.hub, id)
+		e.ok("Locate "+id, err)
+		if got != want {
+			t.Errorf("Locate %s = %q, want %q", id, got, want)
+		}
+	}
+	e.unregister("c1")
+	for _, id := range []string{"c1", "never-registered"} {
+		if _, err := e.api.Locate(e.ctx, e.hub, id); !errors.Is(err, bus.ErrConnectionNotFound) {
+			t.Errorf("Locate %s = %v, want ErrConnectionNotFound", id, err)
+		}
+	}
+	if _, err := e.api.Locate(e.ctx, "", "c2"); !errors.Is(err, bus.ErrInvalidArgument) {
+		t.Errorf("Locate with an empty hub = %v, want ErrInvalidArgument", err)
+	}
+	e.unregister("c2")
+}

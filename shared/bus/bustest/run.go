@@ -87,6 +87,7 @@ var suite = []struct {
 	{"MembershipThenPublishOrder", testMembershipOrder},
 	{"ConcurrentPublishers", testConcurrentPublishers},
 	{"Registry", testRegistry},
+	{"Locate", testLocate},
 	{"Groups", testGroups},
 	{"GroupLister", testGroupLister},
 	{"UnknownConnection", testUnknownConnection},

@@ -18,6 +18,7 @@
 //	P:{h:H}:ch                  chan   the hub's envelopes (JSON of bus.Envelope), SPUBLISH/SSUBSCRIBE
 //	P:{h:H}:conns               hash   connection id → user id ("" for anonymous): presence, HLEN counts
 //	P:{h:H}:node                hash   connection id → id of the node holding it
+//	P:{h:H}:addr                hash   connection id → internal URL of its node (bus.Conn.Addr; forwarding)
 //	P:{h:H}:n:<node>            set    connections the node holds in the hub (for reaping a dead node)
 //	P:{h:H}:u:<user>            set    the user's connections
 //	P:{h:H}:g:<group>           set    the group's connections

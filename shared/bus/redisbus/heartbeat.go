@@ -125,8 +125,8 @@ func (b *Bus) resync(ctx context.Context) error {
 	pipe := b.rdb.Pipeline()
 	for _, hub := range hubs {
 		hk := b.keys.hub(hub)
-		for id, user := range conns[hub] {
-			scriptReadd.EvalSha(ctx, pipe, []string{hk.channel}, hk.base, id, user, node)
+		for id, lc := range conns[hub] {
+			scriptReadd.EvalSha(ctx, pipe, []string{hk.channel}, hk.base, id, lc.user, node, lc.addr)
 			if n++; n%readdBatch == 0 {
 				if _, err := pipe.Exec(ctx); err != nil {
 					return fmt.Errorf("register connections: %w", err)

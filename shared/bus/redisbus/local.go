@@ -7,10 +7,13 @@ import "sync"
 // while Redis was unreachable.
 type local struct {
 	mu      sync.Mutex
-	conns   map[string]map[string]string // hub → connection id → user
-	tracked map[string]bool              // hubs in this incarnation's hub set
-	orphans map[orphan]struct{}          // removals to retry
+	conns   map[string]map[string]localConn // hub → connection id → connection
+	tracked map[string]bool                 // hubs in this incarnation's hub set
+	orphans map[orphan]struct{}             // removals to retry
 }
+
+// localConn is what a node keeps of each of its connections.
+type localConn struct{ user, addr string }
 
 // orphan is a connection that may still be recorded in Redis although
 // this node no longer holds it: its Register or Unregister failed midway.
@@ -20,20 +23,20 @@ type orphan struct {
 }
 
 func (l *local) init() {
-	l.conns = make(map[string]map[string]string)
+	l.conns = make(map[string]map[string]localConn)
 	l.tracked = make(map[string]bool)
 	l.orphans = make(map[orphan]struct{})
 }
 
-func (l *local) add(hub, conn, user string) {
+func (l *local) add(hub, conn, user, addr string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	cs := l.conns[hub]
 	if cs == nil {
-		cs = make(map[string]string)
+		cs = make(map[string]localConn)
 		l.conns[hub] = cs
 	}
-	cs[conn] = user
+	cs[conn] = localConn{user: user, addr: addr}
 }
 
 // remove forgets a connection and reports whether this node held it.
@@ -63,14 +66,14 @@ func (l *local) count() int {
 }
 
 // snapshot returns a copy of the connections by hub.
-func (l *local) snapshot() map[string]map[string]string {
+func (l *local) snapshot() map[string]map[string]localConn {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make(map[string]map[string]string, len(l.conns))
+	out := make(map[string]map[string]localConn, len(l.conns))
 	for hub, cs := range l.conns {
-		c := make(map[string]string, len(cs))
-		for id, user := range cs {
-			c[id] = user
+		c := make(map[string]localConn, len(cs))
+		for id, lc := range cs {
+			c[id] = lc
 		}
 		out[hub] = c
 	}

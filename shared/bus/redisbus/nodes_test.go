@@ -145,7 +145,7 @@ func TestNodeReregistersWhenForgotten(t *testing.T) {
 	gw := d.node(fast)
 	fn := d.node(redisbus.Config{Stateless: true})
 	for _, id := range []string{"c1", "c2"} {
-		_, err := gw.Register(ctx, bus.Conn{Hub: "chat", ID: id, User: "u-" + id})
+		_, err := gw.Register(ctx, bus.Conn{Hub: "chat", ID: id, User: "u-" + id, Addr: "http://gw:8080"})
 		must(t, err)
 	}
 	old := gw.NodeID()
@@ -166,6 +166,9 @@ func TestNodeReregistersWhenForgotten(t *testing.T) {
 		}
 		if ok, _ := fn.UserExists(ctx, "chat", "u-c1"); !ok {
 			return errors.New("user u-c1 missing")
+		}
+		if addr, err := fn.Locate(ctx, "chat", "c2"); err != nil || addr != "http://gw:8080" {
+			return fmt.Errorf("Locate(c2) = %q, %v", addr, err)
 		}
 		return nil
 	})
@@ -190,7 +193,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 	d := newDeployment(t, rdb)
 	gw := d.node(redisbus.Config{})
 	fn := d.node(redisbus.Config{Stateless: true})
-	_, err := gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1", User: "u1"})
+	_, err := gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1", User: "u1", Addr: "http://gw:8080"})
 	must(t, err)
 	must(t, fn.AddToGroup(ctx, "chat", "g", "c1"))
 	eventually(t, 2*time.Second, "node alive", func() error {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/heraldrt/herald/shared/bus"
 )
 
@@ -54,7 +56,7 @@ func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 	if err := b.trackHub(ctx, c.Hub); err != nil {
 		return nil, err
 	}
-	res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node).Slice()
+	res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr).Slice()
 	if err != nil {
 		// The script may have run: remove the record later if so.
 		b.local.addOrphan(orphan{hub: c.Hub, conn: c.ID, node: b.node})
@@ -69,9 +71,34 @@ func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 			groups = append(groups, s)
 		}
 	}
-	b.local.add(c.Hub, c.ID, c.User)
+	b.local.add(c.Hub, c.ID, c.User, c.Addr)
 	done = true
 	return groups, nil
+}
+
+// Locate returns the Addr the connection was registered with ("" when
+// none), bus.ErrConnectionNotFound when it is not registered, and an error
+// wrapping bus.ErrUnavailable when Redis cannot be reached. It works on a
+// Stateless Bus too.
+func (b *Bus) Locate(ctx context.Context, hub, connID string) (string, error) {
+	if err := checkName("hub", hub); err != nil {
+		return "", fmt.Errorf("locate connection: %w", err)
+	}
+	if err := checkArgs("connection id", connID); err != nil {
+		return "", fmt.Errorf("locate connection: %w", err)
+	}
+	if err := b.enter(ctx); err != nil {
+		return "", fmt.Errorf("locate connection %q in hub %q: %w", connID, hub, err)
+	}
+	hk := b.keys.hub(hub)
+	addr, err := scriptLocate.Run(ctx, b.rdb, []string{hk.channel}, hk.base, connID).Text()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return "", fmt.Errorf("locate connection %q in hub %q: %w", connID, hub, bus.ErrConnectionNotFound)
+	case err != nil:
+		return "", fmt.Errorf("locate connection %q in hub %q: %w", connID, hub, unavailable(err))
+	}
+	return addr, nil
 }
 
 // trackHub adds hub to this incarnation's hub set, once: the set tells

@@ -24,6 +24,7 @@ var (
 	scriptUserInGroup = load("useringroup")
 	scriptGroupPage   = load("grouppage")
 	scriptReadd       = load("readd")
+	scriptLocate      = load("locate")
 	scriptDropNode    = load("dropnode")
 	scriptBeat        = load("beat")
 	scriptLive        = load("live")

@@ -75,6 +75,7 @@ local function drop_conn(base, conn, user, node)
   leave_all(base, conn)
   redis.call('HDEL', base .. 'conns', conn)
   redis.call('HDEL', base .. 'node', conn)
+  redis.call('HDEL', base .. 'addr', conn)
   if node then redis.call('SREM', base .. 'n:' .. node, conn) end
   if user ~= '' then redis.call('SREM', base .. 'u:' .. user, conn) end
 end

@@ -1,0 +1,258 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/hubproto"
+)
+
+// httpConn is the HTTP side of a Server-Sent Events or Long Polling
+// connection. Its conn queues frames exactly as for WebSockets (the same
+// encoded-once WebSocket frames); instead of a writer goroutine, the
+// request that carries the output (the event stream, the pending poll) is
+// woken and writes the frames' payloads. Client messages arrive as POST
+// bodies. One owner goroutine (runHTTP) per connection ends it when the
+// client goes quiet and tears it down.
+type httpConn struct {
+	kind int // httSSE or httLongPoll
+
+	wakeCh  chan struct{} // one pending wake-up: frames queued, or closing
+	endCh   chan struct{} // closed by end: the connection is over
+	endOnce sync.Once
+	endErr  error // why it ended (errClientClosed for a client stop); set by end
+
+	opened time.Time   // when the connection was opened
+	ready  atomic.Bool // handshake done: frames may be queued
+	// greeted is set once the handshake response is queued; guarded by
+	// the conn's mu.
+	greeted bool
+	lastIn  atomic.Int64 // unix nanoseconds of the last client request
+
+	inMu       sync.Mutex // serializes client messages
+	handshaken bool       // guarded by inMu
+	pending    []byte     // guarded by inMu: an incomplete handshake or record
+	info       connInfo   // for the upstream session
+
+	pollMu sync.Mutex
+	poll   chan struct{} // closed to supersede the pending poll; nil when none
+	polls  int           // polls so far: the first is answered at once
+}
+
+// transportName is the transport's name in logs.
+func (h *httpConn) transportName() string {
+	if h.kind == httSSE {
+		return hubproto.TransportServerSentEvents
+	}
+	return hubproto.TransportLongPolling
+}
+
+// wake tells the writing request that there is something to write.
+func (h *httpConn) wake() {
+	select {
+	case h.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+// closeLocked wakes the writing request for the final frames of a close;
+// before the handshake there is nothing to tell the client and the
+// connection just ends. The conn's mu is held.
+func (h *httpConn) closeLocked() {
+	if !h.greeted {
+		h.end()
+		return
+	}
+	h.wake()
+}
+
+// end ends the connection; the first call decides why.
+func (h *httpConn) end() { h.endWith(nil) }
+
+func (h *httpConn) endWith(err error) {
+	h.endOnce.Do(func() {
+		h.endErr = err
+		close(h.endCh)
+	})
+}
+
+// take hands the writing request everything queued (and, once the
+// connection is closing, its final frames). closing reports that the
+// connection is closing: nothing more will be queued. When nothing is
+// queued and the connection is open, the next enqueue wakes the writer.
+func (c *conn) take() (frames [][]byte, closing bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	frames = c.queue
+	c.queue, c.queued = nil, 0
+	if c.dropQueue {
+		frames = nil
+	}
+	if c.closing {
+		frames = append(frames, c.final...)
+		c.final = nil
+		return frames, true
+	}
+	if len(frames) == 0 {
+		c.writing = false
+	}
+	return frames, false
+}
+
+// framePayload returns the hub protocol bytes of a data frame the server
+// built for WebSockets, without copying; control frames have none.
+func framePayload(f []byte) []byte {
+	if len(f) < 2 {
+		return nil
+	}
+	if op := f[0] & 0x0f; op != opText && op != opBinary {
+		return nil
+	}
+	switch f[1] & 0x7f {
+	case 126:
+		return f[4:]
+	case 127:
+		return f[10:]
+	default:
+		return f[2:]
+	}
+}
+
+// openHTTP starts a Server-Sent Events or Long Polling connection for a
+// request carrying an unused connection token: it is indexed and
+// registered at once, so requests for it landing on other nodes find it,
+// but it receives messages only after its handshake. It reports false
+// after answering the request with an error.
+func (s *Server) openHTTP(w http.ResponseWriter, r *http.Request, info connInfo, kind int) (*conn, bool) {
+	info.diag = isDiagnostic(info.claims)
+	if info.diag && !s.acquireDiagnostic() {
+		httpError(w, http.StatusTooManyRequests, ErrTextTooManyDiagnostic)
+		return nil, false
+	}
+	if !s.track() {
+		s.endDiagnostic(info.diag)
+		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
+		return nil, false
+	}
+	if !s.acquireConnection(w, r, info.hub, info.user) {
+		s.conns.Done()
+		s.endDiagnostic(info.diag)
+		return nil, false
+	}
+	if !s.idx.reserve(info.hub, info.id) {
+		s.releaseConnection(info.hub, info.user)
+		s.conns.Done()
+		s.endDiagnostic(info.diag)
+		httpError(w, http.StatusConflict, TextIDInUse)
+		return nil, false
+	}
+	c := newConn(s, nil, info.hub, info.id, info.user)
+	c.diag = info.diag
+	c.hs = &httpConn{kind: kind, wakeCh: make(chan struct{}, 1), endCh: make(chan struct{}), info: info}
+	c.hs.opened = time.Now()
+	c.hs.lastIn.Store(c.hs.opened.UnixNano())
+	s.idx.add(c)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+	_, err := s.cfg.Bus.Register(ctx, bus.Conn{Hub: info.hub, ID: info.id, User: info.user, Addr: s.cfg.InternalURL})
+	cancel()
+	if err != nil {
+		s.idx.remove(c)
+		s.releaseConnection(info.hub, info.user)
+		s.conns.Done()
+		s.endDiagnostic(info.diag)
+		s.log.Warn("register connection", "hub", info.hub, "conn", info.id, "user", info.user, "err", err)
+		if errors.Is(err, bus.ErrConnectionExists) {
+			httpError(w, http.StatusConflict, TextIDInUse)
+		} else {
+			httpError(w, http.StatusServiceUnavailable, ReasonInternal)
+		}
+		return nil, false
+	}
+	go s.runHTTP(c)
+	return c, true
+}
+
+// runHTTP owns an HTTP transport connection: it ends it when the handshake
+// does not come within HandshakeTimeout, when a Server-Sent Events client
+// sends nothing for ClientTimeout (ping timeout) and when a Long Polling
+// client does not poll for ClientTimeout; then it removes it everywhere.
+func (s *Server) runHTTP(c *conn) {
+	defer s.conns.Done()
+	h := c.hs
+	t := time.NewTimer(min(s.cfg.HandshakeTimeout, s.cfg.ClientTimeout))
+	defer t.Stop()
+	for waiting := true; waiting; {
+		select {
+		case <-h.endCh:
+			waiting = false
+		case now := <-t.C:
+			t.Reset(s.checkHTTP(c, now))
+		}
+	}
+	c.stopWriter()
+	h.inMu.Lock() // no handshake starts a session after this
+	session := c.session
+	h.inMu.Unlock()
+	s.idx.remove(c)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+	if err := s.cfg.Bus.Unregister(ctx, c.hub, c.id); err != nil {
+		s.log.Warn("unregister connection", "hub", c.hub, "conn", c.id, "err", err)
+	}
+	cancel()
+	s.releaseConnection(c.hub, c.user)
+	s.endDiagnostic(c.diag)
+	if session != nil {
+		_ = session.Disconnected(disconnectError(c, h.endErr))
+	}
+	h.inMu.Lock() // c.metrics is set by the handshake, under inMu
+	m := c.metrics
+	h.inMu.Unlock()
+	if m != nil {
+		label := CloseLabel(c.reason(), h.endErr)
+		m.Closed(label)
+		s.traceEnded(c, h.transportName(), label)
+	}
+	s.log.Debug("connection ended", "hub", c.hub, "conn", c.id, "user", c.user, "transport", h.transportName(), "reason", c.reason(), "err", h.endErr)
+}
+
+// checkHTTP applies the timeouts of runHTTP and returns when to check again.
+func (s *Server) checkHTTP(c *conn, now time.Time) time.Duration {
+	h := c.hs
+	if wait := s.cfg.HandshakeTimeout - now.Sub(h.opened); !h.ready.Load() && !c.isClosing() && wait > 0 {
+		return min(wait, s.cfg.ClientTimeout)
+	}
+	if !h.ready.Load() || c.isClosing() {
+		// No handshake in time, or a close whose final frames nobody
+		// fetched within a handshake timeout or a client timeout.
+		h.end()
+		return time.Hour
+	}
+	h.pollMu.Lock()
+	polling := h.poll != nil
+	h.pollMu.Unlock()
+	idle := now.Sub(time.Unix(0, h.lastIn.Load()))
+	switch {
+	case h.kind == httLongPoll && polling:
+		return s.cfg.ClientTimeout
+	case idle < s.cfg.ClientTimeout:
+		return s.cfg.ClientTimeout - idle
+	case h.kind == httLongPoll:
+		h.end() // the client stopped polling
+		return time.Hour
+	}
+	c.closeWithMessage(ReasonPingTimeout, false)
+	return s.cfg.ClientTimeout
+}
+
+// noCache marks a transport response as not cacheable.
+func noCache(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Cache-Control", "no-cache, no-store")
+	hd.Set("Pragma", "no-cache")
+	hd.Set("Expires", "0")
+}

@@ -1,0 +1,154 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/gateway"
+	"github.com/heraldrt/herald/tests/internal/jsclient"
+	"github.com/heraldrt/herald/tests/internal/syncbuf"
+)
+
+// combo is one transport and hub protocol an official client may use.
+type combo struct {
+	name      string
+	transport jsclient.Transport
+	protocol  jsclient.Protocol
+}
+
+// combos is every transport × protocol pair the transports allow
+// (Server-Sent Events carry text only: no MessagePack).
+var combos = []combo{
+	{"ws-json", jsclient.WebSockets, jsclient.JSON},
+	{"ws-msgpack", jsclient.WebSockets, jsclient.MessagePack},
+	{"sse-json", jsclient.ServerSentEvents, jsclient.JSON},
+	{"lp-json", jsclient.LongPolling, jsclient.JSON},
+	{"lp-msgpack", jsclient.LongPolling, jsclient.MessagePack},
+}
+
+// options are the client options of k for url, as user k.name.
+func (k combo) options(url string, reconnect bool) jsclient.ConnectOptions {
+	return jsclient.ConnectOptions{
+		Name: k.name, URL: url, Transport: k.transport, Protocol: k.protocol, Reconnect: reconnect,
+		Headers: map[string]string{userHeader: "user-" + k.name},
+		Methods: []string{recv},
+	}
+}
+
+// Every transport and protocol: the client connects, receives sends to all, to its user,
+// to its group and to its connection, gets a client invocation answered, and is closed
+// with the reason the application gave.
+func TestTransportsDeliver(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	ids := map[string]string{}
+	names := make([]string, 0, len(combos))
+	for _, k := range combos {
+		ids[k.name] = e.js.ConnectWait(t, k.options(e.clientURL(), false), wait)
+		names = append(names, k.name)
+	}
+	text := e.payload("all")
+	status(t, "send to all", http.StatusAccepted)(e.rest.SendToAll(ctx, hub, recv, []any{text}))
+	for _, name := range names {
+		e.expectRecv(t, name, text)
+	}
+	for _, k := range combos {
+		text := e.payload("user")
+		status(t, "send to user", http.StatusAccepted)(e.rest.SendToUser(ctx, hub, "user-"+k.name, recv, []any{text}))
+		e.expectRecv(t, k.name, text)
+		group := "g-" + k.name
+		status(t, "add to group", http.StatusOK)(e.rest.AddToGroup(ctx, hub, group, ids[k.name]))
+		text = e.payload("group")
+		status(t, "send to group", http.StatusAccepted)(e.rest.SendToGroup(ctx, hub, group, recv, []any{text}))
+		e.expectRecv(t, k.name, text)
+		text = e.payload("connection")
+		status(t, "send to connection", http.StatusAccepted)(e.rest.SendToConnection(ctx, hub, ids[k.name], recv, []any{text}))
+		e.expectRecv(t, k.name, text)
+		// A client message travels up (WebSocket or POST) and its answer down.
+		if err := e.js.Invoke(k.name, "i-"+k.name, "echo", "x"); err != nil {
+			t.Fatal(err)
+		}
+		ev := e.js.ExpectFunc(t, wait, "invoke error on "+k.name, func(ev jsclient.Event) bool {
+			return ev.Name == k.name && ev.Kind == jsclient.KindError && ev.ID == "i-"+k.name
+		})
+		if !strings.Contains(ev.Message, gateway.ErrTextNoUpstream) {
+			t.Errorf("%s: invoke failed with %q, want %q", k.name, ev.Message, gateway.ErrTextNoUpstream)
+		}
+	}
+	e.settle(t, names...)
+	for _, k := range combos {
+		reason := "bye " + k.name
+		status(t, "close "+k.name, http.StatusOK)(e.rest.CloseConnection(ctx, hub, ids[k.name], reason))
+		closed := e.js.Expect(t, k.name, jsclient.KindClosed, wait)
+		if !strings.Contains(closed.ErrorText(), reason) {
+			t.Errorf("%s closed with %q, want the reason %q", k.name, closed.ErrorText(), reason)
+		}
+	}
+}
+
+// withAutomaticReconnect: every transport reconnects after the gateway restarts (on
+// the same address) and receives sends again.
+func TestTransportsReconnectAfterRestart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	names := make([]string, 0, len(combos))
+	for _, k := range combos {
+		e.js.ConnectWait(t, k.options(e.clientURL(), true), wait)
+		names = append(names, k.name)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", e.srv.Port())
+	if err := e.stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	for _, name := range names {
+		ev := e.js.Expect(t, name, jsclient.KindReconnecting, wait)
+		if !strings.Contains(ev.ErrorText(), gateway.ReasonServiceReloading) {
+			t.Errorf("%s reconnecting after %q, want %q", name, ev.ErrorText(), gateway.ReasonServiceReloading)
+		}
+	}
+	restart(t, addr)
+	for _, name := range names {
+		e.js.Expect(t, name, jsclient.KindReconnected, 4*wait) // the client's retry delays: 0, 2, 10 s
+	}
+	text := e.payload("after-restart")
+	status(t, "send to all", http.StatusAccepted)(e.rest.SendToAll(ctx, hub, recv, []any{text}))
+	for _, name := range names {
+		e.expectRecv(t, name, text)
+	}
+}
+
+// restart starts an emulator on addr again, stopped in Cleanup.
+func restart(t *testing.T, addr string) {
+	t.Helper()
+	logs := &syncbuf.Buffer{}
+	srv, err := emulator.New(emulator.Config{Addr: addr, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatalf("restart on %s: %v", addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("restarted emulator: %v", err)
+			}
+		case <-time.After(2 * wait):
+			t.Errorf("restarted emulator did not stop")
+		}
+		if t.Failed() {
+			t.Logf("restarted emulator logs:\n%s", logs.String())
+		}
+	})
+}
