@@ -109,7 +109,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	frames := perProto{build: func(p proto) []byte { return closeMessageFrame(p, ReasonServiceReloading, true) }}
 	for _, c := range s.idx.all() {
-		c.close(ReasonServiceReloading, frames.get(c.proto), normalCloseFrame)
+		s.idx.mu.RLock() // an HTTP transport's handshake sets proto under it
+		p := c.proto
+		s.idx.mu.RUnlock()
+		c.close(ReasonServiceReloading, frames.get(p), normalCloseFrame)
+		if c.hs != nil {
+			c.hs.endIfNotPolling()
+		}
 	}
 	done := make(chan struct{})
 	go func() { s.conns.Wait(); close(done) }()

@@ -71,6 +71,22 @@ func (h *httpConn) closeLocked() {
 	h.wake()
 }
 
+// endIfNotPolling ends a Long Polling connection that has no poll
+// waiting. At shutdown the listeners close first, so such a client could
+// never fetch its Close message with a new poll: its next poll fails and
+// it reconnects, instead of holding the drain until ClientTimeout.
+func (h *httpConn) endIfNotPolling() {
+	if h.kind != httLongPoll {
+		return
+	}
+	h.pollMu.Lock()
+	polling := h.poll != nil
+	h.pollMu.Unlock()
+	if !polling {
+		h.end()
+	}
+}
+
 // end ends the connection; the first call decides why.
 func (h *httpConn) end() { h.endWith(nil) }
 

@@ -55,6 +55,11 @@ func (s *Server) servePoll(w http.ResponseWriter, r *http.Request, c *conn) {
 			_ = http.NewResponseController(w).SetWriteDeadline(now.Add(s.cfg.WriteTimeout))
 			_, _ = w.Write(body)
 			c.lastWrite.Store(now.UnixNano())
+			if closing && s.draining.Load() {
+				// The final frames went out, and the closed listeners
+				// would refuse the poll that would get the 204.
+				h.end()
+			}
 			return
 		}
 		if closing {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -278,4 +279,37 @@ func TestLongPollingSlowConsumer(t *testing.T) {
 	}
 	c.want("close message", "GET", "", "", 200, `{"type":7,"error":"`+ReasonSlowClient+`"}`+"\x1e")
 	c.want("poll after close", "GET", "", "", 204, "")
+}
+
+// At shutdown a Long Polling client between polls cannot fetch its Close
+// message (the listeners close first): it is ended at once instead of
+// holding the drain for ClientTimeout, while a client with a poll waiting
+// gets "Service reloading" through that poll.
+func TestLongPollingShutdown(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.ClientTimeout = time.Hour })
+	h.pollConn(t, "chat", "") // between polls
+	waiting := h.pollConn(t, "chat", "")
+	polled := make(chan string, 1)
+	go func() {
+		_, body, _ := waiting.call("GET", "", "")
+		polled <- body
+	}()
+	conn := h.gw.idx.get("chat", waiting.id)
+	waitFor(t, func() bool {
+		conn.hs.pollMu.Lock()
+		defer conn.hs.pollMu.Unlock()
+		return conn.hs.poll != nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.gw.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a Long Polling client between polls: %v", err)
+	}
+	want := `{"type":7,"error":"` + ReasonServiceReloading + `","allowReconnect":true}` + "\x1e"
+	if body := <-polled; body != want {
+		t.Fatalf("waiting poll got %q, want %q", body, want)
+	}
+	if h.gw.Connections() != 0 {
+		t.Fatalf("connections left after shutdown: %d", h.gw.Connections())
+	}
 }
