@@ -168,16 +168,16 @@ func TestLambdaDeployment(t *testing.T) {
 			t.Fatalf("first negotiate while the secret cannot be read: %d %s, want 503", a.StatusCode, a.Body)
 		}
 		// lambdacontext's handler: JSON records on stdout with the invocation's request id.
-		var logged bool
-		for _, line := range strings.Split(negotiate.stdout.String(), "\n") {
-			var rec map[string]any
-			if json.Unmarshal([]byte(line), &rec) == nil && rec["requestId"] == id && rec["message"] == "function not ready" && rec["level"] == "ERROR" {
-				logged = true
+		// The output reaches the test through a pipe: wait for the record.
+		eventually(t, "a JSON error record with requestId "+id+" in the function's output", func() bool {
+			for _, line := range strings.Split(negotiate.stdout.String(), "\n") {
+				var rec map[string]any
+				if json.Unmarshal([]byte(line), &rec) == nil && rec["requestId"] == id && rec["message"] == "function not ready" && rec["level"] == "ERROR" {
+					return true
+				}
 			}
-		}
-		if !logged {
-			t.Errorf("no JSON error record with requestId %s in the function's output:\n%s", id, negotiate.stdout)
-		}
+			return false
+		})
 		first := time.Now()
 		raw, _ = negotiate.invoke(t, d.event(t, http.MethodPost, "/api/negotiate?hub=chat&negotiateVersion=1", ""))
 		a := decodeALB(t, raw)
