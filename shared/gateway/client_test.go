@@ -113,7 +113,14 @@ func (h *harness) connect(hub, user string) *client {
 // connectWith negotiates, dials and completes the handshake for codec.
 func (h *harness) connectWith(codec hubproto.Codec, hub, user string) *client {
 	h.t.Helper()
-	tok := h.clientToken(hub, user, nil)
+	return h.connectFull(codec, hub, user, nil)
+}
+
+// connectFull negotiates with a token carrying the extra claims, dials and
+// completes the handshake for codec.
+func (h *harness) connectFull(codec hubproto.Codec, hub, user string, extra map[string]any) *client {
+	h.t.Helper()
+	tok := h.clientToken(hub, user, extra)
 	code, body := h.negotiate("hub="+hub+"&negotiateVersion=1", tok)
 	if code != 200 {
 		h.t.Fatalf("negotiate: %d %s", code, body)

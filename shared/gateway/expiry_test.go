@@ -11,27 +11,10 @@ import (
 	"github.com/heraldrt/herald/shared/token"
 )
 
-// connectClaims negotiates with a token carrying extra claims, dials and
-// completes the JSON handshake.
+// connectClaims is connect with a token carrying extra claims.
 func (h *harness) connectClaims(hub, user string, extra map[string]any) *client {
 	h.t.Helper()
-	tok := h.clientToken(hub, user, extra)
-	code, body := h.negotiate("hub="+hub+"&negotiateVersion=1", tok)
-	if code != 200 {
-		h.t.Fatalf("negotiate: %d %s", code, body)
-	}
-	var nr hubproto.NegotiateResponse
-	if err := json.Unmarshal(body, &nr); err != nil {
-		h.t.Fatal(err)
-	}
-	c := h.dial(hub, nr.ConnectionToken, tok)
-	c.id = nr.ConnectionID
-	c.codec = hubproto.JSON
-	c.handshake(`{"protocol":"json","version":1}`)
-	if got := c.readText(); got != "{}\x1e" {
-		h.t.Fatalf("handshake response %q", got)
-	}
-	return c
+	return h.connectFull(hubproto.JSON, hub, user, extra)
 }
 
 // A connection whose token carries asrs.s.coae is closed with a Close
