@@ -18,11 +18,11 @@ import (
 	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/samples"
 	"github.com/heraldrt/herald/shared/serverless"
+	"github.com/heraldrt/herald/shared/syncbuf"
 	"github.com/heraldrt/herald/shared/upstream"
 	"github.com/heraldrt/herald/tests/internal/browser"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
-	"github.com/heraldrt/herald/tests/internal/syncbuf"
 )
 
 // browserWait bounds one wait for the page; a browser on a busy machine is slow.

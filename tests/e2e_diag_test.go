@@ -11,8 +11,8 @@ import (
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/syncbuf"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
-	"github.com/heraldrt/herald/tests/internal/syncbuf"
 )
 
 // resourceLogs is an emulator's JSON resource log, parsed on demand.

@@ -17,8 +17,8 @@ import (
 
 	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/syncbuf"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
-	"github.com/heraldrt/herald/tests/internal/syncbuf"
 )
 
 // browserStep is one line the live trace browser script prints.

@@ -12,8 +12,8 @@ import (
 
 	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/gateway"
+	"github.com/heraldrt/herald/shared/syncbuf"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
-	"github.com/heraldrt/herald/tests/internal/syncbuf"
 )
 
 // combo is one transport and hub protocol an official client may use.

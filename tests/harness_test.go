@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/syncbuf"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
-	"github.com/heraldrt/herald/tests/internal/syncbuf"
 )
 
 const (

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/tests/internal/syncbuf"
+	"github.com/heraldrt/herald/shared/syncbuf"
 )
 
 // A local implementation of the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API), enough to

@@ -2,7 +2,6 @@ package diag_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net"
@@ -16,23 +15,18 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/heraldrt/herald/shared/diag"
+	"github.com/heraldrt/herald/shared/syncbuf"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+// logBuf collects a tracer's JSON log.
+type logBuf struct{ syncbuf.Buffer }
 
 func (l *logBuf) records(t *testing.T) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.b.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
 		if line == "" {
 			continue
 		}
@@ -194,7 +188,7 @@ func TestMiddleware(t *testing.T) {
 	if r["msg"] != "HttpRequest" || r["path"] != "/teapot" || r["status"] != float64(418) || r["hub"] != "chat" || r["httpMethod"] != "GET" {
 		t.Errorf("record %v", r)
 	}
-	if strings.Contains(logs.b.String(), "secret") {
+	if strings.Contains(logs.String(), "secret") {
 		t.Error("the query's token was logged")
 	}
 	if recs[1]["status"] != float64(101) {

@@ -2,38 +2,20 @@ package gateway
 
 import (
 	"context"
-	"time"
-
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/heraldrt/herald/shared/syncbuf"
 )
 
-// logBuf is a log destination safe for concurrent writes.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func withLog(l *logBuf) func(*Config) {
+// withLog sends the gateway's log to l.
+func withLog(l *syncbuf.Buffer) func(*Config) {
 	return func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(l, nil)) }
 }
 
@@ -41,7 +23,7 @@ func withLog(l *logBuf) func(*Config) {
 // count reaches limit" and the log says so; a closed connection frees its
 // slot.
 func TestConnectionQuota(t *testing.T) {
-	logs := &logBuf{}
+	logs := &syncbuf.Buffer{}
 	h := newHarness(t, func(c *Config) { withLog(logs)(c); c.MaxConnections = 2 })
 	first := h.connect("chat", "a")
 	pending, tok := negotiated(t, h, "chat", "b") // negotiated while there is room
@@ -84,7 +66,7 @@ func TestUserConnectionQuota(t *testing.T) {
 
 // Over the negotiate rate, negotiate answers 429 with Retry-After.
 func TestNegotiateRate(t *testing.T) {
-	logs := &logBuf{}
+	logs := &syncbuf.Buffer{}
 	h := newHarness(t, func(c *Config) { withLog(logs)(c); c.NegotiateRate = 3 })
 	tok := h.clientToken("chat", "", nil)
 	for range 20 {

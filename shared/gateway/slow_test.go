@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"github.com/heraldrt/herald/shared/syncbuf"
+
 	"bufio"
 	"context"
 	"fmt"
@@ -59,7 +61,7 @@ func TestOneStalledClientAmongThousand(t *testing.T) {
 		clients = 1000
 		ticks   = 50
 	)
-	logs := &logBuf{}
+	logs := &syncbuf.Buffer{}
 	h := newHarness(t, func(c *Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.QueueMessages, c.QueueBytes = 64, 256<<10

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/shared/syncbuf"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
-	"github.com/heraldrt/herald/tests/internal/syncbuf"
 )
 
 // DefaultChromium is where Debian's chromium package installs the browser.

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/tests/internal/syncbuf"
+	"github.com/heraldrt/herald/shared/syncbuf"
 )
 
 // modulePath identifies the repository root: the directory whose go.mod declares it.

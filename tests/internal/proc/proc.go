@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/heraldrt/herald/tests/internal/syncbuf"
+	"github.com/heraldrt/herald/shared/syncbuf"
 )
 
 // Package is the import path of the binary Build compiles.
