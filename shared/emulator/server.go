@@ -210,7 +210,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 		Metrics: s.metrics, Tracer: cfg.Tracer, MaxDiagnosticConnections: cfg.MaxDiagnosticConnections,
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
 		NegotiateRate: cfg.NegotiateRate,
-		InternalURL: internal,
+		InternalURL:   internal,
 	})
 	if err != nil {
 		return err
