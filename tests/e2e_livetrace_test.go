@@ -1,15 +1,12 @@
 package tests
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"image"
 	"image/png"
-	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,49 +14,16 @@ import (
 
 	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/tests/internal/browser"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
-
-// browserStep is one line the live trace browser script prints.
-type browserStep struct {
-	Step        string `json:"step"`
-	Message     string `json:"message"`
-	HashCleared bool   `json:"hashCleared"`
-	Total       int    `json:"total"`
-	ConnFilter  struct {
-		Rows     int  `json:"rows"`
-		AllMatch bool `json:"allMatch"`
-	} `json:"connFilter"`
-	KindFilter struct {
-		Rows            int  `json:"rows"`
-		AllConnectivity bool `json:"allConnectivity"`
-	} `json:"kindFilter"`
-	Search struct {
-		Rows     int  `json:"rows"`
-		AllMatch bool `json:"allMatch"`
-	} `json:"search"`
-	Pause struct {
-		Before, During, After int
-	} `json:"pause"`
-	ExportJSON struct {
-		Events   int  `json:"events"`
-		HasTrace bool `json:"hasTrace"`
-	} `json:"exportJSON"`
-	ExportCSV struct {
-		Header   string `json:"header"`
-		Lines    int    `json:"lines"`
-		HasTrace bool   `json:"hasTrace"`
-	} `json:"exportCSV"`
-	KeySignIn      bool   `json:"keySignIn"`
-	WrongKeyStatus string `json:"wrongKeyStatus"`
-}
 
 // The live trace page in headless Chromium shows the connections and
 // messages of official clients as they happen, filters, pauses, searches
 // and exports them; a screenshot shows the event rows.
 func TestLiveTracePageInChromium(t *testing.T) {
 	t.Parallel()
+	b := browser.Start(t)
 	e := newEnv(t)
 	pageURL, err := e.srv.LiveTraceURL(time.Hour)
 	if err != nil {
@@ -69,8 +33,30 @@ func TestLiveTracePageInChromium(t *testing.T) {
 	if d := os.Getenv("LIVETRACE_SHOTS"); d != "" {
 		out = d // keep the screenshots and exports for a look
 	}
-	steps, send := startBrowser(t, pageURL, emulator.DevAccessKey, out)
-	if s := next(t, steps, "connected"); !s.HashCleared {
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(expr string, v any) {
+		t.Helper()
+		must(expr, b.Eval(expr, v))
+	}
+	rowCount := func() int {
+		t.Helper()
+		var n int
+		eval(`document.querySelectorAll("#rows tr").length`, &n)
+		return n
+	}
+	connected := `document.getElementById("status").textContent === "connected"`
+
+	if _, err := b.Open(pageURL); err != nil {
+		t.Fatal(err)
+	}
+	must("page connects", b.WaitFor(connected, browserWait))
+	var hash string
+	if eval("location.hash", &hash); hash != "" {
 		t.Error("the page kept the token in its URL")
 	}
 
@@ -81,34 +67,112 @@ func TestLiveTracePageInChromium(t *testing.T) {
 	resp := status(t, "send to all", http.StatusAccepted)(e.rest.SendToAll(ctx, hub, recv, []any{text}))
 	e.expectRecv(t, "c1", text)
 	trace := resp.Header.Get(httpapi.TraceHeader)
-	send(map[string]string{"connectionId": id, "traceId": trace})
+	must("the trace id shows", b.WaitFor(`document.getElementById("rows").innerText.includes(`+jsString(trace)+`)`, browserWait))
+	must("the connection shows", b.WaitFor(`[...document.querySelectorAll("#rows tr.ConnectionStarted")].some((r) => r.innerText.includes(`+jsString(id)+`))`, browserWait))
+	total := rowCount()
+	if total < 5 { // 2 starts, 1 receipt, 2 deliveries, HTTP requests
+		t.Errorf("rows: %d", total)
+	}
+	must("screenshot", b.Screenshot("", filepath.Join(out, "livetrace.png")))
+	must("screenshot of the rows", b.Screenshot("#rows", filepath.Join(out, "rows.png")))
 
-	r := next(t, steps, "result")
-	if r.Total < 5 { // 2 starts, 1 receipt, 2 deliveries, HTTP requests
-		t.Errorf("rows: %d", r.Total)
+	// Filters: connection id, then event kinds, then search.
+	var texts []string
+	allContain := func(s string) bool {
+		for _, x := range texts {
+			if !strings.Contains(x, s) {
+				return false
+			}
+		}
+		return true
 	}
-	if r.ConnFilter.Rows == 0 || !r.ConnFilter.AllMatch {
-		t.Errorf("connection filter: %+v", r.ConnFilter)
+	must("filter by connection", b.Fill("#f-conn", id))
+	eval(`[...document.querySelectorAll("#rows td.conn")].map((e) => e.innerText)`, &texts)
+	if len(texts) == 0 || !allContain(id) {
+		t.Errorf("connection filter: %q", texts)
 	}
-	if r.KindFilter.Rows < 2 || !r.KindFilter.AllConnectivity {
-		t.Errorf("kind filter: %+v", r.KindFilter)
+	must("clear the connection filter", b.Fill("#f-conn", ""))
+	must("hide messages", b.SetChecked("#k-msg", false))
+	must("hide HTTP", b.SetChecked("#k-http", false))
+	var classes []string
+	eval(`[...document.querySelectorAll("#rows tr")].map((r) => r.className)`, &classes)
+	connectivity := true
+	for _, c := range classes {
+		connectivity = connectivity && strings.HasPrefix(c, "ConnectivityLogs")
 	}
-	if r.Search.Rows < 3 || !r.Search.AllMatch { // receipt and two deliveries
-		t.Errorf("search: %+v", r.Search)
+	if len(classes) < 2 || !connectivity {
+		t.Errorf("kind filter: %q", classes)
 	}
-	if r.Pause.During != r.Pause.Before || r.Pause.After <= r.Pause.Before {
-		t.Errorf("pause: %+v", r.Pause)
+	must("show messages", b.SetChecked("#k-msg", true))
+	must("show HTTP", b.SetChecked("#k-http", true))
+	must("search", b.Fill("#search", trace))
+	eval(`[...document.querySelectorAll("#rows tr")].map((r) => r.innerText)`, &texts)
+	if len(texts) < 3 || !allContain(trace) { // receipt and two deliveries
+		t.Errorf("search: %q", texts)
 	}
-	if r.ExportJSON.Events != r.Pause.After || !r.ExportJSON.HasTrace {
-		t.Errorf("JSON export: %+v (rows %d)", r.ExportJSON, r.Pause.After)
+	must("clear the search", b.Fill("#search", ""))
+
+	// Pause: new events are counted but not shown until resume.
+	must("pause", b.Click("#pause"))
+	before := rowCount()
+	eval(`(async () => { for (let i = 0; i < 3; i++) await fetch("/api/health?paused-probe=" + i); })()`, nil)
+	must("paused count", b.WaitFor(`document.getElementById("counts").textContent.includes("paused")`, browserWait))
+	time.Sleep(300 * time.Millisecond) // room for rows that should not appear
+	during := rowCount()
+	must("resume", b.Click("#pause"))
+	must("held rows show", b.WaitFor(`document.getElementById("rows").innerText.includes("/api/health")`, browserWait))
+	after := rowCount()
+	if during != before || after <= before {
+		t.Errorf("pause: rows before %d, during %d, after %d", before, during, after)
 	}
-	if !strings.HasPrefix(r.ExportCSV.Header, "time,node,category,event,hub,connectionId") || r.ExportCSV.Lines != r.Pause.After+1 || !r.ExportCSV.HasTrace {
-		t.Errorf("CSV export: %+v", r.ExportCSV)
+
+	// Exports of what the filters show.
+	must("export JSON", b.Download("#export-json", filepath.Join(out, "export.json")))
+	var events []map[string]any
+	if raw, err := os.ReadFile(filepath.Join(out, "export.json")); err != nil || json.Unmarshal(raw, &events) != nil {
+		t.Fatalf("JSON export: %v %.200s", err, raw)
 	}
-	if !r.KeySignIn || !strings.Contains(r.WrongKeyStatus, "refused") {
-		t.Errorf("sign-in with the key: %v, with a wrong key: %q", r.KeySignIn, r.WrongKeyStatus)
+	hasTrace := false
+	for _, ev := range events {
+		hasTrace = hasTrace || (ev["messageTracingId"] == trace && ev["event"] == "MessageDelivered")
 	}
-	checkScreenshot(t, filepath.Join(out, "rows.png"), r.Total)
+	if len(events) != after || !hasTrace {
+		t.Errorf("JSON export: %d events, delivery of %s %v (rows %d)", len(events), trace, hasTrace, after)
+	}
+	must("export CSV", b.Download("#export-csv", filepath.Join(out, "export.csv")))
+	raw, err := os.ReadFile(filepath.Join(out, "export.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\r\n")
+	if !strings.HasPrefix(lines[0], "time,node,category,event,hub,connectionId") || len(lines) != after+1 || !strings.Contains(string(raw), trace) {
+		t.Errorf("CSV export: header %q, %d lines (rows %d), trace %v", lines[0], len(lines), after, strings.Contains(string(raw), trace))
+	}
+
+	// Signing in with the AccessKey itself (signed in the browser), on a second page.
+	must("second page", b.NewPage())
+	if _, err := b.Open(strings.Split(pageURL, "#")[0]); err != nil {
+		t.Fatal(err)
+	}
+	must("type the key", b.Fill("#key", emulator.DevAccessKey))
+	must("connect", b.Click("#connect"))
+	must("sign-in with the key", b.WaitFor(connected, browserWait))
+	must("disconnect", b.Click("#disconnect"))
+	must("type a wrong key", b.Fill("#key", "not-the-access-key-0123456789"))
+	must("connect", b.Click("#connect"))
+	must("refused", b.WaitFor(`!(`+connected+`)`, browserWait))
+	time.Sleep(500 * time.Millisecond) // room for a wrong status to turn into "connected"
+	var wrongKey string
+	if eval(`document.getElementById("status").innerText`, &wrongKey); !strings.Contains(wrongKey, "refused") {
+		t.Errorf("sign-in with a wrong key: %q", wrongKey)
+	}
+	checkScreenshot(t, filepath.Join(out, "rows.png"), total)
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // checkScreenshot decodes the event table's screenshot and checks that it
@@ -148,105 +212,4 @@ func darkPixels(img image.Image, y int) int {
 		}
 	}
 	return n
-}
-
-// startBrowser runs tests/js/livetrace.mjs and returns its steps and a
-// function writing one JSON line to it.
-func startBrowser(t *testing.T, pageURL, key, out string) (<-chan browserStep, func(any)) {
-	t.Helper()
-	root, err := jsclient.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(root, "tests", "js")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core", "package.json")); err != nil {
-		t.Fatalf("playwright-core is missing in %s (%v): run `cd tests/js && npm ci`", dir, err)
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		if chromium, err = exec.LookPath("chromium"); err != nil {
-			t.Fatalf("chromium is not installed (%v): apt-get install -y chromium, or set CHROMIUM", err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	cmd := exec.CommandContext(ctx, "node", "livetrace.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "LIVETRACE_URL="+pageURL, "ACCESS_KEY="+key, "OUT_DIR="+out, "CHROMIUM="+chromium)
-	stderr := &syncbuf.Buffer{}
-	cmd.Stderr = stderr
-	cmd.WaitDelay = 5 * time.Second
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	steps := make(chan browserStep, 16)
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		defer close(steps)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			var s browserStep
-			if json.Unmarshal(sc.Bytes(), &s) != nil {
-				s = browserStep{Step: "invalid", Message: sc.Text()}
-			}
-			steps <- s
-		}
-	}()
-	t.Cleanup(func() {
-		_ = stdin.Close()
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		var werr error
-		select {
-		case werr = <-done:
-		case <-time.After(30 * time.Second):
-			cancel()
-			werr = <-done
-		}
-		cancel()
-		for range steps { // drain so the reader can end
-		}
-		<-readDone
-		if werr != nil || t.Failed() {
-			t.Logf("browser script: %v\nstderr:\n%s", werr, stderr.String())
-		}
-	})
-	return steps, func(v any) {
-		b, _ := json.Marshal(v)
-		if _, err := io.WriteString(stdin, string(b)+"\n"); err != nil {
-			t.Fatalf("write to the browser script: %v", err)
-		}
-	}
-}
-
-// next waits for the browser script's step, failing on its errors.
-func next(t *testing.T, steps <-chan browserStep, want string) browserStep {
-	t.Helper()
-	timeout := time.After(90 * time.Second)
-	for {
-		select {
-		case s, ok := <-steps:
-			switch {
-			case !ok:
-				t.Fatalf("browser script ended before %q", want)
-			case s.Step == want:
-				return s
-			case s.Step == "error":
-				t.Fatalf("browser script: %s", s.Message)
-			case s.Step == "console":
-				t.Logf("browser console: %s", s.Message)
-			}
-		case <-timeout:
-			t.Fatalf("browser script: no %q step", want)
-		}
-	}
 }

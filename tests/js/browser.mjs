@@ -8,7 +8,12 @@
 //           {"id":N,"op":"fill","selector":S,"value":V}
 //           {"id":N,"op":"click","selector":S}
 //           {"id":N,"op":"texts","selector":S}   -> value: text of every match
-//           {"id":N,"op":"eval","expr":E}        -> value: result of a page expression
+//           {"id":N,"op":"eval","expr":E}        -> value: result of a page expression (awaited)
+//           {"id":N,"op":"waitFor","expr":E,"timeout":MS}  until the page expression is truthy
+//           {"id":N,"op":"check","selector":S,"checked":B}
+//           {"id":N,"op":"screenshot","path":P,"selector":S}  the element, or the full page without S
+//           {"id":N,"op":"download","selector":S,"path":P}  clicks S and saves the download at P
+//           {"id":N,"op":"newPage"}              later commands go to a new page of the same browser
 // Replies:  {"id":N,"ok":true,"value":...} or {"id":N,"ok":false,"error":"..."}
 // Events:   {"event":"ready"} once, then {"event":"console"|"pageerror"|"requestfailed","text":...}
 // The browser closes when stdin ends.
@@ -25,13 +30,18 @@ const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-chromium-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath,
   headless: true,
+  acceptDownloads: true,
+  viewport: { width: 1400, height: 900 },
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const page = context.pages()[0] ?? await context.newPage();
-page.on('console', (m) => emit({ event: 'console', text: `${m.type()}: ${m.text()}` }));
-page.on('pageerror', (e) => emit({ event: 'pageerror', text: String(e) }));
-page.on('requestfailed', (r) => emit({ event: 'requestfailed', text: `${r.method()} ${r.url()}: ${r.failure()?.errorText}` }));
+const watch = (p) => {
+  p.on('console', (m) => emit({ event: 'console', text: `${m.type()}: ${m.text()}` }));
+  p.on('pageerror', (e) => emit({ event: 'pageerror', text: String(e) }));
+  p.on('requestfailed', (r) => emit({ event: 'requestfailed', text: `${r.method()} ${r.url()}: ${r.failure()?.errorText}` }));
+  return p;
+};
+let page = watch(context.pages()[0] ?? await context.newPage());
 
 const ops = {
   open: (c) => page.goto(c.url).then((r) => r?.status()),
@@ -42,6 +52,13 @@ const ops = {
   click: (c) => page.click(c.selector).then(() => null),
   texts: (c) => page.$$eval(c.selector, (els) => els.map((e) => e.textContent)),
   eval: (c) => page.evaluate(c.expr),
+  waitFor: (c) => page.waitForFunction(c.expr, null, { timeout: c.timeout, polling: 100 }).then(() => null),
+  check: (c) => page.setChecked(c.selector, c.checked).then(() => null),
+  screenshot: (c) => (c.selector ? page.locator(c.selector).screenshot({ path: c.path })
+    : page.screenshot({ path: c.path, fullPage: true })).then(() => null),
+  download: (c) => Promise.all([page.waitForEvent('download'), page.click(c.selector)])
+    .then(([d]) => d.saveAs(c.path)).then(() => null),
+  newPage: async () => { page = watch(await context.newPage()); return null; },
 };
 
 let closing;

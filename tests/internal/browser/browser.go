@@ -17,11 +17,15 @@ import (
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
 
-// DefaultChromium is where Debian's chromium package installs the browser.
+// DefaultChromium is where Debian's chromium package installs the browser; it is used
+// when EnvChromium is unset and no chromium is on PATH.
 const DefaultChromium = "/usr/bin/chromium"
 
+// EnvChromium names the environment variable holding the Chromium binary to use.
+const EnvChromium = "HERALD_CHROMIUM"
+
 const (
-	installHint  = "install it with `apt-get install -y chromium` (Debian; .ci/run does) or set HERALD_CHROMIUM to a Chromium binary"
+	installHint  = "install it with `apt-get install -y chromium` (Debian; .ci/run does) or set " + EnvChromium + " to a Chromium binary"
 	npmHint      = "run `make js-deps` or `cd tests/js && npm ci`"
 	readyTimeout = 60 * time.Second // node start and browser launch on a busy machine
 	replySlack   = 10 * time.Second // how much longer than a command's own timeout a reply may take
@@ -57,10 +61,7 @@ type reply struct {
 // page's log is printed when the test failed.
 func Start(t testing.TB) *Browser {
 	t.Helper()
-	exe := os.Getenv("HERALD_CHROMIUM")
-	if exe == "" {
-		exe = DefaultChromium
-	}
+	exe := chromiumPath()
 	if st, err := os.Stat(exe); err != nil || st.IsDir() {
 		t.Fatalf("browser: Chromium is not installed at %s; %s", exe, installHint)
 	}
@@ -79,7 +80,7 @@ func Start(t testing.TB) *Browser {
 	b := &Browser{stderr: &syncbuf.Buffer{}, replies: make(chan reply, 16), done: make(chan struct{})}
 	b.cmd = exec.Command(node, filepath.Join(dir, "browser.mjs"))
 	b.cmd.Dir = dir
-	b.cmd.Env = append(os.Environ(), "HERALD_CHROMIUM="+exe)
+	b.cmd.Env = append(os.Environ(), EnvChromium+"="+exe)
 	b.cmd.Stderr = b.stderr
 	if b.stdin, err = b.cmd.StdinPipe(); err != nil {
 		t.Fatalf("browser: %v", err)
@@ -109,6 +110,17 @@ func Start(t testing.TB) *Browser {
 		t.Fatalf("browser: Chromium not ready within %v: %s", readyTimeout, b.stderr.String())
 	}
 	return b
+}
+
+// chromiumPath is EnvChromium, else chromium on PATH, else DefaultChromium.
+func chromiumPath() string {
+	if exe := os.Getenv(EnvChromium); exe != "" {
+		return exe
+	}
+	if exe, err := exec.LookPath("chromium"); err == nil {
+		return exe
+	}
+	return DefaultChromium
 }
 
 // read dispatches the driver's stdout: replies to the caller, events to the log.
@@ -216,6 +228,47 @@ func (b *Browser) Texts(selector string) ([]string, error) {
 	var out []string
 	err = json.Unmarshal(v, &out)
 	return out, err
+}
+
+// Eval evaluates a JavaScript expression in the page (awaiting a promise it yields) and
+// decodes its JSON value into out (nil to drop it).
+func (b *Browser) Eval(expr string, out any) error {
+	v, err := b.call(map[string]any{"op": "eval", "expr": expr}, 30*time.Second)
+	if err != nil || out == nil {
+		return err
+	}
+	return json.Unmarshal(v, out)
+}
+
+// WaitFor waits until the JavaScript expression is truthy in the page.
+func (b *Browser) WaitFor(expr string, timeout time.Duration) error {
+	_, err := b.call(map[string]any{"op": "waitFor", "expr": expr, "timeout": timeout.Milliseconds()}, timeout)
+	return err
+}
+
+// SetChecked checks or unchecks the checkbox matching selector.
+func (b *Browser) SetChecked(selector string, checked bool) error {
+	_, err := b.call(map[string]any{"op": "check", "selector": selector, "checked": checked}, 30*time.Second)
+	return err
+}
+
+// Screenshot saves a PNG of the element matching selector at path, or of the whole
+// page when selector is empty.
+func (b *Browser) Screenshot(selector, path string) error {
+	_, err := b.call(map[string]any{"op": "screenshot", "selector": selector, "path": path}, 30*time.Second)
+	return err
+}
+
+// Download clicks the element matching selector and saves the download it starts at path.
+func (b *Browser) Download(selector, path string) error {
+	_, err := b.call(map[string]any{"op": "download", "selector": selector, "path": path}, 30*time.Second)
+	return err
+}
+
+// NewPage opens a new page in the same browser; later commands go to it.
+func (b *Browser) NewPage() error {
+	_, err := b.call(map[string]any{"op": "newPage"}, 30*time.Second)
+	return err
 }
 
 // close ends stdin, which closes the browser, and waits for the reader and node (killing
