@@ -54,7 +54,7 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !allowed(claims.String("asrs.s.htt"), httWebSockets) {
-		httpError(w, http.StatusBadRequest, "The access token does not allow this transport.")
+		httpError(w, http.StatusBadRequest, TextTransportNotAllowed)
 		return
 	}
 	dc := isDiagnostic(claims)

@@ -47,6 +47,7 @@ const (
 	CloseMessageTooLarge = "message_too_large"
 	CloseInternal        = "internal_error"
 	CloseDuplicate       = "duplicate_id"
+	CloseTokenExpired    = "token_expired"
 )
 
 // reasonClientClose is the close reason of a client that sent Close.
@@ -78,6 +79,8 @@ func CloseLabel(reason string, err error) string {
 		return CloseInternal
 	case ReasonDuplicate:
 		return CloseDuplicate
+	case ReasonTokenExpired:
+		return CloseTokenExpired
 	}
 	return CloseAppClosed
 }

@@ -55,6 +55,9 @@ const (
 	TextIDRequired = "Connection ID required"
 	// TextUnauthorized starts the body of every 401.
 	TextUnauthorized = "Unauthorized: "
+	// TextTransportNotAllowed answers (400) a connect over a transport the
+	// access token's asrs.s.htt claim leaves out.
+	TextTransportNotAllowed = "The access token does not allow this transport."
 )
 
 // Completion errors for client invocations the gateway answers itself.
@@ -87,6 +90,29 @@ type Trouble struct {
 	Why string
 	// Fix says what to do.
 	Fix string
+	// Diagnose says which log record, metric or live trace view shows it.
+	Diagnose string
+}
+
+// seenHTTP is the Diagnose text of an HTTP answer: its HttpRequest record
+// and live trace event, then more.
+func seenHTTP(status int, more string) string {
+	s := fmt.Sprintf("`HttpRequest` with `status` %d (`--log-http`; the live trace's HTTP events)", status)
+	if more != "" {
+		s += "; " + more
+	}
+	return s
+}
+
+// seenClose is the Diagnose text of a Close message: its ConnectionAborted
+// record and live trace event, the closed-connections metric, then more.
+func seenClose(reason, more string) string {
+	label := CloseLabel(reason, nil)
+	s := "`ConnectionAborted` with `reasonLabel` `" + label + "` (`--log-connectivity`; the live trace); `herald_connections_closed_total{reason=\"" + label + "\"}`"
+	if more != "" {
+		s += "; " + more
+	}
+	return s
 }
 
 // Troubles is the table of every failure answer: the code sends these
@@ -95,61 +121,82 @@ type Trouble struct {
 var Troubles = []Trouble{
 	{Step: "negotiate, connect", Status: http.StatusBadRequest, Text: errHubMissing.Error() + " / " + errHubRepeated.Error() + " / " + errHubInvalid.Error(),
 		Why: "the `hub` query parameter is missing, repeated or not a hub name (a letter, then at most 128 letters, digits or ``_`,.[]``)",
-		Fix: "give `withUrl` the URL your negotiate function returned, unmodified"},
+		Fix: "give `withUrl` the URL your negotiate function returned, unmodified", Diagnose: seenHTTP(400, "")},
 	{Step: "connect", Status: http.StatusBadRequest, Text: TextIDRequired,
-		Why: "a connect request without `id`", Fix: "let the client negotiate first (do not use `skipNegotiation` with Herald's negotiate)"},
+		Why: "a connect request without `id`", Fix: "let the client negotiate first (do not use `skipNegotiation` with Herald's negotiate)",
+		Diagnose: seenHTTP(400, "")},
+	{Step: "connect", Status: http.StatusBadRequest, Text: TextTransportNotAllowed,
+		Why:      "the access token's `asrs.s.htt` claim (a bit set of transports) leaves out the transport the client picked",
+		Fix:      "let the client use an allowed transport (`transport` in `withUrl`'s options), or issue tokens without the claim",
+		Diagnose: seenHTTP(400, "")},
 	{Step: "negotiate, connect", Status: http.StatusUnauthorized, Text: TextUnauthorized + "…",
-		Why: "the access token is missing, not signed with a configured AccessKey, for another hub or URL, or expired (default lifetime 1 hour)",
-		Fix: "negotiate again for a fresh token (automatic reconnect does); check that the functions and the gateways share the AccessKey"},
+		Why:      "the access token is missing, not signed with a configured AccessKey, for another hub or URL, or expired (default lifetime 1 hour; Server-Sent Events and Long Polling send it with every request, so they meet this when it runs out)",
+		Fix:      "negotiate again for a fresh token (automatic reconnect does); check that the functions and the gateways share the AccessKey",
+		Diagnose: seenHTTP(401, "the body after `Unauthorized: ` names the check that failed")},
 	{Step: "connect", Status: http.StatusNotFound, Text: TextNoConnection + "[" + TextConnectTooLate + "]",
-		Why: "the connect came more than the connect window (15 s) after negotiate, or the id is unknown (e.g. `skipNegotiation` against the app's URL)",
-		Fix: "connect right after negotiate; on slow networks raise `HERALD_CONNECT_WINDOW`"},
+		Why: "the connect came more than the connect window (15 s) after negotiate, or the id is unknown (e.g. `skipNegotiation` against the app's URL, or a poll or POST for a connection that ended)",
+		Fix: "connect right after negotiate; on slow networks raise `HERALD_CONNECT_WINDOW`", Diagnose: seenHTTP(404, "")},
 	{Step: "connect", Status: http.StatusConflict, Text: TextIDInUse,
-		Why: "a second WebSocket for a connection id that is connected", Fix: "negotiate once per connection; never share a negotiate response"},
+		Why: "a second WebSocket (or Server-Sent Events or Long Polling open) for a connection id that is connected",
+		Fix: "negotiate once per connection; never share a negotiate response", Diagnose: seenHTTP(409, "")},
 	{Step: "negotiate, connect", Status: http.StatusTooManyRequests, Text: ReasonConnectionLimit,
-		Why: "the deployment (or this user, in this hub) holds the most concurrent connections allowed (`HERALD_MAX_CONNECTIONS`, `HERALD_MAX_USER_CONNECTIONS`)",
-		Fix: "close connections you no longer need, raise the limit, or retry later; the log line says which limit"},
+		Why:      "the deployment (or this user, in this hub) holds the most concurrent connections allowed (`HERALD_MAX_CONNECTIONS`, `HERALD_MAX_USER_CONNECTIONS`); every transport counts",
+		Fix:      "close connections you no longer need, raise the limit, or retry later",
+		Diagnose: seenHTTP(429, "the warning `Connection count reaches limit` with `step`, `hub`, `user` and both limits; `herald_connections` summed over the nodes")},
 	{Step: "negotiate", Status: http.StatusTooManyRequests, Text: ReasonNegotiateLimit,
-		Why: "more negotiates per second than `HERALD_NEGOTIATE_RATE` across the deployment; `Retry-After` says when the next second starts",
-		Fix: "retry after `Retry-After` plus a random delay (e.g. 1–5 s), so clients that failed together do not retry together"},
+		Why:      "more negotiates per second than `HERALD_NEGOTIATE_RATE` across the deployment; `Retry-After` says when the next second starts",
+		Fix:      "retry after `Retry-After` plus a random delay (e.g. 1–5 s), so clients that failed together do not retry together",
+		Diagnose: seenHTTP(429, "the warning `Negotiate rate reaches limit…` with `limit_per_second`")},
+	{Step: "negotiate, connect", Status: http.StatusTooManyRequests, Text: ErrTextTooManyDiagnostic,
+		Why:      "a diagnostic client (`asrs.s.dc`) while this node holds `HERALD_MAX_DIAGNOSTIC_CONNECTIONS` (100) of them; the limit is per node",
+		Fix:      "close diagnostic clients you no longer need, or connect without the diagnostic claim",
+		Diagnose: seenHTTP(429, "`herald_diagnostic_connections` of the node")},
 	{Step: "negotiate, connect", Status: http.StatusServiceUnavailable, Text: ReasonServiceReloading,
-		Why: "this gateway node is stopping (deploy, scale-in)", Fix: "retry: the load balancer sends the next attempt to another node"},
+		Why: "this gateway node is stopping (deploy, scale-in)", Fix: "retry: the load balancer sends the next attempt to another node",
+		Diagnose: seenHTTP(503, "the node's `/api/health` answers 503 with `\"gateway\":\"gateway: draining, …\"`")},
 	{Step: "negotiate, connect", Status: http.StatusServiceUnavailable, Text: ReasonInternal,
-		Why: "quotas are configured and the bus cannot count (Redis unreachable)", Fix: "retry after a random delay; check Redis"},
+		Why: "quotas are configured and the bus cannot count (Redis unreachable)", Fix: "retry after a random delay; check Redis",
+		Diagnose: seenHTTP(503, "the warning `quota check failed` with the bus error; the `bus` check of `/api/health`")},
 	{Step: "negotiate, connect", Status: http.StatusRequestHeaderFieldsTooLarge, Text: "431 Request Header Fields Too Large",
-		Why: "request headers over 16 KiB, usually a huge access token", Fix: "copy fewer claims into tokens (access tokens are at most 4,096 characters)"},
+		Why: "request headers over 16 KiB, usually a huge access token", Fix: "copy fewer claims into tokens (access tokens are at most 4,096 characters)",
+		Diagnose: "no Herald record: Go's HTTP server answers before any handler runs; the client's error shows the status"},
 	{Step: "connection", Text: ReasonAppClosed,
 		Why: "the application closed the connection through the REST API (`DELETE …/connections/{id}`, `:closeConnections`) without a reason; with one, the client sees that reason",
-		Fix: "expected; pass `reason` to tell clients why"},
+		Fix: "expected; pass `reason` to tell clients why", Diagnose: seenClose(ReasonAppClosed, "the REST call's `HttpRequest`")},
 	{Step: "connection", Text: ReasonPingTimeout,
-		Why: "nothing came from the client for 30 s (it sends a Ping every 15 s): the network dropped, or the client's tab or process was frozen",
-		Fix: "use automatic reconnect; keep the client's keep-alive interval below half the server's client timeout"},
+		Why:      "nothing came from the client for 30 s (it sends a Ping every 15 s): the network dropped, or the client's tab or process was frozen",
+		Fix:      "use automatic reconnect; keep the client's keep-alive interval below half the server's client timeout",
+		Diagnose: seenClose(ReasonPingTimeout, "")},
 	{Step: "connection", Text: ReasonServiceReloading, AllowReconnect: true,
 		Why: "the gateway node is stopping (SIGTERM): it closes its clients within `HERALD_SHUTDOWN_TIMEOUT`",
-		Fix: "use `withAutomaticReconnect()`: the client reconnects to another node"},
+		Fix: "use `withAutomaticReconnect()`: the client reconnects to another node", Diagnose: seenClose(ReasonServiceReloading, "")},
 	{Step: "connection", Text: ReasonInternal, AllowReconnect: true,
-		Why: "the gateway could not register the connection in the bus (Redis unreachable)", Fix: "reconnect; check Redis if it persists"},
+		Why: "the gateway could not register the connection in the bus (Redis unreachable)", Fix: "reconnect; check Redis if it persists",
+		Diagnose: seenClose(ReasonInternal, "the warning `register connection` with the bus error")},
 	{Step: "connection", Text: ReasonSlowClient,
-		Why: "the client did not read its messages: its queue (1,024 messages or 4 MiB) filled; other connections are not slowed",
-		Fix: "read faster, send less to that client, or use MessagePack"},
+		Why:      "the client did not read its messages: its queue (1,024 messages or 4 MiB) filled; other connections are not slowed",
+		Fix:      "read faster, send less to that client, or use MessagePack",
+		Diagnose: seenClose(ReasonSlowClient, "the warning `closing slow client` with `queued_frames` and `queued_bytes`; `herald_queue_overflows_total`")},
 	{Step: "connection", Text: ReasonMessageTooLarge,
-		Why: "the client sent a message over the maximum message size (`HERALD_MAX_MESSAGE_BYTES`, 1 MiB); WebSocket close code 1009",
-		Fix: "send smaller messages or raise the limit"},
+		Why: "the client sent a message over the maximum message size (`HERALD_MAX_MESSAGE_BYTES`, 1 MiB): WebSocket close code 1009; a Server-Sent Events or Long Polling POST is answered 413 with this text",
+		Fix: "send smaller messages or raise the limit", Diagnose: seenClose(ReasonMessageTooLarge, "")},
 	{Step: "connection", Text: ReasonProtocolError,
-		Why: "the client sent a frame or hub message Herald cannot parse; WebSocket close code 1002. Only that connection is closed",
-		Fix: "use an official client; the log line (info) has the parse error"},
+		Why:      "the client sent a frame or hub message Herald cannot parse; WebSocket close code 1002. Only that connection is closed",
+		Fix:      "use an official client",
+		Diagnose: seenClose(ReasonProtocolError, "the info line `closing connection after invalid message` with the parse error")},
 	{Step: "connection", Text: ReasonTokenExpired,
-		Why: "the access token carried `asrs.s.coae` (close on auth expiration) and its `exp` passed",
-		Fix: "reconnect with a fresh token (negotiate again), or issue longer-lived tokens"},
+		Why:      "the access token carried `asrs.s.coae` (close on auth expiration) and its `exp` passed",
+		Fix:      "reconnect with a fresh token (negotiate again), or issue longer-lived tokens",
+		Diagnose: seenClose(ReasonTokenExpired, "an info line with this text")},
 	{Step: "connection", Text: ReasonDuplicate,
-		Why: "another node registered the same connection id first", Fix: "negotiate again"},
+		Why: "another node registered the same connection id first", Fix: "negotiate again", Diagnose: seenClose(ReasonDuplicate, "")},
 }
 
 // TroubleshootingMarkdown renders Troubles as the Markdown table of the
 // README's troubleshooting section.
 func TroubleshootingMarkdown() string {
 	var b strings.Builder
-	b.WriteString("| Where | Answer | Text | Why | What to do |\n|---|---|---|---|---|\n")
+	b.WriteString("| Where | Answer | Text | Why | What to do | How to see it |\n|---|---|---|---|---|---|\n")
 	for _, t := range Troubles {
 		answer := "Close message"
 		if t.AllowReconnect {
@@ -158,7 +205,7 @@ func TroubleshootingMarkdown() string {
 		if t.Status != 0 {
 			answer = fmt.Sprintf("HTTP %d", t.Status)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", t.Step, answer, "`"+t.Text+"`", t.Why, t.Fix)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", t.Step, answer, "`"+t.Text+"`", t.Why, t.Fix, t.Diagnose)
 	}
 	return b.String()
 }

@@ -47,15 +47,36 @@ func TestTroublesComplete(t *testing.T) {
 	texts := map[string]bool{}
 	for _, tr := range Troubles {
 		texts[tr.Text] = true
-		if tr.Why == "" || tr.Fix == "" || tr.Step == "" {
-			t.Errorf("row %q lacks Step, Why or Fix", tr.Text)
+		if tr.Why == "" || tr.Fix == "" || tr.Step == "" || tr.Diagnose == "" {
+			t.Errorf("row %q lacks Step, Why, Fix or Diagnose", tr.Text)
 		}
 	}
 	for _, r := range []string{ReasonServiceReloading, ReasonAppClosed, ReasonPingTimeout, ReasonSlowClient,
 		ReasonProtocolError, ReasonMessageTooLarge, ReasonInternal, ReasonDuplicate, ReasonConnectionLimit,
-		ReasonNegotiateLimit, ReasonTokenExpired, TextIDInUse, TextIDRequired} {
+		ReasonNegotiateLimit, ReasonTokenExpired, TextIDInUse, TextIDRequired, TextTransportNotAllowed,
+		ErrTextTooManyDiagnostic} {
 		if !texts[r] {
 			t.Errorf("no Troubles row for %q", r)
 		}
+	}
+}
+
+// TestCloseReasonsHaveLabels checks that every Close message but the
+// application's own has a metric label of its own, so a dashboard tells
+// them apart from REST closes.
+func TestCloseReasonsHaveLabels(t *testing.T) {
+	seen := map[string]string{}
+	for _, tr := range Troubles {
+		if tr.Status != 0 || tr.Text == ReasonAppClosed {
+			continue
+		}
+		label := CloseLabel(tr.Text, nil)
+		if label == CloseAppClosed || label == CloseClientClosed {
+			t.Errorf("Close %q is counted as %q", tr.Text, label)
+		}
+		if prev, dup := seen[label]; dup && prev != tr.Text {
+			t.Errorf("Close %q and %q share the label %q", prev, tr.Text, label)
+		}
+		seen[label] = tr.Text
 	}
 }

@@ -32,7 +32,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, c *conn) {
 	defer h.inMu.Unlock()
 	select {
 	case <-h.endCh:
-		httpError(w, http.StatusNotFound, "No Connection with that ID")
+		httpError(w, http.StatusNotFound, TextNoConnection)
 		return
 	default:
 	}

@@ -18,7 +18,7 @@ func (s *Server) serveHTTPTransport(w http.ResponseWriter, r *http.Request, info
 	c := s.idx.get(info.hub, info.id)
 	if c == nil {
 		if r.Header.Get(forwardHeader) != "" {
-			httpError(w, http.StatusNotFound, "No Connection with that ID")
+			httpError(w, http.StatusNotFound, TextNoConnection)
 			return
 		}
 		if s.forward(w, r, info.hub, info.id) {
@@ -26,10 +26,10 @@ func (s *Server) serveHTTPTransport(w http.ResponseWriter, r *http.Request, info
 		}
 		switch {
 		case expired:
-			httpError(w, http.StatusNotFound, "No Connection with that ID: the connect request came later than the negotiate reservation window, negotiate again")
+			httpError(w, http.StatusNotFound, TextNoConnection+TextConnectTooLate)
 			return
 		case r.Method != http.MethodGet:
-			httpError(w, http.StatusNotFound, "No Connection with that ID")
+			httpError(w, http.StatusNotFound, TextNoConnection)
 			return
 		}
 		kind := httLongPoll
@@ -37,7 +37,7 @@ func (s *Server) serveHTTPTransport(w http.ResponseWriter, r *http.Request, info
 			kind = httSSE
 		}
 		if !allowed(info.claims.String("asrs.s.htt"), kind) {
-			httpError(w, http.StatusBadRequest, "The access token does not allow this transport.")
+			httpError(w, http.StatusBadRequest, TextTransportNotAllowed)
 			return
 		}
 		c, ok := s.openHTTP(w, r, info, kind)

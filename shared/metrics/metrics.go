@@ -62,7 +62,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"transport", "protocol"}),
 		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_connections_closed_total",
-			Help: "Client connections that ended, by reason (client_closed, connection_lost, app_closed, service_reloading, ping_timeout, slow_client, protocol_error, message_too_large, internal_error, duplicate_id).",
+			Help: "Client connections that ended, by reason (client_closed, connection_lost, app_closed, service_reloading, ping_timeout, slow_client, protocol_error, message_too_large, internal_error, duplicate_id, token_expired).",
 		}, []string{"reason"}),
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_messages_received_total",
