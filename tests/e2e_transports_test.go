@@ -14,6 +14,7 @@ import (
 	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/shared/syncbuf"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
+	"github.com/heraldrt/herald/tests/internal/mgmt"
 )
 
 // combo is one transport and hub protocol an official client may use.
@@ -72,25 +73,11 @@ func TestTransportsDeliver(t *testing.T) {
 		text = e.payload("connection")
 		status(t, "send to connection", http.StatusAccepted)(e.rest.SendToConnection(ctx, hub, ids[k.name], recv, []any{text}))
 		e.expectRecv(t, k.name, text)
-		// A client message travels up (WebSocket or POST) and its answer down.
-		if err := e.js.Invoke(k.name, "i-"+k.name, "echo", "x"); err != nil {
-			t.Fatal(err)
-		}
-		ev := e.js.ExpectFunc(t, wait, "invoke error on "+k.name, func(ev jsclient.Event) bool {
-			return ev.Name == k.name && ev.Kind == jsclient.KindError && ev.ID == "i-"+k.name
-		})
-		if !strings.Contains(ev.Message, gateway.ErrTextNoUpstream) {
-			t.Errorf("%s: invoke failed with %q, want %q", k.name, ev.Message, gateway.ErrTextNoUpstream)
-		}
+		expectNoUpstream(t, e.js, k.name)
 	}
 	e.settle(t, names...)
 	for _, k := range combos {
-		reason := "bye " + k.name
-		status(t, "close "+k.name, http.StatusOK)(e.rest.CloseConnection(ctx, hub, ids[k.name], reason))
-		closed := e.js.Expect(t, k.name, jsclient.KindClosed, wait)
-		if !strings.Contains(closed.ErrorText(), reason) {
-			t.Errorf("%s closed with %q, want the reason %q", k.name, closed.ErrorText(), reason)
-		}
+		closeWithReason(t, e.rest, e.js, k.name, ids[k.name])
 	}
 }
 
@@ -151,4 +138,32 @@ func restart(t *testing.T, addr string) {
 			t.Logf("restarted emulator logs:\n%s", logs.String())
 		}
 	})
+}
+
+// expectNoUpstream has the client named name invoke a hub method and expects the
+// invocation to fail because no upstream is configured: the message travelled up
+// (over WebSocket or a POST) and its answer down.
+func expectNoUpstream(t *testing.T, js *jsclient.Driver, name string) {
+	t.Helper()
+	if err := js.Invoke(name, "i-"+name, "echo", "x"); err != nil {
+		t.Fatal(err)
+	}
+	ev := js.ExpectFunc(t, wait, "invoke error on "+name, func(ev jsclient.Event) bool {
+		return ev.Name == name && ev.Kind == jsclient.KindError && ev.ID == "i-"+name
+	})
+	if !strings.Contains(ev.Message, gateway.ErrTextNoUpstream) {
+		t.Errorf("%s: invoke failed with %q, want %q", name, ev.Message, gateway.ErrTextNoUpstream)
+	}
+}
+
+// closeWithReason closes the connection id of the client named name through the REST
+// API and expects the client to see the reason.
+func closeWithReason(t *testing.T, rest *mgmt.Client, js *jsclient.Driver, name, id string) {
+	t.Helper()
+	reason := "bye " + name
+	status(t, "close "+name, http.StatusOK)(rest.CloseConnection(context.Background(), hub, id, reason))
+	closed := js.Expect(t, name, jsclient.KindClosed, wait)
+	if !strings.Contains(closed.ErrorText(), reason) {
+		t.Errorf("%s closed with %q, want the reason %q", name, closed.ErrorText(), reason)
+	}
 }

@@ -2,11 +2,8 @@ package tests
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net"
-	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -93,21 +90,9 @@ func (f *tcpFront) pipe(dst, src net.Conn) {
 // connectVia is connectTo through the front, with automatic reconnect.
 func (c *cluster) connectVia(t *testing.T, f *tcpFront, name, user string) string {
 	t.Helper()
-	status, body := c.negotiate(t, user)
-	if status != http.StatusOK {
-		t.Fatalf("negotiate for %s: %d %s", name, status, body)
-	}
-	var info connectionInfo
-	if err := json.Unmarshal(body, &info); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(info.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Host = f.ln.Addr().String()
+	u, tok := c.clientURL(t, name, user, f.ln.Addr().String())
 	return c.js.ConnectWait(t, jsclient.ConnectOptions{
-		Name: name, URL: u.String(), AccessToken: info.AccessToken, Reconnect: true,
+		Name: name, URL: u, AccessToken: tok, Reconnect: true,
 		Transport: jsclient.WebSockets, Methods: []string{recv, probe},
 	}, wait)
 }

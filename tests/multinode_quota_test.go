@@ -1,10 +1,7 @@
 package tests
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -15,20 +12,8 @@ import (
 // client connected).
 func (c *cluster) tryConnectTo(t *testing.T, gw int, name, user string) string {
 	t.Helper()
-	status, body := c.negotiate(t, user)
-	if status != http.StatusOK {
-		t.Fatalf("negotiate for %s: %d %s", name, status, body)
-	}
-	var info connectionInfo
-	if err := json.Unmarshal(body, &info); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(info.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Host = c.gateways[gw].Addr
-	if err := c.js.Connect(jsclient.ConnectOptions{Name: name, URL: u.String(), AccessToken: info.AccessToken,
+	u, tok := c.clientURL(t, name, user, c.gateways[gw].Addr)
+	if err := c.js.Connect(jsclient.ConnectOptions{Name: name, URL: u, AccessToken: tok,
 		Transport: jsclient.WebSockets, Methods: []string{recv, probe}}); err != nil {
 		t.Fatal(err)
 	}

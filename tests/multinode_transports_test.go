@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -11,9 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/heraldrt/herald/shared/gateway"
-	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
 
 // splitProxy is a load balancer without sticky sessions, rigged against the
@@ -84,33 +80,16 @@ func TestMultiNodeHTTPTransportsWithoutStickySessions(t *testing.T) {
 	kinds := []combo{combos[2], combos[3], combos[4]} // sse-json, lp-json, lp-msgpack
 	ids := map[string]string{}
 	for _, k := range kinds {
-		st, body := c.negotiate(t, "user-"+k.name)
-		var info connectionInfo
-		if err := json.Unmarshal(body, &info); st != http.StatusOK || err != nil {
-			t.Fatalf("negotiate: %d %s (%v)", st, body, err)
-		}
-		u, err := url.Parse(info.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u.Host = strings.TrimPrefix(p.srv.URL, "http://")
-		opts := k.options(u.String(), false)
-		opts.Headers, opts.AccessToken = nil, info.AccessToken
+		u, tok := c.clientURL(t, k.name, "user-"+k.name, strings.TrimPrefix(p.srv.URL, "http://"))
+		opts := k.options(u, false)
+		opts.Headers, opts.AccessToken = nil, tok
 		ids[k.name] = c.js.ConnectWait(t, opts, wait)
 	}
 	for _, k := range kinds {
 		text := c.payload("user")
 		status(t, "send to user", http.StatusAccepted)(c.rest.SendToUser(ctx, hub, "user-"+k.name, recv, []any{text}))
 		c.expectRecv(t, k.name, text)
-		if err := c.js.Invoke(k.name, "i-"+k.name, "echo", "x"); err != nil {
-			t.Fatal(err)
-		}
-		ev := c.js.ExpectFunc(t, wait, "invoke error on "+k.name, func(ev jsclient.Event) bool {
-			return ev.Name == k.name && ev.Kind == jsclient.KindError && ev.ID == "i-"+k.name
-		})
-		if !strings.Contains(ev.Message, gateway.ErrTextNoUpstream) {
-			t.Errorf("%s: invoke failed with %q, want %q", k.name, ev.Message, gateway.ErrTextNoUpstream)
-		}
+		expectNoUpstream(t, c.js, k.name)
 	}
 	text := c.payload("all")
 	status(t, "send to all", http.StatusAccepted)(c.rest.SendToAll(ctx, hub, recv, []any{text}))
@@ -118,12 +97,7 @@ func TestMultiNodeHTTPTransportsWithoutStickySessions(t *testing.T) {
 		c.expectRecv(t, k.name, text)
 	}
 	for _, k := range kinds {
-		reason := "bye " + k.name
-		status(t, "close "+k.name, http.StatusOK)(c.rest.CloseConnection(ctx, hub, ids[k.name], reason))
-		closed := c.js.Expect(t, k.name, jsclient.KindClosed, wait)
-		if !strings.Contains(closed.ErrorText(), reason) {
-			t.Errorf("%s closed with %q, want the reason %q", k.name, closed.ErrorText(), reason)
-		}
+		closeWithReason(t, c.rest, c.js, k.name, ids[k.name])
 	}
 	if p.served[gw2].Load() == 0 || !strings.Contains(c.gateways[gw2].Logs(), "forwarding") {
 		t.Errorf("gateway 2 forwarded nothing (%d requests reached it)", p.served[gw2].Load())

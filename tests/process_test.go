@@ -175,11 +175,9 @@ func (c *cluster) negotiate(t *testing.T, user string) (int, []byte) {
 	return resp.StatusCode, body
 }
 
-// connectTo places a JSON WebSocket client named name for user on gateway gw (0 is
-// gateway 1): it negotiates with the functions process, points the URL it got at the
-// gateway's port and lets the client negotiate with that gateway. It returns the
-// connection id.
-func (c *cluster) connectTo(t *testing.T, gw int, name, user string) string {
+// clientURL negotiates with the functions process for the client named name of user
+// and returns the URL it got, pointed at host, and the access token.
+func (c *cluster) clientURL(t *testing.T, name, user, host string) (string, string) {
 	t.Helper()
 	status, body := c.negotiate(t, user)
 	if status != http.StatusOK {
@@ -193,11 +191,21 @@ func (c *cluster) connectTo(t *testing.T, gw int, name, user string) string {
 	if err != nil {
 		t.Fatalf("negotiate for %s: url %q: %v", name, info.URL, err)
 	}
-	u.Host = c.gateways[gw].Addr
+	u.Host = host
+	return u.String(), info.AccessToken
+}
+
+// connectTo places a JSON WebSocket client named name for user on gateway gw (0 is
+// gateway 1): it negotiates with the functions process, points the URL it got at the
+// gateway's port and lets the client negotiate with that gateway. It returns the
+// connection id.
+func (c *cluster) connectTo(t *testing.T, gw int, name, user string) string {
+	t.Helper()
+	u, tok := c.clientURL(t, name, user, c.gateways[gw].Addr)
 	return c.js.ConnectWait(t, jsclient.ConnectOptions{
 		Name:        name,
-		URL:         u.String(),
-		AccessToken: info.AccessToken,
+		URL:         u,
+		AccessToken: tok,
 		Transport:   jsclient.WebSockets,
 		Methods:     []string{recv, probe},
 	}, wait)
