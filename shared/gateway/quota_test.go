@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"log/slog"
 	"net/http"
@@ -37,6 +38,8 @@ func TestConnectionQuota(t *testing.T) {
 	if code != http.StatusTooManyRequests || text != ReasonConnectionLimit {
 		t.Fatalf("Long Polling open over the limit: %d %s", code, text)
 	}
+	sse := &httpClient{t: t, base: h.srv.URL, tok: tok, path: "/client/?hub=chat&id=" + url.QueryEscape(pending.ConnectionToken)}
+	sse.want("Server-Sent Events open over the limit", "GET", "", "", http.StatusTooManyRequests, ReasonConnectionLimit, "Accept", "text/event-stream")
 	if err := dialStatus(h, "chat", pending.ConnectionToken, tok); !strings.Contains(err, "429") {
 		t.Fatalf("connect over the limit: %s", err)
 	}
@@ -50,6 +53,42 @@ func TestConnectionQuota(t *testing.T) {
 		return code == http.StatusOK
 	})
 	h.connect("chat", "d")
+}
+
+// An open Server-Sent Events or Long Polling connection holds a slot of
+// the connection quota from its first request until it ends, like a
+// WebSocket.
+func TestHTTPTransportsHoldQuotaSlots(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxConnections = 1 })
+	full := func(what string) {
+		t.Helper()
+		if code, body := h.negotiate("hub=chat&negotiateVersion=1", h.clientToken("chat", "x", nil)); code != http.StatusTooManyRequests {
+			t.Fatalf("negotiate while %s is open: %d %s", what, code, body)
+		}
+	}
+	freed := func() { // the slot comes back once the connection has ended
+		t.Helper()
+		waitFor(t, func() bool {
+			code, _ := h.negotiate("hub=chat&negotiateVersion=1", h.clientToken("chat", "x", nil))
+			return code == http.StatusOK
+		})
+	}
+
+	lp := h.pollConn(t, "chat", "a")
+	full("a Long Polling connection")
+	lp.want("stop", "DELETE", "", "", http.StatusAccepted, "*")
+	freed()
+
+	sse := h.httpConn(t, "chat", "b", nil)
+	resp := sse.do("GET", "", "", "Accept", "text/event-stream")
+	br := bufio.NewReader(resp.Body)
+	expectLines(t, br, ":")
+	full("an event stream before its handshake")
+	sse.want("handshake", "POST", "", jsonHandshake, http.StatusOK, "")
+	expectLines(t, br, "data: {}\x1e", "")
+	full("a Server-Sent Events connection")
+	_ = resp.Body.Close()
+	freed()
 }
 
 func TestUserConnectionQuota(t *testing.T) {
