@@ -74,6 +74,33 @@ func TestBinaryPayloadReachesEachProtocol(t *testing.T) {
 	}
 }
 
+// The Management SDK's binary payload reaches Server-Sent Events and Long Polling
+// clients too: they get the record of their protocol without the WebSocket frame
+// header the gateway keeps it in, which the official client parses.
+func TestBinaryPayloadReachesHTTPTransports(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	kinds := []combo{combos[2], combos[3], combos[4]} // sse-json, lp-json, lp-msgpack
+	for _, k := range kinds {
+		opts := k.options(e.clientURL(), false)
+		opts.Methods = []string{recv, "fire"}
+		e.js.ConnectWait(t, opts, wait)
+	}
+	jsonRec := mgmt.Framed{Protocol: "json", Record: golden(t, "client-invocation-nonblocking.bin")}
+	mpRec := mgmt.Framed{Protocol: "messagepack", Record: golden(t, "msgpack-client-invocation-nonblocking.bin")}
+	status(t, "binary send to all", http.StatusAccepted)(e.rest.SendToAllBinary(context.Background(), hub, mgmt.PayloadMap(jsonRec, mpRec)))
+	for _, k := range kinds {
+		want := "[null]" // the JSON record's arguments
+		if k.protocol == jsclient.MessagePack {
+			want = "[]"
+		}
+		ev := e.js.ExpectMessage(t, k.name, "fire", wait)
+		if got := "[" + string(joinRaw(ev.Args)) + "]"; got != want {
+			t.Errorf("%s got fire%s, want fire%s", k.name, got, want)
+		}
+	}
+}
+
 func joinRaw(args []json.RawMessage) []byte {
 	var b []byte
 	for i, a := range args {
