@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,36 +26,6 @@ import (
 
 // browserWait bounds one wait for the page; a browser on a busy machine is slow.
 const browserWait = 30 * time.Second
-
-// runEmulator starts an emulator with cfg and returns it and a stop function that shuts
-// it down and waits for Serve (also run in Cleanup).
-func runEmulator(t *testing.T, cfg emulator.Config) (*emulator.Server, func()) {
-	t.Helper()
-	srv, err := emulator.New(cfg)
-	if err != nil {
-		t.Fatalf("emulator.New: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	var stopped atomic.Bool
-	stop := func() {
-		if stopped.Swap(true) {
-			return
-		}
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("emulator Serve: %v", err)
-			}
-		case <-time.After(2 * wait):
-			t.Errorf("emulator Serve did not return within %v of cancel", 2*wait)
-		}
-	}
-	t.Cleanup(stop)
-	return srv, stop
-}
 
 // The sample chat page in headless Chromium, served by one emulator while the API is
 // another (a different origin, so negotiate goes through CORS and the WebSocket carries

@@ -2,17 +2,13 @@ package tests
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/gateway"
-	"github.com/heraldrt/herald/shared/syncbuf"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
 )
@@ -102,7 +98,7 @@ func TestTransportsReconnectAfterRestart(t *testing.T) {
 			t.Errorf("%s reconnecting after %q, want %q", name, ev.ErrorText(), gateway.ReasonServiceReloading)
 		}
 	}
-	restart(t, addr)
+	runEmulator(t, emulator.Config{Addr: addr}) // stopped in Cleanup
 	for _, name := range names {
 		e.js.Expect(t, name, jsclient.KindReconnected, 4*wait) // the client's retry delays: 0, 2, 10 s
 	}
@@ -111,33 +107,6 @@ func TestTransportsReconnectAfterRestart(t *testing.T) {
 	for _, name := range names {
 		e.expectRecv(t, name, text)
 	}
-}
-
-// restart starts an emulator on addr again, stopped in Cleanup.
-func restart(t *testing.T, addr string) {
-	t.Helper()
-	logs := &syncbuf.Buffer{}
-	srv, err := emulator.New(emulator.Config{Addr: addr, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err != nil {
-		t.Fatalf("restart on %s: %v", addr, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("restarted emulator: %v", err)
-			}
-		case <-time.After(2 * wait):
-			t.Errorf("restarted emulator did not stop")
-		}
-		if t.Failed() {
-			t.Logf("restarted emulator logs:\n%s", logs.String())
-		}
-	})
 }
 
 // expectNoUpstream has the client named name invoke a hub method and expects the

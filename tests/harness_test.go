@@ -44,23 +44,8 @@ func newEnv(t *testing.T, configure ...func(*emulator.Config)) *env {
 	for _, f := range configure {
 		f(&cfg)
 	}
-	srv, err := emulator.New(cfg)
-	if err != nil {
-		t.Fatalf("emulator.New: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	e := &env{srv: srv}
-	e.stop = sync.OnceValue(func() error {
-		cancel()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(2 * wait):
-			return errors.New("Serve did not return within 20s of cancel")
-		}
-	})
+	srv, stop := serveEmulator(t, cfg)
+	e := &env{srv: srv, stop: stop}
 	t.Cleanup(func() {
 		if err := e.stop(); err != nil {
 			t.Errorf("emulator Serve: %v", err)
@@ -70,13 +55,63 @@ func newEnv(t *testing.T, configure ...func(*emulator.Config)) *env {
 		}
 	})
 
-	e.rest, err = mgmt.New(srv.ConnectionString())
+	rest, err := mgmt.New(srv.ConnectionString())
 	if err != nil {
 		t.Fatalf("mgmt.New(%q): %v", srv.ConnectionString(), err)
 	}
+	e.rest = rest
 	t.Cleanup(e.rest.Close)
 	e.js = jsclient.Start(t) // cleaned up first: clients stop before the emulator does
 	return e
+}
+
+// serveEmulator starts an emulator with cfg. stop cancels its Serve and returns
+// Serve's error (nil when it ended because of the cancel); it is idempotent.
+func serveEmulator(t *testing.T, cfg emulator.Config) (srv *emulator.Server, stop func() error) {
+	t.Helper()
+	srv, err := emulator.New(cfg)
+	if err != nil {
+		t.Fatalf("emulator.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	return srv, sync.OnceValue(func() error {
+		cancel()
+		select {
+		case err := <-done:
+			if errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		case <-time.After(2 * wait):
+			return fmt.Errorf("Serve did not return within %v of cancel", 2*wait)
+		}
+	})
+}
+
+// runEmulator is serveEmulator for emulators a test stops and starts itself: stop
+// reports a failure to stop and also runs in Cleanup. Without cfg.Logger the
+// emulator's debug log is printed when the test failed.
+func runEmulator(t *testing.T, cfg emulator.Config) (*emulator.Server, func()) {
+	t.Helper()
+	logs := &syncbuf.Buffer{}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	srv, stopErr := serveEmulator(t, cfg)
+	stop := func() {
+		if err := stopErr(); err != nil {
+			t.Errorf("emulator on %s: %v", cfg.Addr, err)
+		}
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() && logs.String() != "" {
+			t.Logf("emulator on %s logs:\n%s", cfg.Addr, logs.String())
+		}
+	})
+	return srv, stop
 }
 
 // clientURL is what an app gives withUrl: the app negotiate endpoint, which redirects.
