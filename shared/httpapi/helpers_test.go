@@ -101,6 +101,29 @@ func (f *fixture) envelopes() []bus.Envelope {
 }
 
 // do sends a request with an SDK-style token for target.
+// sendOne POSTs body to target and checks the answer: for status 202 the one
+// message published, which it returns; else the error (status, code, msg) and
+// that nothing was published (it returns nil).
+func (f *fixture) sendOne(t *testing.T, target, body string, status int, code, msg string, hdr ...string) *bus.Message {
+	t.Helper()
+	w := f.do("POST", target, body, hdr...)
+	if status != 202 {
+		wantError(t, w, status, code, msg)
+		if n := len(f.envelopes()); n != 0 {
+			t.Errorf("%d envelopes published for a rejected request", n)
+		}
+		return nil
+	}
+	if w.Code != 202 {
+		t.Fatalf("status %d: %s", w.Code, w.Body.String())
+	}
+	env := f.envelopes()
+	if len(env) != 1 || env[0].Message == nil {
+		t.Fatalf("envelopes %+v", env)
+	}
+	return env[0].Message
+}
+
 func (f *fixture) do(method, target, body string, hdr ...string) *httptest.ResponseRecorder {
 	f.t.Helper()
 	return serve(f.h, method, target, body, append([]string{"Authorization", "Bearer " + sdkToken(f.t, target)}, hdr...)...)

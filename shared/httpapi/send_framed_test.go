@@ -53,22 +53,13 @@ func TestSendFramed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			w := f.do("POST", target, tt.body, "Content-Type", "application/octet-stream")
-			if tt.status != 202 {
-				wantError(t, w, tt.status, "Error.Request.Invalid", tt.msg)
-				if n := len(f.envelopes()); n != 0 {
-					t.Errorf("%d envelopes published for a rejected request", n)
-				}
+			m := f.sendOne(t, target, tt.body, tt.status, "Error.Request.Invalid", tt.msg, "Content-Type", "application/octet-stream")
+			if m == nil {
 				return
 			}
-			if w.Code != 202 {
-				t.Fatalf("status %d: %s", w.Code, w.Body.String())
+			if m.Framed == nil {
+				t.Fatalf("message %+v has no framed records", m)
 			}
-			env := f.envelopes()
-			if len(env) != 1 || env[0].Message == nil || env[0].Message.Framed == nil {
-				t.Fatalf("envelopes %+v", env)
-			}
-			m := env[0].Message
 			if m.Target != "m" || len(m.Arguments) != 0 {
 				t.Errorf("target %q arguments %s, want m and none", m.Target, m.Arguments)
 			}

@@ -53,26 +53,15 @@ func TestSendBody(t *testing.T) {
 			default:
 				hdr = []string{"Content-Type", tt.ct}
 			}
-			w := f.do("POST", target, tt.body, hdr...)
-			if tt.status != 202 {
-				wantError(t, w, tt.status, tt.code, tt.msg)
-				if n := len(f.envelopes()); n != 0 {
-					t.Errorf("%d envelopes published for a rejected request", n)
-				}
+			m := f.sendOne(t, target, tt.body, tt.status, tt.code, tt.msg, hdr...)
+			if m == nil {
 				return
 			}
-			if w.Code != 202 {
-				t.Fatalf("status %d: %s", w.Code, w.Body.String())
-			}
-			env := f.envelopes()
-			if len(env) != 1 || env[0].Message == nil {
-				t.Fatalf("envelopes %+v", env)
-			}
-			if got := string(env[0].Message.Arguments); got != tt.wantArgs {
+			if got := string(m.Arguments); got != tt.wantArgs {
 				t.Errorf("arguments %s, want %s", got, tt.wantArgs)
 			}
-			if env[0].Message.Target != "m" {
-				t.Errorf("target %q", env[0].Message.Target)
+			if m.Target != "m" {
+				t.Errorf("target %q", m.Target)
 			}
 		})
 	}
