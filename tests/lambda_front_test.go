@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/heraldrt/herald/shared/lambdahttp"
 )
 
 // front stands in for the Application Load Balancer of template.yaml: it applies the
@@ -78,7 +80,7 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("502 Bad Gateway: %v %s", err, res.body), http.StatusBadGateway)
 		return
 	}
-	var a albAnswer
+	var a lambdahttp.ALBResponse
 	if err := json.Unmarshal(res.body, &a); err != nil {
 		http.Error(w, "502 Bad Gateway: "+err.Error(), http.StatusBadGateway)
 		return

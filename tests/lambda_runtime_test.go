@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/shared/lambdahttp"
 	"github.com/heraldrt/herald/shared/syncbuf"
 )
 
@@ -260,19 +261,9 @@ func removeLambdaBuild() {
 	}
 }
 
-// albAnswer is a Lambda's answer to an ALB event.
-type albAnswer struct {
-	StatusCode        int                 `json:"statusCode"`
-	StatusDescription string              `json:"statusDescription"`
-	Headers           map[string]string   `json:"headers"`
-	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
-	Body              string              `json:"body"`
-	IsBase64Encoded   bool                `json:"isBase64Encoded"`
-}
-
-func decodeALB(t *testing.T, raw []byte) albAnswer {
+func decodeALB(t *testing.T, raw []byte) lambdahttp.ALBResponse {
 	t.Helper()
-	var a albAnswer
+	var a lambdahttp.ALBResponse
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&a); err != nil {

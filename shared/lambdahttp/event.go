@@ -38,9 +38,10 @@ type requestContext struct {
 	RequestID  string `json:"requestId"`
 }
 
-// albResponse answers an ALB. Exactly one of Headers and MultiValueHeaders
-// is set: the form the request came in.
-type albResponse struct {
+// ALBResponse is the answer to an ALB event. Exactly one of Headers and
+// MultiValueHeaders is set: the form the request came in. Exported for
+// tests that decode a function's answer.
+type ALBResponse struct {
 	StatusCode        int                 `json:"statusCode"`
 	StatusDescription string              `json:"statusDescription"`
 	Headers           map[string]string   `json:"headers,omitempty"`
@@ -49,8 +50,9 @@ type albResponse struct {
 	IsBase64Encoded   bool                `json:"isBase64Encoded"`
 }
 
-// v2Response answers an HTTP API or a function URL (payload 2.0).
-type v2Response struct {
+// V2Response is the answer to an HTTP API or function URL event (payload
+// 2.0). Exported for tests that decode a function's answer.
+type V2Response struct {
 	StatusCode      int               `json:"statusCode"`
 	Headers         map[string]string `json:"headers,omitempty"`
 	Cookies         []string          `json:"cookies,omitempty"`

@@ -78,10 +78,10 @@ func textual(ct string) bool {
 }
 
 // alb renders the response for an ALB, in the header form of the request.
-func (w *recorder) alb(multi bool) albResponse {
+func (w *recorder) alb(multi bool) ALBResponse {
 	body, b64 := w.encodeBody()
 	status := w.code()
-	resp := albResponse{
+	resp := ALBResponse{
 		StatusCode:        status,
 		StatusDescription: strconv.Itoa(status) + " " + http.StatusText(status),
 		Body:              body,
@@ -106,9 +106,9 @@ func (w *recorder) alb(multi bool) albResponse {
 }
 
 // v2 renders the response for payload format 2.0.
-func (w *recorder) v2() v2Response {
+func (w *recorder) v2() V2Response {
 	body, b64 := w.encodeBody()
-	resp := v2Response{StatusCode: w.code(), Body: body, IsBase64Encoded: b64, Headers: map[string]string{}}
+	resp := V2Response{StatusCode: w.code(), Body: body, IsBase64Encoded: b64, Headers: map[string]string{}}
 	for k, vs := range w.header {
 		if k == "Set-Cookie" {
 			resp.Cookies = append(resp.Cookies, vs...)

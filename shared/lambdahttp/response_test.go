@@ -51,26 +51,9 @@ func decode[T any](t *testing.T, h *lambdahttp.Handler, payload []byte) T {
 	return v
 }
 
-type albAnswer struct {
-	StatusCode        int                 `json:"statusCode"`
-	StatusDescription string              `json:"statusDescription"`
-	Headers           map[string]string   `json:"headers"`
-	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
-	Body              string              `json:"body"`
-	IsBase64Encoded   bool                `json:"isBase64Encoded"`
-}
-
-type v2Answer struct {
-	StatusCode      int               `json:"statusCode"`
-	Headers         map[string]string `json:"headers"`
-	Cookies         []string          `json:"cookies"`
-	Body            string            `json:"body"`
-	IsBase64Encoded bool              `json:"isBase64Encoded"`
-}
-
 func TestALBAnswerMultiValue(t *testing.T) {
 	h := lambdahttp.New(answering("application/json", []byte(`{"ok":true}`)), nil)
-	a := decode[albAnswer](t, h, fixture(t, "alb_send_multivalue.json"))
+	a := decode[lambdahttp.ALBResponse](t, h, fixture(t, "alb_send_multivalue.json"))
 	check(t, "status", a.StatusCode, 201)
 	check(t, "description", a.StatusDescription, "201 Created")
 	check(t, "cookies", a.MultiValueHeaders["Set-Cookie"], []string{"a=1; Path=/", "b=2; Path=/"})
@@ -81,7 +64,7 @@ func TestALBAnswerMultiValue(t *testing.T) {
 
 func TestALBAnswerSingleValue(t *testing.T) {
 	h := lambdahttp.New(answering("text/plain; charset=utf-8", []byte("héllo")), nil)
-	a := decode[albAnswer](t, h, fixture(t, "alb_negotiate_single.json"))
+	a := decode[lambdahttp.ALBResponse](t, h, fixture(t, "alb_negotiate_single.json"))
 	check(t, "joined", a.Headers["Vary"], "Origin, Accept")
 	check(t, "one cookie", a.Headers["Set-Cookie"], "b=2; Path=/")
 	check(t, "body", a.Body, "héllo")
@@ -90,7 +73,7 @@ func TestALBAnswerSingleValue(t *testing.T) {
 func TestBinaryAnswerIsBase64(t *testing.T) {
 	bin := []byte{0x92, 0x01, 0xa3, 'h', 'i', 0xff}
 	h := lambdahttp.New(answering("application/x-msgpack", bin), nil)
-	a := decode[albAnswer](t, h, fixture(t, "alb_send_multivalue.json"))
+	a := decode[lambdahttp.ALBResponse](t, h, fixture(t, "alb_send_multivalue.json"))
 	check(t, "base64", a.IsBase64Encoded, true)
 	got, err := base64.StdEncoding.DecodeString(a.Body)
 	check(t, "body", got, bin)
@@ -99,7 +82,7 @@ func TestBinaryAnswerIsBase64(t *testing.T) {
 
 func TestV2Answer(t *testing.T) {
 	h := lambdahttp.New(answering("application/octet-stream", []byte{1, 2, 3}), nil)
-	a := decode[v2Answer](t, h, fixture(t, "apigw_v2_stage.json"))
+	a := decode[lambdahttp.V2Response](t, h, fixture(t, "apigw_v2_stage.json"))
 	check(t, "status", a.StatusCode, 201)
 	check(t, "cookies", a.Cookies, []string{"a=1; Path=/", "b=2; Path=/"})
 	check(t, "no Set-Cookie header", a.Headers["Set-Cookie"], "")
@@ -110,7 +93,7 @@ func TestV2Answer(t *testing.T) {
 
 func TestEmptyAnswerDefaults(t *testing.T) {
 	h := lambdahttp.New(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), nil)
-	a := decode[albAnswer](t, h, fixture(t, "alb_negotiate_single.json"))
+	a := decode[lambdahttp.ALBResponse](t, h, fixture(t, "alb_negotiate_single.json"))
 	check(t, "status", a.StatusCode, 200)
 	check(t, "body", a.Body, "")
 }
@@ -120,7 +103,7 @@ func TestPanicIs500(t *testing.T) {
 		w.Header().Set("X-Partial", "1")
 		panic("boom")
 	}), nil)
-	a := decode[albAnswer](t, h, fixture(t, "alb_negotiate_single.json"))
+	a := decode[lambdahttp.ALBResponse](t, h, fixture(t, "alb_negotiate_single.json"))
 	check(t, "status", a.StatusCode, 500)
 	check(t, "partial headers dropped", a.Headers["X-Partial"], "")
 }
@@ -143,7 +126,7 @@ func TestBadEvents(t *testing.T) {
 		`{"requestContext":{"elb":{}},"httpMethod":"GET","path":"api"}`,
 		`{"requestContext":{"elb":{}},"httpMethod":"GET","path":"/a%zz"}`,
 	} {
-		a := decode[albAnswer](t, h, []byte(payload))
+		a := decode[lambdahttp.ALBResponse](t, h, []byte(payload))
 		if a.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: status %d, want 400", payload, a.StatusCode)
 		}
