@@ -258,7 +258,9 @@ func (s *Server) checkHTTP(c *conn, now time.Time) time.Duration {
 	case idle < s.cfg.ClientTimeout:
 		return s.cfg.ClientTimeout - idle
 	case h.kind == httLongPoll:
-		h.end() // the client stopped polling
+		// The client stopped polling: nobody would fetch a Close message.
+		c.close(ReasonPingTimeout)
+		h.end()
 		return time.Hour
 	}
 	c.closeWithMessage(ReasonPingTimeout, false)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -184,9 +185,33 @@ func TestLongPollingClose(t *testing.T) {
 // Long Polling has no ping timeout, but a client that stops polling is
 // cleaned up after ClientTimeout.
 func TestLongPollingIdle(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.ClientTimeout = 100 * time.Millisecond })
+	m := &closeLabels{}
+	h := newHarness(t, func(c *Config) { c.ClientTimeout = 100 * time.Millisecond; c.Metrics = m })
 	h.pollConn(t, "chat", "")
 	waitFor(t, func() bool { return h.gw.Connections() == 0 })
+	waitFor(t, func() bool { return m.get() == ClosePingTimeout }) // not a client close
+}
+
+// closeLabels is a Metrics that keeps the last close label.
+type closeLabels struct {
+	mu   sync.Mutex
+	last string
+}
+
+func (m *closeLabels) ConnectionOpened(string, string, string, bool) ConnectionMetrics { return m }
+func (m *closeLabels) Delivered(bus.Scope, int, int)                                   {}
+func (m *closeLabels) Received(int)                                                    {}
+func (m *closeLabels) QueueOverflow()                                                  {}
+func (m *closeLabels) Closed(label string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.last = label
+}
+
+func (m *closeLabels) get() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
 }
 
 func TestServerSentEvents(t *testing.T) {
