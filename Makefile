@@ -6,13 +6,21 @@ JS    := tests/js
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-e2e fuzz bench soak fmt lint build lambdas image clean js-deps
+.PHONY: help run sample test test-unit test-e2e fuzz bench soak fmt lint build lambdas image clean js-deps
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: ## run the local emulator on localhost:8888 (in-memory bus)
 	$(GO) run ./local
+
+# The emulator's well-known development connection string (see local/).
+DEV_CONNECTION_STRING := Endpoint=http://localhost;Port=8888;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH;Version=1.0;
+sample: ## run the emulator with the sample chat hub (functions/chathub) as upstream of hub "chat": open http://localhost:8888/samples/chat/
+	@mkdir -p bin && $(GO) build -o bin/herald-local ./local && $(GO) build -o bin/herald-chathub ./functions/chathub
+	@HERALD_CONNECTION_STRING='$(DEV_CONNECTION_STRING)' bin/herald-chathub & pid=$$!; \
+	  trap 'kill $$pid 2>/dev/null; wait $$pid' EXIT; \
+	  bin/herald-local --config local/sample-settings.json
 
 test: js-deps ## everything: vet, unit, end-to-end with the real JS client, short fuzzing
 	$(GO) vet $(PKGS)

@@ -120,7 +120,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Connection string (REST callers, negotiate functions):\n  %s\n\n", srv.ConnectionString())
 	fmt.Fprintf(stdout, "Client URL (give it to withUrl; replace chat with your hub):\n  %s\n\n", srv.ClientURL("chat"))
 	if *role != emulator.RoleGateway {
-		fmt.Fprintf(stdout, "Sample chat page (its Send needs the sample chat hub as upstream; see README):\n  %s\n\n", srv.SampleChatURL())
+		fmt.Fprintf(stdout, "Sample chat page (its Send needs the sample chat hub as upstream: `make sample` runs both):\n  %s\n\n", srv.SampleChatURL())
 	}
 	if *settings != "" {
 		fmt.Fprintf(stdout, "Upstream settings: %s (reloaded when it changes)\n\n", *settings)

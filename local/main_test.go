@@ -11,7 +11,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/heraldrt/herald/shared/lambdafn"
 	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/upstream"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -35,5 +37,22 @@ func TestREADMEListsEveryFlag(t *testing.T) {
 		if !strings.Contains(string(readme), "`--"+f[1]+"`") {
 			t.Errorf("README does not list --%s", f[1])
 		}
+	}
+}
+
+// TestSampleSettings checks the upstream settings `make sample` runs with:
+// valid, and pointing hub "chat" at the sample chat hub's default address.
+func TestSampleSettings(t *testing.T) {
+	data, err := os.ReadFile("sample-settings.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := upstream.ParseSettingsFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "http://127.0.0.1:7071" + lambdafn.WebhookPath // functions/chathub's default ADDR
+	if len(s.Templates) != 1 || s.Templates[0].URLTemplate != want || s.Templates[0].HubPattern != "chat" {
+		t.Fatalf("sample settings %+v, want one template for hub chat at %s", s.Templates, want)
 	}
 }
