@@ -7,6 +7,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -36,7 +37,7 @@ func TestNewClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	// go-redis stores "no retry" (-1) as 0 once the client is built.
-	if o := rdb.Options(); o.DialTimeout != 2*time.Second || o.MaxRetries != 0 || !o.ContextTimeoutEnabled {
+	if o := rdb.(*redis.Client).Options(); o.DialTimeout != 2*time.Second || o.MaxRetries != 0 || !o.ContextTimeoutEnabled {
 		t.Errorf("options: dial %v, retries %d, context timeouts %v", o.DialTimeout, o.MaxRetries, o.ContextTimeoutEnabled)
 	}
 }

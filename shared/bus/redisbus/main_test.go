@@ -28,7 +28,7 @@ func (quiet) Printf(context.Context, string, ...any) {}
 
 // newClient returns a client for url (default: redistest.Addr), closed
 // when t ends.
-func newClient(t testing.TB, url string) *redis.Client {
+func newClient(t testing.TB, url string) redis.UniversalClient {
 	t.Helper()
 	if url == "" {
 		url = redistest.Addr(t)
@@ -44,15 +44,28 @@ func newClient(t testing.TB, url string) *redis.Client {
 // dropKeys deletes every key under prefix when t ends, so a shared Redis
 // keeps nothing of the test. Register it before the buses: cleanups run
 // last-in first-out.
-func dropKeys(t testing.TB, rdb *redis.Client, prefix string) {
+// On a Redis Cluster it scans every master.
+func dropKeys(t testing.TB, rdb redis.UniversalClient, prefix string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
+		_ = forEachMaster(ctx, rdb, func(ctx context.Context, c *redis.Client) error {
+			iter := c.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+			for iter.Next(ctx) {
+				c.Del(ctx, iter.Val())
+			}
+			return iter.Err()
+		})
 	})
+}
+
+// forEachMaster calls f with the one server, or with every master of a
+// Redis Cluster (keyspace-wide commands such as SCAN see one node only).
+func forEachMaster(ctx context.Context, rdb redis.UniversalClient, f func(context.Context, *redis.Client) error) error {
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, f)
+	}
+	return f(ctx, rdb.(*redis.Client))
 }
 
 // newBus returns a Bus on rdb, closed when t ends.
@@ -73,11 +86,11 @@ func newBus(t testing.TB, cfg redisbus.Config) *redisbus.Bus {
 // deployment is a key prefix on one Redis: buses made with it share state.
 type deployment struct {
 	t      testing.TB
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 }
 
-func newDeployment(t testing.TB, rdb *redis.Client) *deployment {
+func newDeployment(t testing.TB, rdb redis.UniversalClient) *deployment {
 	d := &deployment{t: t, rdb: rdb, prefix: redistest.KeyPrefix(t)}
 	dropKeys(t, rdb, d.prefix)
 	return d

@@ -35,8 +35,13 @@ const pingPrefix = "herald-redisbus:"
 // errHealth reports a subscription connection that stopped answering.
 var errHealth = errors.New("subscription connection did not answer a ping")
 
-// subscriber owns the node's one pub/sub connection (a redis.PubSub), its
-// reader goroutine and the node's hub subscriptions.
+// errDropped reports a channel the server unsubscribed (a Redis Cluster
+// node does when the channel's slot moves to another shard).
+var errDropped = errors.New("server ended the subscription to a channel")
+
+// subscriber owns one pub/sub connection (a redis.PubSub), its reader
+// goroutine and the hub subscriptions made on it: on one Redis server, all
+// of the node's hubs; on a Redis Cluster, one hub (see shards).
 //
 // A hub is subscribed while the node holds connections in it (refs > 0).
 // A subscription counts as confirmed once a PING sent after its SSUBSCRIBE
@@ -47,9 +52,10 @@ var errHealth = errors.New("subscription connection did not answer a ping")
 // the PubSub, subscribes every hub and sends a PING, retrying with backoff
 // and jitter until Redis answers.
 type subscriber struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	log    *slog.Logger
 	health time.Duration // ping after this long without traffic
+	hs     *handlerSet   // the node's handlers, shared by its subscribers
 
 	kick chan struct{} // wakes the reader from its backoff; capacity 1
 	done chan struct{} // closed when the reader returns
@@ -63,9 +69,10 @@ type subscriber struct {
 	lastErr   error              // why the connection last failed
 	broken    chan struct{}      // closed (and replaced) on each failure
 	closed    bool
-
-	hmu      sync.Mutex // held while handlers run
-	handlers []*subscription
+	// unsubs counts the SUNSUBSCRIBEs sent on ps per channel whose answer
+	// has not come back: any other sunsubscribe is the server's (a
+	// Cluster node that lost the channel's slot).
+	unsubs map[string]int
 }
 
 // hubSub is the subscription to one hub's channel.
@@ -76,11 +83,13 @@ type hubSub struct {
 	ready     chan struct{} // closed once confirmed
 }
 
-func newSubscriber(rdb *redis.Client, log *slog.Logger, health time.Duration) *subscriber {
+func newSubscriber(rdb redis.UniversalClient, log *slog.Logger, health time.Duration, hs *handlerSet) *subscriber {
 	return &subscriber{
 		rdb:    rdb,
 		log:    log,
 		health: health,
+		hs:     hs,
+		unsubs: make(map[string]int),
 		kick:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		ps:     rdb.SSubscribe(context.Background()), // no channel: no I/O yet
@@ -164,6 +173,7 @@ func (s *subscriber) release(ctx context.Context, channel string) {
 	// channel: that one needs a PING written after it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unsubscribeTimeout)
 	defer cancel()
+	s.unsubs[channel]++
 	if err := s.ps.SUnsubscribe(ctx, channel); err != nil {
 		s.log.Debug("redisbus: unsubscribe", "channel", channel, "err", err)
 	}
@@ -240,6 +250,14 @@ func (s *subscriber) run(ctx context.Context) {
 		switch m := msg.(type) {
 		case *redis.Message:
 			s.dispatch(m.Channel, m.Payload)
+		case *redis.Subscription:
+			if m.Kind == "sunsubscribe" && s.dropped(m.Channel) {
+				// The server moved the channel's slot elsewhere: subscribe
+				// again, through the cluster's new map.
+				failures++
+				up = false
+				s.fail(fmt.Errorf("%w: %s", errDropped, m.Channel))
+			}
 		case *redis.Pong:
 			if n, ok := strings.CutPrefix(m.Payload, pingPrefix); ok {
 				if k, err := strconv.ParseUint(n, 10, 64); err == nil {
@@ -301,8 +319,15 @@ func (s *subscriber) reconnect(ctx context.Context) (*redis.PubSub, error) {
 	}
 	if s.stale {
 		_ = s.ps.Close()
+		if cc, ok := s.rdb.(*redis.ClusterClient); ok && s.lastErr != nil {
+			// A failover or resharding may be why: refresh the slot map
+			// (in the background) before the next attempt finds the
+			// channel's shard.
+			cc.ReloadState(ctx)
+		}
 		s.ps = s.rdb.SSubscribe(ctx)
 		s.stale = false
+		clear(s.unsubs)
 		if len(s.hubs) > 0 {
 			channels := make([]string, 0, len(s.hubs))
 			for ch := range s.hubs {
@@ -373,64 +398,36 @@ func (s *subscriber) dispatch(channel, payload string) {
 		s.log.Warn("redisbus: undecodable envelope", "channel", channel, "err", err)
 		return
 	}
-	s.hmu.Lock()
-	defer s.hmu.Unlock()
-	for _, h := range s.handlers {
-		h.h(e)
-	}
+	s.hs.dispatch(e)
 }
 
-// close stops the reader and every subscription and waits for them.
-func (s *subscriber) close() {
+// dropped handles a sunsubscribe for channel: it reports whether the
+// server sent it on its own while the node still wants the channel.
+func (s *subscriber) dropped(channel string) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.unsubs[channel]; n > 0 {
+		if n == 1 {
+			delete(s.unsubs, channel)
+		} else {
+			s.unsubs[channel] = n - 1
+		}
+		return false
+	}
+	return s.hubs[channel] != nil
+}
+
+// stop ends the reader and every subscription without waiting; <-s.done
+// tells when the reader has returned.
+func (s *subscriber) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
 	s.closed = true
 	_ = s.ps.Close()
 	close(s.broken)
-	s.mu.Unlock()
-	<-s.done
-	s.hmu.Lock()
-	s.handlers = nil
-	s.hmu.Unlock()
-}
-
-// subscribe adds a handler.
-func (s *subscriber) subscribe(h bus.Handler) (*subscription, error) {
-	s.hmu.Lock()
-	defer s.hmu.Unlock()
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		return nil, bus.ErrClosed
-	}
-	sub := &subscription{s: s, h: h}
-	s.handlers = append(s.handlers, sub)
-	return sub, nil
-}
-
-// subscription is a bus.Subscription to a Bus.
-type subscription struct {
-	s    *subscriber
-	h    bus.Handler
-	once sync.Once
-}
-
-// Close stops delivery to the handler and waits for an in-flight call to
-// return. It is idempotent and always returns nil. A Handler must not call
-// it.
-func (sub *subscription) Close() error {
-	sub.once.Do(func() {
-		s := sub.s
-		s.hmu.Lock()
-		defer s.hmu.Unlock()
-		for i, x := range s.handlers {
-			if x == sub {
-				s.handlers = append(s.handlers[:i:i], s.handlers[i+1:]...)
-				break
-			}
-		}
-	})
-	return nil
 }
 
 // Subscribe makes h receive, in bus order, every envelope of every hub in
@@ -451,7 +448,7 @@ func (b *Bus) Subscribe(ctx context.Context, h bus.Handler) (bus.Subscription, e
 	if err := b.gateway(); err != nil {
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
-	sub, err := b.sub.subscribe(h)
+	sub, err := b.sub.hs.add(h)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
