@@ -61,7 +61,7 @@ func (r *shards) key(channel string) string {
 // shared yet).
 func (r *shards) startLocked(k string) *shard {
 	ctx, cancel := context.WithCancel(r.ctx)
-	sh := &shard{s: newSubscriber(r.rdb, r.log, r.health, &r.hs), cancel: cancel}
+	sh := &shard{s: newSubscriber(r.rdb, r.log, r.health, &r.hs, k), cancel: cancel}
 	r.subs[k] = sh
 	r.wg.Add(1)
 	go func() {

@@ -56,6 +56,10 @@ type subscriber struct {
 	log    *slog.Logger
 	health time.Duration // ping after this long without traffic
 	hs     *handlerSet   // the node's handlers, shared by its subscribers
+	// pin is the one hub channel of a subscriber on a Redis Cluster ("" on
+	// one server): every new connection subscribes it first, so that the
+	// ClusterClient connects to the shard owning its slot.
+	pin string
 
 	kick chan struct{} // wakes the reader from its backoff; capacity 1
 	done chan struct{} // closed when the reader returns
@@ -83,12 +87,13 @@ type hubSub struct {
 	ready     chan struct{} // closed once confirmed
 }
 
-func newSubscriber(rdb redis.UniversalClient, log *slog.Logger, health time.Duration, hs *handlerSet) *subscriber {
+func newSubscriber(rdb redis.UniversalClient, log *slog.Logger, health time.Duration, hs *handlerSet, pin string) *subscriber {
 	return &subscriber{
 		rdb:    rdb,
 		log:    log,
 		health: health,
 		hs:     hs,
+		pin:    pin,
 		unsubs: make(map[string]int),
 		kick:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
@@ -328,11 +333,16 @@ func (s *subscriber) reconnect(ctx context.Context) (*redis.PubSub, error) {
 		s.ps = s.rdb.SSubscribe(ctx)
 		s.stale = false
 		clear(s.unsubs)
-		if len(s.hubs) > 0 {
-			channels := make([]string, 0, len(s.hubs))
-			for ch := range s.hubs {
+		channels := make([]string, 0, len(s.hubs)+1)
+		if s.pin != "" {
+			channels = append(channels, s.pin)
+		}
+		for ch := range s.hubs {
+			if ch != s.pin {
 				channels = append(channels, ch)
 			}
+		}
+		if len(channels) > 0 {
 			// On error the PubSub still remembers the channels and
 			// subscribes them when it next connects.
 			if err := s.ps.SSubscribe(ctx, channels...); err != nil {

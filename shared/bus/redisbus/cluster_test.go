@@ -1,0 +1,313 @@
+package redisbus_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/bus/bustest"
+	"github.com/heraldrt/herald/shared/bus/redisbus"
+	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// TestCluster runs the bus on a real Redis Cluster (a throwaway one of
+// three masters, or REDIS_CLUSTER_URL): the conformance suite with one
+// node and with two, hubs whose slots are on different masters, a dead
+// node reaped across masters and a hub's slot moved to another master
+// under a subscribed node.
+func TestCluster(t *testing.T) {
+	rdb := newClient(t, redistest.ClusterAddr(t))
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		t.Fatalf("NewClient(%s) = %T, want a *redis.ClusterClient", redistest.ClusterAddr(t), rdb)
+	}
+	t.Run("Conformance", func(t *testing.T) {
+		bustest.Run(t, func(t *testing.T) func() bus.Bus {
+			d := newDeployment(t, rdb)
+			return func() bus.Bus {
+				b, err := redisbus.New(redisbus.Config{Client: rdb, KeyPrefix: d.prefix})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+		})
+	})
+	t.Run("HubsOnEveryMaster", func(t *testing.T) { testHubsOnEveryMaster(t, cc) })
+	t.Run("DeadNodeReaped", func(t *testing.T) { testClusterReaping(t, cc) })
+	t.Run("SlotMoved", func(t *testing.T) { testSlotMoved(t, cc) })
+}
+
+// masters returns a client for every master of the cluster, by address.
+func masters(t *testing.T, cc *redis.ClusterClient) map[string]*redis.Client {
+	t.Helper()
+	var mu sync.Mutex
+	out := make(map[string]*redis.Client)
+	must(t, cc.ForEachMaster(t.Context(), func(_ context.Context, c *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		out[c.Options().Addr] = c
+		return nil
+	}))
+	if len(out) < 2 {
+		t.Fatalf("a cluster of %d masters; the test needs two or more", len(out))
+	}
+	return out
+}
+
+// masterOf returns the address of the master serving hub's slot.
+func masterOf(t *testing.T, cc *redis.ClusterClient, b *redisbus.Bus, hub string) string {
+	t.Helper()
+	m, err := cc.MasterForKey(t.Context(), b.Channel(hub))
+	must(t, err)
+	return m.Options().Addr
+}
+
+// hubPerMaster returns one hub name per master of the cluster.
+func hubPerMaster(t *testing.T, cc *redis.ClusterClient, b *redisbus.Bus) []string {
+	t.Helper()
+	all := masters(t, cc)
+	seen := make(map[string]bool)
+	var hubs []string
+	for i := 0; len(hubs) < len(all); i++ {
+		if i > 10000 {
+			t.Fatalf("hubs found on %d of %d masters", len(hubs), len(all))
+		}
+		hub := fmt.Sprint("hub", i)
+		if m := masterOf(t, cc, b, hub); !seen[m] {
+			seen[m] = true
+			hubs = append(hubs, hub)
+		}
+	}
+	return hubs
+}
+
+// shardSubscribers returns how many connections subscribe hub's channel
+// on the shard that owns it.
+func shardSubscribers(t *testing.T, cc *redis.ClusterClient, b *redisbus.Bus, hub string) int64 {
+	t.Helper()
+	ch := b.Channel(hub)
+	m, err := cc.MasterForKey(t.Context(), ch)
+	must(t, err)
+	n, err := m.PubSubShardNumSub(t.Context(), ch).Result()
+	must(t, err)
+	return n[ch]
+}
+
+// testHubsOnEveryMaster: two gateway nodes hold connections in hubs whose
+// slots are on different masters; membership, presence and messages of
+// every hub reach the right node, each node subscribes each hub on its
+// master, and the subscriptions end with the hubs' last connections.
+func testHubsOnEveryMaster(t *testing.T, cc *redis.ClusterClient) {
+	ctx := t.Context()
+	d := newDeployment(t, cc)
+	gw1, gw2 := d.node(fast), d.node(fast)
+	fn := d.node(redisbus.Config{Stateless: true})
+	hubs := hubPerMaster(t, cc, fn)
+	rec1, rec2 := make(map[string]*recorder), make(map[string]*recorder)
+	for _, hub := range hubs {
+		rec1[hub], rec2[hub] = record(t, gw1, hub), record(t, gw2, hub)
+		_, err := gw1.Register(ctx, bus.Conn{Hub: hub, ID: "a", User: "alice"})
+		must(t, err)
+		_, err = gw2.Register(ctx, bus.Conn{Hub: hub, ID: "b", User: "bob"})
+		must(t, err)
+		if n := shardSubscribers(t, cc, fn, hub); n != 2 {
+			t.Errorf("hub %s (master %s): %d subscribers on its shard, want 2", hub, masterOf(t, cc, fn, hub), n)
+		}
+	}
+	for _, hub := range hubs {
+		must(t, fn.AddToGroup(ctx, hub, "room", "a"))
+		must(t, fn.AddUserToGroup(ctx, hub, "vip", "bob", -1))
+		must(t, fn.Publish(ctx, send(hub, bus.ScopeGroup, "room", "to-room")))
+		must(t, fn.Publish(ctx, send(hub, bus.ScopeGroup, "vip", "to-vip")))
+		must(t, fn.Publish(ctx, send(hub, bus.ScopeAll, "", "to-all")))
+	}
+	for _, hub := range hubs {
+		// Every node subscribed to the hub sees all of its envelopes, in
+		// the order the calls returned.
+		want := []string{"add room a", "add vip bob", "send room to-room", "send vip to-vip", "send  to-all"}
+		for i, r := range []*recorder{rec1[hub], rec2[hub]} {
+			for _, w := range want {
+				if got := describeEnv(r.next(t, 5*time.Second)); got != w {
+					t.Fatalf("hub %s, node %d: got %q, want %q", hub, i+1, got, w)
+				}
+			}
+		}
+		for what, f := range map[string]func() (bool, error){
+			"ConnectionExists a":  func() (bool, error) { return fn.ConnectionExists(ctx, hub, "a") },
+			"UserExists bob":      func() (bool, error) { return fn.UserExists(ctx, hub, "bob") },
+			"GroupExists room":    func() (bool, error) { return fn.GroupExists(ctx, hub, "room") },
+			"UserInGroup vip bob": func() (bool, error) { return fn.UserInGroup(ctx, hub, "vip", "bob") },
+		} {
+			if ok, err := f(); err != nil || !ok {
+				t.Errorf("hub %s: %s = %v, %v", hub, what, ok, err)
+			}
+		}
+	}
+	if n, err := fn.LiveNodes(ctx); err != nil || n != 2 {
+		t.Errorf("LiveNodes = %d, %v; want 2", n, err)
+	}
+	for _, hub := range hubs {
+		must(t, gw1.Unregister(ctx, hub, "a"))
+		must(t, gw2.Unregister(ctx, hub, "b"))
+	}
+	eventually(t, 5*time.Second, "subscriptions ended", func() error {
+		for _, hub := range hubs {
+			if n := shardSubscribers(t, cc, fn, hub); n != 0 {
+				return fmt.Errorf("hub %s: %d subscribers", hub, n)
+			}
+		}
+		return nil
+	})
+}
+
+// describeEnv names an envelope briefly: kind, group and target or id.
+func describeEnv(e *bus.Envelope) string {
+	switch e.Kind {
+	case bus.KindSend:
+		return fmt.Sprintf("send %s %s", e.ID, e.Message.Target)
+	case bus.KindAddToGroup:
+		return fmt.Sprintf("add %s %s", e.Group, e.ID)
+	}
+	return fmt.Sprintf("%v %s %s", e.Kind, e.Group, e.ID)
+}
+
+// testClusterReaping: a gateway node dies holding connections in hubs on
+// every master; a live node reaps them all.
+func testClusterReaping(t *testing.T, cc *redis.ClusterClient) {
+	ctx := t.Context()
+	d := newDeployment(t, cc)
+	alive, doomed := d.node(fast), d.node(fast)
+	fn := d.node(redisbus.Config{Stateless: true})
+	hubs := hubPerMaster(t, cc, fn)
+	for _, hub := range hubs {
+		_, err := doomed.Register(ctx, bus.Conn{Hub: hub, ID: "gone", User: "u"})
+		must(t, err)
+		_, err = alive.Register(ctx, bus.Conn{Hub: hub, ID: "kept"})
+		must(t, err)
+	}
+	doomedID := doomed.NodeID()
+	doomed.Kill()
+	eventually(t, 10*time.Second, "dead node's connections gone", func() error {
+		for _, hub := range hubs {
+			if ok, err := fn.ConnectionExists(ctx, hub, "gone"); err != nil || ok {
+				return fmt.Errorf("hub %s: ConnectionExists(gone) = %v, %v", hub, ok, err)
+			}
+		}
+		return nil
+	})
+	for _, hub := range hubs {
+		if ok, err := fn.ConnectionExists(ctx, hub, "kept"); err != nil || !ok {
+			t.Errorf("hub %s: ConnectionExists(kept) = %v, %v", hub, ok, err)
+		}
+	}
+	eventually(t, 5*time.Second, "reaping done", func() error {
+		if n := cc.Exists(ctx, alive.NodeHubsKey(doomedID)).Val(); n != 0 {
+			return errors.New("the dead node's hub set remains")
+		}
+		return nil
+	})
+}
+
+// testSlotMoved: the slot of a hub moves to another master (as resharding
+// does) while a node holds a connection in it. The old master ends the
+// node's subscription; the node subscribes on the new master, and the
+// hub's state and messages work there.
+func testSlotMoved(t *testing.T, cc *redis.ClusterClient) {
+	ctx := t.Context()
+	d := newDeployment(t, cc)
+	logs := &logBuffer{}
+	cfg := fast
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	gw := d.node(cfg)
+	fn := d.node(redisbus.Config{Stateless: true})
+	const hub = "moving"
+	r := record(t, gw, hub)
+	_, err := gw.Register(ctx, bus.Conn{Hub: hub, ID: "c1", User: "u1"})
+	must(t, err)
+	must(t, fn.AddToGroup(ctx, hub, "room", "c1"))
+	if e := r.next(t, 5*time.Second); e.Kind != bus.KindAddToGroup {
+		t.Fatalf("got %v, want the add-to-group", e.Kind)
+	}
+
+	all := masters(t, cc)
+	src := all[masterOf(t, cc, fn, hub)]
+	var dst *redis.Client
+	for addr, c := range all {
+		if addr != src.Options().Addr {
+			dst = c
+			break
+		}
+	}
+	moveSlot(t, cc, all, src, dst, gw.Channel(hub))
+	t.Logf("moved hub %s from %s to %s", hub, src.Options().Addr, dst.Options().Addr)
+
+	eventually(t, 15*time.Second, "delivery through the new master", func() error {
+		if err := fn.Publish(ctx, send(hub, bus.ScopeGroup, "room", "after")); err != nil {
+			return err
+		}
+		select {
+		case e := <-r.ch:
+			if e.Message == nil || e.Message.Target != "after" {
+				return fmt.Errorf("got %s", describeEnv(e))
+			}
+			return nil
+		case <-time.After(100 * time.Millisecond):
+			return errors.New("nothing delivered")
+		}
+	})
+	if n := shardSubscribers(t, cc, fn, hub); n != 1 {
+		t.Errorf("%d subscribers on the new master, want 1", n)
+	}
+	if ok, err := fn.ConnectionExists(ctx, hub, "c1"); err != nil || !ok {
+		t.Errorf("ConnectionExists(c1) after the move = %v, %v", ok, err)
+	}
+	if want := "server ended the subscription"; !strings.Contains(logs.String(), want) {
+		t.Errorf("logs lack %q:\n%s", want, logs)
+	}
+	must(t, gw.Unregister(ctx, hub, "c1"))
+}
+
+// moveSlot moves the slot of key from master src to master dst, keys
+// included, the way redis-cli --cluster reshard does.
+func moveSlot(t *testing.T, cc *redis.ClusterClient, all map[string]*redis.Client, src, dst *redis.Client, key string) {
+	t.Helper()
+	ctx := t.Context()
+	slot, err := cc.ClusterKeySlot(ctx, key).Result()
+	must(t, err)
+	srcID, err := src.ClusterMyID(ctx).Result()
+	must(t, err)
+	dstID, err := dst.ClusterMyID(ctx).Result()
+	must(t, err)
+	must(t, dst.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", srcID).Err())
+	must(t, src.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", dstID).Err())
+	host, port, err := net.SplitHostPort(dst.Options().Addr)
+	must(t, err)
+	for {
+		keys, err := src.ClusterGetKeysInSlot(ctx, int(slot), 100).Result()
+		must(t, err)
+		if len(keys) == 0 {
+			break
+		}
+		args := []any{"MIGRATE", host, port, "", 0, 5000, "KEYS"}
+		for _, k := range keys {
+			args = append(args, k)
+		}
+		must(t, src.Do(ctx, args...).Err())
+	}
+	must(t, dst.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", dstID).Err())
+	must(t, src.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", dstID).Err())
+	for addr, c := range all {
+		if addr != src.Options().Addr && addr != dst.Options().Addr {
+			must(t, c.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", dstID).Err())
+		}
+	}
+}
