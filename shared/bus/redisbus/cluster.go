@@ -1,7 +1,10 @@
 package redisbus
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -67,5 +70,64 @@ func newClusterClient(raw string) (*redis.ClusterClient, error) {
 		opt.MaxRetries = -1
 	}
 	opt.ContextTimeoutEnabled = true
+	opt.NewClient = func(o *redis.Options) *redis.Client {
+		c := redis.NewClient(o)
+		c.AddHook(sentOnce{})
+		return c
+	}
 	return redis.NewClusterClient(opt), nil
+}
+
+// sentOnce keeps a ClusterClient from sending a command again after the
+// connection failed under it. The ClusterClient retries such failures
+// (timeouts, a reset connection) up to MaxRedirects times whatever
+// MaxRetries says, and the first attempt may have run: a script that
+// publishes would deliver its message twice. This hook, on each node's
+// client, hides those failures from the retry logic. Redis's own answers
+// (MOVED, ASK, TRYAGAIN, CLUSTERDOWN: the command did not run), context
+// errors, failed dials and pool timeouts (nothing was sent) pass through,
+// so redirections and reconnections still happen. Pipelines, whose
+// commands in this package are all idempotent, are left alone.
+type sentOnce struct{}
+
+func (sentOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (sentOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (sentOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if err == nil || !mayHaveRun(err) {
+			return err
+		}
+		return &connError{err: err}
+	}
+}
+
+// mayHaveRun reports whether err is a failure after which the command may
+// have run on the server.
+func mayHaveRun(err error) bool {
+	var reply redis.Error
+	var op *net.OpError
+	switch {
+	case errors.As(err, &reply):
+		return false // Redis answered
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	case errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed):
+		return false
+	case errors.As(err, &op) && op.Op == "dial":
+		return false
+	}
+	return true
+}
+
+// connError is a connection failure hidden from go-redis's retry logic:
+// it does not unwrap (see sentOnce).
+type connError struct{ err error }
+
+func (e *connError) Error() string {
+	return "redisbus: connection failed during the command: " + e.err.Error()
 }

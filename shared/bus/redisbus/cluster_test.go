@@ -44,6 +44,35 @@ func TestCluster(t *testing.T) {
 	t.Run("HubsOnEveryMaster", func(t *testing.T) { testHubsOnEveryMaster(t, cc) })
 	t.Run("DeadNodeReaped", func(t *testing.T) { testClusterReaping(t, cc) })
 	t.Run("SlotMoved", func(t *testing.T) { testSlotMoved(t, cc) })
+	t.Run("SentOnce", func(t *testing.T) { testSentOnce(t, redistest.ClusterAddr(t)) })
+}
+
+// slowIncr increments KEYS[1], then keeps the server busy for ARGV[1]
+// microseconds.
+var slowIncr = redis.NewScript(`
+redis.call('INCR', KEYS[1])
+local t0 = redis.call('TIME')
+repeat
+  local t = redis.call('TIME')
+until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > tonumber(ARGV[1])
+return 1`)
+
+// testSentOnce: a command whose answer times out is not sent again (the
+// ClusterClient would retry it), so a script runs once.
+func testSentOnce(t *testing.T, url string) {
+	ctx := t.Context()
+	c := newClient(t, url+"?read_timeout=100ms")
+	key := redistest.KeyPrefix(t) + ":n"
+	t.Cleanup(func() { newClient(t, url).Del(context.Background(), key) })
+	must(t, slowIncr.Load(ctx, c).Err())
+	if err := slowIncr.Run(ctx, c, []string{key}, 400000).Err(); err == nil {
+		t.Fatal("the script answered before the read timeout")
+	}
+	n, err := newClient(t, url).Get(ctx, key).Int()
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("the script ran %d times, want once", n)
+	}
 }
 
 // masters returns a client for every master of the cluster, by address.

@@ -2,6 +2,8 @@ package redisbus_test
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +63,52 @@ func TestHubNamesWithBraces(t *testing.T) {
 	} {
 		if !errors.Is(err, bus.ErrInvalidArgument) {
 			t.Errorf("%s with a brace in the hub = %v, want ErrInvalidArgument", name, err)
+		}
+	}
+}
+
+// TestNewClusterClient: redis+cluster:// and rediss+cluster:// URLs make a
+// ClusterClient seeded with every listed address and the bus's settings.
+func TestNewClusterClient(t *testing.T) {
+	for _, tc := range []struct {
+		url   string
+		addrs []string
+		tls   bool
+		user  string
+	}{
+		{"redis+cluster://10.0.0.1:6379", []string{"10.0.0.1:6379"}, false, ""},
+		{"redis+cluster://u:pw@a:7000,b:7001,c:7002/0", []string{"a:7000", "b:7001", "c:7002"}, false, "u"},
+		{"rediss+cluster://cfg.example.cache.amazonaws.com:6379?dial_timeout=5s", []string{"cfg.example.cache.amazonaws.com:6379"}, true, ""},
+	} {
+		c, err := redisbus.NewClient(tc.url)
+		if err != nil {
+			t.Errorf("NewClient(%q): %v", tc.url, err)
+			continue
+		}
+		cc, ok := c.(*redis.ClusterClient)
+		if !ok {
+			t.Errorf("NewClient(%q) = %T, want a *redis.ClusterClient", tc.url, c)
+			_ = c.Close()
+			continue
+		}
+		o := cc.Options()
+		if !slices.Equal(o.Addrs, tc.addrs) || (o.TLSConfig != nil) != tc.tls || o.Username != tc.user {
+			t.Errorf("NewClient(%q): addrs %q, TLS %v, user %q", tc.url, o.Addrs, o.TLSConfig != nil, o.Username)
+		}
+		if want := 2 * time.Second; strings.Contains(tc.url, "dial_timeout") {
+			if o.DialTimeout != 5*time.Second {
+				t.Errorf("NewClient(%q): dial timeout %v, want the URL's", tc.url, o.DialTimeout)
+			}
+		} else if o.DialTimeout != want || o.MaxRetries != -1 || o.MaxRedirects != 3 || !o.ContextTimeoutEnabled {
+			t.Errorf("NewClient(%q): dial %v, retries %d, redirects %d, context timeouts %v",
+				tc.url, o.DialTimeout, o.MaxRetries, o.MaxRedirects, o.ContextTimeoutEnabled)
+		}
+		_ = cc.Close()
+	}
+	for _, bad := range []string{"redis+cluster://a:1/2", "redis+cluster://a:1,,b:2", "redis+cluster://a:1?nope=1"} {
+		if c, err := redisbus.NewClient(bad); err == nil {
+			_ = c.Close()
+			t.Errorf("NewClient(%q) succeeded", bad)
 		}
 	}
 }
