@@ -45,6 +45,38 @@ func TestCluster(t *testing.T) {
 	t.Run("DeadNodeReaped", func(t *testing.T) { testClusterReaping(t, cc) })
 	t.Run("SlotMoved", func(t *testing.T) { testSlotMoved(t, cc) })
 	t.Run("SentOnce", func(t *testing.T) { testSentOnce(t, redistest.ClusterAddr(t)) })
+	t.Run("LiveTrace", func(t *testing.T) { testClusterLiveTrace(t, cc) })
+}
+
+// testClusterLiveTrace: live trace events (plain pub/sub, which a Redis
+// Cluster forwards to every node) published through one node reach a
+// watcher on another.
+func testClusterLiveTrace(t *testing.T, cc *redis.ClusterClient) {
+	ctx := t.Context()
+	d := newDeployment(t, cc)
+	watcher, other := d.node(fast), d.node(fast)
+	got := make(chan string, 1)
+	stop, err := watcher.SubscribeTrace(ctx, func(p []byte) {
+		select {
+		case got <- string(p):
+		default:
+		}
+	})
+	must(t, err)
+	defer func() { must(t, stop()) }()
+	must(t, watcher.MarkTraceWatched(ctx, time.Minute))
+	if ok, err := other.TraceWatched(ctx); err != nil || !ok {
+		t.Fatalf("TraceWatched = %v, %v", ok, err)
+	}
+	must(t, other.PublishTrace(ctx, []byte(`{"e":1}`)))
+	select {
+	case p := <-got:
+		if p != `{"e":1}` {
+			t.Fatalf("got %q", p)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no trace event within 5s")
+	}
 }
 
 // slowIncr increments KEYS[1], then keeps the server busy for ARGV[1]
