@@ -41,20 +41,36 @@ func ClusterAddr(t testing.TB) string {
 	return StartCluster(t).URL()
 }
 
-// Cluster is a throwaway Redis Cluster of ClusterMasters masters without
-// replicas: redis-server processes with cluster mode on, no persistence,
-// listening on 127.0.0.1 only, the slots spread evenly by
-// redis-cli --cluster create.
+// Cluster is a throwaway Redis Cluster of ClusterMasters masters, with or
+// without a replica each: redis-server processes with cluster mode on, no
+// persistence, listening on 127.0.0.1 only, the slots spread evenly by
+// redis-cli --cluster create. With replicas, a master that stops
+// answering for 2 s counts as failed and its replica takes over its slots;
+// without, the default 15 s applies (a busy test machine must not bring
+// the cluster down).
 type Cluster struct {
 	nodes []*Server
 }
 
-// StartCluster starts a throwaway Redis Cluster, waits until every node
-// reports cluster_state:ok and stops it when t ends. It fails t with an
-// install hint when redis-server or redis-cli is missing.
+// StartCluster starts a throwaway Redis Cluster of ClusterMasters masters
+// without replicas, waits until every node reports cluster_state:ok and
+// stops it when t ends. It fails t with an install hint when redis-server
+// or redis-cli is missing.
 func StartCluster(t testing.TB) *Cluster {
 	t.Helper()
-	c, err := startCluster(t.TempDir())
+	return startClusterT(t, 0)
+}
+
+// StartReplicatedCluster is StartCluster with one replica per master
+// (2·ClusterMasters nodes), for failover tests.
+func StartReplicatedCluster(t testing.TB) *Cluster {
+	t.Helper()
+	return startClusterT(t, 1)
+}
+
+func startClusterT(t testing.TB, replicas int) *Cluster {
+	t.Helper()
+	c, err := startCluster(t.TempDir(), replicas)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +79,7 @@ func StartCluster(t testing.TB) *Cluster {
 }
 
 // startCluster starts the nodes with their files in dir and joins them.
-func startCluster(dir string) (*Cluster, error) {
+func startCluster(dir string, replicas int) (*Cluster, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, errors.New(installHint)
 	}
@@ -71,8 +87,8 @@ func startCluster(dir string) (*Cluster, error) {
 		return nil, errors.New(cliHint)
 	}
 	c := &Cluster{}
-	for range ClusterMasters {
-		s, err := startNode(dir)
+	for range ClusterMasters * (1 + replicas) {
+		s, err := startNode(dir, nodeTimeout(replicas))
 		if err != nil {
 			c.Stop()
 			return nil, err
@@ -80,7 +96,7 @@ func startCluster(dir string) (*Cluster, error) {
 		c.nodes = append(c.nodes, s)
 	}
 	args := append([]string{"--cluster", "create"}, c.Addrs()...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
 		c.Stop()
 		return nil, fmt.Errorf("redistest: redis-cli --cluster create: %w\n%s", err, tail(out, 2000))
@@ -92,10 +108,19 @@ func startCluster(dir string) (*Cluster, error) {
 	return c, nil
 }
 
+// nodeTimeout returns the cluster-node-timeout of a cluster with replicas
+// per master.
+func nodeTimeout(replicas int) time.Duration {
+	if replicas > 0 {
+		return 2 * time.Second
+	}
+	return 15 * time.Second
+}
+
 // startNode starts one cluster node on a free port, with its cluster bus
 // on another free port (the default, port+10000, may be taken or out of
 // range).
-func startNode(dir string) (*Server, error) {
+func startNode(dir string, timeout time.Duration) (*Server, error) {
 	var err error
 	for range 3 {
 		var port, busPort int
@@ -109,7 +134,7 @@ func startNode(dir string) (*Server, error) {
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", "nodes-" + strconv.Itoa(port) + ".conf",
 			"--cluster-port", strconv.Itoa(busPort),
-			"--cluster-node-timeout", "3000",
+			"--cluster-node-timeout", strconv.FormatInt(timeout.Milliseconds(), 10),
 		}}
 		if err = s.launch(); err == nil {
 			return s, nil
@@ -149,6 +174,16 @@ func (c *Cluster) Addrs() []string {
 		out[i] = s.Addr()
 	}
 	return out
+}
+
+// Node returns the node listening on addr (host:port), or nil.
+func (c *Cluster) Node(addr string) *Server {
+	for _, s := range c.nodes {
+		if s.Addr() == addr {
+			return s
+		}
+	}
+	return nil
 }
 
 // Stop kills every node and waits for them to exit. Stopping twice does

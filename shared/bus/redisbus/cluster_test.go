@@ -24,6 +24,7 @@ import (
 // node reaped across masters and a hub's slot moved to another master
 // under a subscribed node.
 func TestCluster(t *testing.T) {
+	t.Parallel()
 	rdb := newClient(t, redistest.ClusterAddr(t))
 	cc, ok := rdb.(*redis.ClusterClient)
 	if !ok {
