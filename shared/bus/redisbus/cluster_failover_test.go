@@ -21,6 +21,10 @@ func TestClusterFailover(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	rc := redistest.StartReplicatedCluster(t)
+	// go-redis retries dialing the killed node every second until the
+	// node's pool is closed: give that goroutine its last sleep to notice,
+	// after the client's Close (cleanups run last-in first-out).
+	t.Cleanup(func() { time.Sleep(1100 * time.Millisecond) })
 	cc := newClient(t, rc.URL()).(*redis.ClusterClient)
 	d := newDeployment(t, cc)
 	gw := d.node(redisbus.Config{HeartbeatInterval: 200 * time.Millisecond, NodeTTL: 30 * time.Second})
