@@ -60,12 +60,7 @@ func hubPerMaster(t *testing.T, cc *redis.ClusterClient, b *redisbus.Bus) []stri
 // on the shard that owns it.
 func shardSubscribers(t *testing.T, cc *redis.ClusterClient, b *redisbus.Bus, hub string) int64 {
 	t.Helper()
-	ch := b.Channel(hub)
-	m, err := cc.MasterForKey(t.Context(), ch)
-	must(t, err)
-	n, err := m.PubSubShardNumSub(t.Context(), ch).Result()
-	must(t, err)
-	return n[ch]
+	return numSub(t, cc, b.Channel(hub))
 }
 
 // describeEnv names an envelope briefly: kind, group and target or id.

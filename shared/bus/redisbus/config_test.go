@@ -38,8 +38,19 @@ func TestNewClient(t *testing.T) {
 	if err := rdb.Ping(t.Context()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	// go-redis stores "no retry" (-1) as 0 once the client is built.
-	if o := rdb.(*redis.Client).Options(); o.DialTimeout != 2*time.Second || o.MaxRetries != 0 || !o.ContextTimeoutEnabled {
+	// go-redis stores "no retry" (-1) as 0 once a Client is built; a
+	// ClusterClient keeps -1. REDIS_URL may name a Redis Cluster.
+	var o *redis.Options
+	switch c := rdb.(type) {
+	case *redis.Client:
+		o = c.Options()
+	case *redis.ClusterClient:
+		co := c.Options()
+		o = &redis.Options{DialTimeout: co.DialTimeout, MaxRetries: max(co.MaxRetries, 0), ContextTimeoutEnabled: co.ContextTimeoutEnabled}
+	default:
+		t.Fatalf("NewClient = %T", rdb)
+	}
+	if o.DialTimeout != 2*time.Second || o.MaxRetries != 0 || !o.ContextTimeoutEnabled {
 		t.Errorf("options: dial %v, retries %d, context timeouts %v", o.DialTimeout, o.MaxRetries, o.ContextTimeoutEnabled)
 	}
 }

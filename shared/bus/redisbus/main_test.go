@@ -3,6 +3,7 @@ package redisbus_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,6 +58,37 @@ func dropKeys(t testing.TB, rdb redis.UniversalClient, prefix string) {
 			return iter.Err()
 		})
 	})
+}
+
+// allKeys returns the keys matching pattern, on every master of a Redis
+// Cluster.
+func allKeys(t testing.TB, rdb redis.UniversalClient, pattern string) []string {
+	t.Helper()
+	var mu sync.Mutex
+	var out []string
+	must(t, forEachMaster(context.Background(), rdb, func(ctx context.Context, c *redis.Client) error {
+		keys, err := c.Keys(ctx, pattern).Result()
+		mu.Lock()
+		defer mu.Unlock()
+		out = append(out, keys...)
+		return err
+	}))
+	return out
+}
+
+// numSub returns how many connections subscribe the sharded channel ch
+// (on a Redis Cluster, on the master owning its slot).
+func numSub(t testing.TB, rdb redis.UniversalClient, ch string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		m, err := cc.MasterForKey(ctx, ch)
+		must(t, err)
+		rdb = m
+	}
+	n, err := rdb.PubSubShardNumSub(ctx, ch).Result()
+	must(t, err)
+	return n[ch]
 }
 
 // forEachMaster calls f with the one server, or with every master of a
