@@ -89,7 +89,9 @@ func (b *Bus) NodeID() string {
 }
 
 // Ping reports whether Redis answers: nil, an error wrapping
-// bus.ErrUnavailable, or bus.ErrClosed after Close.
+// bus.ErrUnavailable, or bus.ErrClosed after Close. On a Redis Cluster it
+// asks one node (the client picks it); a shard that is down shows in the
+// calls on the hubs it holds.
 func (b *Bus) Ping(ctx context.Context) error {
 	if err := b.enter(ctx); err != nil {
 		return fmt.Errorf("ping: %w", err)
