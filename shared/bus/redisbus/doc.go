@@ -63,10 +63,10 @@
 // reaches the node. When the hub's last local connection unregisters, the
 // node unsubscribes at once. A reader goroutine per pub/sub connection
 // receives and decodes; the node's handlers run one call at a time. When
-// the connection fails, the reader
-// reconnects with exponential backoff and jitter (100 ms to 5 s), subscribes
-// every hub again and confirms them; a PING unanswered for two
-// HeartbeatIntervals counts as a failure. Envelopes published during an
+// the connection fails, the reader reconnects with exponential backoff and
+// jitter (100 ms to 5 s; to 1 s on a Cluster), subscribes every hub again
+// and confirms them; a PING unanswered for two HeartbeatIntervals counts
+// as a failure. Envelopes published during an
 // outage are lost (pub/sub), but the REST calls that would publish them
 // fail with bus.ErrUnavailable rather than succeed.
 //
@@ -116,7 +116,10 @@
 //     SSUBSCRIBE only on that shard, so on a Cluster a gateway node keeps
 //     one pub/sub connection per hub it holds connections in (rather than
 //     one in all), to the master of the hub's slot; it opens with the hub's
-//     first local connection and closes with its last. Each runs the
+//     first local connection and closes with its last (so a node holding
+//     clients in thousands of hubs holds as many pub/sub connections;
+//     grouping hubs per master would need re-homing them when slots
+//     move, which this version does not do). Each runs the
 //     confirmation, health check and reconnection described above on its
 //     own. When a slot moves (resharding) the old master ends the
 //     subscriptions of its channels (an unsolicited sunsubscribe): the

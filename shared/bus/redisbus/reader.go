@@ -16,10 +16,15 @@ import (
 )
 
 // Reconnection backoff of the subscription connection: full jitter between
-// half and all of min(backoffMax, backoffMin·2ⁿ) after the n-th failure.
+// half and all of min(max, backoffMin·2ⁿ) after the n-th failure, where max
+// is backoffMax, or backoffMaxCluster for a hub's connection to a Redis
+// Cluster: there, a failover ends while the cluster keeps serving, and
+// every second the connection waits past it is a second of the hub's
+// messages reaching the other shards' callers but not this node.
 const (
-	backoffMin = 100 * time.Millisecond
-	backoffMax = 5 * time.Second
+	backoffMin        = 100 * time.Millisecond
+	backoffMax        = 5 * time.Second
+	backoffMaxCluster = time.Second
 )
 
 // errHealth reports a subscription connection that stopped answering.
@@ -40,7 +45,7 @@ func (s *subscriber) run(ctx context.Context) {
 	var ps *redis.PubSub
 	for ctx.Err() == nil {
 		if !up {
-			if failures > 0 && !s.sleep(ctx, backoff(failures)) {
+			if failures > 0 && !s.sleep(ctx, backoff(failures, s.maxBackoff())) {
 				return
 			}
 			var err error
@@ -115,13 +120,22 @@ func (s *subscriber) sleep(ctx context.Context, d time.Duration) bool {
 	return true
 }
 
-// backoff returns the wait before reconnection attempt n ≥ 1.
-func backoff(n int) time.Duration {
-	d := backoffMax
+// backoff returns the wait before reconnection attempt n ≥ 1, at most
+// limit.
+func backoff(n int, limit time.Duration) time.Duration {
+	d := limit
 	if n < 16 {
-		d = min(backoffMax, backoffMin<<(n-1))
+		d = min(limit, backoffMin<<(n-1))
 	}
 	return d/2 + rand.N(d/2+1)
+}
+
+// maxBackoff returns the longest wait between reconnection attempts.
+func (s *subscriber) maxBackoff() time.Duration {
+	if s.pin != "" {
+		return backoffMaxCluster
+	}
+	return backoffMax
 }
 
 // timeout reports whether err is a read timeout (no traffic), after which
