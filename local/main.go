@@ -39,7 +39,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	lifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of access tokens issued by /api/negotiate")
 	settings := fs.String("config", "", "upstream settings file in the Azure emulator's format (default ./settings.json when present); reloaded on change")
 	upTimeout := fs.Duration("upstream-timeout", 100*time.Second, "how long a client invocation waits for the upstream function")
-	redisURL := fs.String("redis", "", "run on Redis at this URL (redis://host:port/db) instead of the in-memory bus")
+	redisURL := fs.String("redis", "", "run on Redis at this URL (redis://host:port/db; a Redis Cluster: redis+cluster://host:port,host:port) instead of the in-memory bus")
 	role := fs.String("role", emulator.RoleAll, "what this process serves: all, gateway (clients) or functions (negotiate and REST); gateway and functions need --redis")
 	internalURL := fs.String("internal-url", "", "base URL other gateway nodes forward Server-Sent Events and Long Polling requests for this node's connections to (default: http:// and the listen address)")
 	clientURL := fs.String("client-url", "", "base URL negotiate hands to clients (default: the URL negotiate was called on); e.g. a gateway's URL in the functions role")

@@ -61,13 +61,15 @@ func removeBuildDir() {
 	}
 }
 
-// cluster is one Redis server, gateway processes, one functions process, the REST client
-// pointed at the functions process and one node driver. The embedded env gives it
-// payload, expectRecv and settle (REST through the functions process).
+// cluster is one Redis server (or Redis Cluster), gateway processes, one functions
+// process, the REST client pointed at the functions process and one node driver. The
+// embedded env gives it payload, expectRecv and settle (REST through the functions
+// process).
 type cluster struct {
 	*env
 	bin       string
-	redis     *redistest.Server
+	redis     *redistest.Server // nil on a Redis Cluster
+	redisURL  string
 	gateways  []*proc.Child // gateways[0] is "gateway 1"
 	functions *proc.Child
 	http      *http.Client
@@ -78,11 +80,20 @@ type cluster struct {
 // REST client and the node driver. Everything is stopped in Cleanup, clients first.
 func newCluster(t *testing.T, gateways int) *cluster {
 	t.Helper()
+	s := redistest.Start(t)
+	c := newClusterOn(t, s.URL(), gateways)
+	c.redis = s
+	return c
+}
+
+// newClusterOn is newCluster on the Redis (or Redis Cluster) at redisURL.
+func newClusterOn(t *testing.T, redisURL string, gateways int) *cluster {
+	t.Helper()
 	bin, err := localBinary()
 	if err != nil {
 		t.Fatalf("build ./local: %v", err)
 	}
-	c := &cluster{env: &env{}, bin: bin, redis: redistest.Start(t)}
+	c := &cluster{env: &env{}, bin: bin, redisURL: redisURL}
 	c.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: wait}
 	t.Cleanup(c.http.CloseIdleConnections)
 	for range gateways {
@@ -123,7 +134,7 @@ func (c *cluster) addGateway(t *testing.T, extra ...string) *proc.Child {
 // and prints the tail of its logs when the test failed (or HERALD_CHILD_LOGS is set).
 func (c *cluster) start(t *testing.T, name string, args ...string) *proc.Child {
 	t.Helper()
-	args = append([]string{"--redis", c.redis.URL(), "--addr", "127.0.0.1:0", "--log-level", "debug"}, args...)
+	args = append([]string{"--redis", c.redisURL, "--addr", "127.0.0.1:0", "--log-level", "debug"}, args...)
 	child, err := proc.Start(c.bin, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)

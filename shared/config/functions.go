@@ -25,7 +25,9 @@ type Functions struct {
 	// SSM Parameter Store parameter (SecureString) holding the keys, read
 	// the same way. Default: none.
 	AccessKeysParameter string
-	// RedisURL is REDIS_URL (redis:// or rediss://). Default
+	// RedisURL is REDIS_URL: one server, redis:// or rediss://
+	// (TLS); a Redis Cluster, redis+cluster://host:port[,host:port...] or
+	// rediss+cluster:// (see redisbus.NewClient). Default
 	// "redis://127.0.0.1:6379/0". The chat hub does not use it.
 	RedisURL string
 	// RedisPrefix is HERALD_REDIS_PREFIX; it must match the gateways'.

@@ -17,7 +17,9 @@ type Gateway struct {
 	// When empty, the AccessKey of HERALD_CONNECTION_STRING is used. One of
 	// the two is required.
 	AccessKeys []string
-	// RedisURL is REDIS_URL (redis:// or rediss://). Default
+	// RedisURL is REDIS_URL: one server, redis:// or rediss://
+	// (TLS); a Redis Cluster, redis+cluster://host:port[,host:port...] or
+	// rediss+cluster:// (see redisbus.NewClient). Default
 	// "redis://127.0.0.1:6379/0".
 	RedisURL string
 	// RedisPrefix is HERALD_REDIS_PREFIX, the prefix of every key and

@@ -3,6 +3,7 @@ package redistest_test
 import (
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/heraldrt/herald/shared/redistest"
@@ -84,5 +85,27 @@ func TestWithServer(t *testing.T) {
 	}
 	if err := redistest.Ping(hostOf(t, url)); err == nil {
 		t.Error("server still answers after Run")
+	}
+}
+
+func TestStartCluster(t *testing.T) {
+	c := redistest.StartCluster(t)
+	addrs := c.Addrs()
+	if len(addrs) != redistest.ClusterMasters {
+		t.Fatalf("%d nodes, want %d", len(addrs), redistest.ClusterMasters)
+	}
+	if want := "redis+cluster://" + strings.Join(addrs, ","); c.URL() != want {
+		t.Fatalf("URL %q, want %q", c.URL(), want)
+	}
+	for _, a := range addrs {
+		if err := redistest.Ping(a); err != nil {
+			t.Fatalf("PING %s: %v", a, err)
+		}
+	}
+	c.Stop()
+	for _, a := range addrs {
+		if err := redistest.Ping(a); err == nil {
+			t.Fatalf("PING %s after Stop succeeded", a)
+		}
 	}
 }

@@ -41,8 +41,9 @@ func Addr(t testing.TB) string {
 // Server is a throwaway redis-server process: no persistence, listening on
 // 127.0.0.1 only. Its methods are safe for concurrent use.
 type Server struct {
-	port int
-	dir  string
+	port  int
+	dir   string
+	extra []string // more redis-server arguments
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd     // nil while stopped
@@ -127,6 +128,7 @@ func (s *Server) launch() error {
 	cmd := exec.Command("redis-server",
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir)
+	cmd.Args = append(cmd.Args, s.extra...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("redistest: start redis-server: %w", err)

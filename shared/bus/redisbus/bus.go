@@ -26,7 +26,7 @@ const goodbyeTimeout = 2 * time.Second
 // reader, the heartbeat and the sweeper. A Stateless Bus runs none.
 type Bus struct {
 	cfg  Config
-	rdb  *redis.Client
+	rdb  redis.UniversalClient
 	log  *slog.Logger
 	keys keys
 
@@ -35,7 +35,7 @@ type Bus struct {
 	cancel context.CancelFunc // stops the goroutines
 	wg     sync.WaitGroup     // the heartbeat and the sweeper
 
-	sub *subscriber // nil when Stateless
+	sub *shards // nil when Stateless
 
 	// nodeMu is held shared by Register and Unregister for their whole
 	// run and exclusively by resync, which changes node.
@@ -69,8 +69,7 @@ func New(cfg Config) (*Bus, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
-	b.sub = newSubscriber(b.rdb, b.log, cfg.HeartbeatInterval)
-	go b.sub.run(ctx)
+	b.sub = newShards(ctx, b.rdb, b.log, cfg.HeartbeatInterval)
 	b.wg.Add(2)
 	go b.heartbeatLoop(ctx)
 	go b.sweepLoop(ctx)
@@ -90,7 +89,9 @@ func (b *Bus) NodeID() string {
 }
 
 // Ping reports whether Redis answers: nil, an error wrapping
-// bus.ErrUnavailable, or bus.ErrClosed after Close.
+// bus.ErrUnavailable, or bus.ErrClosed after Close. On a Redis Cluster it
+// asks one node (the client picks it); a shard that is down shows in the
+// calls on the hubs it holds.
 func (b *Bus) Ping(ctx context.Context) error {
 	if err := b.enter(ctx); err != nil {
 		return fmt.Errorf("ping: %w", err)

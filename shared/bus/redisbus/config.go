@@ -32,9 +32,11 @@ const (
 type Config struct {
 	// Client is the connection pool to Redis (≥ 7: sharded pub/sub).
 	// Required. The Bus never closes it. NewClient makes one with timeouts
-	// suited to the bus. A *redis.Client talks to one server (or one
-	// primary); see the package documentation for Redis Cluster.
-	Client *redis.Client
+	// suited to the bus: a *redis.Client talks to one server (or one
+	// primary), a *redis.ClusterClient to a Redis Cluster (see the package
+	// documentation). Other kinds of redis.UniversalClient (a failover or
+	// ring client) are not supported.
+	Client redis.UniversalClient
 	// KeyPrefix starts every key and channel name, so several deployments
 	// (or tests) can share a Redis database. It must not contain braces.
 	// Default: DefaultKeyPrefix.
@@ -66,8 +68,12 @@ type Config struct {
 // withDefaults returns a copy of c with defaults applied, or an error for
 // a bad configuration.
 func (c Config) withDefaults() (Config, error) {
-	if c.Client == nil {
+	switch c.Client.(type) {
+	case nil:
 		return c, errors.New("redisbus: Config.Client is required")
+	case *redis.Client, *redis.ClusterClient:
+	default:
+		return c, fmt.Errorf("redisbus: Config.Client: %T is not supported (use a *redis.Client or a *redis.ClusterClient)", c.Client)
 	}
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = DefaultKeyPrefix
@@ -103,15 +109,31 @@ func randomID(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// NewClient returns a client for the Redis server at url
-// (redis://[user:password@]host:port[/db], rediss:// for TLS; see
-// redis.ParseURL), with settings suited to the bus unless the URL sets
-// them: 2 s dial, read and write timeouts that context deadlines shorten,
-// one dial attempt, and no automatic retry, because the bus's scripts
-// publish and a blind retry could deliver a message twice (a failed call
-// returns an error wrapping bus.ErrUnavailable; its caller decides). The
-// caller closes the client after every Bus using it.
-func NewClient(url string) (*redis.Client, error) {
+// NewClient returns a client for the Redis server or Redis Cluster at
+// url, with settings suited to the bus unless the URL sets them: 2 s dial,
+// read and write timeouts that context deadlines shorten, one dial
+// attempt, and no automatic retry, because the bus's scripts publish and
+// a blind retry could deliver a message twice (a failed call returns an
+// error wrapping bus.ErrUnavailable; its caller decides).
+//
+// One server (or the primary of a replicated pair):
+// redis://[user:password@]host:port[/db], rediss:// for TLS (see
+// redis.ParseURL); the result is a *redis.Client.
+//
+// A Redis Cluster (cluster mode enabled):
+// redis+cluster://[user:password@]host:port[,host:port...][?options],
+// rediss+cluster:// for TLS; the result is a *redis.ClusterClient. The
+// addresses are seeds (an ElastiCache configuration endpoint is enough):
+// the client discovers the other nodes and follows MOVED and ASK
+// redirections, which are safe to follow because the node that answers
+// them did not run the command. The database, if given, must be 0. The
+// options are those of redis.ParseClusterURL.
+//
+// The caller closes the client after every Bus using it.
+func NewClient(url string) (redis.UniversalClient, error) {
+	if rest, ok := cutClusterScheme(url); ok {
+		return newClusterClient(rest)
+	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("redisbus: %w", err)

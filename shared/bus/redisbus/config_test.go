@@ -2,11 +2,14 @@ package redisbus_test
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -35,8 +38,19 @@ func TestNewClient(t *testing.T) {
 	if err := rdb.Ping(t.Context()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	// go-redis stores "no retry" (-1) as 0 once the client is built.
-	if o := rdb.Options(); o.DialTimeout != 2*time.Second || o.MaxRetries != 0 || !o.ContextTimeoutEnabled {
+	// go-redis stores "no retry" (-1) as 0 once a Client is built; a
+	// ClusterClient keeps -1. REDIS_URL may name a Redis Cluster.
+	var o *redis.Options
+	switch c := rdb.(type) {
+	case *redis.Client:
+		o = c.Options()
+	case *redis.ClusterClient:
+		co := c.Options()
+		o = &redis.Options{DialTimeout: co.DialTimeout, MaxRetries: max(co.MaxRetries, 0), ContextTimeoutEnabled: co.ContextTimeoutEnabled}
+	default:
+		t.Fatalf("NewClient = %T", rdb)
+	}
+	if o.DialTimeout != 2*time.Second || o.MaxRetries != 0 || !o.ContextTimeoutEnabled {
 		t.Errorf("options: dial %v, retries %d, context timeouts %v", o.DialTimeout, o.MaxRetries, o.ContextTimeoutEnabled)
 	}
 }
@@ -60,6 +74,52 @@ func TestHubNamesWithBraces(t *testing.T) {
 	} {
 		if !errors.Is(err, bus.ErrInvalidArgument) {
 			t.Errorf("%s with a brace in the hub = %v, want ErrInvalidArgument", name, err)
+		}
+	}
+}
+
+// TestNewClusterClient: redis+cluster:// and rediss+cluster:// URLs make a
+// ClusterClient seeded with every listed address and the bus's settings.
+func TestNewClusterClient(t *testing.T) {
+	for _, tc := range []struct {
+		url   string
+		addrs []string
+		tls   bool
+		user  string
+	}{
+		{"redis+cluster://10.0.0.1:6379", []string{"10.0.0.1:6379"}, false, ""},
+		{"redis+cluster://u:pw@a:7000,b:7001,c:7002/0", []string{"a:7000", "b:7001", "c:7002"}, false, "u"},
+		{"rediss+cluster://cfg.example.cache.amazonaws.com:6379?dial_timeout=5s", []string{"cfg.example.cache.amazonaws.com:6379"}, true, ""},
+	} {
+		c, err := redisbus.NewClient(tc.url)
+		if err != nil {
+			t.Errorf("NewClient(%q): %v", tc.url, err)
+			continue
+		}
+		cc, ok := c.(*redis.ClusterClient)
+		if !ok {
+			t.Errorf("NewClient(%q) = %T, want a *redis.ClusterClient", tc.url, c)
+			_ = c.Close()
+			continue
+		}
+		o := cc.Options()
+		if !slices.Equal(o.Addrs, tc.addrs) || (o.TLSConfig != nil) != tc.tls || o.Username != tc.user {
+			t.Errorf("NewClient(%q): addrs %q, TLS %v, user %q", tc.url, o.Addrs, o.TLSConfig != nil, o.Username)
+		}
+		if want := 2 * time.Second; strings.Contains(tc.url, "dial_timeout") {
+			if o.DialTimeout != 5*time.Second {
+				t.Errorf("NewClient(%q): dial timeout %v, want the URL's", tc.url, o.DialTimeout)
+			}
+		} else if o.DialTimeout != want || o.MaxRetries != -1 || o.MaxRedirects != 3 || !o.ContextTimeoutEnabled {
+			t.Errorf("NewClient(%q): dial %v, retries %d, redirects %d, context timeouts %v",
+				tc.url, o.DialTimeout, o.MaxRetries, o.MaxRedirects, o.ContextTimeoutEnabled)
+		}
+		_ = cc.Close()
+	}
+	for _, bad := range []string{"redis+cluster://a:1/2", "redis+cluster://a:1,,b:2", "redis+cluster://a:1?nope=1"} {
+		if c, err := redisbus.NewClient(bad); err == nil {
+			_ = c.Close()
+			t.Errorf("NewClient(%q) succeeded", bad)
 		}
 	}
 }

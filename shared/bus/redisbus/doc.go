@@ -10,7 +10,7 @@
 // Every name starts with Config.KeyPrefix (P, default "herald"). All keys
 // and the channel of hub H carry the hash tag {h:H}: they live in one
 // Redis Cluster slot, and every operation on a hub, including its
-// envelopes, runs on that slot. Hub names therefore must not contain
+// envelopes, runs on that slot (see "Redis Cluster" below). Hub names therefore must not contain
 // braces (Herald's hub names never do); calls naming such a hub fail with
 // bus.ErrInvalidArgument.
 //
@@ -54,17 +54,19 @@
 //
 // # Subscriptions
 //
-// A gateway node keeps one pub/sub connection and subscribes to a hub's
-// channel while it holds connections in the hub (a reference count per
+// A gateway node keeps one pub/sub connection (on a Redis Cluster, one per
+// hub: see below) and subscribes to a hub's channel while it holds
+// connections in the hub (a reference count per
 // hub). Register subscribes first and waits until Redis confirms it (a
 // numbered PING written after the SSUBSCRIBE comes back on the connection),
 // then runs its script: every envelope published after Register returns
 // reaches the node. When the hub's last local connection unregisters, the
-// node unsubscribes at once. One reader goroutine receives, decodes and
-// calls the handlers one at a time. When the connection fails, the reader
-// reconnects with exponential backoff and jitter (100 ms to 5 s), subscribes
-// every hub again and confirms them; a PING unanswered for two
-// HeartbeatIntervals counts as a failure. Envelopes published during an
+// node unsubscribes at once. A reader goroutine per pub/sub connection
+// receives and decodes; the node's handlers run one call at a time. When
+// the connection fails, the reader reconnects with exponential backoff and
+// jitter (100 ms to 5 s; to 1 s on a Cluster), subscribes every hub again
+// and confirms them; a PING unanswered for two HeartbeatIntervals counts
+// as a failure. Envelopes published during an
 // outage are lost (pub/sub), but the REST calls that would publish them
 // fail with bus.ErrUnavailable rather than succeed.
 //
@@ -97,18 +99,43 @@
 //
 // # Redis Cluster
 //
-// The key layout and the use of sharded pub/sub are cluster-ready: each hub
-// call is one script or command on one slot, and SPUBLISH reaches the
-// subscribers through the shard that owns the hub. Scripts get the hub's
-// channel as their one declared key (it routes them to the hub's slot) and
-// build the hub's other key names from it; all of them are in that slot,
-// which Redis Cluster accepts for scripts without flags. The remaining step is
-// the client: this package takes a *redis.Client (one server, or the
-// primary of a replicated pair). To run on a Cluster, the Bus takes a
-// *redis.ClusterClient and the subscriber keeps one PubSub per shard,
-// grouping hubs by the node that owns their slot (SSUBSCRIBE of channels
-// in different slots cannot share a connection), and re-subscribes on
-// MOVED after resharding.
+// The Bus runs on one Redis server (a *redis.Client; a primary with
+// replicas counts as one) or on a Redis Cluster (a *redis.ClusterClient;
+// NewClient makes one for a redis+cluster:// or rediss+cluster:// URL, and
+// an ElastiCache configuration endpoint is a good seed). Nothing else
+// changes: the Cluster does the sharding, go-redis the routing.
+//
+//   - Every script touches the keys of one slot: a hub's scripts get the
+//     hub's channel as their one declared key (it routes them to the hub's
+//     slot) and build the hub's other key names from it; the {nodes} and
+//     {expiry} scripts declare a key of their slot. Redis Cluster accepts
+//     undeclared keys of the node's own slots in scripts without flags.
+//     No command spans two slots; no request path scans the keyspace.
+//   - A hub's envelopes are SPUBLISHed on its channel, which Redis delivers
+//     to the subscribers on the shard owning the slot. A connection may
+//     SSUBSCRIBE only on that shard, so on a Cluster a gateway node keeps
+//     one pub/sub connection per hub it holds connections in (rather than
+//     one in all), to the master of the hub's slot; it opens with the hub's
+//     first local connection and closes with its last (so a node holding
+//     clients in thousands of hubs holds as many pub/sub connections;
+//     grouping hubs per master would need re-homing them when slots
+//     move, which this version does not do). Each runs the
+//     confirmation, health check and reconnection described above on its
+//     own. When a slot moves (resharding) the old master ends the
+//     subscriptions of its channels (an unsolicited sunsubscribe): the
+//     connection is replaced, and so is one whose master failed; a new one
+//     asks the ClusterClient to refresh its slot map first, and lands on
+//     the slot's current master. Envelopes published meanwhile are lost,
+//     as in any outage, while calls on the hub fail or are redirected.
+//   - Ordering holds per hub, which is what clients can observe (a
+//     connection belongs to one hub); envelopes of hubs on different
+//     shards reach a node in no particular order relative to each other.
+//   - go-redis's ClusterClient follows MOVED and ASK redirections (the
+//     redirecting node did not run the command) but would also resend a
+//     command whose connection failed under it, which could run a script
+//     twice; the client NewClient makes does not (see its retry policy).
+//   - Live trace events use plain pub/sub, which a Cluster forwards to
+//     every node.
 //
 // # Failures
 //

@@ -3,6 +3,7 @@ package redisbus_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func (quiet) Printf(context.Context, string, ...any) {}
 
 // newClient returns a client for url (default: redistest.Addr), closed
 // when t ends.
-func newClient(t testing.TB, url string) *redis.Client {
+func newClient(t testing.TB, url string) redis.UniversalClient {
 	t.Helper()
 	if url == "" {
 		url = redistest.Addr(t)
@@ -44,15 +45,59 @@ func newClient(t testing.TB, url string) *redis.Client {
 // dropKeys deletes every key under prefix when t ends, so a shared Redis
 // keeps nothing of the test. Register it before the buses: cleanups run
 // last-in first-out.
-func dropKeys(t testing.TB, rdb *redis.Client, prefix string) {
+// On a Redis Cluster it scans every master.
+func dropKeys(t testing.TB, rdb redis.UniversalClient, prefix string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
+		_ = forEachMaster(ctx, rdb, func(ctx context.Context, c *redis.Client) error {
+			iter := c.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+			for iter.Next(ctx) {
+				c.Del(ctx, iter.Val())
+			}
+			return iter.Err()
+		})
 	})
+}
+
+// allKeys returns the keys matching pattern, on every master of a Redis
+// Cluster.
+func allKeys(t testing.TB, rdb redis.UniversalClient, pattern string) []string {
+	t.Helper()
+	var mu sync.Mutex
+	var out []string
+	must(t, forEachMaster(context.Background(), rdb, func(ctx context.Context, c *redis.Client) error {
+		keys, err := c.Keys(ctx, pattern).Result()
+		mu.Lock()
+		defer mu.Unlock()
+		out = append(out, keys...)
+		return err
+	}))
+	return out
+}
+
+// numSub returns how many connections subscribe the sharded channel ch
+// (on a Redis Cluster, on the master owning its slot).
+func numSub(t testing.TB, rdb redis.UniversalClient, ch string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		m, err := cc.MasterForKey(ctx, ch)
+		must(t, err)
+		rdb = m
+	}
+	n, err := rdb.PubSubShardNumSub(ctx, ch).Result()
+	must(t, err)
+	return n[ch]
+}
+
+// forEachMaster calls f with the one server, or with every master of a
+// Redis Cluster (keyspace-wide commands such as SCAN see one node only).
+func forEachMaster(ctx context.Context, rdb redis.UniversalClient, f func(context.Context, *redis.Client) error) error {
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, f)
+	}
+	return f(ctx, rdb.(*redis.Client))
 }
 
 // newBus returns a Bus on rdb, closed when t ends.
@@ -73,11 +118,11 @@ func newBus(t testing.TB, cfg redisbus.Config) *redisbus.Bus {
 // deployment is a key prefix on one Redis: buses made with it share state.
 type deployment struct {
 	t      testing.TB
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 }
 
-func newDeployment(t testing.TB, rdb *redis.Client) *deployment {
+func newDeployment(t testing.TB, rdb redis.UniversalClient) *deployment {
 	d := &deployment{t: t, rdb: rdb, prefix: redistest.KeyPrefix(t)}
 	dropKeys(t, rdb, d.prefix)
 	return d

@@ -209,7 +209,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 	if ok, _ := fn.ConnectionExists(ctx, "chat", "c1"); ok {
 		t.Error("connection left behind by Close")
 	}
-	keys := rdb.Keys(ctx, d.prefix+":*").Val()
+	keys := allKeys(t, rdb, d.prefix+":*")
 	if len(keys) != 0 {
 		t.Errorf("keys left behind: %q", keys)
 	}

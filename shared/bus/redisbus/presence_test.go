@@ -154,7 +154,7 @@ func TestKeyLayout(t *testing.T) {
 		p + ":{expiry}:due",
 		p + ":{expiry}:version",
 	}
-	got := rdb.Keys(ctx, p+":*").Val()
+	got := allKeys(t, rdb, p+":*")
 	got = slices.DeleteFunc(got, func(k string) bool { return k == p+":{nodes}:alive" }) // written asynchronously
 	slices.Sort(got)
 	slices.Sort(want)
@@ -169,7 +169,7 @@ func TestKeyLayout(t *testing.T) {
 	}
 	must(t, gw.RemoveUserFromAllGroups(ctx, "chat", "alice"))
 	must(t, gw.Unregister(ctx, "chat", "c1"))
-	if left := rdb.Keys(ctx, p+":{h:chat}:*").Val(); len(left) != 0 {
+	if left := allKeys(t, rdb, p+":{h:chat}:*"); len(left) != 0 {
 		t.Errorf("an emptied hub left keys %q", left)
 	}
 }
@@ -181,7 +181,7 @@ func TestSubscriptionFollowsConnections(t *testing.T) {
 	d := newDeployment(t, newClient(t, ""))
 	gw := d.node(redisbus.Config{})
 	subscribers := func() int64 {
-		return d.rdb.PubSubShardNumSub(ctx, gw.Channel("chat")).Val()[gw.Channel("chat")]
+		return numSub(t, d.rdb, gw.Channel("chat"))
 	}
 	if n := subscribers(); n != 0 {
 		t.Fatalf("%d subscribers before any connection", n)

@@ -154,7 +154,7 @@ func (b *Bus) ReleaseConnection(ctx context.Context, hub, user string) error {
 	if f != "" {
 		b.counts.add(f, -1)
 	}
-	if err := scriptUnquota.Run(ctx, b.rdb, nil, b.keys.quota(b.node), f).Err(); err != nil {
+	if err := scriptUnquota.Run(ctx, b.rdb, []string{b.keys.quota(b.node)}, b.keys.quota(b.node), f).Err(); err != nil {
 		// The in-memory counts are right: the heartbeat writes them again.
 		b.counts.markDirty()
 		return fmt.Errorf("release connection: %w", unavailable(err))
@@ -171,7 +171,7 @@ func (b *Bus) TakeNegotiate(ctx context.Context, perSecond int) (time.Duration, 
 	if perSecond <= 0 {
 		return 0, nil
 	}
-	res, err := scriptNegotiate.Run(ctx, b.rdb, nil, b.keys.negotiatePrefix(), strconv.Itoa(perSecond)).Int64Slice()
+	res, err := scriptNegotiate.Run(ctx, b.rdb, []string{b.keys.negotiatePrefix()}, b.keys.negotiatePrefix(), strconv.Itoa(perSecond)).Int64Slice()
 	if err != nil {
 		return 0, fmt.Errorf("take negotiate: %w", unavailable(err))
 	}

@@ -2,26 +2,15 @@ package redisbus
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/redis/go-redis/v9"
-)
-
-// Reconnection backoff of the subscription connection: full jitter between
-// half and all of min(backoffMax, backoffMin·2ⁿ) after the n-th failure.
-const (
-	backoffMin = 100 * time.Millisecond
-	backoffMax = 5 * time.Second
 )
 
 // unsubscribeTimeout bounds an SUNSUBSCRIBE sent when a hub's last local
@@ -32,11 +21,9 @@ const unsubscribeTimeout = time.Second
 // connection; a number follows.
 const pingPrefix = "herald-redisbus:"
 
-// errHealth reports a subscription connection that stopped answering.
-var errHealth = errors.New("subscription connection did not answer a ping")
-
-// subscriber owns the node's one pub/sub connection (a redis.PubSub), its
-// reader goroutine and the node's hub subscriptions.
+// subscriber owns one pub/sub connection (a redis.PubSub), its reader
+// goroutine and the hub subscriptions made on it: on one Redis server, all
+// of the node's hubs; on a Redis Cluster, one hub (see shards).
 //
 // A hub is subscribed while the node holds connections in it (refs > 0).
 // A subscription counts as confirmed once a PING sent after its SSUBSCRIBE
@@ -47,9 +34,14 @@ var errHealth = errors.New("subscription connection did not answer a ping")
 // the PubSub, subscribes every hub and sends a PING, retrying with backoff
 // and jitter until Redis answers.
 type subscriber struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	log    *slog.Logger
 	health time.Duration // ping after this long without traffic
+	hs     *handlerSet   // the node's handlers, shared by its subscribers
+	// pin is the one hub channel of a subscriber on a Redis Cluster ("" on
+	// one server): every new connection subscribes it first, so that the
+	// ClusterClient connects to the shard owning its slot.
+	pin string
 
 	kick chan struct{} // wakes the reader from its backoff; capacity 1
 	done chan struct{} // closed when the reader returns
@@ -63,9 +55,10 @@ type subscriber struct {
 	lastErr   error              // why the connection last failed
 	broken    chan struct{}      // closed (and replaced) on each failure
 	closed    bool
-
-	hmu      sync.Mutex // held while handlers run
-	handlers []*subscription
+	// unsubs counts the SUNSUBSCRIBEs sent on ps per channel whose answer
+	// has not come back: any other sunsubscribe is the server's (a
+	// Cluster node that lost the channel's slot).
+	unsubs map[string]int
 }
 
 // hubSub is the subscription to one hub's channel.
@@ -76,11 +69,14 @@ type hubSub struct {
 	ready     chan struct{} // closed once confirmed
 }
 
-func newSubscriber(rdb *redis.Client, log *slog.Logger, health time.Duration) *subscriber {
+func newSubscriber(rdb redis.UniversalClient, log *slog.Logger, health time.Duration, hs *handlerSet, pin string) *subscriber {
 	return &subscriber{
 		rdb:    rdb,
 		log:    log,
 		health: health,
+		hs:     hs,
+		pin:    pin,
+		unsubs: make(map[string]int),
 		kick:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		ps:     rdb.SSubscribe(context.Background()), // no channel: no I/O yet
@@ -164,6 +160,7 @@ func (s *subscriber) release(ctx context.Context, channel string) {
 	// channel: that one needs a PING written after it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unsubscribeTimeout)
 	defer cancel()
+	s.unsubs[channel]++
 	if err := s.ps.SUnsubscribe(ctx, channel); err != nil {
 		s.log.Debug("redisbus: unsubscribe", "channel", channel, "err", err)
 	}
@@ -197,240 +194,17 @@ func (s *subscriber) failure() error {
 	return unavailable(s.lastErr)
 }
 
-// run is the reader goroutine: it receives from the PubSub, hands
-// envelopes to the handlers in order, confirms subscriptions, checks the
-// connection's health and reconnects. It returns when ctx is done.
-func (s *subscriber) run(ctx context.Context) {
-	defer close(s.done)
-	failures := 0
-	up := false     // the connection is set up: receive from it
-	pinged := false // a health PING is unanswered
-	var ps *redis.PubSub
-	for ctx.Err() == nil {
-		if !up {
-			if failures > 0 && !s.sleep(ctx, backoff(failures)) {
-				return
-			}
-			var err error
-			if ps, err = s.reconnect(ctx); err != nil {
-				failures++
-				s.fail(err)
-				continue
-			}
-			up, pinged = true, false
-		}
-		msg, err := ps.ReceiveTimeout(ctx, s.health)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			if timeout(err) && !pinged {
-				pinged = true
-				if err = s.ping(ctx); err == nil {
-					continue
-				}
-			} else if timeout(err) {
-				err = errHealth
-			}
-			failures++
-			up = false
-			s.fail(err)
-			continue
-		}
-		switch m := msg.(type) {
-		case *redis.Message:
-			s.dispatch(m.Channel, m.Payload)
-		case *redis.Pong:
-			if n, ok := strings.CutPrefix(m.Payload, pingPrefix); ok {
-				if k, err := strconv.ParseUint(n, 10, 64); err == nil {
-					s.confirm(k)
-					failures, pinged = 0, false
-				}
-			}
-		}
-	}
-}
-
-// sleep waits d, or backoffMin once woken by a Register (so that many
-// Registers during an outage do not make it dial in a loop); it reports
-// false when ctx is done.
-func (s *subscriber) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	case <-s.kick:
-	}
-	if d > backoffMin {
-		t.Reset(backoffMin)
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-		}
-	}
-	return true
-}
-
-// backoff returns the wait before reconnection attempt n ≥ 1.
-func backoff(n int) time.Duration {
-	d := backoffMax
-	if n < 16 {
-		d = min(backoffMax, backoffMin<<(n-1))
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-// timeout reports whether err is a read timeout (no traffic), after which
-// the connection is still usable.
-func timeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// reconnect gives the reader a working PubSub: a new one when the old
-// failed, subscribed to every hub, followed by a PING that confirms them.
-func (s *subscriber) reconnect(ctx context.Context) (*redis.PubSub, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, bus.ErrClosed
-	}
-	if s.stale {
-		_ = s.ps.Close()
-		s.ps = s.rdb.SSubscribe(ctx)
-		s.stale = false
-		if len(s.hubs) > 0 {
-			channels := make([]string, 0, len(s.hubs))
-			for ch := range s.hubs {
-				channels = append(channels, ch)
-			}
-			// On error the PubSub still remembers the channels and
-			// subscribes them when it next connects.
-			if err := s.ps.SSubscribe(ctx, channels...); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := s.pingLocked(ctx); err != nil {
-		return nil, err
-	}
-	return s.ps, nil
-}
-
-// ping writes a health PING.
-func (s *subscriber) ping(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.pingLocked(ctx)
-}
-
-// fail records a connection failure: every hub needs confirming again,
-// the PubSub is replaced before further use, and waiting Registers fail.
-func (s *subscriber) fail(err error) {
+// stop ends the reader and every subscription without waiting; <-s.done
+// tells when the reader has returned.
+func (s *subscriber) stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return
 	}
-	if s.connected {
-		s.log.Warn("redisbus: subscription connection lost; reconnecting", "err", err)
-	}
-	s.connected, s.stale, s.lastErr = false, true, err
-	for _, h := range s.hubs {
-		if h.confirmed {
-			h.confirmed, h.ready = false, make(chan struct{})
-		}
-		h.need = s.sent + 1
-	}
-	close(s.broken)
-	s.broken = make(chan struct{})
-}
-
-// confirm handles the answer to PING number k.
-func (s *subscriber) confirm(k uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.connected && s.lastErr != nil {
-		s.log.Info("redisbus: subscription connection restored", "hubs", len(s.hubs))
-	}
-	s.connected = true
-	for _, h := range s.hubs {
-		if !h.confirmed && h.need <= k {
-			h.confirmed = true
-			close(h.ready)
-		}
-	}
-}
-
-// dispatch decodes an envelope and hands it to every handler in turn.
-func (s *subscriber) dispatch(channel, payload string) {
-	e := new(bus.Envelope)
-	if err := json.Unmarshal([]byte(payload), e); err != nil {
-		s.log.Warn("redisbus: undecodable envelope", "channel", channel, "err", err)
-		return
-	}
-	s.hmu.Lock()
-	defer s.hmu.Unlock()
-	for _, h := range s.handlers {
-		h.h(e)
-	}
-}
-
-// close stops the reader and every subscription and waits for them.
-func (s *subscriber) close() {
-	s.mu.Lock()
 	s.closed = true
 	_ = s.ps.Close()
 	close(s.broken)
-	s.mu.Unlock()
-	<-s.done
-	s.hmu.Lock()
-	s.handlers = nil
-	s.hmu.Unlock()
-}
-
-// subscribe adds a handler.
-func (s *subscriber) subscribe(h bus.Handler) (*subscription, error) {
-	s.hmu.Lock()
-	defer s.hmu.Unlock()
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		return nil, bus.ErrClosed
-	}
-	sub := &subscription{s: s, h: h}
-	s.handlers = append(s.handlers, sub)
-	return sub, nil
-}
-
-// subscription is a bus.Subscription to a Bus.
-type subscription struct {
-	s    *subscriber
-	h    bus.Handler
-	once sync.Once
-}
-
-// Close stops delivery to the handler and waits for an in-flight call to
-// return. It is idempotent and always returns nil. A Handler must not call
-// it.
-func (sub *subscription) Close() error {
-	sub.once.Do(func() {
-		s := sub.s
-		s.hmu.Lock()
-		defer s.hmu.Unlock()
-		for i, x := range s.handlers {
-			if x == sub {
-				s.handlers = append(s.handlers[:i:i], s.handlers[i+1:]...)
-				break
-			}
-		}
-	})
-	return nil
 }
 
 // Subscribe makes h receive, in bus order, every envelope of every hub in
@@ -451,7 +225,7 @@ func (b *Bus) Subscribe(ctx context.Context, h bus.Handler) (bus.Subscription, e
 	if err := b.gateway(); err != nil {
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
-	sub, err := b.sub.subscribe(h)
+	sub, err := b.sub.hs.add(h)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}

@@ -1,4 +1,6 @@
--- negotiate: ARGV key prefix of the per-second counters, per second.
+-- negotiate: KEYS[1] and ARGV[1] the key prefix of the per-second counters
+-- (the key, never touched itself, routes the script to the {nodes} slot),
+-- ARGV[2] negotiates per second.
 -- Counts one negotiate in the current second of the Redis clock; returns
 -- {1, 0} when within the budget, else {0, ms until the next second}.
 local now = now_ms()

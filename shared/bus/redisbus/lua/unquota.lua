@@ -1,4 +1,5 @@
--- unquota: ARGV quota key of the node, user field ('' for anonymous).
+-- unquota: KEYS[1] and ARGV[1] the quota key of the node (the key routes
+-- the script to the {nodes} slot), ARGV[2] user field ('' for anonymous).
 -- Undoes one count of quota.lua; fields never go below zero.
 local h, field = ARGV[1], ARGV[2]
 local function dec(f)

@@ -1,0 +1,133 @@
+package redisbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Cluster URL schemes accepted by NewClient.
+const (
+	schemeCluster    = "redis+cluster://"
+	schemeClusterTLS = "rediss+cluster://"
+)
+
+// cutClusterScheme reports whether raw names a Redis Cluster and returns
+// it with the plain scheme (redis:// or rediss://).
+func cutClusterScheme(raw string) (string, bool) {
+	switch {
+	case strings.HasPrefix(raw, schemeCluster):
+		return "redis://" + raw[len(schemeCluster):], true
+	case strings.HasPrefix(raw, schemeClusterTLS):
+		return "rediss://" + raw[len(schemeClusterTLS):], true
+	}
+	return raw, false
+}
+
+// newClusterClient returns a cluster client for raw, a redis:// or
+// rediss:// URL whose host may list several comma-separated seeds.
+func newClusterClient(raw string) (*redis.ClusterClient, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("redisbus: cluster URL: %w", err)
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" && db != "0" {
+		return nil, fmt.Errorf("redisbus: cluster URL: database %q: a Redis Cluster has database 0 only", db)
+	}
+	u.Path = ""
+	seeds := strings.Split(u.Host, ",")
+	for _, s := range seeds {
+		if s == "" {
+			return nil, fmt.Errorf("redisbus: cluster URL %q: empty seed address", u.Redacted())
+		}
+	}
+	u.Host = seeds[0]
+	if len(seeds) > 1 {
+		q := u.Query()
+		for _, s := range seeds[1:] {
+			q.Add("addr", s)
+		}
+		u.RawQuery = q.Encode()
+	}
+	opt, err := redis.ParseClusterURL(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("redisbus: cluster URL: %w", err)
+	}
+	setDefault(&opt.DialTimeout, 2*time.Second)
+	setDefault(&opt.ReadTimeout, 2*time.Second)
+	setDefault(&opt.WriteTimeout, 2*time.Second)
+	setDefault(&opt.PoolTimeout, 3*time.Second)
+	if opt.DialerRetries == 0 {
+		opt.DialerRetries = 1
+	}
+	if opt.MaxRetries == 0 {
+		opt.MaxRetries = -1
+	}
+	opt.ContextTimeoutEnabled = true
+	opt.NewClient = func(o *redis.Options) *redis.Client {
+		c := redis.NewClient(o)
+		c.AddHook(sentOnce{})
+		return c
+	}
+	return redis.NewClusterClient(opt), nil
+}
+
+// sentOnce keeps a ClusterClient from sending a command again after the
+// connection failed under it. The ClusterClient retries such failures
+// (timeouts, a reset connection) up to MaxRedirects times whatever
+// MaxRetries says, and the first attempt may have run: a script that
+// publishes would deliver its message twice. This hook, on each node's
+// client, hides those failures from the retry logic. Redis's own answers
+// (MOVED, ASK, TRYAGAIN, CLUSTERDOWN: the command did not run), context
+// errors, failed dials and pool timeouts (nothing was sent) pass through,
+// so redirections and reconnections still happen. Pipelines, whose
+// commands in this package are all idempotent, are left alone.
+type sentOnce struct{}
+
+func (sentOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (sentOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (sentOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if err == nil || !mayHaveRun(err) {
+			return err
+		}
+		return &connError{err: err}
+	}
+}
+
+// mayHaveRun reports whether err is a failure after which the command may
+// have run on the server.
+func mayHaveRun(err error) bool {
+	var reply redis.Error
+	var op *net.OpError
+	switch {
+	case errors.As(err, &reply):
+		return false // Redis answered
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	case errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed):
+		return false
+	case errors.As(err, &op) && op.Op == "dial":
+		return false
+	}
+	return true
+}
+
+// connError is a connection failure hidden from go-redis's retry logic:
+// it does not unwrap (see sentOnce).
+type connError struct{ err error }
+
+func (e *connError) Error() string {
+	return "redisbus: connection failed during the command: " + e.err.Error()
+}
