@@ -75,9 +75,10 @@ func TestResourceLogsTraceAMessage(t *testing.T) {
 		})
 	}
 	for _, id := range []string{id1, id2} {
-		if got := logs.find(t, "msg", diag.ConnectionStarted, "connectionId", id, "category", "ConnectivityLogs", "transport", "WebSockets"); len(got) != 1 {
-			t.Errorf("ConnectionStarted for %s: %v", id, got)
-		}
+		// Logged just after the handshake response went out.
+		eventually(t, "one ConnectionStarted for "+id, func() bool {
+			return len(logs.find(t, "msg", diag.ConnectionStarted, "connectionId", id, "category", "ConnectivityLogs", "transport", "WebSockets")) == 1
+		})
 	}
 	status(t, "close c1", http.StatusOK)(e.rest.CloseConnection(ctx, hub, id1, "kicked"))
 	e.js.Expect(t, "c1", jsclient.KindClosed, wait)
