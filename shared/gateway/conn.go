@@ -34,6 +34,7 @@ type conn struct {
 	groups map[string]struct{} // guarded by index.mu; nil when none
 
 	kslot, kpos int // place in the keeper's wheel, guarded by keeper.mu; kslot -1 when out of it
+	shard       int // the flush worker that writes it
 
 	session *upstream.Session // nil without an upstream; set before reading
 	metrics ConnectionMetrics // set once registered; nil before
@@ -67,7 +68,7 @@ type conn struct {
 const abortGrace = time.Second
 
 func newConn(srv *Server, nc net.Conn, hub, id, user string) *conn {
-	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, writing: true, kslot: -1}
+	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, writing: true, kslot: -1, shard: srv.flush.shardFor()}
 	if sc, ok := nc.(syscall.Conn); ok && directWriteSupported {
 		if raw, err := sc.SyscallConn(); err == nil {
 			c.raw = raw
@@ -101,14 +102,35 @@ func (c *conn) startWriterLocked() {
 // is full is closed as a slow consumer. It reports whether the frame was
 // accepted.
 func (c *conn) enqueue(frame []byte) bool {
+	return c.enqueueTo(frame, nil)
+}
+
+// enqueueTo is enqueue for a dispatch: a connection it makes ready for the
+// flush workers is added to sched, which hands it over later; with a nil
+// sched it is handed over at once.
+func (c *conn) enqueueTo(frame []byte, sched *schedBatch) bool {
 	if c.hs != nil && !c.hs.ready.Load() {
 		return false // an HTTP transport connection before its handshake
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closing {
+		c.mu.Unlock()
 		return false
 	}
+	if !c.writing && c.raw != nil && c.srv.flush.running.Load() {
+		c.queue = append(c.queue, frame)
+		c.queued += len(frame)
+		c.writing = true
+		c.writers.Add(1) // released by the flush worker
+		c.mu.Unlock()
+		if sched != nil {
+			sched.add(c)
+		} else {
+			c.srv.flush.push(c.shard, c)
+		}
+		return true
+	}
+	defer c.mu.Unlock()
 	if !c.writing && c.raw != nil {
 		n, err := directWrite(c.raw, frame)
 		if n == len(frame) && err == nil {
