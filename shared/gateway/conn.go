@@ -14,14 +14,15 @@ import (
 // conn is one client connection. The index fields (groups) are guarded by
 // the index lock; the queue fields by mu.
 //
-// Writing: while nothing is queued and no writer runs, a frame is written
-// straight to the socket with one non-blocking write from the goroutine
-// that produced it (dispatch, keep-alive, reader), so an idle connection
-// costs no goroutine and a delivery costs no goroutine wake-up. When the
-// socket would block (or the connection has no raw socket, e.g. TLS), the
-// frame is queued and a writer goroutine drains the queue with blocking,
-// vectored writes, then exits once the queue is empty. At most one writer
-// exists at a time; the reader waits for it when the connection ends.
+// Writing: while nothing is queued and no writer runs, a frame is queued
+// and the connection handed to its flush worker (flush.go), which writes
+// everything queued by then with one non-blocking write; an idle
+// connection costs no goroutine. When the socket would block (or the
+// connection has no raw socket, e.g. TLS; or the Server is not started),
+// a writer goroutine drains the queue with blocking, vectored writes, then
+// exits once the queue is empty. One owner (flush worker or writer) writes
+// at a time, counted in writers; the reader waits for it when the
+// connection ends.
 type conn struct {
 	id, hub, user string
 	proto         proto

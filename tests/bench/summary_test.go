@@ -75,7 +75,7 @@ func summarize(w io.Writer) error {
 	if len(m) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\n%-44s %12s %14s  %s\n", "target (docs performance.md)", "measured", "target", "result")
+	fmt.Fprintf(w, "\n%-44s %12s %18s  %s\n", "target (docs performance.md)", "measured", "target", "result")
 	for _, t := range targets {
 		op := "≤"
 		if t.atLeast {
