@@ -95,7 +95,11 @@ func summarize(w io.Writer) error {
 		if pass {
 			verdict = "pass"
 		}
-		fmt.Fprintf(w, "%-44s %12.4g %18s  %s\n", t.name, v, limit, verdict)
+		measured := fmt.Sprintf("%.3g", v)
+		if v >= 1000 {
+			measured = fmt.Sprintf("%.0f", v)
+		}
+		fmt.Fprintf(w, "%-44s %12s %18s  %s\n", t.name, measured, limit, verdict)
 	}
 	path := os.Getenv("BENCH_RESULTS")
 	if path == "" {
