@@ -45,10 +45,10 @@ fuzz: ## run each codec fuzz target for FUZZTIME executions (default 2000000x)
 	$(GO) test -run='^$$' -fuzz='^FuzzConnTokenVerify$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/gateway
 
 BENCHTIME ?= 3s
-bench: ## benchmarks: fan-out deliveries/s, gateway CPU and memory per connection, negotiate rate, latency
+bench: ## benchmarks: fan-out deliveries/s, gateway CPU and memory per connection, negotiate rate, latency; a target table and bench-results.json
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./shared/hubproto ./shared/bus
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 -benchtime=1s ./shared/gateway
-	$(GO) test -run='^$$' -bench=. -count=1 -benchtime=$(BENCHTIME) ./tests/bench
+	BENCH_RESULTS=$(CURDIR)/bench-results.json $(GO) test -run='^$$' -bench=. -count=1 -benchtime=$(BENCHTIME) ./tests/bench
 
 SOAK_DURATION ?= 3m
 soak: ## churn connections and messages for SOAK_DURATION (default 3m; not in CI) and check flat heap and goroutines

@@ -14,14 +14,15 @@ import (
 // conn is one client connection. The index fields (groups) are guarded by
 // the index lock; the queue fields by mu.
 //
-// Writing: while nothing is queued and no writer runs, a frame is written
-// straight to the socket with one non-blocking write from the goroutine
-// that produced it (dispatch, keep-alive, reader), so an idle connection
-// costs no goroutine and a delivery costs no goroutine wake-up. When the
-// socket would block (or the connection has no raw socket, e.g. TLS), the
-// frame is queued and a writer goroutine drains the queue with blocking,
-// vectored writes, then exits once the queue is empty. At most one writer
-// exists at a time; the reader waits for it when the connection ends.
+// Writing: while nothing is queued and no writer runs, a frame is queued
+// and the connection handed to its flush worker (flush.go), which writes
+// everything queued by then with one non-blocking write; an idle
+// connection costs no goroutine. When the socket would block (or the
+// connection has no raw socket, e.g. TLS; or the Server is not started),
+// a writer goroutine drains the queue with blocking, vectored writes, then
+// exits once the queue is empty. One owner (flush worker or writer) writes
+// at a time, counted in writers; the reader waits for it when the
+// connection ends.
 type conn struct {
 	id, hub, user string
 	proto         proto
@@ -34,6 +35,7 @@ type conn struct {
 	groups map[string]struct{} // guarded by index.mu; nil when none
 
 	kslot, kpos int // place in the keeper's wheel, guarded by keeper.mu; kslot -1 when out of it
+	shard       int // the flush worker that writes it
 
 	session *upstream.Session // nil without an upstream; set before reading
 	metrics ConnectionMetrics // set once registered; nil before
@@ -67,7 +69,7 @@ type conn struct {
 const abortGrace = time.Second
 
 func newConn(srv *Server, nc net.Conn, hub, id, user string) *conn {
-	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, writing: true, kslot: -1}
+	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, writing: true, kslot: -1, shard: srv.flush.shardFor()}
 	if sc, ok := nc.(syscall.Conn); ok && directWriteSupported {
 		if raw, err := sc.SyscallConn(); err == nil {
 			c.raw = raw
@@ -101,14 +103,35 @@ func (c *conn) startWriterLocked() {
 // is full is closed as a slow consumer. It reports whether the frame was
 // accepted.
 func (c *conn) enqueue(frame []byte) bool {
+	return c.enqueueTo(frame, nil)
+}
+
+// enqueueTo is enqueue for a dispatch: a connection it makes ready for the
+// flush workers is added to sched, which hands it over later; with a nil
+// sched it is handed over at once.
+func (c *conn) enqueueTo(frame []byte, sched *schedBatch) bool {
 	if c.hs != nil && !c.hs.ready.Load() {
 		return false // an HTTP transport connection before its handshake
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closing {
+		c.mu.Unlock()
 		return false
 	}
+	if !c.writing && c.raw != nil && c.srv.flush.running.Load() {
+		c.queue = append(c.queue, frame)
+		c.queued += len(frame)
+		c.writing = true
+		c.writers.Add(1) // released by the flush worker
+		c.mu.Unlock()
+		if sched != nil {
+			sched.add(c)
+		} else {
+			c.srv.flush.push(c.shard, c)
+		}
+		return true
+	}
+	defer c.mu.Unlock()
 	if !c.writing && c.raw != nil {
 		n, err := directWrite(c.raw, frame)
 		if n == len(frame) && err == nil {

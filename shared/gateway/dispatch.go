@@ -98,12 +98,14 @@ func (s *Server) send(e *bus.Envelope) {
 	}}
 	var n, size int
 	trace := s.cfg.Tracer.MessagingAny()
+	sched := schedBatch{f: s.flush}
+	defer sched.done()
 	s.each(e, func(c *conn) {
 		f := frames.get(c.proto)
 		if len(f) == 0 {
 			return
 		}
-		queued := c.enqueue(f)
+		queued := c.enqueueTo(f, &sched)
 		if queued {
 			n++
 			size += len(f)

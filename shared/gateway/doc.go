@@ -7,8 +7,12 @@
 // user and group) and applies the envelopes it receives from the bus:
 // a send is encoded once per hub protocol into a ready-to-write WebSocket
 // frame, and the same bytes are queued to every recipient. Every connection
-// has a bounded queue and one writer goroutine; a client that stops reading
-// is closed once its queue fills and never slows the others. Server-Sent
+// has a bounded queue. A fixed set of flush workers (one per CPU, each
+// owning a shard of the connections) writes what is queued for a WebSocket
+// connection with one non-blocking write, so the frames of a burst share a
+// system call; when the socket would block, a writer goroutine of the
+// connection's own takes over. A client that stops reading is closed once
+// its queue fills and never slows the others. Server-Sent
 // Events and Long Polling connections share that queue; their request
 // goroutine (the event stream, the pending poll) writes the frames' payloads
 // instead of a writer goroutine. Their requests may land on any node: a node

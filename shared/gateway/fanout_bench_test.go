@@ -22,7 +22,9 @@ import (
 // hand-off, encode once, queue, vectored write, and the client reading the
 // frame. Connections run over in-memory pipes, so the number measures the
 // gateway rather than the kernel, and 10,000 connections fit in one process
-// (real sockets are measured across processes by tests/bench).
+// (real sockets are measured across processes by tests/bench). Pipes have
+// no raw socket, so frames take the writer-goroutine path here, not the
+// flush workers that write to real sockets.
 func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{1, 100, 10000} {
 		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchFanout(b, n, hubproto.JSON, nil) })

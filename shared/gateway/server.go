@@ -29,6 +29,7 @@ type Server struct {
 	quotas   bus.Quotas // nil without quotas configured
 
 	keeper *keeper
+	flush  *flusher // writes to WebSocket connections; runs from Start
 
 	forwarder *httputil.ReverseProxy // to the nodes holding other connections
 
@@ -36,7 +37,7 @@ type Server struct {
 	sub      bus.Subscription
 	stop     chan struct{} // closed by Shutdown: stops the keeper
 	stopOnce sync.Once
-	bg       sync.WaitGroup // the keeper
+	bg       sync.WaitGroup // the keeper and the flush workers
 	draining atomic.Bool
 	conns    sync.WaitGroup // one per upgraded connection
 
@@ -65,6 +66,7 @@ func New(cfg Config) (*Server, error) {
 		tokens:   newConnTokens(cfg.Keys),
 		idx:      newIndex(),
 		keeper:   newKeeper(cfg.KeepAliveInterval),
+		flush:    newFlusher(),
 	}
 	s.forwarder = newForwarder(cfg.InternalURL)
 	return s, nil
@@ -88,6 +90,7 @@ func (s *Server) Start(ctx context.Context) error {
 		defer s.bg.Done()
 		s.keeper.run(s.stop)
 	}()
+	s.flush.start(s.stop, &s.bg)
 	return nil
 }
 
@@ -131,6 +134,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = fmt.Errorf("gateway: shutdown: %w", ctx.Err())
 	}
 	s.forwarder.Transport.(*http.Transport).CloseIdleConnections()
+	s.flush.running.Store(false)
 	s.stopOnce.Do(func() { close(s.stop) })
 	s.bg.Wait()
 	if cerr := sub.Close(); cerr != nil && err == nil {

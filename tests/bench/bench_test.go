@@ -100,10 +100,10 @@ func BenchmarkIdleMemory(b *testing.B) {
 		b.StartTimer()
 	}
 	total := float64(rounds * conns)
-	b.ReportMetric(r.kib/float64(rounds), "KiB/conn")
-	b.ReportMetric(total/r.took.Seconds(), "conns/s")
-	b.ReportMetric(float64(r.gwCPU.Microseconds())/total, "gw-cpu-us/conn")
-	b.ReportMetric(float64(r.drvCPU.Microseconds())/total, "drv-cpu-us/conn")
+	report(b, r.kib/float64(rounds), "KiB/conn")
+	report(b, total/r.took.Seconds(), "conns/s")
+	report(b, float64(r.gwCPU.Microseconds())/total, "gw-cpu-us/conn")
+	report(b, float64(r.drvCPU.Microseconds())/total, "drv-cpu-us/conn")
 }
 
 // idleRound runs one round on its own emulator with the timer stopped
@@ -180,9 +180,9 @@ func BenchmarkNegotiate(b *testing.B) {
 		b.Fatal(*err)
 	}
 	gw, drv := cpu(b, child.PID())-gw0, cpu(b, os.Getpid())-drv0
-	b.ReportMetric(float64(ops)/elapsed.Seconds(), "negotiations/s")
-	b.ReportMetric(float64(gw.Microseconds())/float64(ops), "gw-cpu-us/op")
-	b.ReportMetric(float64(drv.Microseconds())/float64(ops), "drv-cpu-us/op")
+	report(b, float64(ops)/elapsed.Seconds(), "negotiations/s")
+	report(b, float64(gw.Microseconds())/float64(ops), "gw-cpu-us/op")
+	report(b, float64(drv.Microseconds())/float64(ops), "drv-cpu-us/op")
 }
 
 // BenchmarkFanout connects N clients, then one op is one REST broadcast to
@@ -255,7 +255,7 @@ func benchFanout(b *testing.B, n int, proto Protocol) {
 		}
 	}
 	deliveries := float64(sent) * float64(n)
-	b.ReportMetric(deliveries/elapsed.Seconds(), "deliveries/s")
-	b.ReportMetric(gw.Seconds()/deliveries*1e6, "gw-cpu-s/1M")
-	b.ReportMetric(drv.Seconds()/deliveries*1e6, "drv-cpu-s/1M")
+	report(b, deliveries/elapsed.Seconds(), "deliveries/s")
+	report(b, gw.Seconds()/deliveries*1e6, "gw-cpu-s/1M")
+	report(b, drv.Seconds()/deliveries*1e6, "drv-cpu-s/1M")
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -79,6 +80,13 @@ type Client struct {
 	// Protocol is the hub protocol of the connections Connect and
 	// ConnectVia open. Default JSON; set it before connecting.
 	Protocol Protocol
+	// Sources are loopback addresses ("127.0.0.2", …) the WebSocket
+	// connections are opened from, in turn, so that more connections than
+	// one source address has ephemeral ports (about 28,000) fit. Default
+	// none: the system picks. Set it before connecting.
+	Sources []string
+
+	nextSource atomic.Uint64
 
 	addr, hub string
 	tr        *http.Transport
@@ -112,6 +120,14 @@ func NewClient(addr, hub, accessKey string) (*Client, error) {
 		sendURL:  "http://" + addr + path,
 		sendAuth: "Bearer " + tok,
 	}, nil
+}
+
+// source is the local address of the next WebSocket ("" for any).
+func (c *Client) source() string {
+	if len(c.Sources) == 0 {
+		return ""
+	}
+	return c.Sources[(c.nextSource.Add(1)-1)%uint64(len(c.Sources))]
 }
 
 // Close closes the idle HTTP connections (and so their goroutines).
@@ -232,7 +248,7 @@ func (c *Client) Connect(ctx context.Context, user string) (*Conn, error) {
 	q := u.Query()
 	q.Set("id", n.ConnectionToken)
 	u.RawQuery = q.Encode()
-	return dialWebSocket(ctx, u.String(), n.AccessToken, c.Protocol)
+	return dialWebSocket(ctx, u.String(), n.AccessToken, c.Protocol, c.source())
 }
 
 // Conn is one connected client past the handshake. One goroutine may call

@@ -79,9 +79,9 @@ func measureLatency(b *testing.B, connect func(n int, h Handler) *Pool, broadcas
 	all := slices.Concat(samples...)
 	slices.Sort(all)
 	ms := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))]) / 1e6 }
-	b.ReportMetric(ms(0.50), "p50-ms")
-	b.ReportMetric(ms(0.99), "p99-ms")
-	b.ReportMetric(ms(1), "max-ms")
+	report(b, ms(0.50), "p50-ms")
+	report(b, ms(0.99), "p99-ms")
+	report(b, ms(1), "max-ms")
 }
 
 // sentAt parses the last argument of an invocation record,

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -22,7 +23,12 @@ func (r run) Run() int {
 			_ = os.RemoveAll(buildDir)
 		}
 	}()
-	return r.m.Run()
+	code := r.m.Run()
+	if err := summarize(os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: summary:", err)
+		return 1
+	}
+	return code
 }
 
 var (

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ type Handler func(i int, payload []byte)
 // plus one goroutine that pings them all every PingInterval. Close stops
 // and joins everything.
 type Pool struct {
+	mu      sync.Mutex // guards conns while DialUpTo fills it
 	conns   []*Conn
 	readers sync.WaitGroup
 	ended   atomic.Int64
@@ -44,7 +46,23 @@ func Dial(ctx context.Context, c *Client, n, workers int, h Handler) (*Pool, tim
 // as soon as it is connected and returns the pool and the wall time the
 // connecting took. On error it closes the connections made so far.
 func DialEach(ctx context.Context, n, workers int, connect func(ctx context.Context, i int) (*Conn, error), h Handler) (*Pool, time.Duration, error) {
+	p, took, err := DialUpTo(ctx, n, workers, connect, h)
+	if err != nil {
+		p.Close()
+		return nil, took, err
+	}
+	return p, took, nil
+}
+
+// DialUpTo is DialEach that keeps what it connected: on the first error
+// (or when ctx ends) it stops connecting and returns the pool of the
+// connections made so far (Len) with the error.
+func DialUpTo(ctx context.Context, n, workers int, connect func(ctx context.Context, i int) (*Conn, error), h Handler) (*Pool, time.Duration, error) {
 	p := &Pool{conns: make([]*Conn, n), stop: make(chan struct{})}
+	// Pinging starts at once: connecting many clients may take longer than
+	// the gateway's client timeout.
+	p.pinger.Add(1)
+	go p.pingLoop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -66,7 +84,9 @@ func DialEach(ctx context.Context, n, workers int, connect func(ctx context.Cont
 					errOnce.Do(func() { firstErr = fmt.Errorf("bench: connection %d: %w", i, err); cancel() })
 					return
 				}
+				p.mu.Lock()
 				p.conns[i] = conn
+				p.mu.Unlock()
 				p.readers.Add(1)
 				go p.read(i, conn, h)
 			}
@@ -77,13 +97,10 @@ func DialEach(ctx context.Context, n, workers int, connect func(ctx context.Cont
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = ctx.Err()
 	}
-	p.pinger.Add(1)
-	go p.pingLoop()
-	if firstErr != nil {
-		p.Close()
-		return nil, took, firstErr
-	}
-	return p, took, nil
+	p.mu.Lock()
+	p.conns = slices.DeleteFunc(p.conns, func(c *Conn) bool { return c == nil })
+	p.mu.Unlock()
+	return p, took, firstErr
 }
 
 func (p *Pool) read(i int, c *Conn, h Handler) {
@@ -108,7 +125,10 @@ func (p *Pool) pingLoop() {
 			return
 		case <-t.C:
 		}
-		for _, c := range p.conns {
+		p.mu.Lock()
+		conns := slices.Clone(p.conns)
+		p.mu.Unlock()
+		for _, c := range conns {
 			select {
 			case <-p.stop:
 				return
@@ -122,7 +142,11 @@ func (p *Pool) pingLoop() {
 }
 
 // Len is the number of connections.
-func (p *Pool) Len() int { return len(p.conns) }
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.conns)
+}
 
 // Ended is how many readers have stopped: connections the server closed or
 // that failed. It stays 0 until Close while all is well.
@@ -134,6 +158,8 @@ func (p *Pool) Close() {
 	p.once.Do(func() {
 		close(p.stop)
 		p.pinger.Wait()
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		for _, c := range p.conns {
 			if c != nil {
 				_ = c.Close()

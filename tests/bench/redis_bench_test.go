@@ -167,11 +167,11 @@ func benchRedisFanout(b *testing.B, n int, proto Protocol) {
 		}
 	}
 	perM := func(d time.Duration) float64 { return d.Seconds() / (float64(sent) * float64(n)) * 1e6 }
-	b.ReportMetric(float64(sent)*float64(n)/elapsed.Seconds(), "deliveries/s")
-	b.ReportMetric(perM(use.gw-use0.gw), "gw-cpu-s/1M")
-	b.ReportMetric(perM(use.fn-use0.fn), "fn-cpu-s/1M")
-	b.ReportMetric(perM(use.redis-use0.redis), "redis-cpu-s/1M")
-	b.ReportMetric(perM(use.drv-use0.drv), "drv-cpu-s/1M")
+	report(b, float64(sent)*float64(n)/elapsed.Seconds(), "deliveries/s")
+	report(b, perM(use.gw-use0.gw), "gw-cpu-s/1M")
+	report(b, perM(use.fn-use0.fn), "fn-cpu-s/1M")
+	report(b, perM(use.redis-use0.redis), "redis-cpu-s/1M")
+	report(b, perM(use.drv-use0.drv), "drv-cpu-s/1M")
 }
 
 // BenchmarkRedisLatency is BenchmarkLatency across Redis: 1,000 clients,

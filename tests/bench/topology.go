@@ -121,15 +121,19 @@ func (c *Client) ConnectVia(ctx context.Context, user, gateway string) (*Conn, e
 	q = u.Query()
 	q.Set("id", answer.ConnectionToken)
 	u.RawQuery = q.Encode()
-	return dialWebSocket(ctx, u.String(), app.AccessToken, c.Protocol)
+	return dialWebSocket(ctx, u.String(), app.AccessToken, c.Protocol, c.source())
 }
 
 // dialWebSocket upgrades target (ws://…) with the access token and runs the
-// handshake of protocol p.
-func dialWebSocket(ctx context.Context, target, accessToken string, p Protocol) (*Conn, error) {
+// handshake of protocol p, from local address source ("" for any).
+func dialWebSocket(ctx context.Context, target, accessToken string, p Protocol, source string) (*Conn, error) {
 	d := ws.Dialer{
 		Header:  ws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer " + accessToken}}),
 		Timeout: ioTimeout,
+	}
+	if source != "" {
+		nd := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}, Control: bindNoPort}
+		d.NetDial = nd.DialContext
 	}
 	nc, br, _, err := d.Dial(ctx, target)
 	if err != nil {

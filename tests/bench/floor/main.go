@@ -1,0 +1,119 @@
+// Command floor is the raw fan-out floor of the benchmarks in tests/bench:
+// a minimal WebSocket server (net/http + gobwas/ws, nothing else) that
+// writes one pre-encoded frame to every connected socket, one plain write
+// per socket, for each POST /send. The gateway's CPU per delivery is
+// compared with this one's in the same run.
+//
+// Routes: GET /ws upgrades (no SignalR negotiate or handshake; what the
+// client sends is read and dropped), POST /send frames its body once as a
+// text message and writes it to every connection, answering 202 after the
+// last write; GET /api/health answers 200. It prints
+// "listening on http://ADDR" once it listens and exits on SIGTERM.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/gobwas/ws"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	flag.Parse()
+	if err := run(*addr); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// server holds the upgraded connections.
+type server struct {
+	mu      sync.RWMutex
+	conns   map[net.Conn]struct{}
+	readers sync.WaitGroup
+}
+
+func run(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s := &server{conns: map[net.Conn]struct{}{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/health", func(w http.ResponseWriter, _ *http.Request) {})
+	mux.HandleFunc("GET /ws", s.upgrade)
+	mux.HandleFunc("POST /send", s.send)
+	hs := &http.Server{Handler: mux}
+	fmt.Printf("listening on http://%s\n", ln.Addr())
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err = <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	err = hs.Shutdown(context.Background())
+	s.mu.Lock()
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	s.readers.Wait()
+	<-errc
+	return err
+}
+
+func (s *server) upgrade(w http.ResponseWriter, r *http.Request) {
+	nc, _, _, err := ws.HTTPUpgrader{}.Upgrade(r, w)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.conns[nc] = struct{}{}
+	s.mu.Unlock()
+	s.readers.Add(1)
+	go func() {
+		defer s.readers.Done()
+		buf := make([]byte, 512)
+		for { // client frames are dropped, until it closes
+			if _, err := nc.Read(buf); err != nil {
+				break
+			}
+		}
+		s.mu.Lock()
+		delete(s.conns, nc)
+		s.mu.Unlock()
+		_ = nc.Close()
+	}()
+}
+
+func (s *server) send(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	frame, err := ws.CompileFrame(ws.NewTextFrame(body))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.mu.RLock()
+	for c := range s.conns {
+		_, _ = c.Write(frame)
+	}
+	s.mu.RUnlock()
+	w.WriteHeader(http.StatusAccepted)
+}
