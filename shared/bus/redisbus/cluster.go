@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -59,17 +58,8 @@ func newClusterClient(raw string) (*redis.ClusterClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisbus: cluster URL: %w", err)
 	}
-	setDefault(&opt.DialTimeout, 2*time.Second)
-	setDefault(&opt.ReadTimeout, 2*time.Second)
-	setDefault(&opt.WriteTimeout, 2*time.Second)
-	setDefault(&opt.PoolTimeout, 3*time.Second)
-	if opt.DialerRetries == 0 {
-		opt.DialerRetries = 1
-	}
-	if opt.MaxRetries == 0 {
-		opt.MaxRetries = -1
-	}
-	opt.ContextTimeoutEnabled = true
+	clientDefaults(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout,
+		&opt.DialerRetries, &opt.MaxRetries, &opt.ContextTimeoutEnabled)
 	opt.NewClient = func(o *redis.Options) *redis.Client {
 		c := redis.NewClient(o)
 		c.AddHook(sentOnce{})

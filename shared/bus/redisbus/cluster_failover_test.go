@@ -1,7 +1,6 @@
 package redisbus_test
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -53,20 +52,7 @@ func TestClusterFailover(t *testing.T) {
 	rc.Node(old).Stop()
 	start := time.Now()
 
-	eventually(t, 30*time.Second, "delivery after the failover", func() error {
-		if err := fn.Publish(ctx, send(hub, bus.ScopeGroup, "room", "after")); err != nil {
-			return err
-		}
-		select {
-		case e := <-r.ch:
-			if e.Message == nil || e.Message.Target != "after" {
-				return fmt.Errorf("got %s", describeEnv(e))
-			}
-			return nil
-		case <-time.After(200 * time.Millisecond):
-			return errors.New("nothing delivered")
-		}
-	})
+	deliveredAgain(t, 30*time.Second, "delivery after the failover", fn, r, hub, 200*time.Millisecond)
 	now, err := cc.MasterForKey(ctx, gw.Channel(hub))
 	must(t, err)
 	t.Logf("hub %s moved from %s to %s; delivering again %v after the kill",

@@ -243,20 +243,7 @@ func testSlotMoved(t *testing.T, cc *redis.ClusterClient) {
 	moveSlot(t, cc, all, src, dst, gw.Channel(hub))
 	t.Logf("moved hub %s from %s to %s", hub, src.Options().Addr, dst.Options().Addr)
 
-	eventually(t, 15*time.Second, "delivery through the new master", func() error {
-		if err := fn.Publish(ctx, send(hub, bus.ScopeGroup, "room", "after")); err != nil {
-			return err
-		}
-		select {
-		case e := <-r.ch:
-			if e.Message == nil || e.Message.Target != "after" {
-				return fmt.Errorf("got %s", describeEnv(e))
-			}
-			return nil
-		case <-time.After(100 * time.Millisecond):
-			return errors.New("nothing delivered")
-		}
-	})
+	deliveredAgain(t, 15*time.Second, "delivery through the new master", fn, r, hub, 100*time.Millisecond)
 	if n := shardSubscribers(t, cc, fn, hub); n != 1 {
 		t.Errorf("%d subscribers on the new master, want 1", n)
 	}

@@ -138,18 +138,27 @@ func NewClient(url string) (redis.UniversalClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisbus: %w", err)
 	}
-	setDefault(&opt.DialTimeout, 2*time.Second)
-	setDefault(&opt.ReadTimeout, 2*time.Second)
-	setDefault(&opt.WriteTimeout, 2*time.Second)
-	setDefault(&opt.PoolTimeout, 3*time.Second)
-	if opt.DialerRetries == 0 {
-		opt.DialerRetries = 1
-	}
-	if opt.MaxRetries == 0 {
-		opt.MaxRetries = -1
-	}
-	opt.ContextTimeoutEnabled = true
+	clientDefaults(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout,
+		&opt.DialerRetries, &opt.MaxRetries, &opt.ContextTimeoutEnabled)
 	return redis.NewClient(opt), nil
+}
+
+// clientDefaults sets the defaults of the options redis.Options and
+// redis.ClusterOptions share, where the URL left them unset: 2s dial, read
+// and write timeouts, a 3s pool timeout, one dial retry, no command retries
+// (a script must not run twice), and contexts that bound every call.
+func clientDefaults(dial, read, write, pool *time.Duration, dialerRetries, maxRetries *int, ctxTimeout *bool) {
+	setDefault(dial, 2*time.Second)
+	setDefault(read, 2*time.Second)
+	setDefault(write, 2*time.Second)
+	setDefault(pool, 3*time.Second)
+	if *dialerRetries == 0 {
+		*dialerRetries = 1
+	}
+	if *maxRetries == 0 {
+		*maxRetries = -1
+	}
+	*ctxTimeout = true
 }
 
 func setDefault(d *time.Duration, v time.Duration) {

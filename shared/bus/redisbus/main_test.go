@@ -3,6 +3,7 @@ package redisbus_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -207,4 +208,24 @@ func must(t testing.TB, err error) {
 func send(hub string, scope bus.Scope, id, target string) *bus.Envelope {
 	return &bus.Envelope{Kind: bus.KindSend, Hub: hub, Scope: scope, ID: id,
 		Message: &bus.Message{Target: target, Arguments: []byte(`[1]`)}}
+}
+
+// deliveredAgain publishes a group send "after" to hub until r receives
+// one within wait of its publication, failing the test after d.
+func deliveredAgain(t testing.TB, d time.Duration, what string, fn bus.Publisher, r *recorder, hub string, wait time.Duration) {
+	t.Helper()
+	eventually(t, d, what, func() error {
+		if err := fn.Publish(t.Context(), send(hub, bus.ScopeGroup, "room", "after")); err != nil {
+			return err
+		}
+		select {
+		case e := <-r.ch:
+			if e.Message == nil || e.Message.Target != "after" {
+				return fmt.Errorf("got %s", describeEnv(e))
+			}
+			return nil
+		case <-time.After(wait):
+			return errors.New("nothing delivered")
+		}
+	})
 }
