@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
-	"github.com/heraldrt/herald/shared/hubproto"
 )
 
 // A burst of broadcasts reaches a reading client and one that reads only
@@ -53,27 +52,7 @@ func TestFlushBurstKeepsOrder(t *testing.T) {
 // readPadded reads tick(i, pad(i)) for i = 0 … n-1 in order, skipping
 // Pings.
 func readPadded(c *client, n int, pad func(int) string) error {
-	next := 0
-	for next < n {
-		s, err := c.tryRead(10 * time.Second)
-		if err != nil {
-			return fmt.Errorf("%s after tick %d: %w", c.id, next, err)
-		}
-		msgs, _, err := hubproto.JSON.Decode([]byte(s))
-		if err != nil {
-			return err
-		}
-		for _, m := range msgs {
-			if m.Type != hubproto.TypeInvocation {
-				continue
-			}
-			if want := fmt.Sprintf(`[%d,"%s"]`, next, pad(next)); m.Target != "tick" || string(m.Arguments) != want {
-				return fmt.Errorf("%s: got %s(%s), want tick %d", c.id, m.Target, clip(string(m.Arguments)), next)
-			}
-			next++
-		}
-	}
-	return nil
+	return readInOrder(c, n, 10*time.Second, func(i int) string { return fmt.Sprintf(`[%d,"%s"]`, i, pad(i)) })
 }
 
 func TestDropHead(t *testing.T) {

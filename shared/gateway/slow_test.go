@@ -112,11 +112,17 @@ func TestOneStalledClientAmongThousand(t *testing.T) {
 
 // readTicks reads tick(0) … tick(n-1) in order, skipping Pings.
 func readTicks(c *client, n int) error {
+	return readInOrder(c, n, 30*time.Second, func(i int) string { return fmt.Sprintf("[%d]", i) })
+}
+
+// readInOrder reads n "tick" invocations whose arguments are args(0) …
+// args(n-1), in order, skipping Pings; each read waits up to timeout.
+func readInOrder(c *client, n int, timeout time.Duration, args func(int) string) error {
 	next := 0
 	for next < n {
-		s, err := c.tryRead(30 * time.Second)
+		s, err := c.tryRead(timeout)
 		if err != nil {
-			return fmt.Errorf("reader %s after tick %d: %w", c.id, next, err)
+			return fmt.Errorf("%s after tick %d: %w", c.id, next, err)
 		}
 		msgs, _, err := hubproto.JSON.Decode([]byte(s))
 		if err != nil {
@@ -126,8 +132,8 @@ func readTicks(c *client, n int) error {
 			if m.Type != hubproto.TypeInvocation {
 				continue
 			}
-			if m.Target != "tick" || string(m.Arguments) != fmt.Sprintf("[%d]", next) {
-				return fmt.Errorf("reader %s: got %s(%s), want tick([%d])", c.id, m.Target, m.Arguments, next)
+			if want := args(next); m.Target != "tick" || string(m.Arguments) != want {
+				return fmt.Errorf("%s: got %s(%s), want tick %d", c.id, m.Target, clip(string(m.Arguments)), next)
 			}
 			next++
 		}
