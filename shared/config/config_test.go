@@ -46,6 +46,7 @@ func TestGatewayErrors(t *testing.T) {
 		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_MAX_MESSAGE_BYTES": "-1"}, "HERALD_MAX_MESSAGE_BYTES"},
 		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_PUBLIC_URL": "ftp://x"}, "HERALD_PUBLIC_URL"},
 		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_INTERNAL_URL": "10.0.0.7:8080"}, "HERALD_INTERNAL_URL"},
+		{map[string]string{"HERALD_ACCESS_KEYS": "k", "REDIS_URL": "rediss://:secret%zz@redis.internal:6379/0"}, "REDIS_URL"},
 	}
 	for _, tc := range cases {
 		_, err := GatewayFromEnv(env(tc.env))

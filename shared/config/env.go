@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,17 @@ func (r *reader) str(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// secretURL reads a URL that may carry a password (REDIS_URL): one that
+// does not parse is an error that does not quote it, as url.Parse's own
+// error would.
+func (r *reader) secretURL(name, def string) string {
+	v := r.str(name, def)
+	if _, err := url.Parse(v); err != nil {
+		r.fail(name, errors.New("not a valid URL (the value is not shown: it may hold a password)"))
+	}
+	return v
 }
 
 func (r *reader) list(name string) []string { return SplitList(r.get(name)) }

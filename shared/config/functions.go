@@ -68,7 +68,7 @@ func FunctionsFromEnv(get Getenv) (Functions, error) {
 		AccessKeys:          r.list("HERALD_ACCESS_KEYS"),
 		AccessKeysSecret:    r.str("HERALD_ACCESS_KEYS_SECRET", ""),
 		AccessKeysParameter: r.str("HERALD_ACCESS_KEYS_PARAMETER", ""),
-		RedisURL:            r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisURL:            r.secretURL("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		RedisPrefix:         r.str("HERALD_REDIS_PREFIX", "herald"),
 		PublicURL:           r.str("HERALD_PUBLIC_URL", ""),
 		AppSecret:           r.str("HERALD_APP_SECRET", ""),

@@ -39,6 +39,8 @@ func TestFunctionsErrors(t *testing.T) {
 		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_TOKEN_LIFETIME": "1 hour"}, "HERALD_TOKEN_LIFETIME"},
 		{map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_APP_SECRET": "s", "HERALD_APP_JWKS_URL": "https://x/jwks"}, "HERALD_APP_SECRET"},
 		{map[string]string{"HERALD_CONNECTION_STRING": "garbage-secret"}, "HERALD_CONNECTION_STRING"},
+		{map[string]string{"HERALD_ACCESS_KEYS": "k", "REDIS_URL": "rediss://:secret%zz@redis.internal:6379/0"}, "REDIS_URL"},
+		{map[string]string{"HERALD_ACCESS_KEYS": "k", "REDIS_URL": "rediss+cluster://:secret@h1:6379,:secret@h 2:6379"}, "REDIS_URL"},
 	}
 	for _, tc := range cases {
 		_, err := FunctionsFromEnv(env(tc.env))

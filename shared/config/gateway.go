@@ -85,7 +85,7 @@ func GatewayFromEnv(get Getenv) (Gateway, error) {
 	g := Gateway{
 		Addr:                r.str("HERALD_ADDR", ":8080"),
 		AccessKeys:          r.list("HERALD_ACCESS_KEYS"),
-		RedisURL:            r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisURL:            r.secretURL("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		RedisPrefix:         r.str("HERALD_REDIS_PREFIX", "herald"),
 		NodeID:              r.str("HERALD_NODE_ID", ""),
 		PublicURL:           r.str("HERALD_PUBLIC_URL", ""),

@@ -73,7 +73,7 @@ func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Funct
 	redisbus.RouteClientLogs(log)
 	client, err := redisbus.NewClient(cfg.RedisURL)
 	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
+		return nil, redisURLError(err)
 	}
 	b, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: cfg.RedisPrefix, Stateless: true, Logger: log})
 	if err != nil {
@@ -133,4 +133,17 @@ func newChatHub(cfg config.Functions, log *slog.Logger) (*Function, error) {
 		return mux, nil
 	}}
 	return &Function{Handler: h}, nil
+}
+
+// ErrRedisURL is wrapped when REDIS_URL is not a URL.
+var ErrRedisURL = errors.New("REDIS_URL is not a valid URL (the value is not shown: it may hold a password)")
+
+// redisURLError is the error of a REDIS_URL the Redis client refused,
+// without url.Parse's error, which quotes the whole URL, password included.
+func redisURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ErrRedisURL
+	}
+	return fmt.Errorf("REDIS_URL: %w", err)
 }

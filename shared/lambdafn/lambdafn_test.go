@@ -194,4 +194,11 @@ func TestNewErrors(t *testing.T) {
 		!strings.Contains(err.Error(), "REDIS_URL") {
 		t.Errorf("bad REDIS_URL: %v", err)
 	}
+	// A URL that does not parse must not reach the logs with its password.
+	for _, u := range []string{"rediss://:s3cret%zz@redis.internal:6379/0", "rediss+cluster://:s3cret@h1:6379,:s3cret@h 2:6379"} {
+		if _, err := lambdafn.New(lambdafn.API, config.Functions{RedisURL: u}, nil); err == nil ||
+			!strings.Contains(err.Error(), "REDIS_URL") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("unparsable REDIS_URL: %v", err)
+		}
+	}
 }
