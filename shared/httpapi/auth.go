@@ -16,7 +16,7 @@ func (s *rest) authorize(r *http.Request) error {
 	if raw == "" {
 		return tokenError(token.ErrMissing)
 	}
-	claims, err := s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, Hosts: s.hosts})
+	claims, err := s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), Hosts: s.hosts})
 	if err != nil {
 		return tokenError(err)
 	}

@@ -39,6 +39,14 @@ func TestAuth(t *testing.T) {
 		{name: "bearer scheme case", hdr: []string{"Authorization", "bearer " + issue(t, testKey, aud, nil, 0, nil)}, status: 202},
 		{name: "access_token query", target: target + "&access_token=" + issue(t, testKey, aud, nil, 0, nil), status: 202},
 		{name: "v1 audience", target: "/api/v1/hubs/chat", hdr: bearerHdr(issue(t, testKey, "http://localhost/api/v1/hubs/chat", nil, 0, nil)), status: 202},
+		{name: "escaped slash in a user id", target: "/api/hubs/chat/users/a%2Fb/:send",
+			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/users/a%2Fb/:send?api-version=2022-06-01", nil, 0, nil)), status: 202},
+		// A token for one route must not pass on another route whose id
+		// holds escaped slashes spelling the first route's path.
+		{name: "escaped slashes forging the audience path", target: "/api/hubs/other/users/x%2Fapi%2Fhubs%2Fchat%2Fusers%2Fbob",
+			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/users/bob?api-version=2022-06-01", nil, 0, nil)), status: 401, msg: "audience"},
+		{name: "escaped slashes forging the audience path, group", target: "/api/hubs/other/groups/x%2Fapi%2Fhubs%2Fchat/:send",
+			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/:send?api-version=2022-06-01", nil, 0, nil)), status: 401, msg: "audience"},
 		{name: "application audience", target: "/api/hubs/chat/:send?application=App&api-version=2022-06-01",
 			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/:send?application=app&api-version=2022-06-01", nil, 0, nil)), status: 202},
 	}

@@ -35,6 +35,14 @@ type Audience struct {
 	// Path is the request path the token is used on, unescaped, for example
 	// "/client/negotiate" or "/api/hubs/chat/users/a@b/:send". Required.
 	Path string
+	// EscapedPath is the request path as sent, percent-encoded
+	// (r.URL.EscapedPath()). When set it replaces Path, and both paths are
+	// compared segment by segment with each segment unescaped: an escaped
+	// "/" ("%2F") inside an id stays inside its segment, so ids cannot
+	// spell another route's path (a token for /api/hubs/chat/:send must
+	// not pass on /api/hubs/x/groups/a%2Fapi%2Fhubs%2Fchat/:send). Empty
+	// uses Path.
+	EscapedPath string
 	// Hub is the hub the request addresses (lower-cased, with any application
 	// prefix). When an aud entry carries a hub query parameter it must equal
 	// Hub case-insensitively; "" skips the check.
@@ -52,7 +60,7 @@ func (a Audience) Match(aud []string) error {
 	if len(aud) == 0 {
 		return fmt.Errorf("%w: token has no aud, expected %s", ErrAudience, a)
 	}
-	want := normPath(a.Path)
+	want := a.requestPath()
 	for _, entry := range aud {
 		if a.matchOne(entry, want) {
 			return nil
@@ -97,8 +105,42 @@ func (a Audience) matchOne(entry, want string) bool {
 			}
 		}
 	}
+	if a.EscapedPath != "" {
+		return pathMatches(segmentPath(u.EscapedPath()), want)
+	}
 	return pathMatches(normPath(u.Path), want)
 }
+
+// requestPath is the normalized request path Match compares against:
+// Path, or EscapedPath in segment form (see segmentPath).
+func (a Audience) requestPath() string {
+	if a.EscapedPath != "" {
+		return segmentPath(a.EscapedPath)
+	}
+	return normPath(a.Path)
+}
+
+// segmentPath normalizes an escaped path like normPath, but unescapes each
+// segment on its own and escapes a "%" or "/" inside it again, so a suffix
+// match still starts at one of the request's own segment boundaries and
+// "a%2Fb" (one segment) differs from "a/b" (two). A segment that does not
+// unescape is kept as it is.
+func segmentPath(escaped string) string {
+	p := strings.TrimRight(escaped, "/")
+	if p == "" {
+		return ""
+	}
+	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i, seg := range segs {
+		if u, err := url.PathUnescape(seg); err == nil {
+			seg = segmentEscaper.Replace(u)
+		}
+		segs[i] = strings.ToLower(seg)
+	}
+	return "/" + strings.Join(segs, "/")
+}
+
+var segmentEscaper = strings.NewReplacer("%", "%25", "/", "%2F")
 
 func (a Audience) hostAllowed(host string) bool {
 	for _, h := range a.Hosts {

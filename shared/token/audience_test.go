@@ -54,6 +54,22 @@ func TestAudience(t *testing.T) {
 		{"v1", []string{"http://svc/api/v1/hubs/app_chat"}, token.Audience{Path: "/api/v1/hubs/app_chat"}, true},
 		{"health", []string{"http://svc/api/health" + v2}, token.Audience{Path: "/api/health"}, true},
 
+		// With the escaped request path, an escaped "/" stays inside its segment.
+		{"escaped slash, escaped path", []string{"https://svc/api/hubs/chat/groups/a%2Fb/connections/c1" + v2},
+			token.Audience{Path: "/api/hubs/chat/groups/a/b/connections/c1", EscapedPath: "/api/hubs/chat/groups/a%2Fb/connections/c1"}, true},
+		{"escaped user, path escaped otherwise", []string{"https://svc/api/hubs/chat/users/user%401/:send" + v2},
+			token.Audience{Path: "/api/hubs/chat/users/user@1/:send", EscapedPath: "/api/hubs/chat/users/user@1/:send"}, true},
+		{"stage prefix, escaped path", []string{"https://svc/api/hubs/chat/:send" + v2},
+			token.Audience{Path: "/prod/api/hubs/chat/:send", EscapedPath: "/prod/api/hubs/chat/:send"}, true},
+		{"escaped slashes forging segments", []string{"https://svc/api/hubs/chat/users/bob" + v2},
+			token.Audience{Path: "/api/hubs/x/users/a/api/hubs/chat/users/bob", EscapedPath: "/api/hubs/x/users/a%2Fapi%2Fhubs%2Fchat%2Fusers%2Fbob"}, false},
+		{"escaped percent is not an escaped slash", []string{"https://svc/api/hubs/chat/users/a%2Fb" + v2},
+			token.Audience{Path: "/api/hubs/chat/users/a%2Fb", EscapedPath: "/api/hubs/chat/users/a%252Fb"}, false},
+		{"non-ASCII case-insensitive", []string{"https://svc/api/hubs/chat/groups/%C3%89t%C3%A9/:send" + v2},
+			token.Audience{Path: "/api/hubs/chat/groups/été/:send", EscapedPath: "/api/hubs/chat/groups/%c3%a9t%c3%a9/:send"}, true},
+		{"escaped slashes forging segments, group", []string{"https://svc/api/hubs/chat/users/bob" + v2},
+			token.Audience{Path: "/api/hubs/x/groups/g/api/hubs/chat/users/bob", EscapedPath: "/api/hubs/x/groups/g%2Fapi%2Fhubs%2Fchat/users/bob"}, false},
+
 		// Shapes.
 		{"array, second matches", []string{"http://other/x", "http://localhost/client/?hub=chat"}, clientReq, true},
 		{"no aud", nil, clientReq, false},
