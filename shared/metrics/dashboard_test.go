@@ -33,6 +33,9 @@ func TestDashboardQueriesKnownMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Give every vector a child so Gather lists it.
+	// (A herald_connections series lives while its hub has a connection.)
+	conn := m.ConnectionOpened("h", "WebSockets", "json", false)
+	defer conn.Closed("client_closed")
 	m.ConnectionOpened("h", "WebSockets", "json", false).Closed("client_closed")
 	m.Request("sendAll", "POST", 202, 0)
 	m.Upstream("messages", 200, 0, nil)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,7 +45,16 @@ type Metrics struct {
 	sentBy     [numScopes]prometheus.Counter
 	upstreamIn prometheus.Counter
 	upstreamTo prometheus.Counter
+
+	// open counts the connections of each herald_connections series; a
+	// series is deleted with its last connection, as hub names come from
+	// clients.
+	openMu sync.Mutex
+	open   map[connLabels]int
 }
+
+// connLabels are the label values of a herald_connections series.
+type connLabels struct{ hub, transport, protocol string }
 
 // New creates the collectors and registers them on reg.
 func New(reg prometheus.Registerer) (*Metrics, error) {
@@ -99,6 +109,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "herald_bus_publish_errors_total",
 			Help: "Envelopes the bus refused (the REST call answered 503).",
 		}),
+		open: make(map[connLabels]int),
 		diagnostic: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "herald_diagnostic_connections",
 			Help: "Open diagnostic client connections on this node.",
@@ -119,31 +130,46 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// connMetrics is one open connection's pre-resolved gauge.
+// connMetrics is one open connection's series.
 type connMetrics struct {
-	m     *Metrics
-	gauge prometheus.Gauge
-	diag  bool
+	m      *Metrics
+	labels connLabels
+	diag   bool
+	once   sync.Once
 }
 
 // ConnectionOpened implements gateway.Metrics.
 func (m *Metrics) ConnectionOpened(hub, transport, protocol string, diagnostic bool) gateway.ConnectionMetrics {
 	m.opened.WithLabelValues(transport, protocol).Inc()
-	g := m.connections.WithLabelValues(hub, transport, protocol)
-	g.Inc()
+	l := connLabels{hub, transport, protocol}
+	m.openMu.Lock()
+	m.open[l]++
+	m.connections.WithLabelValues(hub, transport, protocol).Inc()
+	m.openMu.Unlock()
 	if diagnostic {
 		m.diagnostic.Inc()
 	}
-	return &connMetrics{m: m, gauge: g, diag: diagnostic}
+	return &connMetrics{m: m, labels: l, diag: diagnostic}
 }
 
-// Closed implements gateway.ConnectionMetrics.
+// Closed implements gateway.ConnectionMetrics. The series goes away with
+// its last connection.
 func (c *connMetrics) Closed(reason string) {
-	c.gauge.Dec()
-	if c.diag {
-		c.m.diagnostic.Dec()
-	}
-	c.m.closed.WithLabelValues(reason).Inc()
+	c.once.Do(func() {
+		m, l := c.m, c.labels
+		m.openMu.Lock()
+		if m.open[l]--; m.open[l] <= 0 {
+			delete(m.open, l)
+			m.connections.DeleteLabelValues(l.hub, l.transport, l.protocol)
+		} else {
+			m.connections.WithLabelValues(l.hub, l.transport, l.protocol).Dec()
+		}
+		m.openMu.Unlock()
+		if c.diag {
+			m.diagnostic.Dec()
+		}
+		m.closed.WithLabelValues(reason).Inc()
+	})
 }
 
 // Delivered implements gateway.Metrics.

@@ -140,3 +140,40 @@ func BenchmarkDelivered(b *testing.B) {
 		m.Delivered(bus.ScopeAll, 10000, 600000)
 	}
 }
+
+// Hub names come from clients (negotiate's hub parameter): a series per
+// hub must not outlive the hub's last connection, or clients cycling
+// through hub names grow the registry without bound.
+func TestConnectionSeriesEndWithTheirLastConnection(t *testing.T) {
+	m, reg := newMetrics(t)
+	kept := m.ConnectionOpened("chat", "WebSockets", "json", false)
+	for i := range 1000 {
+		a := m.ConnectionOpened(fmt.Sprintf("hub%d", i), "WebSockets", "json", false)
+		b := m.ConnectionOpened(fmt.Sprintf("hub%d", i), "WebSockets", "json", false)
+		a.Closed("client_closed")
+		b.Closed("client_closed")
+	}
+	again := m.ConnectionOpened("hub7", "LongPolling", "json", false)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "herald_connections" {
+			continue
+		}
+		for _, s := range mf.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "hub" {
+					got[l.GetValue()] += s.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	if len(got) != 2 || got["chat"] != 1 || got["hub7"] != 1 {
+		t.Fatalf("herald_connections series by hub: %d series, chat=%v hub7=%v; want only chat and hub7 at 1", len(got), got["chat"], got["hub7"])
+	}
+	kept.Closed("client_closed")
+	again.Closed("client_closed")
+}
