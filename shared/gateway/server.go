@@ -40,6 +40,11 @@ type Server struct {
 	bg       sync.WaitGroup // the keeper and the flush workers
 	draining atomic.Bool
 	conns    sync.WaitGroup // one per upgraded connection
+	// cutCtx is cancelled at the shutdown deadline: every WebSocket's
+	// socket is closed then, also one in its handshake or ending (not in
+	// the index).
+	cutCtx context.Context
+	cutAll context.CancelFunc
 
 	diagConns atomic.Int64 // diagnostic connections being set up or open
 }
@@ -69,6 +74,7 @@ func New(cfg Config) (*Server, error) {
 		flush:    newFlusher(),
 	}
 	s.forwarder = newForwarder(cfg.InternalURL)
+	s.cutCtx, s.cutAll = context.WithCancel(context.Background())
 	return s, nil
 }
 
@@ -127,6 +133,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		// Deadline: cut the sockets; the connection goroutines then end at once.
+		s.cutAll()
 		for _, c := range s.idx.all() {
 			c.cut()
 		}

@@ -69,6 +69,15 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info con
 // the index and the bus. src reads the client's frames.
 func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	hub, id, user := info.hub, info.id, info.user
+	// At the shutdown deadline the socket is cut whatever the state: in the
+	// handshake or ending, the connection is not in the index.
+	cut := make(chan struct{})
+	stopCut := context.AfterFunc(s.cutCtx, func() { _ = nc.Close(); close(cut) })
+	defer func() {
+		if !stopCut() {
+			<-cut
+		}
+	}()
 	c := newConn(s, nc, hub, id, user)
 	c.diag = info.diag
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
