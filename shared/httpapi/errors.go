@@ -40,9 +40,15 @@ type apiError struct {
 	msg    string
 	target string
 	checks map[string]string // health answers only
+	cause  error             // logged with the error, never sent
 }
 
-func (e *apiError) Error() string { return e.msg }
+func (e *apiError) Error() string {
+	if e.cause != nil {
+		return e.msg + " (" + e.cause.Error() + ")"
+	}
+	return e.msg
+}
 
 // errorBody is the ErrorDetail shape of the 2022-06-01 API.
 type errorBody struct {

@@ -48,7 +48,13 @@ func checkHealth(ctx context.Context, p Pinger, extra []HealthCheck) (any, error
 		checks[name] = err.Error()
 		failed = append(failed, name)
 	}
-	record("bus", p.Ping(ctx))
+	// The answer needs no token: the bus's error (Redis addresses, host
+	// names) goes to the log only.
+	busErr := p.Ping(ctx)
+	record("bus", busErr)
+	if busErr != nil {
+		checks["bus"] = "unavailable"
+	}
 	for _, hc := range extra {
 		record(hc.Name, hc.Check(ctx))
 	}
@@ -61,7 +67,7 @@ func checkHealth(ctx context.Context, p Pinger, extra []HealthCheck) (any, error
 		msg = "Unhealthy: the message bus does not answer."
 	}
 	return nil, &apiError{status: http.StatusServiceUnavailable, code: codeServiceUnavailable,
-		msg: msg, checks: checks}
+		msg: msg, checks: checks, cause: busErr}
 }
 
 // Pinger is what health checks ask: the bus.

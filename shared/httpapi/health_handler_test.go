@@ -47,7 +47,7 @@ func TestHealthBodyNamesFailedChecks(t *testing.T) {
 		overall string
 	}{
 		{"healthy", nil, ok, 200, map[string]string{"bus": "ok", "gateway": "ok"}, "", "healthy"},
-		{"bus down", errors.New("redis down"), ok, 503, map[string]string{"bus": "redis down", "gateway": "ok"}, "Error.Service.Unavailable", "unhealthy"},
+		{"bus down", errors.New("redis down"), ok, 503, map[string]string{"bus": "unavailable", "gateway": "ok"}, "Error.Service.Unavailable", "unhealthy"},
 		{"draining", nil, draining, 503, map[string]string{"bus": "ok", "gateway": "draining"}, "Error.Service.Unavailable", "unhealthy"},
 	} {
 		w := httptest.NewRecorder()

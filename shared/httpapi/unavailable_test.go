@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -74,6 +75,11 @@ func TestBusUnavailable(t *testing.T) {
 					if strings.Contains(e.Message, "redis") {
 						t.Errorf("internal detail leaked: %q", e.Message)
 					}
+					// The health routes need no token: the bus's error
+					// (addresses, host names) must not reach the body.
+					if strings.Contains(w.Body.String(), "dial tcp") {
+						t.Errorf("%s %s: internal detail leaked: %s", rt.Method, rt.Pattern, w.Body)
+					}
 				}
 			}
 		})
@@ -102,5 +108,26 @@ func TestNewRESTConfig(t *testing.T) {
 		if _, err := httpapi.NewREST(cfg); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// The bus's error left out of the health answer is in the log.
+func TestHealthLogsBusError(t *testing.T) {
+	var logs strings.Builder
+	h, err := httpapi.NewREST(httpapi.RESTConfig{
+		Bus:      downBus{err: fmt.Errorf("redis: dial tcp 10.0.0.9:6379: %w", bus.ErrUnavailable)},
+		Verifier: newVerifier(t, testKey),
+		Issuer:   newIssuer(t, testKey, nil),
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := serve(h, "GET", "/api/health", "")
+	if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "10.0.0.9") {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if !strings.Contains(logs.String(), "dial tcp 10.0.0.9:6379") {
+		t.Fatalf("log lacks the bus error: %s", logs.String())
 	}
 }
