@@ -49,6 +49,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	w := newRecorder()
 	h.serve(w, r)
+	if r.Method == http.MethodHead {
+		w.body.Reset() // as net/http's server: a HEAD answer has no body
+	}
 	return h.answer(w, src, &ev)
 }
 

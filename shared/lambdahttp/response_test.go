@@ -132,3 +132,23 @@ func TestBadEvents(t *testing.T) {
 		}
 	}
 }
+
+// A HEAD answer carries no body, whatever the handler wrote (net/http's
+// server drops it too): the REST existence checks answer HEAD with a JSON
+// error body, and a body on a HEAD response corrupts the caller's
+// connection.
+func TestHeadAnswerHasNoBody(t *testing.T) {
+	h := lambdahttp.New(answering("application/json", []byte(`{"code":"Warning.User.NotExisted"}`)), nil)
+	alb := []byte(`{"requestContext":{"elb":{"targetGroupArn":"arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t/1"}},
+		"httpMethod":"HEAD","path":"/api/hubs/chat/users/u1","multiValueHeaders":{"host":["h"]},"body":"","isBase64Encoded":false}`)
+	a := decode[lambdahttp.ALBResponse](t, h, alb)
+	check(t, "status", a.StatusCode, 201)
+	check(t, "body", a.Body, "")
+	check(t, "base64", a.IsBase64Encoded, false)
+	check(t, "content type", a.MultiValueHeaders["Content-Type"], []string{"application/json"})
+	v2 := []byte(`{"version":"2.0","rawPath":"/api/hubs/chat/users/u1","rawQueryString":"","headers":{"host":"h"},
+		"requestContext":{"http":{"method":"HEAD","path":"/api/hubs/chat/users/u1","sourceIp":"192.0.2.1"},"domainName":"h","stage":"$default"},"body":"","isBase64Encoded":false}`)
+	r := decode[lambdahttp.V2Response](t, h, v2)
+	check(t, "v2 status", r.StatusCode, 201)
+	check(t, "v2 body", r.Body, "")
+}
