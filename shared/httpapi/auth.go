@@ -24,7 +24,32 @@ func (s *rest) authorize(r *http.Request) error {
 		return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
 			msg: "Unauthorized: this is a client access token (its audience names a hub); the REST API needs a token whose audience is the REST URL."}
 	}
+	if app, ok := otherApplication(claims.Audience(), r.URL.Query().Get("application")); ok {
+		return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
+			msg: "Unauthorized: the token was made for application " + quote(app) + ", not for the application this request names."}
+	}
 	return nil
+}
+
+// otherApplication returns the application an audience entry names (its
+// application query parameter, as the SDKs write it) when it is not the
+// request's application, compared case-insensitively: the audience path
+// does not carry the application, so without this check a token made for
+// one application's hub would pass on every application's hub of that
+// name.
+func otherApplication(aud []string, app string) (string, bool) {
+	for _, a := range aud {
+		u, err := url.Parse(a)
+		if err != nil {
+			continue
+		}
+		for k, vs := range u.Query() {
+			if strings.EqualFold(k, "application") && len(vs) > 0 && !strings.EqualFold(vs[0], app) {
+				return vs[0], true
+			}
+		}
+	}
+	return "", false
 }
 
 // isClientToken reports whether a token was made for clients: client

@@ -47,6 +47,10 @@ func TestAuth(t *testing.T) {
 			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/users/bob?api-version=2022-06-01", nil, 0, nil)), status: 401, msg: "audience"},
 		{name: "escaped slashes forging the audience path, group", target: "/api/hubs/other/groups/x%2Fapi%2Fhubs%2Fchat/:send",
 			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/:send?api-version=2022-06-01", nil, 0, nil)), status: 401, msg: "audience"},
+		{name: "other application", target: "/api/hubs/chat/:send?application=appb&api-version=2022-06-01",
+			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/:send?application=appa&api-version=2022-06-01", nil, 0, nil)), status: 401, msg: "application"},
+		{name: "application token without application", target: "/api/hubs/chat/:send?api-version=2022-06-01",
+			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/:send?application=appa&api-version=2022-06-01", nil, 0, nil)), status: 401, msg: "application"},
 		{name: "application audience", target: "/api/hubs/chat/:send?application=App&api-version=2022-06-01",
 			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/:send?application=app&api-version=2022-06-01", nil, 0, nil)), status: 202},
 	}
