@@ -131,7 +131,10 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	}
 	s.idx.remove(c)
 	if errors.Is(err, os.ErrDeadlineExceeded) || isNetClosed(err) || errors.Is(err, io.EOF) {
-		_ = nc.SetWriteDeadline(time.Now()) // the client is gone: abort a blocked write
+		// The client is gone: abort a blocked write, and cap a writer that
+		// starts after this (it would set a fresh deadline) at abortGrace.
+		c.abort.Store(true)
+		_ = nc.SetWriteDeadline(time.Now())
 	}
 	c.stopWriter()
 	s.keeper.remove(c) // after closing is set: check does not put it back
