@@ -34,6 +34,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "localhost:8888", "listen address host:port (localhost listens on 127.0.0.1 and ::1)")
 	key := fs.String("access-key", emulator.DevAccessKey, "AccessKey that signs and verifies tokens")
 	appSecret := fs.String("app-secret", "", "require app tokens on /api/negotiate signed with this HS256 secret")
+	appAudience := fs.String("app-audience", "", "with --app-secret or --app-jwks: an app token's aud must include this")
+	appIssuer := fs.String("app-issuer", "", "with --app-secret or --app-jwks: an app token's iss must equal this")
 	appJWKS := fs.String("app-jwks", "", "require app tokens on /api/negotiate verified against this JWKS URL")
 	claims := fs.String("claims", "", "comma-separated app-token claims copied into access tokens")
 	lifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of access tokens issued by /api/negotiate")
@@ -98,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Bus: b, Role: *role, ClientBase: *clientURL, InternalURL: *internalURL,
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
-		AppSecret: *appSecret, AppJWKSURL: *appJWKS, ClaimAllowList: config.SplitList(*claims),
+		AppSecret: *appSecret, AppJWKSURL: *appJWKS, AppAudience: *appAudience, AppIssuer: *appIssuer, ClaimAllowList: config.SplitList(*claims),
 		SignalRScript: *signalrJS, Registry: metrics.NewRegistry(),
 		Tracer: tracer, AdminAddr: *adminAddr,
 		TokenLifetime:   *lifetime,

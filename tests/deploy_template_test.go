@@ -63,6 +63,8 @@ var (
 		"HERALD_CONNECTION_STRING":     "the keys come from HERALD_ACCESS_KEYS_SECRET",
 		"HERALD_ACCESS_KEYS_PARAMETER": "the keys come from HERALD_ACCESS_KEYS_SECRET",
 		"HERALD_APP_SECRET":            "app authentication is opt-in (README, deploy guide)",
+		"HERALD_APP_AUDIENCE":          "app authentication is opt-in (README, deploy guide)",
+		"HERALD_APP_ISSUER":            "app authentication is opt-in (README, deploy guide)",
 		"HERALD_APP_JWKS_URL":          "app authentication is opt-in (README, deploy guide)",
 		"HERALD_CLAIMS":                "no app-token claims without app authentication",
 		"HERALD_TOKEN_LIFETIME":        "1h default; only negotiate issues tokens",

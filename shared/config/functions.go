@@ -46,6 +46,12 @@ type Functions struct {
 	// AppJWKSURL is HERALD_APP_JWKS_URL: require an app token on
 	// /api/negotiate verified against this JWKS (RS/ES). Default: none.
 	AppJWKSURL string
+	// AppAudience is HERALD_APP_AUDIENCE and AppIssuer HERALD_APP_ISSUER:
+	// when set, an app token's aud must include it and its iss equal it
+	// (set both with HERALD_APP_JWKS_URL: an identity provider signs
+	// tokens for many applications). Default: not checked.
+	AppAudience string
+	AppIssuer   string
 	// Claims is HERALD_CLAIMS, the comma-separated app-token claims copied
 	// into access tokens. Default: none.
 	Claims []string
@@ -73,6 +79,8 @@ func FunctionsFromEnv(get Getenv) (Functions, error) {
 		PublicURL:           r.str("HERALD_PUBLIC_URL", ""),
 		AppSecret:           r.str("HERALD_APP_SECRET", ""),
 		AppJWKSURL:          r.str("HERALD_APP_JWKS_URL", ""),
+		AppAudience:         r.str("HERALD_APP_AUDIENCE", ""),
+		AppIssuer:           r.str("HERALD_APP_ISSUER", ""),
 		Claims:              r.list("HERALD_CLAIMS"),
 		TokenLifetime:       r.duration("HERALD_TOKEN_LIFETIME", time.Hour),
 		ExtensionPort:       r.integer("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773),

@@ -61,6 +61,10 @@ type Config struct {
 	// AppJWKSURL, when set, makes the app negotiate endpoint require a
 	// bearer token verified against this JWKS (RS256/ES256).
 	AppJWKSURL string
+	// AppAudience and AppIssuer, when set, must be among an app token's
+	// aud and equal its iss. Default: not checked.
+	AppAudience string
+	AppIssuer   string
 	// ClaimAllowList names the app-token claims copied into access tokens.
 	// Default none.
 	ClaimAllowList []string

@@ -27,11 +27,13 @@ type FunctionsConfig struct {
 	// AccessKeys verify REST tokens; the first signs :generateToken
 	// tokens. Default: the connection string's AccessKey.
 	AccessKeys []string
-	// ClientBase, AppSecret, AppJWKSURL, ClaimAllowList, TokenLifetime and
+	// ClientBase, AppSecret, AppJWKSURL, AppAudience, AppIssuer, ClaimAllowList, TokenLifetime and
 	// Logger mean what they mean in Config.
 	ClientBase     string
 	AppSecret      string
 	AppJWKSURL     string
+	AppAudience    string
+	AppIssuer      string
 	ClaimAllowList []string
 	TokenLifetime  time.Duration
 	Logger         *slog.Logger
@@ -81,7 +83,7 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: %w", err)
 	}
-	app, err := appVerifier(cfg.AppSecret, cfg.AppJWKSURL)
+	app, err := appVerifier(cfg.AppSecret, cfg.AppJWKSURL, cfg.AppAudience, cfg.AppIssuer)
 	if err != nil {
 		return nil, err
 	}
@@ -105,14 +107,14 @@ func (f *Functions) Mount(mux *http.ServeMux) {
 	mux.Handle("/api/", f.REST)
 }
 
-func appVerifier(secret, jwksURL string) (token.AppVerifier, error) {
+func appVerifier(secret, jwksURL, audience, issuer string) (token.AppVerifier, error) {
 	switch {
 	case secret != "" && jwksURL != "":
 		return nil, errors.New("emulator: set AppSecret or AppJWKSURL, not both")
 	case secret != "":
-		return token.NewHMACAppVerifier(token.HMACAppConfig{Secret: secret})
+		return token.NewHMACAppVerifier(token.HMACAppConfig{Secret: secret, Audience: audience, Issuer: issuer})
 	case jwksURL != "":
-		return token.NewJWKSAppVerifier(token.JWKSAppConfig{URL: jwksURL})
+		return token.NewJWKSAppVerifier(token.JWKSAppConfig{URL: jwksURL, Audience: audience, Issuer: issuer})
 	}
 	return nil, nil
 }

@@ -227,8 +227,9 @@ func (s *Server) wireFunctions(mux *http.ServeMux) error {
 	cfg := s.cfg
 	f, err := NewFunctions(FunctionsConfig{
 		Bus: s.bus, ConnectionString: s.cs, AccessKeys: cfg.AccessKeys, ClientBase: cfg.ClientBase,
-		AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, ClaimAllowList: cfg.ClaimAllowList,
-		TokenLifetime: cfg.TokenLifetime, Logger: s.log,
+		AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, AppAudience: cfg.AppAudience, AppIssuer: cfg.AppIssuer,
+		ClaimAllowList: cfg.ClaimAllowList,
+		TokenLifetime:  cfg.TokenLifetime, Logger: s.log,
 		HealthChecks: s.healthChecks(), Metrics: s.metrics, Tracer: cfg.Tracer,
 	})
 	if err != nil {

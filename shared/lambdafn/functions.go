@@ -88,7 +88,7 @@ func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Funct
 		}
 		fns, err := emulator.NewFunctions(emulator.FunctionsConfig{
 			Bus: b, ConnectionString: connectionString(cfg.PublicURL, keys[0]), AccessKeys: keys,
-			ClientBase: cfg.PublicURL, AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL,
+			ClientBase: cfg.PublicURL, AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, AppAudience: cfg.AppAudience, AppIssuer: cfg.AppIssuer,
 			ClaimAllowList: cfg.Claims, TokenLifetime: cfg.TokenLifetime, Logger: log,
 		})
 		if err != nil {
