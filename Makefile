@@ -12,7 +12,8 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: ## run the local emulator on localhost:8888 (in-memory bus)
-	$(GO) run ./local
+	@mkdir -p bin && $(GO) build -o bin/herald-local ./local
+	exec bin/herald-local
 
 # The emulator's well-known development connection string (see local/).
 DEV_CONNECTION_STRING := Endpoint=http://localhost;Port=8888;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH;Version=1.0;
