@@ -20,14 +20,7 @@ func benchEnvelope(hub string) *bus.Envelope {
 // round trip, with one node subscribed to the hub.
 func BenchmarkPublish(b *testing.B) {
 	ctx := b.Context()
-	d := newDeployment(b, newClient(b, ""))
-	gw := d.node(redisbus.Config{})
-	fn := d.node(redisbus.Config{Stateless: true})
-	sub, err := gw.Subscribe(ctx, func(*bus.Envelope) {})
-	must(b, err)
-	defer sub.Close()
-	_, err = gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1"})
-	must(b, err)
+	fn := benchPair(b, func(*bus.Envelope) {})
 	e := benchEnvelope("chat")
 	b.ReportAllocs()
 	for b.Loop() {
@@ -41,15 +34,8 @@ func BenchmarkPublish(b *testing.B) {
 // functions' bus to the gateway node's handler, one message at a time.
 func BenchmarkPublishToSubscriber(b *testing.B) {
 	ctx := b.Context()
-	d := newDeployment(b, newClient(b, ""))
-	gw := d.node(redisbus.Config{})
-	fn := d.node(redisbus.Config{Stateless: true})
 	got := make(chan struct{}, 1)
-	sub, err := gw.Subscribe(ctx, func(*bus.Envelope) { got <- struct{}{} })
-	must(b, err)
-	defer sub.Close()
-	_, err = gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1"})
-	must(b, err)
+	fn := benchPair(b, func(*bus.Envelope) { got <- struct{}{} })
 	e := benchEnvelope("chat")
 	b.ReportAllocs()
 	for b.Loop() {
@@ -64,23 +50,16 @@ func BenchmarkPublishToSubscriber(b *testing.B) {
 // publishers to one gateway node's handler.
 func BenchmarkPublishToSubscriberParallel(b *testing.B) {
 	ctx := b.Context()
-	d := newDeployment(b, newClient(b, ""))
-	gw := d.node(redisbus.Config{})
-	fn := d.node(redisbus.Config{Stateless: true})
 	var mu sync.Mutex
 	want, seen := 0, 0
 	all := make(chan struct{}, 1)
-	sub, err := gw.Subscribe(ctx, func(*bus.Envelope) {
+	fn := benchPair(b, func(*bus.Envelope) {
 		mu.Lock()
 		defer mu.Unlock()
 		if seen++; seen == want {
 			all <- struct{}{}
 		}
 	})
-	must(b, err)
-	defer sub.Close()
-	_, err = gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1"})
-	must(b, err)
 	e := benchEnvelope("chat")
 	b.ReportAllocs()
 	mu.Lock()
@@ -97,4 +76,19 @@ func BenchmarkPublishToSubscriberParallel(b *testing.B) {
 		}
 	})
 	<-all
+}
+
+// benchPair starts a gateway node subscribed with handle and holding
+// connection c1 of hub chat, and returns a stateless functions node to
+// publish from; both end with the benchmark.
+func benchPair(b *testing.B, handle func(*bus.Envelope)) *redisbus.Bus {
+	d := newDeployment(b, newClient(b, ""))
+	gw := d.node(redisbus.Config{})
+	fn := d.node(redisbus.Config{Stateless: true})
+	sub, err := gw.Subscribe(b.Context(), handle)
+	must(b, err)
+	b.Cleanup(func() { _ = sub.Close() })
+	_, err = gw.Register(b.Context(), bus.Conn{Hub: "chat", ID: "c1"})
+	must(b, err)
+	return fn
 }
