@@ -57,30 +57,40 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, TextTransportNotAllowed)
 		return
 	}
-	dc := isDiagnostic(claims)
-	if dc && !s.acquireDiagnostic() {
-		httpError(w, http.StatusTooManyRequests, ErrTextTooManyDiagnostic)
+	if !s.admit(w, r, &info) {
 		return
+	}
+	s.serveWebSocket(w, r, info) // calls s.conns.Done when the connection ends
+}
+
+// admit takes what a new connection holds until it ends, in order: a
+// diagnostic slot (asrs.s.dc), a place in Shutdown's count, its quota
+// slots and its id in the index; it sets info.diag. When one is refused
+// it gives back the ones taken, answers the request and reports false.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, info *connInfo) bool {
+	info.diag = isDiagnostic(info.claims)
+	if info.diag && !s.acquireDiagnostic() {
+		httpError(w, http.StatusTooManyRequests, ErrTextTooManyDiagnostic)
+		return false
 	}
 	if !s.track() {
-		s.endDiagnostic(dc)
+		s.endDiagnostic(info.diag)
 		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
-		return
+		return false
 	}
-	if !s.acquireConnection(w, r, hub, user) {
+	if !s.acquireConnection(w, r, info.hub, info.user) {
 		s.conns.Done()
-		s.endDiagnostic(dc)
-		return
+		s.endDiagnostic(info.diag)
+		return false
 	}
-	if !s.idx.reserve(hub, id) {
-		s.releaseConnection(hub, user)
+	if !s.idx.reserve(info.hub, info.id) {
+		s.releaseConnection(info.hub, info.user)
 		s.conns.Done()
-		s.endDiagnostic(dc)
+		s.endDiagnostic(info.diag)
 		httpError(w, http.StatusConflict, TextIDInUse)
-		return
+		return false
 	}
-	info.diag = dc
-	s.serveWebSocket(w, r, info) // calls s.conns.Done when the connection ends
+	return true
 }
 
 // track counts a new connection unless the Server is draining; Shutdown

@@ -145,26 +145,7 @@ func framePayload(f []byte) []byte {
 // but it receives messages only after its handshake. It reports false
 // after answering the request with an error.
 func (s *Server) openHTTP(w http.ResponseWriter, r *http.Request, info connInfo, kind int) (*conn, bool) {
-	info.diag = isDiagnostic(info.claims)
-	if info.diag && !s.acquireDiagnostic() {
-		httpError(w, http.StatusTooManyRequests, ErrTextTooManyDiagnostic)
-		return nil, false
-	}
-	if !s.track() {
-		s.endDiagnostic(info.diag)
-		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
-		return nil, false
-	}
-	if !s.acquireConnection(w, r, info.hub, info.user) {
-		s.conns.Done()
-		s.endDiagnostic(info.diag)
-		return nil, false
-	}
-	if !s.idx.reserve(info.hub, info.id) {
-		s.releaseConnection(info.hub, info.user)
-		s.conns.Done()
-		s.endDiagnostic(info.diag)
-		httpError(w, http.StatusConflict, TextIDInUse)
+	if !s.admit(w, r, &info) {
 		return nil, false
 	}
 	c := newConn(s, nil, info.hub, info.id, info.user)
