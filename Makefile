@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
 .PHONY: help run sample test test-unit test-e2e fuzz bench soak fmt lint build lambdas image clean js-deps
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: ## run the local emulator on localhost:8888 (in-memory bus)
 	@mkdir -p bin && $(GO) build -o bin/herald-local ./local
