@@ -12,12 +12,14 @@ help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: ## run the local emulator on localhost:8888 (in-memory bus)
+	@$(MAKE) --no-print-directory js-deps >/dev/null 2>&1 || echo "note: make js-deps failed; the sample page will load @microsoft/signalr from jsDelivr"
 	@mkdir -p bin && $(GO) build -o bin/herald-local ./local
 	exec bin/herald-local
 
 # The emulator's well-known development connection string (see local/).
 DEV_CONNECTION_STRING := Endpoint=http://localhost;Port=8888;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH;Version=1.0;
 sample: ## run the emulator with the sample chat hub (functions/chathub) as upstream of hub "chat": open http://localhost:8888/samples/chat/
+	@$(MAKE) --no-print-directory js-deps >/dev/null 2>&1 || echo "note: make js-deps failed; the sample page will load @microsoft/signalr from jsDelivr"
 	@mkdir -p bin && $(GO) build -o bin/herald-local ./local && $(GO) build -o bin/herald-chathub ./functions/chathub
 	@HERALD_CONNECTION_STRING='$(DEV_CONNECTION_STRING)' bin/herald-chathub & pid=$$!; \
 	  trap 'kill $$pid 2>/dev/null; wait $$pid' EXIT; \

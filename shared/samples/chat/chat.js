@@ -69,7 +69,7 @@
         log(err.message, "status");
       }
     }
-    throw new Error("the @microsoft/signalr browser bundle could not be loaded");
+    throw new Error("the @microsoft/signalr browser bundle could not be loaded: run `make js-deps` in the Herald checkout (it installs tests/js/node_modules) and restart the emulator, or open this page with ?signalr=<URL of signalr.min.js>");
   }
 
   function showMessage(msg) {
