@@ -105,7 +105,8 @@ func attribute(list any, key string) any {
 	return nil
 }
 
-// longPollHold is how long a long poll may be held open (spec §4.4: 90 s).
+// longPollHold is how long a long poll may be held open (90 s,
+// docs/compat/transports.md#long-polling).
 const longPollHold = 90 * time.Second
 
 // Ports, health check, draining and timeouts agree with the gateway.

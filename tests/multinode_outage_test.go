@@ -16,7 +16,7 @@ import (
 	"github.com/heraldrt/herald/tests/internal/proc"
 )
 
-// Issue 3 §3: Redis stops under traffic. REST sends and negotiate answer 503 (never
+// Redis stops under traffic. REST sends and negotiate answer 503 (never
 // 202), health answers 503 on every process, and the clients stay connected. When Redis
 // returns (empty), the same processes resubscribe and re-register their connections:
 // sends reach clients on both gateways, existence checks of connections made before the

@@ -14,7 +14,7 @@ import (
 	"github.com/heraldrt/herald/tests/internal/mgmt"
 )
 
-// The scale-out tier (issue 3 §2, §3, §5): two gateway processes and one functions
+// The scale-out tier (docs/decisions.md#scale-out): two gateway processes and one functions
 // process of the real ./local binary on one Redis, official JS clients on both gateways,
 // REST calls through the functions process only. Gateway 2 never serves a REST call, so
 // every delivery to a client on it crosses Redis.
@@ -105,7 +105,7 @@ func TestMultiNodeDelivery(t *testing.T) {
 	}, "b1")
 }
 
-// Issue 3 §2: an add-to-group (of a connection, or of its user) that returned 200 before
+// An add-to-group (of a connection, or of its user) that returned 200 before
 // a send-to-group started is delivered, 1,000 of 1,000 trials each, with the recipient on
 // gateway 2 and every REST call served by the functions process. Each trial uses a fresh
 // group, so only that trial's add can make its send reach the recipient. Trials run
@@ -215,7 +215,7 @@ func TestMultiNodeAddToGroupThenSend(t *testing.T) {
 	c.settle(t, "r", "b1", "b2")
 }
 
-// Issue 3 §2: existence checks served by the functions process see connects on either
+// Existence checks served by the functions process see connects on either
 // gateway at once (start() resolved only after the connection was registered) and
 // disconnects promptly; so do user existence and group membership.
 func TestMultiNodeExistence(t *testing.T) {
@@ -247,7 +247,7 @@ func TestMultiNodeExistence(t *testing.T) {
 	}
 }
 
-// Issue 3 §2: a close (DELETE connection with a reason) served by the functions process
+// A close (DELETE connection with a reason) served by the functions process
 // reaches the connection on gateway 2, whose onclose shows the reason; the connection then
 // leaves existence checks and the other clients stay.
 func TestMultiNodeClose(t *testing.T) {
@@ -276,7 +276,7 @@ func TestMultiNodeClose(t *testing.T) {
 	}
 }
 
-// Issue 3 §2: sends from one caller to one connection on gateway 2 arrive in the order
+// Sends from one caller to one connection on gateway 2 arrive in the order
 // they were accepted: 200 sends to the connection, then 200 sends alternating the
 // connection, user, group and broadcast routes (one hub, one order).
 func TestMultiNodeOrder(t *testing.T) {
@@ -312,7 +312,7 @@ func TestMultiNodeOrder(t *testing.T) {
 	c.settle(t, "o")
 }
 
-// Issue 3 §3: a gateway killed with SIGKILL (no cleanup) leaves existence checks and
+// A gateway killed with SIGKILL (no cleanup) leaves existence checks and
 // group membership within a bounded time (node TTL 1 s, heartbeat 200 ms); gateway 1's
 // clients and memberships are untouched.
 func TestMultiNodeGatewayKilled(t *testing.T) {
@@ -377,7 +377,7 @@ type trafficCall struct {
 	err        error
 }
 
-// Issue 3 §3: with no live gateway node, negotiate answers 503 "No gateway is available
+// With no live gateway node, negotiate answers 503 "No gateway is available
 // yet" instead of handing out a URL nobody serves; a gateway that starts makes it answer
 // 200, and one that stops or dies makes it answer 503 again.
 func TestMultiNodeNoGateway(t *testing.T) {

@@ -68,7 +68,7 @@ func (p *splitProxy) pick(r *http.Request) int {
 	return gw
 }
 
-// Issue 5 §3: behind a load balancer without sticky sessions, Server-Sent Events
+// Behind a load balancer without sticky sessions, Server-Sent Events
 // and Long Polling work with the official client although every request after
 // the first lands on the gateway that does not hold the connection: sends,
 // client invocations, the polls that carry messages and close reasons.

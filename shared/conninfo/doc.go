@@ -10,6 +10,6 @@
 // AccessKey. Herald's own app negotiate handler uses it, and so can anyone
 // writing a negotiate function in Go.
 //
-// The rules are those of the Herald compatibility specification
-// (azure-signalr-protocol.md §1.1, §2.1 and §3).
+// The rules are described in docs/compat/negotiate.md#app-negotiate,
+// docs/compat/connection-string.md#derived-urls and docs/compat/tokens.md.
 package conninfo

@@ -13,5 +13,6 @@
 // ([ConnectionString.ServerBase]) and the base of every token audience
 // ([ConnectionString.AudienceBase]), which drops the port.
 //
-// The rules are those of the Herald compatibility specification (azure-signalr-protocol.md) §1 and §1.1.
+// The rules are described in docs/compat/connection-string.md (format,
+// properties, derived URLs and the audience base).
 package connstr

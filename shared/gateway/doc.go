@@ -20,6 +20,6 @@
 // Config.InternalURL, found through the bus (bus.Locator).
 //
 // Wire facts: https://github.com/dotnet/aspnetcore/blob/main/src/SignalR/docs/specs/HubProtocol.md
-// and TransportProtocols.md in the same folder; Azure specifics in the
-// project's compatibility spec.
+// and TransportProtocols.md in the same folder; Azure specifics in
+// docs/compat/transports.md, docs/compat/negotiate.md and docs/decisions.md.
 package gateway

@@ -14,8 +14,9 @@ const framedBodyShape = ` Expected a MessagePack map from protocol name ("json",
 
 // readFramedMessage validates the application/octet-stream body the
 // Management SDK sends when the application configured its hub protocols
-// (azure-signalr-protocol.md §5.2): a MessagePack map from protocol name to
-// the invocation already framed in that protocol. The records are kept as
+// (docs/compat/hub-protocol.md#pre-framed-payloads): a MessagePack map
+// from protocol name to the invocation already framed in that protocol.
+// The records are kept as
 // they are, to be written to each client byte for byte; names other than
 // "json" and "messagepack" are ignored. Clients of a protocol the map has no
 // record for receive nothing (the SDK includes every protocol it serves).

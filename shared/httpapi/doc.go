@@ -22,6 +22,7 @@
 // Messages are handed to the bus before the response is written: a 2xx
 // means the bus accepted the work, and a bus that is down yields 503.
 //
-// See the Herald protocol spec (azure-signalr-protocol.md, §5) for the protocol
-// details and the choices made where Azure's behaviour is not documented.
+// See docs/compat/rest-api.md for the protocol details, and README.md in
+// this directory for the choices made where Azure's behaviour is not
+// documented.
 package httpapi

@@ -130,7 +130,8 @@ func TestRouteTableUnion(t *testing.T) {
 	for _, rt := range httpapi.Routes() {
 		have[rt.Method+" "+rt.Pattern] = rt.Status
 	}
-	// Spot checks of spec §5.3/§5.4 and the emulator extras.
+	// Spot checks of the route tables of docs/compat/rest-api.md (2022-06-01,
+	// v1 and the emulator extras).
 	for key, status := range map[string]int{
 		"HEAD /api/health":                                              200,
 		"GET /api/v1/health":                                            200,

@@ -9,7 +9,8 @@
 //   - HubProtocol.md: https://github.com/dotnet/aspnetcore/blob/main/src/SignalR/docs/specs/HubProtocol.md
 //   - TransportProtocols.md: https://github.com/dotnet/aspnetcore/blob/main/src/SignalR/docs/specs/TransportProtocols.md
 //
-// and summarized for Herald in azure-signalr-protocol.md §2, §4 and §5.2.
+// and summarized for Herald in docs/compat/hub-protocol.md and
+// docs/compat/negotiate.md.
 //
 // # Records
 //

@@ -17,7 +17,7 @@ const (
 )
 
 // NegotiateResponse is the body of a successful POST [endpoint]/negotiate
-// answered by the service itself (spec §2.3).
+// answered by the service itself (docs/compat/negotiate.md#service-negotiate).
 type NegotiateResponse struct {
 	// NegotiateVersion is 1 when the client asked for version 1 or higher,
 	// else 0.
@@ -46,7 +46,8 @@ type AvailableTransport struct {
 }
 
 // RedirectResponse is the negotiate body that sends a client on to the
-// service: the SignalRConnectionInfo shape of the app negotiate (spec §2.1).
+// service: the SignalRConnectionInfo shape of the app negotiate
+// (docs/compat/negotiate.md#app-negotiate).
 type RedirectResponse struct {
 	// URL is the service endpoint the client negotiates with next.
 	URL string `json:"url"`

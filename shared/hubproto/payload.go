@@ -9,8 +9,9 @@ import (
 // ParsePayloadMap parses the application/octet-stream body of a REST send as
 // the Management SDK writes it: a MessagePack map from protocol name to a bin
 // holding one complete, already framed Invocation in that protocol, to be
-// forwarded byte for byte to the clients speaking it (azure-signalr-protocol.md
-// §5.2). It returns the framed bytes by protocol name, copied out of body.
+// forwarded byte for byte to the clients speaking it
+// (docs/compat/hub-protocol.md#pre-framed-payloads). It returns the framed
+// bytes by protocol name, copied out of body.
 //
 // The "json" entry must be exactly one JSON record ending in RecordSeparator,
 // and the "messagepack" entry exactly one VarInt-framed MessagePack record;

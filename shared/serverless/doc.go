@@ -22,6 +22,6 @@
 // SignalRMessage and SignalRGroupAction.
 //
 // Everything is plain net/http: a Hub is an http.Handler that runs in an
-// http.Server, in tests, or behind a Lambda adapter. The wire format is that
-// of the Herald compatibility specification (azure-signalr-protocol.md) §6.
+// http.Server, in tests, or behind a Lambda adapter. The wire format is
+// described in docs/compat/upstream.md.
 package serverless

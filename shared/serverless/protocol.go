@@ -22,8 +22,9 @@ func codecOf(protocol string) (hubproto.Codec, error) {
 	}
 }
 
-// decodeRecord decodes one unframed record (spec §6.2: the JSON object
-// without its separator, the MessagePack array without its length prefix).
+// decodeRecord decodes one unframed record: the JSON object without its
+// separator, the MessagePack array without its length prefix
+// (docs/compat/upstream.md#bodies).
 func decodeRecord(codec hubproto.Codec, body []byte) (hubproto.Message, error) {
 	if len(body) == 0 {
 		return hubproto.Message{}, errNoRecord

@@ -12,7 +12,8 @@ import (
 // on.
 //
 // The rule is deliberately lenient, because a strict "aud equals the request
-// URL" comparison rejects every real SDK token (spec §1.1): the Azure SDKs
+// URL" comparison rejects every real SDK token
+// (docs/compat/tokens.md#audiences): the Azure SDKs
 // build aud from the Endpoint with the port dropped, append ?hub= or
 // ?api-version= (and ?application=) query parameters the request may not
 // carry, and the request may arrive behind an API prefix or gateway stage

@@ -19,6 +19,6 @@
 // so callers map them to HTTP statuses with errors.Is; golang-jwt's own
 // errors are never exposed.
 //
-// The rules are those of the Herald compatibility specification
-// (azure-signalr-protocol.md §1.1, §3 and §5.1).
+// The rules are described in docs/compat/tokens.md (signing, audiences,
+// verification, user identity).
 package token

@@ -22,8 +22,9 @@ func disconnectedBody(errText string) []byte {
 }
 
 // invocationBody returns the request body of an invocation: its record in
-// codec's protocol without the framing (spec §6.2). That is m.Raw, the bytes
-// the client sent, for a message Codec.Decode returned; a message built
+// codec's protocol without the framing (docs/compat/upstream.md#bodies).
+// That is m.Raw, the bytes the client sent, for a message Codec.Decode
+// returned; a message built
 // otherwise is encoded with codec, as the Azure emulator does for every
 // message.
 func invocationBody(codec hubproto.Codec, m *hubproto.Message) ([]byte, error) {

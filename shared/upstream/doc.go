@@ -41,7 +41,6 @@
 // or an empty 200, and an error completion ("Invocation failed, status code
 // 500", ...) otherwise.
 //
-// The wire format is that of the Herald compatibility specification
-// (azure-signalr-protocol.md) §6, taken from the Azure SignalR emulator and
-// the Azure Functions SignalR extension.
+// The wire format, taken from the Azure SignalR emulator and the Azure
+// Functions SignalR extension, is described in docs/compat/upstream.md.
 package upstream

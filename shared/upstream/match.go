@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Categories and connection events (spec §6.1).
+// Categories and connection events (docs/compat/upstream.md#events).
 const (
 	// CategoryConnections is the category of connected and disconnected.
 	CategoryConnections = "connections"

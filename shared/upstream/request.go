@@ -11,8 +11,9 @@ import (
 	"strings"
 )
 
-// Request headers of an upstream call (spec §6.2), written with this
-// spelling (HTTP header names are case-insensitive).
+// Request headers of an upstream call
+// (docs/compat/upstream.md#request-headers), written with this spelling
+// (HTTP header names are case-insensitive).
 const (
 	// HeaderConnectionID carries the public connection id.
 	HeaderConnectionID = "X-ASRS-Connection-Id"

@@ -11,7 +11,7 @@ import (
 	"github.com/heraldrt/herald/shared/redistest"
 )
 
-// The scale-out benchmarks (issue 3 §7): a throwaway redis-server, two
+// The scale-out benchmarks: a throwaway redis-server, two
 // gateway processes and one functions process. Clients are split evenly
 // across the gateways; REST broadcasts go to the functions process, so
 // every delivery crosses Redis (functions → SPUBLISH → both gateways).

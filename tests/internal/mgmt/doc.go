@@ -13,5 +13,5 @@
 //     "application/json; charset=utf-8", chunked (no Content-Length).
 //
 // It signs tokens with golang-jwt directly so tests do not depend on Herald's token package.
-// See the compatibility spec (azure-signalr-protocol.md) §1.1 and §5.
+// See docs/compat/tokens.md#audiences and docs/compat/rest-api.md.
 package mgmt
