@@ -130,7 +130,9 @@ func readHeader(br *bufio.Reader) (h ws.Header, err error) {
 	n := 2
 	for i := 1; i < n; i++ {
 		if b[i], err = br.ReadByte(); err != nil {
-			if err == io.EOF {
+			// As ws.ReadHeader, which reads the first two bytes, then
+			// the rest: io.EOF when the stream ends between the two.
+			if err == io.EOF && i != 2 {
 				err = io.ErrUnexpectedEOF
 			}
 			return h, err
