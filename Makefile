@@ -40,12 +40,14 @@ test-e2e: js-deps ## end-to-end tests with the official @microsoft/signalr clien
 # "context deadline exceeded" on Go 1.26 (golang/go#75804).
 FUZZTIME ?= 2000000x
 FUZZ_TARGETS := FuzzJSONDecode FuzzHandshake FuzzJSONAppend FuzzValidJSON FuzzMsgpackDecode FuzzJSONToMsgpack FuzzMsgpackToJSON FuzzPayloadMap
-fuzz: ## run each fuzz target (codecs, tokens, REST bodies, Lambda events) for FUZZTIME executions (default 2000000x)
+fuzz: ## run each fuzz target (codecs, frame reader, record framing, tokens, REST bodies, Lambda events) for FUZZTIME executions (default 2000000x)
 	@for f in $(FUZZ_TARGETS); do \
 	  echo "fuzz $$f"; \
 	  $(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/hubproto || exit 1; \
 	done
 	$(GO) test -run='^$$' -fuzz='^FuzzConnTokenVerify$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/gateway
+	$(GO) test -run='^$$' -fuzz='^FuzzFrameReader$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/gateway
+	$(GO) test -run='^$$' -fuzz='^FuzzInbox$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/gateway
 	$(GO) test -run='^$$' -fuzz='^FuzzSendBody$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/httpapi
 	$(GO) test -run='^$$' -fuzz='^FuzzInvoke$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/lambdahttp
 

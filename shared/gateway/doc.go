@@ -19,6 +19,13 @@
 // forwards those for connections it does not hold to the owner's
 // Config.InternalURL, found through the bus (bus.Locator).
 //
+// Reading costs memory and CPU in proportion to the bytes a client actually
+// sent, never to lengths or counts it declares: a frame's payload is read
+// into a buffer that grows with what arrives (wsread.go), the pending bytes
+// of a connection are searched for complete records once (inbox.go), and
+// the hub protocol decoders size nothing from declared counts (package
+// hubproto). tests/attack_readpath_test.go holds the attacks this answers.
+//
 // Wire facts: https://github.com/dotnet/aspnetcore/blob/main/src/SignalR/docs/specs/HubProtocol.md
 // and TransportProtocols.md in the same folder; Azure specifics in
 // docs/compat/transports.md, docs/compat/negotiate.md and docs/decisions.md.

@@ -36,7 +36,7 @@ type httpConn struct {
 
 	inMu       sync.Mutex // serializes client messages
 	handshaken bool       // guarded by inMu
-	pending    []byte     // guarded by inMu: an incomplete handshake or record
+	pending    inbox      // guarded by inMu: an incomplete handshake or record
 	info       connInfo   // for the upstream session
 
 	pollMu sync.Mutex

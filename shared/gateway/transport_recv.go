@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -36,48 +35,45 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, c *conn) {
 		return
 	default:
 	}
-	data := body
-	if len(h.pending) > 0 {
-		data = append(h.pending, body...)
-	}
-	h.pending = nil
+	in := &h.pending
+	in.add(body)
 	if !h.handshaken {
-		rest, done, err := s.httpHandshake(c, data)
-		if err != nil {
-			httpError(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		if !done {
-			h.pending = rest
+		if !in.hasSeparator() {
+			if len(in.buf) > s.cfg.MaxMessageBytes {
+				s.log.Debug("handshake too large", "hub", c.hub, "conn", c.id, "bytes", len(in.buf))
+				in.keep(nil)
+				h.end()
+				httpError(w, http.StatusBadRequest, "Handshake request is too large.")
+				return
+			}
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		data = rest
+		in.keep(s.httpHandshake(c, in.buf))
 	}
-	if len(data) > 0 && !c.isClosing() {
-		rest, err := s.handleMessages(c, data)
+	if !c.isClosing() {
+		ready, err := in.ready(c.proto, s.cfg.MaxMessageBytes)
+		if err == nil && ready {
+			var rest []byte
+			if rest, err = s.handleMessages(c, in.buf); err == nil {
+				in.keep(rest)
+			}
+		}
 		if err != nil {
+			in.keep(nil)
 			_ = s.failRead(c, err)
-		} else {
-			h.pending = bytes.Clone(rest)
 		}
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
-// httpHandshake parses the handshake from data. Once complete it queues
-// the response ahead of everything else and opens the connection to
-// messages; a rejected handshake closes it after the response.
-func (s *Server) httpHandshake(c *conn, data []byte) (rest []byte, done bool, err error) {
+// httpHandshake parses the handshake from data, which holds a record
+// separator, and returns what follows it. Once complete it queues the
+// response ahead of everything else and opens the connection to messages; a
+// rejected handshake closes it after the response.
+func (s *Server) httpHandshake(c *conn, data []byte) (rest []byte) {
 	h := c.hs
 	req, rest, err := hubproto.ParseHandshake(data)
-	if errors.Is(err, hubproto.ErrIncomplete) {
-		if len(data) > s.cfg.MaxMessageBytes {
-			h.end()
-			return nil, false, errors.New("Handshake request is too large.")
-		}
-		return bytes.Clone(data), false, nil
-	}
 	errText := "Handshake request is invalid."
 	p := protoJSON
 	if err == nil {
@@ -106,7 +102,7 @@ func (s *Server) httpHandshake(c *conn, data []byte) (rest []byte, done bool, er
 		s.log.Debug("handshake rejected", "hub", c.hub, "conn", c.id, "err", errText)
 		c.close("handshake rejected")
 		c.resume()
-		return nil, true, nil
+		return nil
 	}
 	info := h.info
 	if s.cfg.Upstream != nil {
@@ -124,5 +120,5 @@ func (s *Server) httpHandshake(c *conn, data []byte) (rest []byte, done bool, er
 	c.metrics = s.cfg.Metrics.ConnectionOpened(c.hub, h.transportName(), c.proto.String(), c.diag)
 	s.traceStarted(c, h.transportName())
 	s.log.Debug("connection started", "hub", c.hub, "conn", c.id, "user", c.user, "transport", h.transportName(), "protocol", c.proto.String())
-	return rest, true, nil
+	return rest
 }

@@ -82,8 +82,8 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	c.diag = info.diag
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 
-	rest, ok := s.handshake(c, rd, handshakeTimeout(info.claims, s.cfg.HandshakeTimeout))
-	if !ok {
+	in := &inbox{}
+	if !s.handshake(c, rd, in, handshakeTimeout(info.claims, s.cfg.HandshakeTimeout)) {
 		s.idx.unreserve(hub, id)
 		_ = nc.Close()
 		s.releaseConnection(hub, user)
@@ -127,7 +127,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 		c.metrics = s.cfg.Metrics.ConnectionOpened(hub, transportWebSockets, c.proto.String(), c.diag)
 		s.traceStarted(c, transportWebSockets)
 		s.log.Debug("connection started", "hub", hub, "conn", id, "user", user, "transport", "WebSockets", "protocol", c.proto.String())
-		err = s.readLoop(c, rd, rest)
+		err = s.readLoop(c, rd, in)
 	}
 	s.idx.remove(c)
 	if errors.Is(err, os.ErrDeadlineExceeded) || isNetClosed(err) || errors.Is(err, io.EOF) {
@@ -158,28 +158,28 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 	s.log.Debug("connection ended", "hub", hub, "conn", id, "user", user, "reason", c.reason(), "err", err)
 }
 
-// handshake reads the client's handshake within timeout and queues the
-// response. It returns the bytes after the handshake record.
-func (s *Server) handshake(c *conn, rd *frameReader, timeout time.Duration) ([]byte, bool) {
+// handshake reads the client's handshake within timeout into in and queues
+// the response; in is left with the bytes after the handshake record.
+func (s *Server) handshake(c *conn, rd *frameReader, in *inbox, timeout time.Duration) bool {
 	_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
-	var buf []byte
 	for {
 		msg, err := rd.next()
 		if err != nil {
 			s.log.Debug("handshake read failed", "hub", c.hub, "conn", c.id, "err", err)
-			return nil, false
+			return false
 		}
 		if msg == nil {
 			continue // control frame handled
 		}
-		buf = append(buf, msg...)
-		req, rest, err := hubproto.ParseHandshake(buf)
-		if errors.Is(err, hubproto.ErrIncomplete) {
-			if len(buf) > s.cfg.MaxMessageBytes {
-				return nil, false
+		in.add(msg)
+		if !in.hasSeparator() {
+			if len(in.buf) > s.cfg.MaxMessageBytes {
+				s.log.Debug("handshake too large", "hub", c.hub, "conn", c.id, "bytes", len(in.buf))
+				return false
 			}
 			continue
 		}
+		req, rest, err := hubproto.ParseHandshake(in.buf)
 		errText := "Handshake request is invalid."
 		if err == nil {
 			var codec hubproto.Codec
@@ -192,34 +192,37 @@ func (s *Server) handshake(c *conn, rd *frameReader, timeout time.Duration) ([]b
 		if errText != "" {
 			s.log.Debug("handshake rejected", "hub", c.hub, "conn", c.id, "err", errText)
 			_ = c.write([][]byte{resp, normalCloseFrame}, time.Now(), time.Second)
-			return nil, false
+			return false
 		}
 		c.enqueue(resp)
-		return bytes.Clone(rest), true
+		in.keep(rest)
+		return true
 	}
 }
 
-// readLoop reads client messages until the connection ends.
-func (s *Server) readLoop(c *conn, rd *frameReader, pending []byte) error {
+// readLoop reads client messages until the connection ends. in holds what
+// arrived after the handshake. Records are decoded once one is complete (see
+// inbox), so the work per frame is linear in the frame, whatever its size.
+func (s *Server) readLoop(c *conn, rd *frameReader, in *inbox) error {
 	for {
-		if len(pending) > 0 {
-			var err error
-			if pending, err = s.handleMessages(c, pending); err != nil {
-				return s.failRead(c, err)
+		ready, err := in.ready(c.proto, s.cfg.MaxMessageBytes)
+		if err == nil && ready {
+			var rest []byte
+			if rest, err = s.handleMessages(c, in.buf); err == nil {
+				in.keep(rest)
 			}
+		}
+		if err != nil {
+			return s.failRead(c, err)
 		}
 		_ = c.nc.SetReadDeadline(time.Now().Add(s.cfg.ClientTimeout))
 		msg, err := rd.next()
 		if err != nil {
 			return s.failRead(c, err)
 		}
-		if msg == nil {
-			continue
+		if msg != nil {
+			in.add(msg)
 		}
-		if len(pending) > 0 {
-			msg = append(pending, msg...)
-		}
-		pending = msg
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -37,6 +38,10 @@ func FuzzJSONDecode(f *testing.F) {
 		"", "\x1e", `{"type":1,"target":"a","arguments":[],"headers":{"k":"v"},"streamIds":["1"]}` + "\x1e{",
 		`{"type":3,"invocationId":"1","result":null}` + "\x1e",
 		`{"type":7,"error":"\ud800","allowReconnect":true}` + "\x1e",
+		// Attack shapes (issue 12): many declared-looking elements, a
+		// record cut before its separator.
+		`{"type":1,"target":"a","arguments":[],"streamIds":["","","","","","","",""],"headers":{"a":"","b":"","c":""}}` + "\x1e",
+		`{"type":1,"target":"a","arguments":["` + strings.Repeat("x", 32),
 	} {
 		f.Add([]byte(s))
 	}
@@ -71,6 +76,7 @@ func FuzzJSONDecode(f *testing.F) {
 func FuzzHandshake(f *testing.F) {
 	addGoldenSeeds(f)
 	f.Add([]byte(`{"protocol":"messagepack","version":1}` + "\x1e" + "\x91\x06"))
+	f.Add([]byte(`{"protocol":"json","version":1,"pad":"` + strings.Repeat(" ", 32)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req, rest, err := ParseHandshake(data)
 		switch {

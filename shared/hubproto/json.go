@@ -11,6 +11,14 @@ import (
 // them.
 const maxPrealloc = 64
 
+// maxPreallocItems caps the room decoders make for the elements of a map or
+// array (headers, streamIds, payload maps) before reading them. A declared
+// count is at most the bytes left in the record, yet an element takes a byte
+// on the wire and tens in memory: sized from the count, a 1 MB record
+// declaring a large map would cost tens of MB before its first entry fails.
+// Past this, containers grow with the elements actually read.
+const maxPreallocItems = 16
+
 // JSON is the JSON hub protocol ("json", versions 1 and 2, text frames).
 var JSON Codec = jsonCodec{}
 

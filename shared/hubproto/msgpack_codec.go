@@ -251,13 +251,14 @@ func (r *mpReader) peek(what string, kind mpKind) error {
 }
 
 // headers reads a map of string keys to string values; an empty map reads
-// as nil. A repeated key keeps its last value.
+// as nil. A repeated key keeps its last value. The map grows with the
+// entries read: the declared count sizes nothing (see maxPreallocItems).
 func (r *mpReader) headers() (map[string]string, error) {
 	n, err := r.header("headers", mpMap)
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	h := make(map[string]string, n)
+	h := make(map[string]string, min(n, maxPreallocItems))
 	for range n {
 		k, err := r.text("header name", false)
 		if err != nil {
@@ -270,7 +271,8 @@ func (r *mpReader) headers() (map[string]string, error) {
 	return h, nil
 }
 
-// streamIDs reads an array of strings, or nil; empty reads as nil.
+// streamIDs reads an array of strings, or nil; empty reads as nil. The
+// slice grows with the strings read, like headers.
 func (r *mpReader) streamIDs() ([]string, error) {
 	if r.i < len(r.b) && r.b[r.i] == 0xC0 {
 		r.i++
@@ -280,11 +282,13 @@ func (r *mpReader) streamIDs() ([]string, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	ids := make([]string, n)
-	for i := range ids {
-		if ids[i], err = r.text("streamIds", false); err != nil {
+	ids := make([]string, 0, min(n, maxPreallocItems))
+	for range n {
+		id, err := r.text("streamIds", false)
+		if err != nil {
 			return nil, err
 		}
+		ids = append(ids, id)
 	}
 	return ids, nil
 }

@@ -24,6 +24,11 @@ func FuzzMsgpackDecode(f *testing.F) {
 	} {
 		f.Add(hx(s))
 	}
+	// The attack shapes of issue 12: huge declared counts and lengths.
+	for _, rec := range [][]byte{hugeHeadersRecord(48), hugeStreamIDsRecord(48), binArgRecord(48),
+		hx("ff ff ff 7f"), hx("05 95 01 df ff ff ff ff")} {
+		f.Add(rec)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		msgs, rest, err := MessagePack.Decode(data)
 		if err != nil {
@@ -258,6 +263,8 @@ func FuzzPayloadMap(f *testing.F) {
 		}
 		f.Add(payloadMapOf(protocol, b))
 	}
+	f.Add(hugePayloadMap(48))
+	f.Add(smallPayloadMap(48))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, err := ParsePayloadMap(body)
 		if err != nil {

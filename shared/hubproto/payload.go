@@ -28,7 +28,7 @@ func ParsePayloadMap(body []byte) (map[string][]byte, error) {
 	if n == 0 {
 		return nil, invalid("payload map", errors.New("no payloads"))
 	}
-	out := make(map[string][]byte, n)
+	out := make(map[string][]byte, min(n, maxPreallocItems)) // grows with what is read
 	for range n {
 		name, err := r.text("protocol name", false)
 		if err != nil {
