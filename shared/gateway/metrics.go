@@ -53,6 +53,11 @@ const (
 // reasonClientClose is the close reason of a client that sent Close.
 const reasonClientClose = "client sent Close"
 
+// reasonClientCloseFrame is the close reason of a client that ended the
+// WebSocket with a close frame (a tab closed, a page left, stop()): a
+// normal end, never an abort.
+const reasonClientCloseFrame = "client closed the WebSocket"
+
 // CloseLabel maps a connection's close reason (the text clients see; ""
 // when the server did not close it) and the read loop's error to a close
 // label.
@@ -63,7 +68,7 @@ func CloseLabel(reason string, err error) string {
 			return CloseClientClosed
 		}
 		return CloseConnectionLost
-	case reasonClientClose:
+	case reasonClientClose, reasonClientCloseFrame:
 		return CloseClientClosed
 	case ReasonServiceReloading:
 		return CloseServiceReload

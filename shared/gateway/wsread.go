@@ -50,7 +50,7 @@ func (r *frameReader) next() ([]byte, error) {
 		ws.Cipher(p, h.Mask, 0)
 		switch h.OpCode {
 		case ws.OpClose:
-			r.c.close("client closed the WebSocket", closeEcho(p))
+			r.c.close(reasonClientCloseFrame, closeEcho(p))
 			return nil, errClientClosed
 		case ws.OpPing:
 			r.c.enqueue(controlFrame(opPong, p))
