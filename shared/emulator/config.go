@@ -122,6 +122,13 @@ type Config struct {
 	// MaxDiagnosticConnections is the gateway's per-node limit of
 	// diagnostic clients. Default 100.
 	MaxDiagnosticConnections int
+	// HTTP are the timeouts and the header limit of every listener (the
+	// main one, with or without TLS, and the admin one, whose write
+	// timeout is at least 2 minutes for profiles). Zero fields mean the
+	// Default* constants: headers within 10s, a request within 30s
+	// (streams exempt), each write within 30s, an idle keep-alive
+	// connection closed after 130s, headers at most 16 KiB.
+	HTTP HTTPLimits
 	// AdminAddr, when set, is the address of the admin listener: pprof
 	// profiles and /metrics (shared/admin). Keep it private. Default ""
 	// (off).
