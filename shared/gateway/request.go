@@ -61,7 +61,9 @@ func (s *Server) authenticate(r *http.Request, hub string) (token.Claims, error)
 	if raw == "" {
 		return nil, token.ErrMissing
 	}
-	claims, err := s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, Hub: hub, Hosts: s.cfg.Hosts})
+	// ClientToken: the audience must be "{base}/client/?hub={hub}"; a REST
+	// token never passes, whatever the request path.
+	claims, err := s.verifier.Verify(raw, token.Audience{Kind: token.ClientToken, Path: r.URL.Path, Hub: hub, Hosts: s.cfg.Hosts})
 	if err == nil && utf8.RuneCountInString(claims.UserID()) > maxUserLen {
 		return nil, errUserTooLong
 	}
