@@ -67,7 +67,7 @@ func run() (err error) {
 		InternalURL:          cfg.InternalURL,
 		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
 		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,
-		Registry: metrics.NewRegistry(), AdminAddr: dcfg.AdminAddr,
+		Registry: metrics.NewRegistry(), AdminAddr: dcfg.AdminAddr, PublicMetrics: dcfg.PublicMetrics,
 		MaxDiagnosticConnections: dcfg.MaxDiagnosticConnections,
 		Tracer: diag.New(diag.Config{Logger: log, Node: b.NodeID(),
 			Connectivity: dcfg.LogConnectivity, Messaging: dcfg.LogMessaging, HTTP: dcfg.LogHTTP}),

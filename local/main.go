@@ -65,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	writeTimeout := fs.Duration("http-write-timeout", emulator.DefaultWriteTimeout, "every listener: how long writing a response may take (on a stream: each write)")
 	idleTimeout := fs.Duration("http-idle-timeout", emulator.DefaultIdleTimeout, "every listener: how long a keep-alive connection may wait for its next request")
 	maxHeaderBytes := fs.Int("http-max-header-bytes", emulator.DefaultMaxHeaderBytes, "every listener: the largest request header block")
+	publicMetrics := fs.Bool("public-metrics", false, "serve /metrics on the main listener too, without hub names (default: admin listener only)")
 	adminAddr := fs.String("admin-addr", "", "admin listener for pprof and /metrics, e.g. 127.0.0.1:6060 (default off)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -107,7 +108,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, AppAudience: *appAudience, AppIssuer: *appIssuer, ClaimAllowList: config.SplitList(*claims),
 		SignalRScript: *signalrJS, Registry: metrics.NewRegistry(),
-		Tracer: tracer, AdminAddr: *adminAddr,
+		Tracer: tracer, AdminAddr: *adminAddr, PublicMetrics: *publicMetrics,
 		TokenLifetime:   *lifetime,
 		MaxMessageBytes: *maxMessage,
 		TLSCertFile:     *tlsCert, TLSKeyFile: *tlsKey,

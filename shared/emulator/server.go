@@ -151,7 +151,10 @@ func (s *Server) wire() error {
 	}
 	cfg.Tracer.SetDefaultNode(s.host + ":" + strconv.Itoa(s.port))
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.Handler(cfg.Registry))
+	if cfg.PublicMetrics {
+		// Without hub names: the admin listener serves those.
+		mux.Handle("GET /metrics", metrics.PublicHandler(cfg.Registry))
+	}
 	if err := s.wireLiveTrace(mux); err != nil {
 		return err
 	}
