@@ -1,8 +1,13 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -50,4 +55,44 @@ func TestClientTokenWithoutExp(t *testing.T) {
 	if code, body := h.negotiate("hub=chat&negotiateVersion=1", tok); code != http.StatusUnauthorized {
 		t.Fatalf("no exp: %d %s, want 401", code, body)
 	}
+}
+
+// A connection token opens one connection: not a second one after the
+// first closed, on this node or on another node of the deployment
+// (issue 12; ASP.NET Core treats it as single-use).
+func TestConnectionTokenSingleUse(t *testing.T) {
+	h := newHarness(t, nil)
+	other, err := New(Config{Keys: []string{testKey}, Bus: h.bus})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	otherSrv := httptest.NewServer(other)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = other.Shutdown(ctx)
+		otherSrv.Close()
+	})
+	nr, tok := negotiated(t, h, "chat", "alice")
+	c := h.dial("chat", nr.ConnectionToken, tok)
+	c.handshake(`{"protocol":"json","version":1}`)
+	if got := c.readText(); got != "{}\x1e" {
+		t.Fatalf("handshake %q", got)
+	}
+	_ = c.nc.Close()
+	waitFor(t, func() bool { return h.gw.Connections() == 0 })
+	for name, srv := range map[string]string{"same node": h.srv.URL, "other node": otherSrv.URL} {
+		u := srv + "/client/?hub=chat&id=" + url.QueryEscape(nr.ConnectionToken)
+		if code, body := get(t, http.MethodGet, u, tok); code != http.StatusConflict || body != TextTokenUsed {
+			t.Errorf("%s, Long Polling with a used token: %d %q, want 409", name, code, body)
+		}
+		if err := dialStatus(&harness{srv: &httptest.Server{URL: srv}}, "chat", nr.ConnectionToken, tok); !strings.Contains(err, "409") {
+			t.Errorf("%s, WebSocket with a used token: %q, want 409", name, err)
+		}
+	}
+	// A fresh negotiate still connects.
+	h.connect("chat", "alice")
 }
