@@ -32,6 +32,9 @@ import (
 //   - when the entry has a hub query parameter and Hub is set, the two must
 //     be equal case-insensitively; other query parameters are ignored.
 //
+// The audience forms these rules follow are described in
+// docs/azure-tokens.md.
+//
 // Kind adds the rules that tell client tokens and REST tokens apart, so
 // neither passes where the other is expected (a path suffix alone does
 // not: a REST audience ".../users/client" ends like the client endpoint):
