@@ -147,3 +147,47 @@ func TestStreamsOutliveRequestTimeouts(t *testing.T) {
 		t.Fatal("no message on the event stream")
 	}
 }
+
+// A stream answered after several read and write timeouts (a Long
+// Polling poll held, then answered) still gets its answer, and its
+// context is not cancelled by the passed read deadline; a request that is
+// not a stream is cut by the write timeout.
+func TestStreamDeadlinesWrapper(t *testing.T) {
+	hold := 4 * short.WriteTimeout
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(hold):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Length", "4")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("late"))
+	})
+	srv := &http.Server{Handler: streamDeadlines(h, short.WriteTimeout)}
+	short.withDefaults().apply(srv)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ln) }()
+	defer func() { _ = srv.Close(); <-done }()
+	base := "http://" + ln.Addr().String()
+	resp, err := http.Get(base + "/client/?hub=chat&id=x")
+	if err != nil {
+		t.Fatalf("held poll: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(b) != "late" {
+		t.Fatalf("held poll: %d %q, want 200 late", resp.StatusCode, b)
+	}
+	if resp, err := http.Get(base + "/api/hubs/chat"); err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if string(b) == "late" {
+			t.Fatal("a request that is not a stream outlived the write timeout")
+		}
+	}
+}
