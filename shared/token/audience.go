@@ -120,6 +120,16 @@ func (a Audience) String() string {
 	if len(a.Hosts) > 0 {
 		s += fmt.Sprintf(" hosts %q", a.Hosts)
 	}
+	switch a.Kind {
+	case ClientToken:
+		s += fmt.Sprintf(" (a client token: aud <base>/client/?hub=%s)", a.Hub)
+	case RESTToken:
+		if a.Application != "" {
+			s += fmt.Sprintf(" (a REST token of application %q)", clip(a.Application))
+		} else {
+			s += " (a REST token without application)"
+		}
+	}
 	return s
 }
 
