@@ -38,6 +38,10 @@ func run() (err error) {
 	if err != nil {
 		return err
 	}
+	hcfg, err := config.HTTPFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
 	log, err := config.Logger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
@@ -63,12 +67,16 @@ func run() (err error) {
 		InternalURL:          cfg.InternalURL,
 		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
 		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,
-		Registry: metrics.NewRegistry(), AdminAddr: dcfg.AdminAddr,
+		Registry: metrics.NewRegistry(), AdminAddr: dcfg.AdminAddr, PublicMetrics: dcfg.PublicMetrics,
 		MaxDiagnosticConnections: dcfg.MaxDiagnosticConnections,
 		Tracer: diag.New(diag.Config{Logger: log, Node: b.NodeID(),
 			Connectivity: dcfg.LogConnectivity, Messaging: dcfg.LogMessaging, HTTP: dcfg.LogHTTP}),
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
 		NegotiateRate: cfg.NegotiateRate, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
+		HTTP: emulator.HTTPLimits{
+			ReadHeaderTimeout: hcfg.ReadHeaderTimeout, ReadTimeout: hcfg.ReadTimeout,
+			WriteTimeout: hcfg.WriteTimeout, IdleTimeout: hcfg.IdleTimeout, MaxHeaderBytes: hcfg.MaxHeaderBytes,
+		},
 	})
 	if err != nil {
 		return err

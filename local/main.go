@@ -63,6 +63,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	logConn := fs.Bool("log-connectivity", false, "resource logs: ConnectionStarted, ConnectionEnded, ConnectionAborted (with the reason)")
 	logMsg := fs.String("log-messaging", "off", "resource logs of messages with their tracing id: off, all, or diagnostic (diagnostic clients only)")
 	logHTTP := fs.Bool("log-http", false, "resource logs: every HTTP request")
+	readHeaderTimeout := fs.Duration("http-read-header-timeout", emulator.DefaultReadHeaderTimeout, "every listener: how long a client may take to send a request's headers")
+	readTimeout := fs.Duration("http-read-timeout", emulator.DefaultReadTimeout, "every listener: how long a client may take to send a whole request (streams exempt)")
+	writeTimeout := fs.Duration("http-write-timeout", emulator.DefaultWriteTimeout, "every listener: how long writing a response may take (on a stream: each write)")
+	idleTimeout := fs.Duration("http-idle-timeout", emulator.DefaultIdleTimeout, "every listener: how long a keep-alive connection may wait for its next request")
+	maxHeaderBytes := fs.Int("http-max-header-bytes", emulator.DefaultMaxHeaderBytes, "every listener: the largest request header block")
+	publicMetrics := fs.Bool("public-metrics", false, "serve /metrics on the main listener too, without hub names (default: admin listener only)")
 	adminAddr := fs.String("admin-addr", "", "admin listener for pprof and /metrics, e.g. 127.0.0.1:6060 (default off)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -105,12 +111,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, AppAudience: *appAudience, AppIssuer: *appIssuer, ClaimAllowList: config.SplitList(*claims),
 		SignalRScript: *signalrJS, Registry: metrics.NewRegistry(),
-		Tracer: tracer, AdminAddr: *adminAddr,
+		Tracer: tracer, AdminAddr: *adminAddr, PublicMetrics: *publicMetrics,
 		TokenLifetime:   *lifetime,
 		MaxMessageBytes: *maxMessage,
 		TLSCertFile:     *tlsCert, TLSKeyFile: *tlsKey,
 		ShutdownTimeout: *shutdown,
 		MaxConnections:  *maxConns, MaxUserConnections: *maxUserConns, NegotiateRate: *negotiateRate,
+		HTTP: emulator.HTTPLimits{
+			ReadHeaderTimeout: *readHeaderTimeout, ReadTimeout: *readTimeout,
+			WriteTimeout: *writeTimeout, IdleTimeout: *idleTimeout, MaxHeaderBytes: *maxHeaderBytes,
+		},
 	})
 	if err != nil {
 		return err

@@ -52,6 +52,11 @@ func TestTemplateGatewayEnvironment(t *testing.T) {
 		if _, err := config.DiagnosticsFromEnv(rec.get); err != nil {
 			t.Fatalf("%s: gateway diagnostics configuration: %v", scenario, err)
 		}
+		if h, err := config.HTTPFromEnv(rec.get); err != nil {
+			t.Fatalf("%s: gateway HTTP configuration: %v", scenario, err)
+		} else if idle := seconds(t, attribute(e.Resolve(tpl.Resources["LoadBalancer"].Properties).(map[string]any)["LoadBalancerAttributes"], "idle_timeout.timeout_seconds")); h.IdleTimeout <= idle {
+			t.Errorf("%s: HERALD_HTTP_IDLE_TIMEOUT %v is not above the load balancer's idle timeout %v", scenario, h.IdleTimeout, idle)
+		}
 		for v := range rec.read {
 			if _, set := env[v]; !set && gatewayDefaults[v] == "" {
 				t.Errorf("%s: the gateway reads %s, which the template does not set", scenario, v)

@@ -85,6 +85,12 @@ var (
 		"HERALD_LOG_HTTP":                   "resource logs are off until an operator turns them on",
 		"HERALD_ADMIN_ADDR":                 "pprof stays off in production unless an operator opens it",
 		"HERALD_MAX_DIAGNOSTIC_CONNECTIONS": "Azure's 100 per node",
+		"HERALD_PUBLIC_METRICS":             "metrics stay off the public listener; scrape the admin listener",
+		"HERALD_HTTP_READ_HEADER_TIMEOUT":   "10 s",
+		"HERALD_HTTP_READ_TIMEOUT":          "30 s; streams are exempt",
+		"HERALD_HTTP_WRITE_TIMEOUT":         "30 s; per write on streams",
+		"HERALD_HTTP_IDLE_TIMEOUT":          "130 s, above the load balancer's 120 s idle timeout",
+		"HERALD_HTTP_MAX_HEADER_BYTES":      "16 KiB",
 	}
 )
 

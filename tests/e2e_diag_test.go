@@ -139,7 +139,7 @@ func TestDiagnosticClients(t *testing.T) {
 	if ev.Kind != jsclient.KindError || !strings.Contains(ev.Message, "429") {
 		t.Fatalf("second diagnostic client: %s", ev.Raw)
 	}
-	m := scrape(t, e.srv.URL()+"/metrics")
+	m := scrape(t, e.srv.AdminURL()+"/metrics")
 	if got := metric(m, "herald_diagnostic_connections"); got != 1 {
 		t.Errorf("herald_diagnostic_connections = %v", got)
 	}

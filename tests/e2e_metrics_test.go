@@ -15,7 +15,7 @@ func TestMetricsCountTraffic(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	url := e.srv.URL() + "/metrics"
+	url := e.srv.AdminURL() + "/metrics"
 	id1 := e.connect(t, "c1", "alice")
 	e.connectWith(t, jsclient.MessagePack, "c2", "bob")
 

@@ -19,7 +19,7 @@ func TestHTTPTransportsObserved(t *testing.T) {
 	configure, logs := withResourceLogs(diag.Config{Connectivity: true})
 	e := newEnv(t, configure)
 	live := &liveEvents{ch: liveStream(t, e.srv.URL())}
-	metricsURL := e.srv.URL() + "/metrics"
+	metricsURL := e.srv.AdminURL() + "/metrics"
 	kinds := []combo{combos[2], combos[3], combos[4]} // sse-json, lp-json, lp-msgpack
 	transport := map[string]string{"sse-json": "ServerSentEvents", "lp-json": "LongPolling", "lp-msgpack": "LongPolling"}
 	ids := map[string]string{}

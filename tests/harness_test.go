@@ -38,8 +38,9 @@ func newEnv(t *testing.T, configure ...func(*emulator.Config)) *env {
 	t.Helper()
 	logs := &syncbuf.Buffer{}
 	cfg := emulator.Config{
-		Addr:   "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Addr:      "127.0.0.1:0",
+		AdminAddr: "127.0.0.1:0", // /metrics
+		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, f := range configure {
 		f(&cfg)

@@ -111,14 +111,14 @@ func TestMultiNodeDiagnostics(t *testing.T) {
 		}
 	}
 
-	m := scrape(t, c.gateways[gw2].URL()+"/metrics")
+	m := scrape(t, adminURL(t, c.gateways[gw2])+"/metrics")
 	if got := metric(m, "herald_connections", "hub", hub); got != 2 {
 		t.Errorf("gateway 2 herald_connections = %v, want 2", got)
 	}
 	if got := metric(m, "herald_messages_sent_total", "kind", "user"); got < 1 {
 		t.Errorf("gateway 2 user deliveries = %v", got)
 	}
-	fm := scrape(t, c.functions.URL()+"/metrics")
+	fm := scrape(t, adminURL(t, c.functions)+"/metrics")
 	if got := metric(fm, "herald_messages_received_total", "kind", "user"); got < 1 {
 		t.Errorf("functions user messages received = %v", got)
 	}

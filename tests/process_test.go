@@ -116,6 +116,19 @@ func newClusterOn(t *testing.T, redisURL string, gateways int) *cluster {
 	return c
 }
 
+// adminLine matches the admin listener's URL a process prints.
+var adminLine = regexp.MustCompile(`Admin listener \(pprof, metrics\): (\S+)`)
+
+// adminURL is the admin listener (pprof, /metrics) of a process.
+func adminURL(t *testing.T, p *proc.Child) string {
+	t.Helper()
+	m := adminLine.FindStringSubmatch(p.Stdout())
+	if m == nil {
+		t.Fatalf("%s printed no admin listener:\n%s", p.Addr, p.Stdout())
+	}
+	return m[1]
+}
+
 // connStringLine matches the connection string the functions process prints.
 var connStringLine = regexp.MustCompile(`Endpoint=\S+`)
 
@@ -134,7 +147,7 @@ func (c *cluster) addGateway(t *testing.T, extra ...string) *proc.Child {
 // and prints the tail of its logs when the test failed (or HERALD_CHILD_LOGS is set).
 func (c *cluster) start(t *testing.T, name string, args ...string) *proc.Child {
 	t.Helper()
-	args = append([]string{"--redis", c.redisURL, "--addr", "127.0.0.1:0", "--log-level", "debug"}, args...)
+	args = append([]string{"--redis", c.redisURL, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--log-level", "debug"}, args...)
 	child, err := proc.Start(c.bin, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)

@@ -84,7 +84,13 @@ func run(log *slog.Logger) error {
 
 	mux := http.NewServeMux()
 	mux.Handle("POST "+lambdafn.WebhookPath, chathub.New(keys, sender, log))
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Bounded like Herald's own listeners: an idle or slow caller cannot
+	// hold a connection; a call may take the upstream's 100 s timeout.
+	srv := &http.Server{
+		Addr: addr, Handler: mux,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 110 * time.Second, IdleTimeout: 130 * time.Second, MaxHeaderBytes: 64 << 10,
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -148,6 +148,7 @@ type Bus interface {
 	UserGroups
 	Presence
 	Quotas
+	ConnectionClaims
 	// Ping reports whether the bus works (health checks).
 	Ping(ctx context.Context) error
 	// Close releases resources and stops every subscription.

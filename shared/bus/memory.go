@@ -53,6 +53,7 @@ type Memory struct {
 	expiry expiryHeap   // memberships with a ttl, soonest first
 	subs   []*memorySub // replaced, never modified in place
 	quota  memoryQuota
+	claims memoryClaims
 }
 
 var _ Bus = (*Memory)(nil)

@@ -94,3 +94,24 @@ func TestDiagnosticsFromEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPDefaultsAndErrors(t *testing.T) {
+	h, err := HTTPFromEnv(env(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.ReadHeaderTimeout != 10*time.Second || h.ReadTimeout != 30*time.Second || h.WriteTimeout != 30*time.Second ||
+		h.IdleTimeout != 130*time.Second || h.MaxHeaderBytes != 16<<10 {
+		t.Fatalf("defaults: %+v", h)
+	}
+	h, err = HTTPFromEnv(env(map[string]string{"HERALD_HTTP_IDLE_TIMEOUT": "2s", "HERALD_HTTP_MAX_HEADER_BYTES": "8192"}))
+	if err != nil || h.IdleTimeout != 2*time.Second || h.MaxHeaderBytes != 8192 {
+		t.Fatalf("%+v %v", h, err)
+	}
+	for _, name := range []string{"HERALD_HTTP_READ_HEADER_TIMEOUT", "HERALD_HTTP_READ_TIMEOUT", "HERALD_HTTP_WRITE_TIMEOUT", "HERALD_HTTP_IDLE_TIMEOUT", "HERALD_HTTP_MAX_HEADER_BYTES"} {
+		_, err := HTTPFromEnv(env(map[string]string{name: "-1"}))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=-1: err %v", name, err)
+		}
+	}
+}

@@ -24,6 +24,9 @@ type Diagnostics struct {
 	// AdminAddr is HERALD_ADMIN_ADDR, the address of the admin listener
 	// (pprof, /metrics), e.g. 127.0.0.1:6060. Default: none (off).
 	AdminAddr string
+	// PublicMetrics is HERALD_PUBLIC_METRICS: serve /metrics on the main
+	// listener too, without hub names. Default false (admin listener only).
+	PublicMetrics bool
 	// MaxDiagnosticConnections is HERALD_MAX_DIAGNOSTIC_CONNECTIONS, the
 	// most diagnostic clients per node. Default 100.
 	MaxDiagnosticConnections int
@@ -37,6 +40,7 @@ func DiagnosticsFromEnv(get Getenv) (Diagnostics, error) {
 		LogConnectivity:          r.boolean("HERALD_LOG_CONNECTIVITY"),
 		LogHTTP:                  r.boolean("HERALD_LOG_HTTP"),
 		AdminAddr:                r.str("HERALD_ADMIN_ADDR", ""),
+		PublicMetrics:            r.boolean("HERALD_PUBLIC_METRICS"),
 		MaxDiagnosticConnections: r.integer("HERALD_MAX_DIAGNOSTIC_CONNECTIONS", 100),
 	}
 	mode, err := diag.ParseMessagingMode(r.get("HERALD_LOG_MESSAGING"))

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/heraldrt/herald/shared/admin"
 )
@@ -24,10 +23,12 @@ func (s *Server) listenAdmin() error {
 	}
 	s.adminLn = ln
 	s.admin = &http.Server{
-		Handler:           admin.Handler(s.cfg.Registry),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		Handler:  admin.Handler(s.cfg.Registry),
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	lim := s.cfg.HTTP
+	lim.WriteTimeout = max(lim.WriteTimeout, adminMinWriteTimeout) // profiles take 30 s
+	lim.apply(s.admin)
 	return nil
 }
 

@@ -6,7 +6,7 @@ import (
 )
 
 // The admin listener serves pprof and the metrics (runtime ones included);
-// the main listener serves /metrics but no profiles.
+// the main listener serves neither by default.
 func TestAdminListener(t *testing.T) {
 	s, stop := start(t, Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0"})
 	defer func() { _ = stop() }()
@@ -28,6 +28,15 @@ func TestAdminListener(t *testing.T) {
 	if code, _ := get(t, s.URL()+"/debug/pprof/"); code == 200 {
 		t.Error("the main listener serves profiles")
 	}
+	if code, _ := get(t, s.URL()+"/metrics"); code == 200 {
+		t.Error("the main listener serves /metrics by default")
+	}
+}
+
+// With PublicMetrics the main listener serves /metrics too.
+func TestPublicMetrics(t *testing.T) {
+	s, stop := start(t, Config{Addr: "127.0.0.1:0", PublicMetrics: true})
+	defer func() { _ = stop() }()
 	if code, body := get(t, s.URL()+"/metrics"); code != 200 || !strings.Contains(body, "herald_bus_publish_errors_total") {
 		t.Errorf("main /metrics: %d", code)
 	}

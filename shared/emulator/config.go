@@ -109,7 +109,7 @@ type Config struct {
 	// Default 10s.
 	ShutdownTimeout time.Duration
 	// Registry receives Herald's metrics, served as GET /metrics on the
-	// main listener (and the admin listener). Mains pass
+	// admin listener (and on the main one with PublicMetrics). Mains pass
 	// metrics.NewRegistry() (with Go runtime and process metrics).
 	// Default: a fresh registry of the Server's own, with Herald's metrics
 	// only; never the global default registry.
@@ -122,6 +122,18 @@ type Config struct {
 	// MaxDiagnosticConnections is the gateway's per-node limit of
 	// diagnostic clients. Default 100.
 	MaxDiagnosticConnections int
+	// PublicMetrics serves GET /metrics on the main listener too, where
+	// anyone reaching the endpoint can read it, without hub names
+	// (metrics.PublicHandler). Default false: metrics on the admin
+	// listener only.
+	PublicMetrics bool
+	// HTTP are the timeouts and the header limit of every listener (the
+	// main one, with or without TLS, and the admin one, whose write
+	// timeout is at least 2 minutes for profiles). Zero fields mean the
+	// Default* constants: headers within 10s, a request within 30s
+	// (streams exempt), each write within 30s, an idle keep-alive
+	// connection closed after 130s, headers at most 16 KiB.
+	HTTP HTTPLimits
 	// AdminAddr, when set, is the address of the admin listener: pprof
 	// profiles and /metrics (shared/admin). Keep it private. Default ""
 	// (off).

@@ -69,6 +69,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
+	cfg.HTTP = cfg.HTTP.withDefaults()
 	tc, err := tlsConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -150,7 +151,10 @@ func (s *Server) wire() error {
 	}
 	cfg.Tracer.SetDefaultNode(s.host + ":" + strconv.Itoa(s.port))
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.Handler(cfg.Registry))
+	if cfg.PublicMetrics {
+		// Without hub names: the admin listener serves those.
+		mux.Handle("GET /metrics", metrics.PublicHandler(cfg.Registry))
+	}
 	if err := s.wireLiveTrace(mux); err != nil {
 		return err
 	}
@@ -168,11 +172,10 @@ func (s *Server) wire() error {
 	}
 	mux.HandleFunc("/{$}", s.home)
 	s.http = &http.Server{
-		Handler:           diag.Middleware(cfg.Tracer, mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		Handler:  streamDeadlines(diag.Middleware(cfg.Tracer, mux), cfg.HTTP.WriteTimeout),
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	cfg.HTTP.apply(s.http)
 	return nil
 }
 

@@ -65,7 +65,8 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 
 // admit takes what a new connection holds until it ends, in order: a
 // diagnostic slot (asrs.s.dc), a place in Shutdown's count, its quota
-// slots and its id in the index; it sets info.diag. When one is refused
+// slots, its id in the index and, last, the claim of its id that makes
+// the connection token single-use (claimOnce); it sets info.diag. When one is refused
 // it gives back the ones taken, answers the request and reports false.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, info *connInfo) bool {
 	info.diag = isDiagnostic(info.claims)
@@ -88,6 +89,13 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, info *connInfo) b
 		s.conns.Done()
 		s.endDiagnostic(info.diag)
 		httpError(w, http.StatusConflict, TextIDInUse)
+		return false
+	}
+	if !s.claimOnce(w, r, info) { // last: a refusal above leaves the token usable
+		s.idx.unreserve(info.hub, info.id)
+		s.releaseConnection(info.hub, info.user)
+		s.conns.Done()
+		s.endDiagnostic(info.diag)
 		return false
 	}
 	return true

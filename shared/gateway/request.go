@@ -61,11 +61,18 @@ func (s *Server) authenticate(r *http.Request, hub string) (token.Claims, error)
 	if raw == "" {
 		return nil, token.ErrMissing
 	}
-	claims, err := s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, Hub: hub, Hosts: s.cfg.Hosts})
+	// ClientToken: the audience must be "{base}/client/?hub={hub}"; a REST
+	// token never passes, whatever the request path.
+	claims, err := s.verifier.Verify(raw, token.Audience{Kind: token.ClientToken, Path: r.URL.Path, Hub: hub, Hosts: s.cfg.Hosts})
 	if err == nil && utf8.RuneCountInString(claims.UserID()) > maxUserLen {
-		return nil, errUserTooLong
+		err = errUserTooLong
 	}
-	return claims, err
+	if err != nil {
+		// Debug: anyone can send bad tokens; the error never holds a key.
+		s.log.Debug("client token refused", "hub", hub, "path", r.URL.Path, "err", err)
+		return nil, err
+	}
+	return claims, nil
 }
 
 // unauthorized answers 401 with a reason that helps the developer and

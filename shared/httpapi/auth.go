@@ -16,19 +16,34 @@ func (s *rest) authorize(r *http.Request) error {
 	if raw == "" {
 		return tokenError(token.ErrMissing)
 	}
-	claims, err := s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), Hosts: s.hosts})
-	if err != nil {
-		return tokenError(err)
+	// RESTToken: a client token (its audience names a hub) never passes,
+	// and the audience's application must be the request's: a token
+	// without one authorizes hubs without an application only.
+	app := r.URL.Query().Get("application")
+	_, err := s.verifier.Verify(raw, token.Audience{Kind: token.RESTToken, Application: app,
+		Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), Hosts: s.hosts})
+	if err == nil {
+		return nil
 	}
-	if isClientToken(claims.Audience()) {
-		return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
-			msg: "Unauthorized: this is a client access token (its audience names a hub); the REST API needs a token whose audience is the REST URL."}
+	if errors.Is(err, token.ErrAudience) {
+		// Say which rule failed: the audience alone does not tell.
+		claims, cerr := s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), Hosts: s.hosts})
+		switch {
+		case cerr != nil:
+		case isClientToken(claims.Audience()):
+			return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
+				msg: "Unauthorized: this is a client access token (its audience names a hub); the REST API needs a token whose audience is the REST URL."}
+		case app == "":
+			if other, ok := otherApplication(claims.Audience(), ""); ok {
+				return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
+					msg: "Unauthorized: the token was made for application " + quote(other) + ", not for the application this request names."}
+			}
+		default:
+			return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
+				msg: "Unauthorized: the request names application " + quote(app) + " but the token's audience does not (a token without application authorizes hubs without one only)."}
+		}
 	}
-	if app, ok := otherApplication(claims.Audience(), r.URL.Query().Get("application")); ok {
-		return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
-			msg: "Unauthorized: the token was made for application " + quote(app) + ", not for the application this request names."}
-	}
-	return nil
+	return tokenError(err)
 }
 
 // otherApplication returns the application an audience entry names (its

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/heraldrt/herald/shared/httpapi"
 )
 
@@ -51,6 +53,13 @@ func TestAuth(t *testing.T) {
 			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/:send?application=appa&api-version=2022-06-01", nil, 0, nil)), status: 401, msg: "application"},
 		{name: "application token without application", target: "/api/hubs/chat/:send?api-version=2022-06-01",
 			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/:send?application=appa&api-version=2022-06-01", nil, 0, nil)), status: 401, msg: "application"},
+		// An application-less token authorizes hubs without an
+		// application only (issue 12).
+		{name: "application-less token on an application", target: "/api/hubs/chat/:send?application=appa&api-version=2022-06-01",
+			hdr: bearerHdr(issue(t, testKey, aud, nil, 0, nil)), status: 401, msg: "a token without application authorizes hubs without one only"},
+		{name: "application-less token on an application, v1 form", target: "/api/v1/hubs/appa_chat",
+			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/v1/hubs/chat", nil, 0, nil)), status: 401, msg: "audience"},
+		{name: "no exp", hdr: bearerHdr(issueNoExp(t, testKey, aud)), status: 401, msg: "exp"},
 		{name: "application audience", target: "/api/hubs/chat/:send?application=App&api-version=2022-06-01",
 			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/:send?application=app&api-version=2022-06-01", nil, 0, nil)), status: 202},
 	}
@@ -97,4 +106,14 @@ func TestHealthNeedsNoToken(t *testing.T) {
 	if w := serve(f.h, "POST", "/api/health", ""); w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST health: %d", w.Code)
 	}
+}
+
+// issueNoExp signs a token for aud with key but without exp.
+func issueNoExp(t *testing.T, key, aud string) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"aud": aud, "nameid": "m"}).SignedString([]byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }

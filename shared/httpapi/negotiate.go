@@ -90,7 +90,8 @@ type negotiator struct {
 // NegotiatePath?hub=<hub> answers 200 {"url","accessToken"}. The handler
 // is wrapped in [CORS]. Errors are JSON ErrorDetail bodies: 400 for a
 // missing, repeated or invalid hub, 401 for a missing or invalid app token,
-// 413 when the access token would be too long, 405 for other methods.
+// 403 for a hub or application the app token's ClaimHubs or
+// ClaimApplications does not allow, 413 when the access token would be too long, 405 for other methods.
 func NewNegotiate(cfg NegotiateConfig) (http.Handler, error) {
 	if cfg.Binding == nil {
 		return nil, errors.New("httpapi: NegotiateConfig.Binding is required")
@@ -159,7 +160,7 @@ func (n *negotiator) negotiate(r *http.Request) (conninfo.Info, error) {
 	if app != "" && !conninfo.ValidHubName(app) {
 		return conninfo.Info{}, invalid("application", "Invalid application name: it must start with a letter and contain at most 128 letters, digits or _`,.[]")
 	}
-	user, claims, err := n.identity(r)
+	user, claims, err := n.identity(r, hubs[0], app)
 	if err != nil {
 		return conninfo.Info{}, err
 	}
@@ -204,7 +205,7 @@ func (n *negotiator) negotiate(r *http.Request) (conninfo.Info, error) {
 
 // identity returns the user id and the claims to copy into the client
 // token.
-func (n *negotiator) identity(r *http.Request) (string, map[string]any, error) {
+func (n *negotiator) identity(r *http.Request, hub, app string) (string, map[string]any, error) {
 	if n.app == nil {
 		user := r.Header.Get(UserIDHeader)
 		if user == "" {
@@ -223,6 +224,9 @@ func (n *negotiator) identity(r *http.Request) (string, map[string]any, error) {
 	claims, err := n.app.VerifyApp(r.Context(), raw)
 	if err != nil {
 		return "", nil, tokenError(err)
+	}
+	if err := checkAppScope(claims, hub, app); err != nil {
+		return "", nil, err
 	}
 	user := claims.String("sub")
 	if user == "" {

@@ -32,7 +32,31 @@ import (
 //     "/client/"). An aud with an empty path matches only the root path;
 //   - when the entry has a hub query parameter and Hub is set, the two must
 //     be equal case-insensitively; other query parameters are ignored.
+//
+// The audience forms these rules follow are described in
+// docs/azure-tokens.md.
+//
+// Kind adds the rules that tell client tokens and REST tokens apart, so
+// neither passes where the other is expected (a path suffix alone does
+// not: a REST audience ".../users/client" ends like the client endpoint):
+//
+//   - [ClientToken]: the entry must name the client endpoint as the SDKs
+//     write it, "{base}/client/?hub={hub}": its last path segment is
+//     "client", it has exactly one hub query parameter and it equals Hub,
+//     and it has no api-version or application query parameter (those
+//     mark REST audiences);
+//   - [RESTToken]: the entry must not have a hub query parameter (client
+//     audiences do), and its application query parameter must equal
+//     Application case-insensitively, an entry without one matching only
+//     requests without one (a token made for hub "chat" does not pass on
+//     application "app"'s hub "chat", whose key is "app_chat").
 type Audience struct {
+	// Kind is the kind of token the request needs; AnyToken (the zero
+	// value) applies the path and hub rules only.
+	Kind Kind
+	// Application is the application a REST request names (its
+	// application query parameter), "" for none; used with RESTToken.
+	Application string
 	// Path is the request path the token is used on, unescaped, for example
 	// "/client/negotiate" or "/api/hubs/chat/users/a@b/:send". Required.
 	Path string
@@ -53,6 +77,20 @@ type Audience struct {
 	// any host.
 	Hosts []string
 }
+
+// Kind is the kind of token an [Audience] accepts.
+type Kind int
+
+// Kinds of tokens.
+const (
+	// AnyToken applies the path and hub rules only.
+	AnyToken Kind = iota
+	// ClientToken accepts client access tokens only (the gateway's
+	// negotiate and connect).
+	ClientToken
+	// RESTToken accepts data-plane REST tokens only.
+	RESTToken
+)
 
 // Match reports whether the aud values satisfy a, following the rule above.
 // It returns nil or an error wrapping ErrAudience whose text shows what was
@@ -83,6 +121,16 @@ func (a Audience) String() string {
 	if len(a.Hosts) > 0 {
 		s += fmt.Sprintf(" hosts %q", a.Hosts)
 	}
+	switch a.Kind {
+	case ClientToken:
+		s += fmt.Sprintf(" (a client token: aud <base>/client/?hub=%s)", a.Hub)
+	case RESTToken:
+		if a.Application != "" {
+			s += fmt.Sprintf(" (a REST token of application %q)", clip(a.Application))
+		} else {
+			s += " (a REST token without application)"
+		}
+	}
 	return s
 }
 
@@ -99,17 +147,63 @@ func (a Audience) matchOne(entry, want string) bool {
 	if len(a.Hosts) > 0 && !a.hostAllowed(u.Hostname()) {
 		return false
 	}
+	q := u.Query()
 	if a.Hub != "" {
-		for k, vs := range u.Query() {
+		for k, vs := range q {
 			if strings.EqualFold(k, "hub") && len(vs) > 0 && !strings.EqualFold(vs[0], a.Hub) {
 				return false
 			}
 		}
 	}
+	path := normPath(u.Path)
 	if a.EscapedPath != "" {
-		return pathMatches(segmentPath(u.EscapedPath()), want)
+		path = segmentPath(u.EscapedPath())
 	}
-	return pathMatches(normPath(u.Path), want)
+	switch a.Kind {
+	case ClientToken:
+		if !a.clientEntry(q, path) {
+			return false
+		}
+	case RESTToken:
+		if queryValues(q, "hub") != nil || !strings.EqualFold(queryValue(q, "application"), a.Application) {
+			return false
+		}
+	}
+	return pathMatches(path, want)
+}
+
+// clientEntry applies the ClientToken rules to an entry's query and
+// normalized path.
+func (a Audience) clientEntry(q url.Values, path string) bool {
+	hubs := queryValues(q, "hub")
+	if a.Hub == "" || len(hubs) != 1 || !strings.EqualFold(hubs[0], a.Hub) {
+		return false
+	}
+	if queryValues(q, "api-version") != nil || queryValues(q, "application") != nil {
+		return false
+	}
+	return path == "/client" || strings.HasSuffix(path, "/client")
+}
+
+// queryValues returns every value of the query parameter name, compared
+// case-insensitively; nil when there is none.
+func queryValues(q url.Values, name string) []string {
+	var out []string
+	for k, vs := range q {
+		if strings.EqualFold(k, name) {
+			out = append(out, vs...)
+		}
+	}
+	return out
+}
+
+// queryValue returns the first value of the query parameter name
+// (case-insensitive), "" when there is none.
+func queryValue(q url.Values, name string) string {
+	if vs := queryValues(q, name); len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
 
 // requestPath is the normalized request path Match compares against:

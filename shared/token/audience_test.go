@@ -92,6 +92,62 @@ func TestAudience(t *testing.T) {
 	}
 }
 
+// TestAudienceKinds checks that client and REST tokens are told apart by
+// more than a path suffix (issue 12, D5: a REST token whose audience path
+// ends in a "client" segment connected to any hub).
+func TestAudienceKinds(t *testing.T) {
+	const v2 = "?api-version=2022-06-01"
+	client := func(path, hub string) token.Audience {
+		return token.Audience{Kind: token.ClientToken, Path: path, Hub: hub}
+	}
+	rest := func(path, app string) token.Audience {
+		return token.Audience{Kind: token.RESTToken, Path: path, EscapedPath: path, Application: app}
+	}
+	tests := []struct {
+		name string
+		aud  string
+		req  token.Audience
+		ok   bool
+	}{
+		// Client tokens as the SDKs and Herald's negotiate write them.
+		{"client connect", "http://localhost/client/?hub=chat", client("/client/", "chat"), true},
+		{"client negotiate", "http://localhost/client/?hub=chat", client("/client/negotiate", "chat"), true},
+		{"client behind stage", "https://gw.example/client/?hub=chat", client("/prod/client/", "chat"), true},
+		{"client app hub key", "http://localhost/client/?hub=app_chat", client("/client/", "app_chat"), true},
+		{"client hub case", "http://localhost/client/?hub=Chat", client("/client/", "chat"), true},
+		// D5: a REST audience on the client path, through a path that ends
+		// like the REST audience.
+		{"REST token on client path", "http://localhost/api/hubs/chat/users/client" + v2, client("/client/api/hubs/chat/users/client/", "secrethub"), false},
+		{"v1 REST token on client path", "http://localhost/api/v1/hubs/chat/users/client", client("/client/api/v1/hubs/chat/users/client/", "secrethub"), false},
+		{"client aud without hub", "http://localhost/client/", client("/client/", "chat"), false},
+		{"client aud, two hubs", "http://localhost/client/?hub=chat&hub=secrethub", client("/client/", "chat"), false},
+		{"client aud, other hub", "http://localhost/client/?hub=chat", client("/client/", "secrethub"), false},
+		{"client aud with api-version", "http://localhost/client/?hub=chat&api-version=2022-06-01", client("/client/", "chat"), false},
+		{"client aud with application", "http://localhost/client/?hub=chat&application=app", client("/client/", "chat"), false},
+		{"client kind needs a hub", "http://localhost/client/?hub=chat", client("/client/", ""), false},
+		// REST tokens.
+		{"REST", "https://svc/api/hubs/chat/:send" + v2, rest("/api/hubs/chat/:send", ""), true},
+		{"REST v1", "https://svc/api/v1/hubs/chat/users/u", rest("/api/v1/hubs/chat/users/u", ""), true},
+		{"REST with application", "https://svc/api/hubs/chat/:send?application=app&api-version=2022-06-01", rest("/api/hubs/chat/:send", "app"), true},
+		{"REST application case", "https://svc/api/hubs/chat/:send?application=App&api-version=2022-06-01", rest("/api/hubs/chat/:send", "app"), true},
+		{"application-less token on an application", "https://svc/api/hubs/chat/:send" + v2, rest("/api/hubs/chat/:send", "app"), false},
+		{"other application", "https://svc/api/hubs/chat/:send?application=other&api-version=2022-06-01", rest("/api/hubs/chat/:send", "app"), false},
+		{"application token without application", "https://svc/api/hubs/chat/:send?application=app&api-version=2022-06-01", rest("/api/hubs/chat/:send", ""), false},
+		{"client token on REST path", "http://localhost/client/?hub=chat", rest("/api/hubs/chat/users/client", ""), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.req.Match([]string{tt.aud})
+			if tt.ok && err != nil {
+				t.Fatalf("Match: %v", err)
+			}
+			if !tt.ok && !errors.Is(err, token.ErrAudience) {
+				t.Fatalf("Match error = %v, want ErrAudience", err)
+			}
+		})
+	}
+}
+
 func TestAudienceErrorDetail(t *testing.T) {
 	err := clientReq.Match([]string{"http://localhost/client/?hub=other"})
 	for _, want := range []string{"expected", `"/client/negotiate"`, `"chat"`, "got", "hub=other"} {

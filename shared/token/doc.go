@@ -7,9 +7,11 @@
 // AccessKey exactly as written in the connection string. An [Issuer] mints
 // them the way the Azure SDKs do (aud, iat = nbf = now, exp = now + 1h); a
 // [Verifier] checks them against every configured key, pins the algorithm,
-// checks exp and nbf with leeway and applies the lenient audience rule of
+// requires exp (as Azure does) and checks it and nbf with a 5-minute
+// leeway ([DefaultLeeway]), and applies the lenient audience rule of
 // [Audience], needed because real SDK tokens drop the port and add query
-// parameters to the URL they name.
+// parameters to the URL they name, with the [Kind] rules that keep client
+// tokens and REST tokens apart.
 //
 // [AppVerifier] authenticates callers of an application's own negotiate
 // endpoint: [NewHMACAppVerifier] for a shared secret, [NewJWKSAppVerifier]

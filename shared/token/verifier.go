@@ -9,7 +9,8 @@ import (
 )
 
 // DefaultLeeway is the clock-skew tolerance of a [Verifier]: five minutes,
-// the ASP.NET JwtBearer default.
+// the ASP.NET JwtBearer default. A token is accepted until exp plus the
+// leeway and from nbf minus the leeway.
 const DefaultLeeway = 5 * time.Minute
 
 // VerifierConfig configures a [Verifier].
@@ -58,7 +59,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		}
 	}
 	v.algs = append([]string(nil), v.algs...)
-	v.parser = jwt.NewParser(timeOptions(cfg.Leeway, DefaultLeeway, cfg.Now, jwt.WithValidMethods(v.algs))...)
+	v.parser = jwt.NewParser(timeOptions(cfg.Leeway, DefaultLeeway, cfg.Now, jwt.WithValidMethods(v.algs), jwt.WithExpirationRequired())...)
 	return v, nil
 }
 
@@ -66,8 +67,9 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 // (ErrMissing); length, before any parsing (ErrTooLong); shape
 // (ErrMalformed); the header's alg against the configured algorithms
 // (ErrAlgorithm: "none", RS256, HS256 where only HS512 is allowed, ...); the
-// signature against every key (ErrSignature); exp and nbf, each optional but
-// checked with the leeway when present (ErrExpired, ErrNotYetValid); and
+// signature against every key (ErrSignature); exp, required as Azure
+// requires it (ErrMissingClaim), and nbf when present, with the leeway
+// (ErrExpired, ErrNotYetValid); and
 // finally aud against the [Audience] rule (ErrAudience, with "expected ...,
 // got ..." detail).
 func (v *Verifier) Verify(raw string, aud Audience) (Claims, error) {

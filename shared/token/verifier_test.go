@@ -103,7 +103,7 @@ func TestVerify(t *testing.T) {
 		}, want: token.ErrMalformed},
 		{name: "too long", token: func(*testing.T) string { return strings.Repeat("a", token.MaxLength+1) }, want: token.ErrTooLong},
 		{name: "validly signed but too long", token: hs256(keyA, with(std(clientAud), "pad", strings.Repeat("p", token.MaxLength))), want: token.ErrTooLong},
-		{name: "no exp is lenient", token: hs256(keyA, with(std(clientAud), "exp", nil))},
+		{name: "no exp", token: hs256(keyA, with(std(clientAud), "exp", nil)), want: token.ErrMissingClaim},
 		{name: "exp wrong type", token: hs256(keyA, with(std(clientAud), "exp", "tomorrow")), want: token.ErrMalformed},
 		{name: "expired within leeway", token: hs256(keyA, with(std(clientAud), "exp", minutes(-1))), want: nil},
 		{name: "expired beyond leeway", token: hs256(keyA, with(std(clientAud), "exp", minutes(-6))), want: token.ErrExpired},

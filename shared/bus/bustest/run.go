@@ -102,6 +102,7 @@ var suite = []struct {
 	{"CanceledContext", testCanceledContext},
 	{"ConnectionQuota", testConnectionQuota},
 	{"NegotiateRate", testNegotiateRate},
+	{"ConnectionClaim", testConnectionClaim},
 }
 
 // env is what one subtest works with: its nodes, its hub and its context.

@@ -24,6 +24,7 @@
 //	P:{h:H}:g:<group>           set    the group's connections
 //	P:{h:H}:cg:<conn>           set    the connection's groups
 //	P:{h:H}:ug:<user>           zset   the user's user-level groups, score = expiry (server ms; +inf for none)
+//	P:{h:H}:used:<conn>         string a claimed connection id (single-use connection tokens; expires with the connect window)
 //	P:{h:H}:exp                 zset   "<len(user)>:<user><group>" → expiry, the hub's expiring memberships
 //	P:{nodes}:alive             zset   node → time its heartbeat runs out (server ms)
 //	P:{nodes}:reaping           zset   dead node → end of its reaper's lease

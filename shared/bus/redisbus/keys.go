@@ -30,6 +30,7 @@ func (k keys) hub(hub string) hubKeys {
 func (h hubKeys) conns() string             { return h.base + "conns" }
 func (h hubKeys) user(user string) string   { return h.base + "u:" + user }
 func (h hubKeys) group(group string) string { return h.base + "g:" + group }
+func (h hubKeys) claim(id string) string    { return h.base + "used:" + id }
 
 // The node registry and the expiry index are the only keys shared by all
 // hubs; each set lives in one slot of its own ({nodes}, {expiry}).

@@ -1,0 +1,45 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/heraldrt/herald/shared/bus"
+)
+
+// TextTokenUsed answers (409) a connect whose connection token already
+// opened a connection, on any node: connection tokens are single-use, as
+// in ASP.NET Core; the client negotiates again.
+const TextTokenUsed = "This connection token was already used to open a connection; negotiate again."
+
+// claimSkew is added to the connect window in a claim's lifetime: nodes'
+// clocks, which check the token's expiry, may differ from Redis's.
+const claimSkew = time.Minute
+
+// claimOnce claims the connection id of info through the bus, so that its
+// connection token opens one connection in the whole deployment. It
+// answers the request and reports false when the id was claimed before
+// (409) or the bus cannot tell (503). A bus without claims (a test double)
+// claims nothing.
+func (s *Server) claimOnce(w http.ResponseWriter, r *http.Request, info *connInfo) bool {
+	c, ok := s.cfg.Bus.(bus.ConnectionClaims)
+	if !ok {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WriteTimeout)
+	defer cancel()
+	err := c.ClaimConnection(ctx, info.hub, info.id, s.cfg.ConnectWindow+claimSkew)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, bus.ErrAlreadyClaimed):
+		s.log.Info("connection token reused", "hub", info.hub, "conn", info.id, "user", info.user)
+		httpError(w, http.StatusConflict, TextTokenUsed)
+	default:
+		s.log.Warn("claim connection", "hub", info.hub, "conn", info.id, "err", err)
+		httpError(w, http.StatusServiceUnavailable, ReasonInternal)
+	}
+	return false
+}
