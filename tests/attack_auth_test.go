@@ -21,8 +21,9 @@ import (
 	"github.com/heraldrt/herald/tests/internal/proc"
 )
 
-// The standing attack suite for listeners and tokens (issue 12: D4, D5 and
-// the token items of "partly open" and "what held"), against real ./local
+// The standing attack suite for listeners and tokens (SECURITY.md: idle
+// and slow connections, token confusion, expiry, single use, scope, and the
+// attacks that already failed kept as regressions), against real ./local
 // processes on loopback. Every count is bounded; file descriptors are
 // measured as a ratio against the process's own count before the attack.
 

@@ -23,7 +23,8 @@ import (
 	"github.com/heraldrt/herald/tests/internal/proc"
 )
 
-// The read-path attacks of issue 12 (D1, D2, D3), against a real emulator
+// The read-path attacks (SECURITY.md: declared lengths and counts, tiny
+// frames), against a real emulator
 // process (./local, in-memory bus) over real sockets. Each measures the
 // process's memory (VmRSS) or CPU time (utime+stime) under the attack as a
 // ratio against a control load of the same size in the same run, so the

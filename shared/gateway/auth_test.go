@@ -13,7 +13,7 @@ import (
 )
 
 // A REST token is never a client token, whatever path it is used on
-// (issue 12, D5: a token for /api/hubs/chat/users/client negotiated and
+// (a token for /api/hubs/chat/users/client negotiated and
 // connected to hub secrethub through /client/api/hubs/chat/users/client/).
 func TestRESTTokenIsNotAClientToken(t *testing.T) {
 	h := newHarness(t, nil)
@@ -59,7 +59,7 @@ func TestClientTokenWithoutExp(t *testing.T) {
 
 // A connection token opens one connection: not a second one after the
 // first closed, on this node or on another node of the deployment
-// (issue 12; ASP.NET Core treats it as single-use).
+// (ASP.NET Core treats it as single-use).
 func TestConnectionTokenSingleUse(t *testing.T) {
 	h := newHarness(t, nil)
 	other, err := New(Config{Keys: []string{testKey}, Bus: h.bus})

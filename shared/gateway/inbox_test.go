@@ -120,8 +120,8 @@ func checkRatio(t *testing.T, what string, att, ctl time.Duration, most float64)
 }
 
 // Long Polling and Server-Sent Events clients may send a record over many
-// POSTs: what is pending is kept, not copied again with every POST (D3 of
-// issue 12). The control POSTs as many bodies, each a complete record.
+// POSTs: what is pending is kept, not copied again with every POST (quadratic
+// framing). The control POSTs as many bodies, each a complete record.
 // Before the fix 256 KiB in 1 KiB POSTs allocated about 20 times the control.
 func TestPostedPiecesCostLinearMemory(t *testing.T) {
 	const pieces, piece = 256, 1 << 10

@@ -109,7 +109,7 @@ func FuzzFrameReader(f *testing.F) {
 	f.Add(append(maskedFrame(ws.OpPing, true, []byte("hi")), text...))
 	f.Add(maskedFrame(ws.OpClose, true, []byte{0x03, 0xe8}))
 	f.Add(maskedFrame(ws.OpPong, true, nil))
-	// Attack shapes (issue 12): huge declared lengths followed by little,
+	// Attack shapes (SECURITY.md): huge declared lengths followed by little,
 	// one-byte fragments, oversized and malformed headers.
 	f.Add(append(frameHeader(ws.OpText, true, 1<<20), "14 bytes sent."...))
 	f.Add(append(frameHeader(ws.OpBinary, true, fuzzLimit), "short"...))

@@ -45,7 +45,7 @@ func readAllFrames(stream []byte, limit int) (msgs [][]byte, err error) {
 }
 
 // The frame reader's memory follows the bytes that arrive, not the length a
-// header declares (D1 of issue 12): each case's allocations are compared with
+// header declares (an attack SECURITY.md lists): each case's allocations are compared with
 // a control that sends the same bytes but declares what it sends, or little.
 // Before the fix a header declaring 1 MiB cost 1 MiB at once.
 func TestFrameReaderAllocatesWhatArrives(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 )
 
 // The herald.hubs and herald.applications claims of an app token restrict
-// what its bearer may negotiate (issue 12: with app auth the client still
+// what its bearer may negotiate (with app auth the client still
 // picked any hub and application).
 func TestNegotiateAppScope(t *testing.T) {
 	app, err := token.NewHMACAppVerifier(token.HMACAppConfig{Secret: appSecret})

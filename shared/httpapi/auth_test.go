@@ -54,7 +54,7 @@ func TestAuth(t *testing.T) {
 		{name: "application token without application", target: "/api/hubs/chat/:send?api-version=2022-06-01",
 			hdr: bearerHdr(issue(t, testKey, "http://localhost/api/hubs/chat/:send?application=appa&api-version=2022-06-01", nil, 0, nil)), status: 401, msg: "application"},
 		// An application-less token authorizes hubs without an
-		// application only (issue 12).
+		// application only.
 		{name: "application-less token on an application", target: "/api/hubs/chat/:send?application=appa&api-version=2022-06-01",
 			hdr: bearerHdr(issue(t, testKey, aud, nil, 0, nil)), status: 401, msg: "a token without application authorizes hubs without one only"},
 		{name: "application-less token on an application, v1 form", target: "/api/v1/hubs/appa_chat",

@@ -38,7 +38,7 @@ func FuzzJSONDecode(f *testing.F) {
 		"", "\x1e", `{"type":1,"target":"a","arguments":[],"headers":{"k":"v"},"streamIds":["1"]}` + "\x1e{",
 		`{"type":3,"invocationId":"1","result":null}` + "\x1e",
 		`{"type":7,"error":"\ud800","allowReconnect":true}` + "\x1e",
-		// Attack shapes (issue 12): many declared-looking elements, a
+		// Attack shapes (SECURITY.md): many declared-looking elements, a
 		// record cut before its separator.
 		`{"type":1,"target":"a","arguments":[],"streamIds":["","","","","","","",""],"headers":{"a":"","b":"","c":""}}` + "\x1e",
 		`{"type":1,"target":"a","arguments":["` + strings.Repeat("x", 32),

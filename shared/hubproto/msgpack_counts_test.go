@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The attack shapes of D2 (issue 12): records whose map and array headers
+// The attack shapes of declared counts (SECURITY.md): records whose map and array headers
 // declare as many elements as the record has bytes left, followed by an
 // invalid first element, and a control of the same size that declares what
 // it holds. They also seed the fuzz targets.

@@ -24,7 +24,7 @@ func FuzzMsgpackDecode(f *testing.F) {
 	} {
 		f.Add(hx(s))
 	}
-	// The attack shapes of issue 12: huge declared counts and lengths.
+	// The attack shapes (SECURITY.md): huge declared counts and lengths.
 	for _, rec := range [][]byte{hugeHeadersRecord(48), hugeStreamIDsRecord(48), binArgRecord(48),
 		hx("ff ff ff 7f"), hx("05 95 01 df ff ff ff ff")} {
 		f.Add(rec)

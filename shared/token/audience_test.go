@@ -93,7 +93,7 @@ func TestAudience(t *testing.T) {
 }
 
 // TestAudienceKinds checks that client and REST tokens are told apart by
-// more than a path suffix (issue 12, D5: a REST token whose audience path
+// more than a path suffix (a REST token whose audience path
 // ends in a "client" segment connected to any hub).
 func TestAudienceKinds(t *testing.T) {
 	const v2 = "?api-version=2022-06-01"
