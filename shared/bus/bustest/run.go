@@ -92,6 +92,8 @@ var suite = []struct {
 	{"GroupLister", testGroupLister},
 	{"UnknownConnection", testUnknownConnection},
 	{"InvalidArguments", testInvalidArguments},
+	{"NamesByteExact", testNamesByteExact},
+	{"NamesInvalidUTF8", testNamesInvalidUTF8},
 	{"UserGroupNoExpiry", testUserGroupNoExpiry},
 	{"UserGroupTTLZero", testUserGroupTTLZero},
 	{"UserGroupExpiry", testUserGroupExpiry},

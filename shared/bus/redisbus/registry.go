@@ -27,6 +27,11 @@ func (b *Bus) Register(ctx context.Context, c bus.Conn) ([]string, error) {
 	if err := checkArgs("connection id", c.ID); err != nil {
 		return nil, fmt.Errorf("register connection: %w", err)
 	}
+	if c.User != "" {
+		if err := checkArgs("user", c.User); err != nil {
+			return nil, fmt.Errorf("register connection: %w", err)
+		}
+	}
 	groups, err := b.register(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("register connection %q in hub %q: %w", c.ID, c.Hub, err)
