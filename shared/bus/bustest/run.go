@@ -94,6 +94,7 @@ var suite = []struct {
 	{"InvalidArguments", testInvalidArguments},
 	{"NamesByteExact", testNamesByteExact},
 	{"NamesInvalidUTF8", testNamesInvalidUTF8},
+	{"GroupLimits", testGroupLimits},
 	{"UserGroupNoExpiry", testUserGroupNoExpiry},
 	{"UserGroupTTLZero", testUserGroupTTLZero},
 	{"UserGroupExpiry", testUserGroupExpiry},

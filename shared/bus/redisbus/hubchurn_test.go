@@ -2,12 +2,15 @@ package redisbus_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
+	"github.com/heraldrt/herald/shared/redistest"
 )
 
 // TestHubChurnReclaimed: a node's hub set in Redis and its in-process hub
@@ -71,5 +74,50 @@ func TestHubReclaimRace(t *testing.T) {
 	}
 	if n := rdb.SCard(ctx, key).Val(); n != 0 || gw.TrackedHubs() != 0 {
 		t.Errorf("after the last connections left: %d hub set entries, %d in process", n, gw.TrackedHubs())
+	}
+}
+
+// TestUnregisterManyGroupsInChunks: a connection in thousands of groups
+// (no group limit) leaves them over several short script calls, each
+// taking at most 256 groups, instead of one call that blocks Redis (one
+// connection in 10,000 groups stalled Redis for 28 ms). Counted in a
+// throwaway server's slow log, which records every call.
+func TestUnregisterManyGroupsInChunks(t *testing.T) {
+	ctx := t.Context()
+	srv := redistest.Start(t)
+	rdb := newClient(t, srv.URL())
+	must(t, rdb.ConfigSet(ctx, "slowlog-log-slower-than", "0").Err())
+	must(t, rdb.ConfigSet(ctx, "slowlog-max-len", "100000").Err())
+	d := newDeployment(t, rdb)
+	gw := d.node(redisbus.Config{GroupLimits: bus.GroupLimits{PerConnection: -1}})
+	_, err := gw.Register(ctx, bus.Conn{Hub: "many", ID: "conn-many"})
+	must(t, err)
+	const groups = 2000
+	pipe := rdb.Pipeline()
+	for i := range groups {
+		g := fmt.Sprintf("g%d", i)
+		pipe.SAdd(ctx, gw.HubKey("many", "g:"+g), "conn-many")
+		pipe.SAdd(ctx, gw.HubKey("many", "cg:conn-many"), g)
+	}
+	_, err = pipe.Exec(ctx)
+	must(t, err)
+	must(t, rdb.SlowLogReset(ctx).Err())
+	must(t, gw.Unregister(ctx, "many", "conn-many"))
+	logs, err := rdb.SlowLogGet(ctx, -1).Result()
+	must(t, err)
+	calls := 0
+	for _, l := range logs {
+		if len(l.Args) > 0 && strings.HasPrefix(strings.ToLower(l.Args[0]), "eval") && slices.Contains(l.Args, "conn-many") {
+			calls++
+		}
+	}
+	if min := groups / 256; calls < min {
+		t.Errorf("Unregister of a connection in %d groups took %d script calls, want at least %d", groups, calls, min)
+	}
+	if n := rdb.Exists(ctx, gw.HubKey("many", "g:g0"), gw.HubKey("many", "g:g1999"), gw.HubKey("many", "cg:conn-many")).Val(); n != 0 {
+		t.Errorf("%d group keys left", n)
+	}
+	if ok, _ := gw.ConnectionExists(ctx, "many", "conn-many"); ok {
+		t.Error("connection still registered")
 	}
 }

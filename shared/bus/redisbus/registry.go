@@ -190,7 +190,7 @@ func (b *Bus) unregister(ctx context.Context, hub, connID string) error {
 		only = b.node
 		defer b.sub.release(ctx, hk.channel)
 	}
-	err := scriptUnregister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, connID, only).Err()
+	err := b.runUnregister(ctx, hk, connID, only)
 	if held {
 		defer b.dropHub(ctx, hub, t, err == nil)
 	}
@@ -201,6 +201,21 @@ func (b *Bus) unregister(ctx context.Context, hub, connID string) error {
 		return unavailable(err)
 	}
 	return nil
+}
+
+// unregisterChunk is how many groups one unregister script call leaves:
+// a connection in more groups takes several calls, each short.
+const unregisterChunk = 256
+
+// runUnregister runs the unregister script until the connection is gone,
+// unregisterChunk groups at a time.
+func (b *Bus) runUnregister(ctx context.Context, hk hubKeys, connID, only string) error {
+	for {
+		n, err := scriptUnregister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, connID, only, unregisterChunk).Int()
+		if err != nil || n != -1 {
+			return err
+		}
+	}
 }
 
 // retryOrphans removes the connections whose Register or Unregister failed
