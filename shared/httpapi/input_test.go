@@ -3,8 +3,11 @@ package httpapi_test
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/hubproto"
 )
@@ -76,4 +79,52 @@ func TestSendInvalidUTF8Body(t *testing.T) {
 	jsonRec := string(hubproto.AppendJSONInvocation(nil, "m", []byte("[\"a\xffb\"]")))
 	f.reset()
 	f.sendOne(t, target, payloadMap("json", jsonRec), 400, "Error.Request.Invalid", "invalid UTF-8", "Content-Type", "application/octet-stream")
+}
+
+// limitCounter is a RESTMetrics that also counts limit refusals.
+type limitCounter struct {
+	mu  sync.Mutex
+	got map[string]int
+}
+
+func (m *limitCounter) Request(string, string, int, time.Duration)    {}
+func (m *limitCounter) Published(*bus.Envelope, time.Duration, error) {}
+func (m *limitCounter) LimitReached(limit string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.got == nil {
+		m.got = map[string]int{}
+	}
+	m.got[limit]++
+}
+
+// Joining a group beyond the bus's group limits is a 409 saying which
+// limit, counted by limit.
+func TestGroupLimits(t *testing.T) {
+	m := &limitCounter{}
+	b := bus.NewMemory(bus.MemoryConfig{GroupLimits: bus.GroupLimits{PerConnection: 2, PerUser: 1}})
+	t.Cleanup(func() { _ = b.Close() })
+	h, err := httpapi.NewREST(httpapi.RESTConfig{Bus: b, Verifier: newVerifier(t, testKey), Issuer: newIssuer(t, testKey, nil), Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, bus: b, h: h}
+	if _, err := b.Register(t.Context(), bus.Conn{Hub: "chat", ID: "c1", User: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"a", "b"} {
+		if w := f.do("PUT", "/api/hubs/chat/groups/"+g+"/connections/c1?api-version=2022-06-01", ""); w.Code != 200 {
+			t.Fatalf("join %s: %d %s", g, w.Code, w.Body)
+		}
+	}
+	w := f.do("PUT", "/api/hubs/chat/groups/c/connections/c1?api-version=2022-06-01", "")
+	wantError(t, w, http.StatusConflict, "Error.Connection.GroupLimitReached", "the connection is in 2 groups")
+	if w := f.do("PUT", "/api/hubs/chat/users/u1/groups/a?api-version=2022-06-01", ""); w.Code != 200 {
+		t.Fatalf("user join: %d %s", w.Code, w.Body)
+	}
+	w = f.do("PUT", "/api/hubs/chat/users/u1/groups/b?api-version=2022-06-01", "")
+	wantError(t, w, http.StatusConflict, "Error.User.GroupLimitReached", "the user is in 1 groups")
+	if m.got[httpapi.LimitConnectionGroups] != 1 || m.got[httpapi.LimitUserGroups] != 1 {
+		t.Errorf("limit refusals counted %v", m.got)
+	}
 }
