@@ -38,6 +38,10 @@ func run() (err error) {
 	if err != nil {
 		return err
 	}
+	lim, err := config.LimitsFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
 	log, err := config.Logger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
@@ -48,7 +52,8 @@ func run() (err error) {
 		return fmt.Errorf("REDIS_URL: %w", err)
 	}
 	defer func() { err = errors.Join(err, client.Close()) }()
-	b, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: cfg.RedisPrefix, NodeID: cfg.NodeID, Logger: log})
+	b, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: cfg.RedisPrefix, NodeID: cfg.NodeID, Logger: log,
+		GroupLimits: lim.GroupLimits()})
 	if err != nil {
 		return err
 	}
@@ -69,6 +74,8 @@ func run() (err error) {
 			Connectivity: dcfg.LogConnectivity, Messaging: dcfg.LogMessaging, HTTP: dcfg.LogHTTP}),
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
 		NegotiateRate: cfg.NegotiateRate, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
+		MaxHubs: config.NoLimitNegative(lim.MaxHubs), MaxAddressConnections: lim.MaxAddressConnections,
+		ForwardedHops: lim.ForwardedHops, MaxLiveTraceWatchers: config.NoLimitNegative(lim.MaxLiveTraceWatchers),
 	})
 	if err != nil {
 		return err
