@@ -6,6 +6,7 @@ import "fmt"
 // no such limit; these bound what one caller can make a connection or a
 // user cost: every group of a connection is a set member to remove when it
 // disconnects (one connection in 10,000 groups stalled Redis for 28 ms).
+// See docs/limits-and-validation.md.
 const (
 	DefaultMaxConnectionGroups = 1000
 	DefaultMaxUserGroups       = 1000

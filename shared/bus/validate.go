@@ -56,7 +56,7 @@ func (e *Envelope) Validate() error {
 // UTF-8. Names travel between nodes as JSON strings, which cannot hold
 // invalid UTF-8 (the Redis bus would carry U+FFFD instead, merging
 // distinct names), and arguments and JSON records are written into
-// WebSocket text frames.
+// WebSocket text frames (docs/limits-and-validation.md).
 func (e *Envelope) checkText() error {
 	for _, f := range []struct{ what, v string }{
 		{"hub", e.Hub}, {"id", e.ID}, {"group", e.Group}, {"reason", e.Reason}, {"trace id", e.TraceID},

@@ -31,7 +31,8 @@ func (s *Server) limitReached(limit string) {
 
 // clientAddress returns the IP of the client of r: the hops-th entry from
 // the right of X-Forwarded-For (each trusted proxy appends the address it
-// saw), or the remote IP when hops is 0 or the header has fewer entries.
+// saw; docs/limits-and-validation.md), or the remote IP when hops is 0 or
+// the header has fewer entries.
 func clientAddress(r *http.Request, hops int) string {
 	if hops > 0 {
 		var entries []string

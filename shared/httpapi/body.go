@@ -67,7 +67,8 @@ func readJSONMessage(data []byte) (*bus.Message, error) {
 	}
 	// encoding/json turns invalid UTF-8 in a string into U+FFFD but keeps
 	// a RawMessage as it is: such arguments would reach JSON clients in a
-	// WebSocket text frame that no client accepts (JSON text is UTF-8).
+	// WebSocket text frame that no client accepts (JSON text is UTF-8; see
+	// docs/limits-and-validation.md).
 	if !utf8.Valid(data) {
 		field := "target"
 		if !utf8.Valid(p.Arguments) {

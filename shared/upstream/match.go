@@ -105,7 +105,8 @@ func escapeSegment(s string) string {
 // not valid UTF-8 (its bytes would reach the upstream as U+FFFD in the
 // body), or "." or "..": even percent-encoded (escapeSegment), an upstream
 // that decodes the path before resolving dot segments (as Go's net/http
-// does) would resolve {event} away and route the call elsewhere.
+// does) would resolve {event} away and route the call elsewhere (see
+// docs/limits-and-validation.md).
 func checkEventName(name string) error {
 	switch {
 	case !utf8.ValidString(name):
