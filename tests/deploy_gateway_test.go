@@ -52,6 +52,13 @@ func TestTemplateGatewayEnvironment(t *testing.T) {
 		if _, err := config.DiagnosticsFromEnv(rec.get); err != nil {
 			t.Fatalf("%s: gateway diagnostics configuration: %v", scenario, err)
 		}
+		lim, err := config.LimitsFromEnv(rec.get)
+		if err != nil {
+			t.Fatalf("%s: gateway limits configuration: %v", scenario, err)
+		}
+		if lim.ForwardedHops != 1 {
+			t.Errorf("%s: HERALD_FORWARDED_HOPS %d behind the load balancer, want 1", scenario, lim.ForwardedHops)
+		}
 		for v := range rec.read {
 			if _, set := env[v]; !set && gatewayDefaults[v] == "" {
 				t.Errorf("%s: the gateway reads %s, which the template does not set", scenario, v)
