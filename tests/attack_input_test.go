@@ -12,12 +12,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/livetrace"
 	"github.com/heraldrt/herald/shared/upstream"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
@@ -327,7 +329,13 @@ func TestAttackConnectionsPerAddress(t *testing.T) {
 // the connection is then closed at once).
 func rawConnectStatus(t *testing.T, base string) string {
 	t.Helper()
-	resp, err := http.Post(base+"/api/negotiate?hub="+hub, "", nil)
+	return rawConnectHubStatus(t, base, hub)
+}
+
+// rawConnectHubStatus is rawConnectStatus for hub h.
+func rawConnectHubStatus(t *testing.T, base, h string) string {
+	t.Helper()
+	resp, err := http.Post(base+"/api/negotiate?hub="+h, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,4 +378,71 @@ func rawConnectStatus(t *testing.T, base string) string {
 	}
 	_ = nc.Close()
 	return ""
+}
+
+// Hub names come from clients: a node holds connections in at most MaxHubs hubs, and a
+// connect to one more is refused (429) while the hubs it holds keep working; a hub's
+// slot comes back when its last connection leaves.
+func TestAttackHubsPerNode(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(cfg *emulator.Config) { cfg.MaxHubs = 2 })
+	e.connect(t, "a", "") // hub chat
+	connectHub := func(name, h string) jsclient.Event {
+		if err := e.js.Connect(jsclient.ConnectOptions{Name: name, URL: e.srv.URL() + "/api?hub=" + h, Transport: jsclient.WebSockets}); err != nil {
+			t.Fatal(err)
+		}
+		return e.js.ExpectFunc(t, wait, "outcome of connect "+name, func(ev jsclient.Event) bool {
+			return ev.Name == name && (ev.Kind == jsclient.KindConnected || ev.Kind == jsclient.KindError)
+		})
+	}
+	if ev := connectHub("b", "second"); ev.Kind != jsclient.KindConnected {
+		t.Fatalf("connect to a second hub: %s", ev.Raw)
+	}
+	if ev := connectHub("c", "third"); ev.Kind != jsclient.KindError {
+		t.Errorf("connect to a third hub: %s, want an error", ev.Raw)
+	}
+	if got := rawConnectHubStatus(t, e.srv.URL(), "fourth"); !strings.Contains(got, "429") {
+		t.Errorf("raw connect to a fourth hub: %q, want 429", got)
+	}
+	e.settle(t, "a")
+	if err := e.js.Stop("b"); err != nil {
+		t.Fatal(err)
+	}
+	e.js.Expect(t, "b", jsclient.KindClosed, wait)
+	within(t, wait, "a hub slot after the second hub's last connection left", func() error {
+		if got := rawConnectHubStatus(t, e.srv.URL(), "fifth"); got != "" {
+			return fmt.Errorf("connect to a new hub: %s", got)
+		}
+		return nil
+	})
+}
+
+// A live trace token lets anyone open streams, each holding a goroutine and a buffer of
+// events: a process serves at most MaxLiveTraceWatchers of them, and the next gets 429.
+func TestAttackLiveTraceWatchers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(cfg *emulator.Config) { cfg.MaxLiveTraceWatchers = 2 })
+	tok, err := livetrace.Token(emulator.DevAccessKey, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func() *http.Response {
+		resp, err := http.Get(e.srv.URL() + "/livetrace/events?access_token=" + tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	for range 2 {
+		resp := open()
+		t.Cleanup(func() { resp.Body.Close() })
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("live trace stream: %d", resp.StatusCode)
+		}
+	}
+	resp := open()
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("third live trace stream: %d, want 429", resp.StatusCode)
+	}
 }
