@@ -83,7 +83,7 @@ const (
 // on a request, or a Close message ending a connection.
 type Trouble struct {
 	// Step is where the client meets it: "negotiate", "connect",
-	// "connection" (a Close message) or "REST".
+	// "connection" (a Close message), "REST" or "live trace".
 	Step string
 	// Status is the HTTP status; 0 for a Close message.
 	Status int
@@ -160,6 +160,14 @@ var Troubles = []Trouble{
 		Why:      "one client address holds `HERALD_MAX_ADDRESS_CONNECTIONS` connections on this node (the address is the remote IP, or with `HERALD_FORWARDED_HOPS` the one the load balancer saw)",
 		Fix:      "close connections you no longer need; clients behind one NAT share an address, so raise the limit for them",
 		Diagnose: seenHTTP(429, "the warning `Connection count of this client address reaches limit` with `address`; `herald_limit_refusals_total{limit=\"connections_per_address\"}`")},
+	{Step: "REST", Status: http.StatusConflict, Text: "The connection is in as many groups as allowed; remove it from a group first (…). / The user is in as many groups as allowed; …",
+		Why:      "adding a connection to one more group than `HERALD_MAX_CONNECTION_GROUPS` (1,000; user-level memberships count too), or recording one more user-level membership than `HERALD_MAX_USER_GROUPS` (1,000); codes `Error.Connection.GroupLimitReached`, `Error.User.GroupLimitReached`",
+		Fix:      "remove memberships no longer needed, or raise the limit on the functions",
+		Diagnose: "the REST call's `x-ms-error-code`; `herald_limit_refusals_total{limit=\"groups_per_connection\"}` or `{limit=\"groups_per_user\"}`"},
+	{Step: "live trace", Status: http.StatusTooManyRequests, Text: "Live trace watcher count reaches limit",
+		Why:      "this process serves `HERALD_MAX_LIVETRACE_WATCHERS` (16) live trace streams already",
+		Fix:      "close live trace pages you no longer watch, or raise the limit",
+		Diagnose: "the warning `Live trace watcher count reaches limit`; `herald_limit_refusals_total{limit=\"live_trace_watchers\"}`"},
 	{Step: "negotiate", Status: http.StatusTooManyRequests, Text: ReasonNegotiateLimit,
 		Why:      "more negotiates per second than `HERALD_NEGOTIATE_RATE` across the deployment; `Retry-After` says when the next second starts",
 		Fix:      "retry after `Retry-After` plus a random delay (e.g. 1–5 s), so clients that failed together do not retry together",
