@@ -40,7 +40,7 @@ test-e2e: js-deps ## end-to-end tests with the official @microsoft/signalr clien
 # "context deadline exceeded" on Go 1.26 (golang/go#75804).
 FUZZTIME ?= 2000000x
 FUZZ_TARGETS := FuzzJSONDecode FuzzHandshake FuzzJSONAppend FuzzValidJSON FuzzMsgpackDecode FuzzJSONToMsgpack FuzzMsgpackToJSON FuzzPayloadMap
-fuzz: ## run each fuzz target (codecs, frame reader, record framing, tokens, REST bodies, Lambda events) for FUZZTIME executions (default 2000000x)
+fuzz: ## run each fuzz target (codecs, frame reader, record framing, tokens, REST bodies, Lambda events, query strings) for FUZZTIME executions (default 2000000x)
 	@for f in $(FUZZ_TARGETS); do \
 	  echo "fuzz $$f"; \
 	  $(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/hubproto || exit 1; \
@@ -50,6 +50,7 @@ fuzz: ## run each fuzz target (codecs, frame reader, record framing, tokens, RES
 	$(GO) test -run='^$$' -fuzz='^FuzzInbox$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/gateway
 	$(GO) test -run='^$$' -fuzz='^FuzzSendBody$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/httpapi
 	$(GO) test -run='^$$' -fuzz='^FuzzInvoke$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/lambdahttp
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/query
 
 BENCHTIME ?= 3s
 bench: ## benchmarks: fan-out deliveries/s, gateway CPU and memory per connection, negotiate rate, latency; a target table and bench-results.json

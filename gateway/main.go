@@ -39,6 +39,7 @@ func run() (err error) {
 		return err
 	}
 	hcfg, err := config.HTTPFromEnv(os.Getenv)
+	lim, err := config.LimitsFromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -52,7 +53,8 @@ func run() (err error) {
 		return fmt.Errorf("REDIS_URL: %w", err)
 	}
 	defer func() { err = errors.Join(err, client.Close()) }()
-	b, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: cfg.RedisPrefix, NodeID: cfg.NodeID, Logger: log})
+	b, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: cfg.RedisPrefix, NodeID: cfg.NodeID, Logger: log,
+		GroupLimits: lim.GroupLimits()})
 	if err != nil {
 		return err
 	}
@@ -77,6 +79,8 @@ func run() (err error) {
 			ReadHeaderTimeout: hcfg.ReadHeaderTimeout, ReadTimeout: hcfg.ReadTimeout,
 			WriteTimeout: hcfg.WriteTimeout, IdleTimeout: hcfg.IdleTimeout, MaxHeaderBytes: hcfg.MaxHeaderBytes,
 		},
+		MaxHubs: config.NoLimitNegative(lim.MaxHubs), MaxAddressConnections: lim.MaxAddressConnections,
+		ForwardedHops: lim.ForwardedHops, MaxLiveTraceWatchers: config.NoLimitNegative(lim.MaxLiveTraceWatchers),
 	})
 	if err != nil {
 		return err

@@ -54,6 +54,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	maxConns := fs.Int("max-connections", 0, "most concurrent client connections (all hubs; across nodes with --redis); 0: no limit")
 	maxUserConns := fs.Int("max-user-connections", 0, "most concurrent connections of one user in one hub; 0: no limit")
 	negotiateRate := fs.Int("negotiate-rate", 0, "most client negotiates per second (across nodes with --redis); 0: no limit")
+	maxHubs := fs.Int("max-hubs", 1000, "most hubs a gateway node holds connections in; a connect to one more gets 429; 0: no limit")
+	maxAddrConns := fs.Int("max-address-connections", 0, "most connections of one client address on a gateway node; 0: no limit")
+	fwdHops := fs.Int("forwarded-hops", 0, "trusted proxies in front appending to X-Forwarded-For: the client address is this many entries from its right; 0: the TCP peer")
+	maxWatchers := fs.Int("max-livetrace-watchers", 16, "most live trace streams; 0: no limit")
+	maxConnGroups := fs.Int("max-connection-groups", 1000, "most groups of one connection; a join beyond answers 409; 0: no limit")
+	maxUserGroups := fs.Int("max-user-groups", 1000, "most recorded group memberships of one user in a hub; 0: no limit")
 	maxMessage := fs.Int("max-message-bytes", 1<<20, "largest client message; a larger one closes that connection")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "on SIGTERM or Ctrl+C: how long clients get to drain before the process exits")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS and WSS with this PEM certificate (chain); needs --tls-key")
@@ -98,8 +104,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 			*signalrJS = samples.DefaultSignalRScript
 		}
 	}
+	for name, v := range map[string]int{"max-hubs": *maxHubs, "max-address-connections": *maxAddrConns, "forwarded-hops": *fwdHops,
+		"max-livetrace-watchers": *maxWatchers, "max-connection-groups": *maxConnGroups, "max-user-groups": *maxUserGroups} {
+		if v < 0 {
+			return fmt.Errorf("--%s: %d is negative (0: no limit)", name, v)
+		}
+	}
+	groupLimits := config.Limits{MaxConnectionGroups: *maxConnGroups, MaxUserGroups: *maxUserGroups}.GroupLimits()
 	b, closeBus, err := openBus(redisbus.Config{
 		Stateless: *role == emulator.RoleFunctions, NodeTTL: *nodeTTL, HeartbeatInterval: *heartbeat, Logger: logger,
+		GroupLimits: groupLimits,
 	}, *redisURL)
 	if err != nil {
 		return err
@@ -121,6 +135,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			ReadHeaderTimeout: *readHeaderTimeout, ReadTimeout: *readTimeout,
 			WriteTimeout: *writeTimeout, IdleTimeout: *idleTimeout, MaxHeaderBytes: *maxHeaderBytes,
 		},
+		MaxHubs: config.NoLimitNegative(*maxHubs), MaxAddressConnections: *maxAddrConns, ForwardedHops: *fwdHops,
+		MaxLiveTraceWatchers: config.NoLimitNegative(*maxWatchers), GroupLimits: groupLimits,
 	})
 	if err != nil {
 		return err

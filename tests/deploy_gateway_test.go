@@ -57,6 +57,13 @@ func TestTemplateGatewayEnvironment(t *testing.T) {
 		} else if idle := seconds(t, attribute(e.Resolve(tpl.Resources["LoadBalancer"].Properties).(map[string]any)["LoadBalancerAttributes"], "idle_timeout.timeout_seconds")); h.IdleTimeout <= idle {
 			t.Errorf("%s: HERALD_HTTP_IDLE_TIMEOUT %v is not above the load balancer's idle timeout %v", scenario, h.IdleTimeout, idle)
 		}
+		lim, err := config.LimitsFromEnv(rec.get)
+		if err != nil {
+			t.Fatalf("%s: gateway limits configuration: %v", scenario, err)
+		}
+		if lim.ForwardedHops != 1 {
+			t.Errorf("%s: HERALD_FORWARDED_HOPS %d behind the load balancer, want 1", scenario, lim.ForwardedHops)
+		}
 		for v := range rec.read {
 			if _, set := env[v]; !set && gatewayDefaults[v] == "" {
 				t.Errorf("%s: the gateway reads %s, which the template does not set", scenario, v)

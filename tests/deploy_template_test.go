@@ -68,6 +68,8 @@ var (
 		"HERALD_APP_JWKS_URL":          "app authentication is opt-in (README, deploy guide)",
 		"HERALD_CLAIMS":                "no app-token claims without app authentication",
 		"HERALD_TOKEN_LIFETIME":        "1h default; only negotiate issues tokens",
+		"HERALD_MAX_CONNECTION_GROUPS": "1,000 groups per connection (docs/limits-and-validation.md)",
+		"HERALD_MAX_USER_GROUPS":       "1,000 groups per user and hub (docs/limits-and-validation.md)",
 	}
 	chatHubDefaults = map[string]string{
 		"REDIS_URL":           "the chat hub does not use Redis",
@@ -91,6 +93,12 @@ var (
 		"HERALD_HTTP_WRITE_TIMEOUT":         "30 s; per write on streams",
 		"HERALD_HTTP_IDLE_TIMEOUT":          "130 s, above the load balancer's 120 s idle timeout",
 		"HERALD_HTTP_MAX_HEADER_BYTES":      "16 KiB",
+		"HERALD_MAX_HUBS":                   "1,000 hubs per node (docs/limits-and-validation.md)",
+		"HERALD_MAX_ADDRESS_CONNECTIONS":    "1,000 connections per client address and node",
+		"HERALD_FORWARDED_HOPS":             "1: the load balancer appends the client's address to X-Forwarded-For",
+		"HERALD_MAX_LIVETRACE_WATCHERS":     "16 live trace streams per task",
+		"HERALD_MAX_CONNECTION_GROUPS":      "1,000 groups per connection (enforced by the functions)",
+		"HERALD_MAX_USER_GROUPS":            "1,000 groups per user and hub (enforced by the functions)",
 	}
 )
 

@@ -116,7 +116,8 @@ func TestMultiNodeAddToGroupThenSend(t *testing.T) {
 		trials  = 1000 // per kind
 		workers = 8
 	)
-	c := newCluster(t, 2)
+	// The recipient joins 2,000 groups: over the default group limits.
+	c := newCluster(t, 2, "--max-connection-groups", "0", "--max-user-groups", "0")
 	r := c.connectTo(t, gw2, "r", "ruser") // the recipient, on gateway 2
 	c.connectTo(t, gw1, "b1", "")          // bystanders: never in a group
 	c.connectTo(t, gw2, "b2", "")

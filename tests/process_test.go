@@ -78,16 +78,17 @@ type cluster struct {
 // newCluster starts Redis, `gateways` gateway processes and one functions process whose
 // negotiate hands out gateway 1's URL (a placeholder when there is no gateway), the
 // REST client and the node driver. Everything is stopped in Cleanup, clients first.
-func newCluster(t *testing.T, gateways int) *cluster {
+func newCluster(t *testing.T, gateways int, functionsFlags ...string) *cluster {
 	t.Helper()
 	s := redistest.Start(t)
-	c := newClusterOn(t, s.URL(), gateways)
+	c := newClusterOn(t, s.URL(), gateways, functionsFlags...)
 	c.redis = s
 	return c
 }
 
-// newClusterOn is newCluster on the Redis (or Redis Cluster) at redisURL.
-func newClusterOn(t *testing.T, redisURL string, gateways int) *cluster {
+// newClusterOn is newCluster on the Redis (or Redis Cluster) at redisURL; the
+// functions process gets functionsFlags too.
+func newClusterOn(t *testing.T, redisURL string, gateways int, functionsFlags ...string) *cluster {
 	t.Helper()
 	bin, err := localBinary()
 	if err != nil {
@@ -103,7 +104,7 @@ func newClusterOn(t *testing.T, redisURL string, gateways int) *cluster {
 	if gateways > 0 {
 		clientBase = c.gateways[0].URL() + "/"
 	}
-	c.functions = c.start(t, "functions", "--role", "functions", "--client-url", clientBase)
+	c.functions = c.start(t, "functions", append([]string{"--role", "functions", "--client-url", clientBase}, functionsFlags...)...)
 	cs := connStringLine.FindString(c.functions.Stdout())
 	if cs == "" {
 		t.Fatalf("functions process printed no connection string:\n%s", c.functions.Stdout())

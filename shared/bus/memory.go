@@ -25,6 +25,9 @@ type MemoryConfig struct {
 	// Now returns the current time; tests replace it to control expiry.
 	// Default (nil): time.Now.
 	Now func() time.Time
+	// GroupLimits bounds the groups of a connection and of a user.
+	// Default: DefaultMaxConnectionGroups and DefaultMaxUserGroups.
+	GroupLimits GroupLimits
 }
 
 // Memory is the in-process Bus used by the local emulator and unit tests.
@@ -54,6 +57,7 @@ type Memory struct {
 	subs   []*memorySub // replaced, never modified in place
 	quota  memoryQuota
 	claims memoryClaims
+	limits GroupLimits // resolved
 }
 
 var _ Bus = (*Memory)(nil)
@@ -62,11 +66,12 @@ var _ Bus = (*Memory)(nil)
 // stop its expiry goroutine.
 func NewMemory(cfg MemoryConfig) *Memory {
 	m := &Memory{
-		log:  cfg.Logger,
-		now:  cfg.Now,
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
-		hubs: make(map[string]*hubState),
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+		hubs:   make(map[string]*hubState),
+		limits: cfg.GroupLimits.Resolved(),
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)

@@ -7,7 +7,9 @@ import (
 
 // AddToGroup adds the connection to group and delivers a KindAddToGroup
 // envelope with ScopeConnection. It returns ErrConnectionNotFound for
-// unknown connections and ErrInvalidArgument for empty arguments.
+// unknown connections, ErrInvalidArgument for empty arguments and
+// ErrLimitReached when the connection is in GroupLimits.PerConnection
+// groups already.
 func (m *Memory) AddToGroup(ctx context.Context, hub, group, connID string) error {
 	if err := m.changeConn(ctx, KindAddToGroup, hub, group, connID); err != nil {
 		return fmt.Errorf("add connection %q to group %q in hub %q: %w", connID, group, hub, err)
@@ -61,6 +63,10 @@ func (m *Memory) changeConn(ctx context.Context, kind Kind, hub, group, connID s
 	}
 	switch kind {
 	case KindAddToGroup:
+		if _, in := cs.groups[group]; !in && m.limits.PerConnection > 0 && len(cs.groups) >= m.limits.PerConnection {
+			m.mu.Unlock()
+			return ConnGroupLimitError(m.limits.PerConnection)
+		}
 		h.join(cs, group)
 	case KindRemoveFromGroup:
 		h.leave(cs, group)

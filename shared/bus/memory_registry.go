@@ -16,6 +16,11 @@ func (m *Memory) Register(ctx context.Context, c Conn) ([]string, error) {
 	if err := checkArgs("hub", c.Hub, "connection id", c.ID); err != nil {
 		return nil, fmt.Errorf("register connection: %w", err)
 	}
+	if c.User != "" {
+		if err := checkArgs("user", c.User); err != nil {
+			return nil, fmt.Errorf("register connection: %w", err)
+		}
+	}
 	if err := m.lock(ctx); err != nil {
 		return nil, fmt.Errorf("register connection %q in hub %q: %w", c.ID, c.Hub, err)
 	}

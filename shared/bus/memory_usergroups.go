@@ -12,7 +12,8 @@ import (
 // with ttl > 0 it is recorded until ttl from now (a later call replaces the
 // expiry); with ttl == 0 nothing is recorded and an existing membership is
 // left as it is. Expired memberships are removed by the sweeper, which
-// delivers a KindRemoveFromGroup envelope with ScopeUser for each.
+// delivers a KindRemoveFromGroup envelope with ScopeUser for each. A
+// recorded membership beyond GroupLimits.PerUser answers ErrLimitReached.
 func (m *Memory) AddUserToGroup(ctx context.Context, hub, group, user string, ttl time.Duration) error {
 	if err := m.addUser(ctx, hub, group, user, ttl); err != nil {
 		return fmt.Errorf("add user %q to group %q in hub %q: %w", user, group, hub, err)
@@ -28,6 +29,11 @@ func (m *Memory) addUser(ctx context.Context, hub, group, user string, ttl time.
 		return err
 	}
 	h := m.hubLocked(hub)
+	if lim := m.limits.PerUser; ttl != 0 && lim > 0 && h.members[user][group] == nil && len(h.members[user]) >= lim {
+		m.releaseLocked(hub, h)
+		m.mu.Unlock()
+		return UserGroupLimitError(lim)
+	}
 	h.userJoin(user, group)
 	if ttl != 0 {
 		ms := h.members[user][group]

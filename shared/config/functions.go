@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/connstr"
 )
 
@@ -64,6 +65,9 @@ type Functions struct {
 	// SessionToken is AWS_SESSION_TOKEN, set by Lambda; the extension
 	// requires it in X-Aws-Parameters-Secrets-Token.
 	SessionToken string
+	// GroupLimits are HERALD_MAX_CONNECTION_GROUPS and
+	// HERALD_MAX_USER_GROUPS (see Limits), enforced by the REST function.
+	GroupLimits bus.GroupLimits
 }
 
 // FunctionsFromEnv reads the functions' variables. Every problem is an error
@@ -86,6 +90,10 @@ func FunctionsFromEnv(get Getenv) (Functions, error) {
 		ExtensionPort:       r.integer("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773),
 		SessionToken:        r.str("AWS_SESSION_TOKEN", ""),
 	}
+	f.GroupLimits = Limits{
+		MaxConnectionGroups: r.limit("HERALD_MAX_CONNECTION_GROUPS", bus.DefaultMaxConnectionGroups),
+		MaxUserGroups:       r.limit("HERALD_MAX_USER_GROUPS", bus.DefaultMaxUserGroups),
+	}.GroupLimits()
 	if cs := r.str("HERALD_CONNECTION_STRING", ""); cs != "" && len(f.AccessKeys) == 0 {
 		parsed, err := connstr.Parse(cs)
 		if err != nil {

@@ -34,3 +34,19 @@ func TestGatewayTLS(t *testing.T) {
 		t.Fatalf("certificate without key: %v", err)
 	}
 }
+
+func TestLimits(t *testing.T) {
+	l, err := LimitsFromEnv(env(map[string]string{}))
+	if err != nil || l.MaxHubs != 1000 || l.MaxAddressConnections != 1000 || l.ForwardedHops != 1 ||
+		l.MaxLiveTraceWatchers != 16 || l.MaxConnectionGroups != 1000 || l.MaxUserGroups != 1000 {
+		t.Fatalf("defaults: %+v %v", l, err)
+	}
+	l, err = LimitsFromEnv(env(map[string]string{"HERALD_TLS_CERT": "/c.pem", "HERALD_MAX_CONNECTION_GROUPS": "0", "HERALD_MAX_HUBS": "5"}))
+	if err != nil || l.ForwardedHops != 0 || l.MaxHubs != 5 || l.GroupLimits().PerConnection != -1 || l.GroupLimits().PerUser != 1000 {
+		t.Fatalf("%+v %v", l, err)
+	}
+	_, err = LimitsFromEnv(env(map[string]string{"HERALD_MAX_USER_GROUPS": "x"}))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "HERALD_MAX_USER_GROUPS") {
+		t.Fatalf("bad value: %v", err)
+	}
+}

@@ -134,6 +134,19 @@ type Config struct {
 	// (streams exempt), each write within 30s, an idle keep-alive
 	// connection closed after 130s, headers at most 16 KiB.
 	HTTP HTTPLimits
+	// MaxHubs, MaxAddressConnections and ForwardedHops are the gateway's
+	// per-node limits (gateway.Config): default 1000 hubs (negative: no
+	// limit), no address limit, the TCP peer as the client address.
+	MaxHubs               int
+	MaxAddressConnections int
+	ForwardedHops         int
+	// MaxLiveTraceWatchers is the most live trace streams of the process
+	// (livetrace.Config.MaxWatchers): default 16, negative no limit.
+	MaxLiveTraceWatchers int
+	// GroupLimits bounds the groups of a connection and of a user on the
+	// in-memory bus the Server makes when Bus is nil (a Redis bus takes
+	// them in its own config). Default: the bus's defaults.
+	GroupLimits bus.GroupLimits
 	// AdminAddr, when set, is the address of the admin listener: pprof
 	// profiles and /metrics (shared/admin). Keep it private. Default ""
 	// (off).

@@ -8,10 +8,16 @@ import (
 	"github.com/heraldrt/herald/shared/livetrace"
 )
 
+// LimitLiveTraceWatchers labels live trace streams refused by
+// Config.MaxLiveTraceWatchers in herald_limit_refusals_total.
+const LimitLiveTraceWatchers = "live_trace_watchers"
+
 // wireLiveTrace serves the live trace page and stream on mux; with a Redis
 // bus the events of every node are relayed.
 func (s *Server) wireLiveTrace(mux *http.ServeMux) error {
-	cfg := livetrace.Config{Tracer: s.cfg.Tracer, Keys: s.cfg.AccessKeys, Logger: s.log}
+	cfg := livetrace.Config{Tracer: s.cfg.Tracer, Keys: s.cfg.AccessKeys, Logger: s.log,
+		MaxWatchers: s.cfg.MaxLiveTraceWatchers,
+		OnLimit:     func() { s.metrics.LimitReached(LimitLiveTraceWatchers) }}
 	if r, ok := s.bus.(livetrace.Relay); ok {
 		cfg.Relay = r
 	}

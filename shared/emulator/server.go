@@ -138,7 +138,7 @@ func (s *Server) wire() error {
 	}
 	s.bus = cfg.Bus
 	if s.bus == nil {
-		s.bus, s.ownsBus = bus.NewMemory(bus.MemoryConfig{Logger: s.log}), true
+		s.bus, s.ownsBus = bus.NewMemory(bus.MemoryConfig{Logger: s.log, GroupLimits: cfg.GroupLimits}), true
 	}
 	m, err := metrics.New(cfg.Registry)
 	if err != nil {
@@ -213,7 +213,8 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 		Metrics: s.metrics, Tracer: cfg.Tracer, MaxDiagnosticConnections: cfg.MaxDiagnosticConnections,
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
 		NegotiateRate: cfg.NegotiateRate,
-		InternalURL:   internal,
+		MaxHubs:       cfg.MaxHubs, MaxAddressConnections: cfg.MaxAddressConnections, ForwardedHops: cfg.ForwardedHops,
+		InternalURL: internal,
 	})
 	if err != nil {
 		return err

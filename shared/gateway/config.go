@@ -96,7 +96,26 @@ type Config struct {
 	// the asrs.s.dc claim) connected to this node at once; the next
 	// connect gets 429. Default 100 (DefaultMaxDiagnosticConnections).
 	MaxDiagnosticConnections int
+	// MaxHubs is the most hubs this node holds connections in at once; a
+	// connect to one more hub gets 429 ReasonHubLimit. Hub names come from
+	// clients, and each hub costs the node a subscription and index
+	// entries. Default 1000 (DefaultMaxHubs); negative: no limit.
+	MaxHubs int
+	// MaxAddressConnections is the most concurrent connections from one
+	// client address on this node; the next connect gets 429
+	// ReasonAddressLimit. The address is the request's remote IP, or with
+	// ForwardedHops the one the trusted proxies saw. Default 0: no limit.
+	MaxAddressConnections int
+	// ForwardedHops is the number of trusted proxies in front of the node
+	// (1 behind an AWS Application Load Balancer), each appending the
+	// address it saw to X-Forwarded-For: the client address is then the
+	// ForwardedHops-th entry from the right. Default 0: the remote IP
+	// (X-Forwarded-For is ignored; it is the client's to forge).
+	ForwardedHops int
 }
+
+// DefaultMaxHubs is Config.MaxHubs when not set.
+const DefaultMaxHubs = 1000
 
 func (c Config) withDefaults() (Config, error) {
 	if len(c.Keys) == 0 {
@@ -127,6 +146,15 @@ func (c Config) withDefaults() (Config, error) {
 	setInt(&c.QueueMessages, 1024)
 	setInt(&c.QueueBytes, 4<<20)
 	setInt(&c.MaxDiagnosticConnections, DefaultMaxDiagnosticConnections)
+	switch {
+	case c.MaxHubs == 0:
+		c.MaxHubs = DefaultMaxHubs
+	case c.MaxHubs < 0:
+		c.MaxHubs = 0 // no limit
+	}
+	if c.MaxAddressConnections < 0 || c.ForwardedHops < 0 {
+		return c, errors.New("gateway: Config.MaxAddressConnections and ForwardedHops must not be negative")
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}

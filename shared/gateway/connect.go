@@ -84,11 +84,15 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, info *connInfo) b
 		s.endDiagnostic(info.diag)
 		return false
 	}
-	if !s.idx.reserve(info.hub, info.id) {
+	addr := ""
+	if s.cfg.MaxAddressConnections > 0 {
+		addr = clientAddress(r, s.cfg.ForwardedHops)
+	}
+	if err := s.idx.reserve(info.hub, info.id, addr); err != nil {
 		s.releaseConnection(info.hub, info.user)
 		s.conns.Done()
 		s.endDiagnostic(info.diag)
-		httpError(w, http.StatusConflict, TextIDInUse)
+		s.refuseReserve(w, info, addr, err)
 		return false
 	}
 	if !s.claimOnce(w, r, info) { // last: a refusal above leaves the token usable
@@ -99,6 +103,24 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, info *connInfo) b
 		return false
 	}
 	return true
+}
+
+// refuseReserve answers a connect the index refused, logs it once and
+// counts a limit it hit.
+func (s *Server) refuseReserve(w http.ResponseWriter, info *connInfo, addr string, err error) {
+	switch {
+	case errors.Is(err, errHubLimit):
+		s.log.Warn(ReasonHubLimit, "hub", info.hub, "user", info.user, "max_hubs", s.cfg.MaxHubs)
+		s.limitReached(LimitHubs)
+		httpError(w, http.StatusTooManyRequests, ReasonHubLimit)
+	case errors.Is(err, errAddressLimit):
+		s.log.Warn(ReasonAddressLimit, "hub", info.hub, "user", info.user, "address", addr,
+			"max_address_connections", s.cfg.MaxAddressConnections)
+		s.limitReached(LimitAddressConnections)
+		httpError(w, http.StatusTooManyRequests, ReasonAddressLimit)
+	default:
+		httpError(w, http.StatusConflict, TextIDInUse)
+	}
 }
 
 // track counts a new connection unless the Server is draining; Shutdown

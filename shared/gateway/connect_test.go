@@ -56,6 +56,11 @@ func TestConnectErrors(t *testing.T) {
 		{"public id is not the token", "GET", base + nr.ConnectionID, tok, 404},
 		{"post to unknown connection", "POST", base + url.QueryEscape(nr.ConnectionToken), tok, 404},
 		{"delete unknown connection", "DELETE", base + url.QueryEscape(nr.ConnectionToken), tok, 404},
+		// A malformed pair is a 400, never dropped: hub=%zz used to vanish,
+		// leaving the first hub as the only one.
+		{"malformed second hub", "GET", h.srv.URL + "/client/?hub=chat&hub=%zz&id=" + url.QueryEscape(nr.ConnectionToken), tok, 400},
+		{"malformed query value", "GET", base + url.QueryEscape(nr.ConnectionToken) + "&x=%FF", tok, 400},
+		{"malformed negotiate query", "POST", h.srv.URL + "/client/negotiate?hub=chat&negotiateVersion=%zz", tok, 400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,7 +60,7 @@ func benchFanout(b *testing.B, n int, codec hubproto.Codec, configure func(*Conf
 	for i := 0; i < n; i++ {
 		srvSide, cliSide := net.Pipe()
 		id := fmt.Sprintf("c%d", i)
-		if !h.gw.idx.reserve("bench", id) {
+		if h.gw.idx.reserve("bench", id, "") != nil {
 			b.Fatal("reserve failed")
 		}
 		serving.Add(1)

@@ -1,6 +1,16 @@
 package gateway
 
-import "sync"
+import (
+	"errors"
+	"sync"
+)
+
+// Reasons reserve refuses a connection.
+var (
+	errIDInUse      = errors.New("connection id in use")
+	errHubLimit     = errors.New("hub limit of the node reached")
+	errAddressLimit = errors.New("connection limit of the client address reached")
+)
 
 // index finds a hub's local connections by id, user and group, so a send to
 // one connection, user or group costs time in proportion to its recipients,
@@ -10,6 +20,13 @@ type index struct {
 	hubs     map[string]*hubConns
 	reserved map[connKey]struct{} // ids between upgrade and handshake
 	count    int
+
+	// Limits (0: none) and what they count: reserved and live connections
+	// by hub, and by client address.
+	maxHubs, maxPerAddr int
+	hubRefs             map[string]int
+	addrs               map[connKey]string // the counted address of a connection
+	perAddr             map[string]int
 }
 
 type connKey struct{ hub, id string }
@@ -22,38 +39,86 @@ type hubConns struct {
 	groups map[string]connSet
 }
 
-func newIndex() *index {
-	return &index{hubs: map[string]*hubConns{}, reserved: map[connKey]struct{}{}}
+// newIndex returns an index refusing a connection that would make this
+// node hold more than maxHubs hubs, or more than maxPerAddr connections of
+// one client address (0: no limit).
+func newIndex(maxHubs, maxPerAddr int) *index {
+	return &index{hubs: map[string]*hubConns{}, reserved: map[connKey]struct{}{},
+		maxHubs: maxHubs, maxPerAddr: maxPerAddr,
+		hubRefs: map[string]int{}, addrs: map[connKey]string{}, perAddr: map[string]int{}}
 }
 
-// reserve claims hub/id for a connection being set up. It reports false
-// when the id is connected or being connected already.
-func (x *index) reserve(hub, id string) bool {
+// reserve claims hub/id for a connection being set up from client
+// address addr ("" is not counted). It returns errIDInUse when the id is
+// connected or being connected already, errHubLimit when hub is new and
+// the node holds maxHubs hubs, errAddressLimit when addr holds maxPerAddr
+// connections.
+func (x *index) reserve(hub, id, addr string) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	k := connKey{hub, id}
 	if _, ok := x.reserved[k]; ok {
-		return false
+		return errIDInUse
 	}
 	if h := x.hubs[hub]; h != nil && h.conns[id] != nil {
-		return false
+		return errIDInUse
+	}
+	if x.maxHubs > 0 && x.hubRefs[hub] == 0 && len(x.hubRefs) >= x.maxHubs {
+		return errHubLimit
+	}
+	if x.maxPerAddr > 0 && addr != "" && x.perAddr[addr] >= x.maxPerAddr {
+		return errAddressLimit
 	}
 	x.reserved[k] = struct{}{}
-	return true
+	x.hubRefs[hub]++
+	if addr != "" {
+		x.addrs[k] = addr
+		x.perAddr[addr]++
+	}
+	return nil
+}
+
+// releaseLocked gives back what reserve counted for k.
+func (x *index) releaseLocked(k connKey) {
+	if x.hubRefs[k.hub]--; x.hubRefs[k.hub] <= 0 {
+		delete(x.hubRefs, k.hub)
+	}
+	if a, ok := x.addrs[k]; ok {
+		delete(x.addrs, k)
+		if x.perAddr[a]--; x.perAddr[a] <= 0 {
+			delete(x.perAddr, a)
+		}
+	}
 }
 
 // unreserve releases a reservation that did not become a connection.
 func (x *index) unreserve(hub, id string) {
 	x.mu.Lock()
-	delete(x.reserved, connKey{hub, id})
-	x.mu.Unlock()
+	defer x.mu.Unlock()
+	k := connKey{hub, id}
+	if _, ok := x.reserved[k]; ok {
+		delete(x.reserved, k)
+		x.releaseLocked(k)
+	}
+}
+
+// hubCount returns how many hubs the node holds or is connecting to.
+func (x *index) hubCount() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.hubRefs)
 }
 
 // add turns the reservation of c into a live entry.
 func (x *index) add(c *conn) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	delete(x.reserved, connKey{c.hub, c.id})
+	k := connKey{c.hub, c.id}
+	if _, ok := x.reserved[k]; ok {
+		delete(x.reserved, k)
+	} else {
+		x.hubRefs[c.hub]++ // added without a reservation (tests)
+	}
 	h := x.hubs[c.hub]
 	if h == nil {
 		h = &hubConns{conns: map[string]*conn{}, users: map[string]connSet{}, groups: map[string]connSet{}}
@@ -85,6 +150,7 @@ func (x *index) remove(c *conn) {
 	if len(h.conns) == 0 {
 		delete(x.hubs, c.hub)
 	}
+	x.releaseLocked(connKey{c.hub, c.id})
 	x.count--
 }
 

@@ -34,6 +34,12 @@ const (
 	// ReasonConnectionLimit refuses a connection (429) over the connection
 	// quota (Config.MaxConnections, Config.MaxUserConnections).
 	ReasonConnectionLimit = "Connection count reaches limit"
+	// ReasonHubLimit refuses a connection (429) to a hub this node does
+	// not hold yet while it holds Config.MaxHubs hubs.
+	ReasonHubLimit = "Hub count reaches limit"
+	// ReasonAddressLimit refuses a connection (429) from a client address
+	// holding Config.MaxAddressConnections connections on this node.
+	ReasonAddressLimit = "Connection count of this client address reaches limit"
 	// ReasonNegotiateLimit refuses a negotiate (429, Retry-After) over
 	// Config.NegotiateRate.
 	ReasonNegotiateLimit = "Negotiate rate reaches limit, retry after a random delay"
@@ -77,7 +83,7 @@ const (
 // on a request, or a Close message ending a connection.
 type Trouble struct {
 	// Step is where the client meets it: "negotiate", "connect",
-	// "connection" (a Close message) or "REST".
+	// "connection" (a Close message), "REST" or "live trace".
 	Step string
 	// Status is the HTTP status; 0 for a Close message.
 	Status int
@@ -122,6 +128,9 @@ var Troubles = []Trouble{
 	{Step: "negotiate, connect", Status: http.StatusBadRequest, Text: errHubMissing.Error() + " / " + errHubRepeated.Error() + " / " + errHubInvalid.Error(),
 		Why: "the `hub` query parameter is missing, repeated or not a hub name (a letter, then at most 128 letters, digits or ``_`,.[]``)",
 		Fix: "give `withUrl` the URL your negotiate function returned, unmodified", Diagnose: seenHTTP(400, "")},
+	{Step: "negotiate, connect", Status: http.StatusBadRequest, Text: "Invalid query parameter '…': …",
+		Why: "a query value (or name) that is not valid percent-encoding or UTF-8, or pairs separated by `;`; the text names the parameter",
+		Fix: "percent-encode query values (`encodeURIComponent`)", Diagnose: seenHTTP(400, "")},
 	{Step: "connect", Status: http.StatusBadRequest, Text: TextIDRequired,
 		Why: "a connect request without `id`", Fix: "let the client negotiate first (do not use `skipNegotiation` with Herald's negotiate)",
 		Diagnose: seenHTTP(400, "")},
@@ -143,6 +152,22 @@ var Troubles = []Trouble{
 		Why:      "the deployment (or this user, in this hub) holds the most concurrent connections allowed (`HERALD_MAX_CONNECTIONS`, `HERALD_MAX_USER_CONNECTIONS`); every transport counts",
 		Fix:      "close connections you no longer need, raise the limit, or retry later",
 		Diagnose: seenHTTP(429, "the warning `Connection count reaches limit` with `step`, `hub`, `user` and both limits; `herald_connections` summed over the nodes")},
+	{Step: "connect", Status: http.StatusTooManyRequests, Text: ReasonHubLimit,
+		Why:      "this gateway node holds connections in `HERALD_MAX_HUBS` (1,000) hubs and the client connects to another one; every hub costs the node a subscription and index entries, and hub names come from clients",
+		Fix:      "use fewer hub names (groups partition a hub), add gateway nodes, or raise the limit; the load balancer may send a retry to another node",
+		Diagnose: seenHTTP(429, "the warning `Hub count reaches limit` with `hub` and `max_hubs`; `herald_limit_refusals_total{limit=\"hubs_per_node\"}`")},
+	{Step: "connect", Status: http.StatusTooManyRequests, Text: ReasonAddressLimit,
+		Why:      "one client address holds `HERALD_MAX_ADDRESS_CONNECTIONS` connections on this node (the address is the remote IP, or with `HERALD_FORWARDED_HOPS` the one the load balancer saw)",
+		Fix:      "close connections you no longer need; clients behind one NAT share an address, so raise the limit for them",
+		Diagnose: seenHTTP(429, "the warning `Connection count of this client address reaches limit` with `address`; `herald_limit_refusals_total{limit=\"connections_per_address\"}`")},
+	{Step: "REST", Status: http.StatusConflict, Text: "The connection is in as many groups as allowed; remove it from a group first (…). / The user is in as many groups as allowed; …",
+		Why:      "adding a connection to one more group than `HERALD_MAX_CONNECTION_GROUPS` (1,000; user-level memberships count too), or recording one more user-level membership than `HERALD_MAX_USER_GROUPS` (1,000); codes `Error.Connection.GroupLimitReached`, `Error.User.GroupLimitReached`",
+		Fix:      "remove memberships no longer needed, or raise the limit on the functions",
+		Diagnose: "the REST call's `x-ms-error-code`; `herald_limit_refusals_total{limit=\"groups_per_connection\"}` or `{limit=\"groups_per_user\"}`"},
+	{Step: "live trace", Status: http.StatusTooManyRequests, Text: "Live trace watcher count reaches limit",
+		Why:      "this process serves `HERALD_MAX_LIVETRACE_WATCHERS` (16) live trace streams already",
+		Fix:      "close live trace pages you no longer watch, or raise the limit",
+		Diagnose: "the warning `Live trace watcher count reaches limit`; `herald_limit_refusals_total{limit=\"live_trace_watchers\"}`"},
 	{Step: "negotiate", Status: http.StatusTooManyRequests, Text: ReasonNegotiateLimit,
 		Why:      "more negotiates per second than `HERALD_NEGOTIATE_RATE` across the deployment; `Retry-After` says when the next second starts",
 		Fix:      "retry after `Retry-After` plus a random delay (e.g. 1–5 s), so clients that failed together do not retry together",

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/query"
 	"github.com/heraldrt/herald/shared/token"
 )
 
@@ -69,7 +70,7 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		verifier: v,
 		tokens:   newConnTokens(cfg.Keys),
-		idx:      newIndex(),
+		idx:      newIndex(cfg.MaxHubs, cfg.MaxAddressConnections),
 		keeper:   newKeeper(cfg.KeepAliveInterval),
 		flush:    newFlusher(),
 	}
@@ -152,6 +153,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // ServeHTTP serves POST /client/negotiate and the /client/ transports.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Before anything reads the query: url.URL.Query drops malformed
+	// pairs without a word.
+	var qe *query.Error
+	if err := query.Check(r.URL.RawQuery); errors.As(err, &qe) {
+		httpError(w, http.StatusBadRequest, qe.Message())
+		return
+	}
 	p := strings.TrimSuffix(r.URL.Path, "/")
 	switch {
 	case strings.HasSuffix(p, "/client/negotiate"):

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/heraldrt/herald/shared/bus"
 )
@@ -63,6 +64,17 @@ func readJSONMessage(data []byte) (*bus.Message, error) {
 	var p payload
 	if err := json.Unmarshal(data, &p); err != nil {
 		return nil, invalid("body", "Invalid message body: "+jsonProblem(err))
+	}
+	// encoding/json turns invalid UTF-8 in a string into U+FFFD but keeps
+	// a RawMessage as it is: such arguments would reach JSON clients in a
+	// WebSocket text frame that no client accepts (JSON text is UTF-8; see
+	// docs/limits-and-validation.md).
+	if !utf8.Valid(data) {
+		field := "target"
+		if !utf8.Valid(p.Arguments) {
+			field = "arguments"
+		}
+		return nil, invalid(field, "Invalid message body: \""+field+"\" is not valid UTF-8.")
 	}
 	if p.Target == nil || *p.Target == "" {
 		return nil, invalid("target", msgBodyRequired+" The \"target\" field must be a non-empty string.")

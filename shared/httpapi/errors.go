@@ -21,6 +21,8 @@ const (
 	codeUserNotInGroup     = "Info.User.NotInGroup"
 	codeConnNotExistedErr  = "Error.Connection.NotExisted"
 	codeInvalid            = "Error.Request.Invalid"
+	codeConnGroupLimit     = "Error.Connection.GroupLimitReached"
+	codeUserGroupLimit     = "Error.User.GroupLimitReached"
 	codeUnauthorized       = "Error.Request.Unauthorized"
 	codeNotFound           = "Error.Request.NotFound"
 	codeMethodNotAllowed   = "Error.Request.MethodNotAllowed"

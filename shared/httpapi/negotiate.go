@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/heraldrt/herald/shared/conninfo"
 	"github.com/heraldrt/herald/shared/token"
@@ -146,6 +147,9 @@ func (n *negotiator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (n *negotiator) negotiate(r *http.Request) (conninfo.Info, error) {
+	if err := checkQuery(r); err != nil {
+		return conninfo.Info{}, err
+	}
 	q := r.URL.Query()
 	hubs := q["hub"]
 	switch {
@@ -213,6 +217,9 @@ func (n *negotiator) identity(r *http.Request, hub, app string) (string, map[str
 		}
 		if len(user) > maxUserLen {
 			return "", nil, invalid("userId", "Invalid user id: it must have at most 1024 characters.")
+		}
+		if !utf8.ValidString(user) {
+			return "", nil, invalid("userId", "Invalid user id: it is not valid UTF-8.")
 		}
 		return user, nil, nil
 	}

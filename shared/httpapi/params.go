@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,7 +9,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldrt/herald/shared/conninfo"
+	"github.com/heraldrt/herald/shared/query"
 )
+
+// checkQuery refuses a query string with a pair that is not valid
+// percent-encoding or UTF-8 (400 naming the parameter). Once it passed,
+// r.URL.Query() holds every pair the caller sent.
+func checkQuery(r *http.Request) error {
+	var qe *query.Error
+	if err := query.Check(r.URL.RawQuery); errors.As(err, &qe) {
+		return invalid(qe.Param, qe.Message())
+	}
+	return nil
+}
 
 // Limits on path parameters (Azure swagger: group 1..1024 chars; user ids
 // for :closeConnections 1..1024; connection ids at least 1 char).
@@ -31,10 +44,16 @@ func hubKey(r *http.Request) (string, error) {
 	return conninfo.HubKey(app, hub), nil
 }
 
+// paramNoun names each path wildcard in error messages.
+var paramNoun = map[string]string{"group": "group name", "user": "user id", "connectionId": "connection id"}
+
 // checkParams validates the path wildcards a route declares.
 func checkParams(r *http.Request, names []string) error {
 	for _, name := range names {
 		v := r.PathValue(name)
+		if !utf8.ValidString(v) {
+			return invalid(name, "Invalid "+paramNoun[name]+": it is not valid UTF-8.")
+		}
 		switch name {
 		case "group":
 			if n := utf8.RuneCountInString(v); n < 1 || n > maxGroupLen || strings.TrimSpace(v) == "" {

@@ -169,6 +169,11 @@ func (s *rest) endpoint(rt boundRoute) http.Handler {
 }
 
 func (s *rest) serve(rt boundRoute, c *call) (any, error) {
+	// Before anything reads the query: url.URL.Query drops malformed
+	// pairs without a word.
+	if err := checkQuery(c.r); err != nil {
+		return nil, err
+	}
 	if rt.Auth {
 		if err := s.authorize(c.r); err != nil {
 			return nil, err

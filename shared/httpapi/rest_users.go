@@ -7,7 +7,9 @@ func (s *rest) addUser(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, s.bus.AddUserToGroup(c.ctx(), c.hub, c.r.PathValue("group"), c.r.PathValue("user"), d)
+	err = s.bus.AddUserToGroup(c.ctx(), c.hub, c.r.PathValue("group"), c.r.PathValue("user"), d)
+	return nil, s.groupLimit(err, LimitUserGroups, codeUserGroupLimit,
+		"The user is in as many groups as allowed; remove it from a group first.")
 }
 
 func (s *rest) removeUser(c *call) (any, error) {

@@ -75,7 +75,8 @@ func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Funct
 	if err != nil {
 		return nil, redisURLError(err)
 	}
-	b, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: cfg.RedisPrefix, Stateless: true, Logger: log})
+	b, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: cfg.RedisPrefix, Stateless: true, Logger: log,
+		GroupLimits: cfg.GroupLimits})
 	if err != nil {
 		_ = client.Close()
 		return nil, err

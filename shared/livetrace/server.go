@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/diag"
+	"github.com/heraldrt/herald/shared/query"
 )
 
 //go:embed page.html
@@ -38,7 +39,21 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// MaxWatchers is the most live trace streams this node serves at
+	// once; the next gets 429 TextTooManyWatchers. Each costs a goroutine
+	// and a Buffer of events. Default DefaultMaxWatchers; negative: no
+	// limit.
+	MaxWatchers int
+	// OnLimit is called once per stream refused by MaxWatchers (for a
+	// metric). Default nil.
+	OnLimit func()
 }
+
+// DefaultMaxWatchers is Config.MaxWatchers when not set.
+const DefaultMaxWatchers = 16
+
+// TextTooManyWatchers answers (429) a stream over Config.MaxWatchers.
+const TextTooManyWatchers = "Live trace watcher count reaches limit"
 
 // Server serves the live trace page and stream, and runs the relay.
 type Server struct {
@@ -51,6 +66,7 @@ type Server struct {
 	kick    chan struct{}
 	mu      sync.Mutex // orders stream starts with Close
 	closed  bool
+	streams int // guarded by mu
 	started atomic.Bool
 	wg      sync.WaitGroup // the relay loop and every stream
 }
@@ -77,6 +93,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	switch {
+	case cfg.MaxWatchers == 0:
+		cfg.MaxWatchers = DefaultMaxWatchers
+	case cfg.MaxWatchers < 0:
+		cfg.MaxWatchers = 0
 	}
 	return &Server{cfg: cfg, tracer: cfg.Tracer, log: cfg.Logger, instance: randomID(),
 		done: make(chan struct{}), kick: make(chan struct{}, 1)}, nil
@@ -132,6 +154,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // stream sends events as Server-Sent Events until the client leaves or
 // the Server closes.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	var qe *query.Error
+	if err := query.Check(r.URL.RawQuery); errors.As(err, &qe) {
+		http.Error(w, qe.Message(), http.StatusBadRequest)
+		return
+	}
 	if err := verify(r.URL.Query().Get("access_token"), s.cfg.Keys, s.cfg.Now()); err != nil {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		http.Error(w, "Unauthorized: "+err.Error(), http.StatusUnauthorized)
@@ -143,9 +170,24 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "The node is stopping.", http.StatusServiceUnavailable)
 		return
 	}
+	if s.cfg.MaxWatchers > 0 && s.streams >= s.cfg.MaxWatchers {
+		s.mu.Unlock()
+		s.log.Warn(TextTooManyWatchers, "max_watchers", s.cfg.MaxWatchers)
+		if s.cfg.OnLimit != nil {
+			s.cfg.OnLimit()
+		}
+		http.Error(w, TextTooManyWatchers, http.StatusTooManyRequests)
+		return
+	}
+	s.streams++
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		s.streams--
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

@@ -39,6 +39,7 @@ type Metrics struct {
 	publish     prometheus.Histogram
 	publishErrs prometheus.Counter
 	diagnostic  prometheus.Gauge
+	limits      *prometheus.CounterVec
 
 	// Pre-resolved per scope: the fan-out path does no label lookups.
 	receivedBy [numScopes]prometheus.Counter
@@ -114,9 +115,13 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "herald_diagnostic_connections",
 			Help: "Open diagnostic client connections on this node.",
 		}),
+		limits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_limit_refusals_total",
+			Help: "Requests refused by a per-caller limit, by limit (hubs_per_node, connections_per_address, groups_per_connection, groups_per_user, live_trace_watchers).",
+		}, []string{"limit"}),
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.opened, m.closed, m.received, m.sent,
-		m.sentBytes, m.overflows, m.rest, m.upstream, m.publish, m.publishErrs, m.diagnostic} {
+		m.sentBytes, m.overflows, m.rest, m.upstream, m.publish, m.publishErrs, m.diagnostic, m.limits} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
@@ -182,6 +187,10 @@ func (m *Metrics) Delivered(scope bus.Scope, messages, bytes int) {
 
 // Received implements gateway.Metrics: client invocations.
 func (m *Metrics) Received(n int) { m.upstreamIn.Add(float64(n)) }
+
+// LimitReached counts one request refused by a per-caller limit
+// (gateway.LimitMetrics, httpapi's group limits, the live trace).
+func (m *Metrics) LimitReached(limit string) { m.limits.WithLabelValues(limit).Inc() }
 
 // QueueOverflow implements gateway.Metrics.
 func (m *Metrics) QueueOverflow() { m.overflows.Inc() }

@@ -23,6 +23,12 @@ var (
 	// it is not delivered.
 	ErrSessionEnded = errors.New("upstream: session ended")
 
+	// ErrInvalidTarget means a client invocation's target cannot name an
+	// event: it is not valid UTF-8, or it is "." or "..", which a
+	// path-normalizing upstream would resolve as a dot segment of the URL
+	// (see checkEventName). The invocation is not delivered.
+	ErrInvalidTarget = errors.New("upstream: invalid invocation target")
+
 	// ErrClosed means the Client is closing or closed: the event is not
 	// delivered.
 	ErrClosed = errors.New("upstream: client closed")
@@ -45,6 +51,9 @@ const (
 	// complete hub messages in the client's protocol. Forwarding it would
 	// corrupt the client's message stream.
 	ErrTextInvalidResponse = "Invocation failed, invalid response from upstream."
+	// ErrTextInvalidTarget answers an invocation whose target is not
+	// valid UTF-8 or is "." or "..".
+	ErrTextInvalidTarget = "Invocation failed, the target is not a valid hub method name."
 	// ErrTextNoMatch answers an invocation no template matches.
 	ErrTextNoMatch = "Invocation failed, no upstream is configured for this hub method."
 	// ErrTextQueueFull answers an invocation arriving while the

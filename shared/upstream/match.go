@@ -3,6 +3,7 @@ package upstream
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Categories and connection events (docs/compat/upstream.md#events).
@@ -81,13 +82,39 @@ func expand(template, hub, category, event string) string {
 			b.WriteString(EscapeDataString(category))
 			rest = rest[len("{category}"):]
 		case strings.HasPrefix(rest, "{event}"):
-			b.WriteString(EscapeDataString(event))
+			b.WriteString(escapeSegment(event))
 			rest = rest[len("{event}"):]
 		default:
 			b.WriteByte('{')
 			rest = rest[1:]
 		}
 	}
+}
+
+// escapeSegment is EscapeDataString, except that "." and ".." (the only
+// values it would leave as dot segments) have their dots percent-encoded
+// too: an upstream that resolves dot segments must not see one.
+func escapeSegment(s string) string {
+	if s == "." || s == ".." {
+		return strings.Repeat("%2E", len(s))
+	}
+	return EscapeDataString(s)
+}
+
+// checkEventName refuses an invocation target that cannot name an event:
+// not valid UTF-8 (its bytes would reach the upstream as U+FFFD in the
+// body), or "." or "..": even percent-encoded (escapeSegment), an upstream
+// that decodes the path before resolving dot segments (as Go's net/http
+// does) would resolve {event} away and route the call elsewhere (see
+// docs/limits-and-validation.md).
+func checkEventName(name string) error {
+	switch {
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidTarget)
+	case name == "." || name == "..":
+		return fmt.Errorf("%w: %q is a dot segment", ErrInvalidTarget, name)
+	}
+	return nil
 }
 
 // EscapeDataString percent-encodes every byte of s except the RFC 3986

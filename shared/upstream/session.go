@@ -78,7 +78,9 @@ func (s *Session) Connected() error {
 // non-blocking invocations (no InvocationID), whose responses are
 // discarded.
 //
-// Invoke returns an error wrapping ErrNoMatch (no template; client answered
+// Invoke returns an error wrapping ErrInvalidTarget (a target that is not
+// valid UTF-8, or is "." or "..": nothing is sent; client answered with
+// ErrTextInvalidTarget), ErrNoMatch (no template; client answered
 // with ErrTextNoMatch), ErrQueueFull (ErrTextQueueFull), ErrSessionEnded
 // (ErrTextEnded) or ErrClosed (ErrTextShuttingDown), or an error for a msg
 // that is not a valid Invocation (the client is not answered; the gateway
@@ -90,6 +92,10 @@ func (s *Session) Invoke(msg hubproto.Message, reply func(frame []byte)) error {
 	e := event{kind: kindInvocation, name: msg.Target, id: msg.InvocationID, reply: reply}
 	if e.reply == nil {
 		e.id = ""
+	}
+	if err := checkEventName(msg.Target); err != nil {
+		s.fail(e, ErrTextInvalidTarget)
+		return err
 	}
 	url, err := s.c.cfg.Settings().Match(s.info.Hub, CategoryMessages, msg.Target)
 	if err != nil {

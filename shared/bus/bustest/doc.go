@@ -12,4 +12,6 @@
 // registered connection (see bus.Subscriber), so before a subscriber
 // expects anything its node registers an anonymous watcher connection in the
 // test's hub; no test's assertions involve that connection.
+//
+// The nodes must use the default bus.GroupLimits.
 package bustest

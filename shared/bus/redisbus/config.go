@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/heraldrt/herald/shared/bus"
 )
 
 // Defaults for the zero fields of Config.
@@ -63,6 +65,10 @@ type Config struct {
 	// Logger receives records about connectivity, resynchronisation and
 	// reaping. Default (nil): records are discarded.
 	Logger *slog.Logger
+	// GroupLimits bounds the groups of a connection and of a user; the
+	// node that changes memberships (the functions) enforces them.
+	// Default: bus.DefaultMaxConnectionGroups and bus.DefaultMaxUserGroups.
+	GroupLimits bus.GroupLimits
 }
 
 // withDefaults returns a copy of c with defaults applied, or an error for
@@ -78,6 +84,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = DefaultKeyPrefix
 	}
+	c.GroupLimits = c.GroupLimits.Resolved()
 	if err := checkName("key prefix", c.KeyPrefix); err != nil {
 		return c, fmt.Errorf("redisbus: %w", err)
 	}

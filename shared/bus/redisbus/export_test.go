@@ -25,3 +25,6 @@ func (b *Bus) NodeHubsKey(node string) string { return b.keys.nodeHubs(node) }
 // ReapNode drops the connections of node as a reaper does once it has
 // claimed the node.
 func (b *Bus) ReapNode(ctx context.Context, node string) error { return b.reapNode(ctx, node) }
+
+// TrackedHubs returns how many hubs the node keeps an entry for in process.
+func (b *Bus) TrackedHubs() int { return b.local.tracking() }

@@ -11,7 +11,8 @@ import (
 // AddToGroup adds the connection to group and publishes a KindAddToGroup
 // envelope (ScopeConnection), in one step. It returns
 // bus.ErrConnectionNotFound for unknown connections (on every node),
-// bus.ErrInvalidArgument for empty arguments and an error wrapping
+// bus.ErrInvalidArgument for empty arguments, bus.ErrLimitReached when the
+// connection is in Config.GroupLimits.PerConnection groups, and an error wrapping
 // bus.ErrUnavailable when Redis cannot be reached.
 func (b *Bus) AddToGroup(ctx context.Context, hub, group, connID string) error {
 	if err := b.changeConn(ctx, bus.KindAddToGroup, hub, group, connID); err != nil {
@@ -58,12 +59,15 @@ func (b *Bus) changeConn(ctx context.Context, kind bus.Kind, hub, group, connID 
 	}
 	hk := b.keys.hub(hub)
 	n, err := scriptConnGroup.Run(ctx, b.rdb, []string{hk.channel},
-		hk.base, hub, strconv.Itoa(int(kind)), connID, group).Int()
+		hk.base, hub, strconv.Itoa(int(kind)), connID, group, b.cfg.GroupLimits.PerConnection).Int()
 	if err != nil {
 		return unavailable(err)
 	}
-	if n == 0 {
+	switch n {
+	case 0:
 		return bus.ErrConnectionNotFound
+	case -1:
+		return bus.ConnGroupLimitError(b.cfg.GroupLimits.PerConnection)
 	}
 	return nil
 }

@@ -52,8 +52,8 @@ func (k keys) expiryVersion() string    { return k.prefix + ":{expiry}:version" 
 // checkName rejects names that would break a hash tag: hub names and key
 // prefixes must not contain braces. Herald's hub names never do.
 func checkName(what, name string) error {
-	if name == "" {
-		return fmt.Errorf("%w: empty %s", bus.ErrInvalidArgument, what)
+	if err := bus.CheckName(what, name); err != nil {
+		return err
 	}
 	if strings.ContainsAny(name, "{}") {
 		return fmt.Errorf("%w: %s %q contains a brace", bus.ErrInvalidArgument, what, name)
@@ -62,11 +62,11 @@ func checkName(what, name string) error {
 }
 
 // checkArgs returns an error wrapping bus.ErrInvalidArgument naming the
-// first empty value of its name/value pairs.
+// first empty or non-UTF-8 value of its name/value pairs.
 func checkArgs(pairs ...string) error {
 	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1] == "" {
-			return fmt.Errorf("%w: empty %s", bus.ErrInvalidArgument, pairs[i])
+		if err := bus.CheckName(pairs[i], pairs[i+1]); err != nil {
+			return err
 		}
 	}
 	return nil

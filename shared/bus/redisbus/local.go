@@ -8,8 +8,22 @@ import "sync"
 type local struct {
 	mu      sync.Mutex
 	conns   map[string]map[string]localConn // hub → connection id → connection
-	tracked map[string]bool                 // hubs in this incarnation's hub set
+	hubs    map[string]*hubTrack            // hubs with connections, Registers or a hub set entry
 	orphans map[orphan]struct{}             // removals to retry
+}
+
+// hubTrack is a hub's entry in this incarnation's hub set in Redis (the
+// set tells whoever reaps the node where its connections are). The entry
+// is added by the hub's first Register and removed after its last
+// connection left, so the set (and this map) hold the hubs the node holds
+// now, not every hub it ever held.
+type hubTrack struct {
+	// mu is held across the SADD or SREM of the hub, so a Register adding
+	// the hub again waits for a removal in flight and the two reach Redis
+	// in order.
+	mu      sync.Mutex
+	refs    int  // guarded by local.mu: connections held and Registers in flight
+	tracked bool // guarded by mu: in the hub set
 }
 
 // localConn is what a node keeps of each of its connections.
@@ -24,7 +38,7 @@ type orphan struct {
 
 func (l *local) init() {
 	l.conns = make(map[string]map[string]localConn)
-	l.tracked = make(map[string]bool)
+	l.hubs = make(map[string]*hubTrack)
 	l.orphans = make(map[orphan]struct{})
 }
 
@@ -39,19 +53,21 @@ func (l *local) add(hub, conn, user, addr string) {
 	cs[conn] = localConn{user: user, addr: addr}
 }
 
-// remove forgets a connection and reports whether this node held it.
-func (l *local) remove(hub, conn string) bool {
+// remove forgets a connection. When this node held it, it returns the
+// hub's entry, whose reference the connection held (give it back with
+// Bus.dropHub); else nil.
+func (l *local) remove(hub, conn string) *hubTrack {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	cs := l.conns[hub]
 	if _, ok := cs[conn]; !ok {
-		return false
+		return nil
 	}
 	delete(cs, conn)
 	if len(cs) == 0 {
 		delete(l.conns, hub)
 	}
-	return true
+	return l.hubs[hub]
 }
 
 // count returns how many connections this node holds.
@@ -80,29 +96,69 @@ func (l *local) snapshot() map[string]map[string]localConn {
 	return out
 }
 
-// untracked reports whether hub still has to be added to the node's hub
-// set in Redis.
-func (l *local) untracked(hub string) bool {
+// hold takes a reference on hub's entry (a Register in flight or a
+// connection held); drop gives it back.
+func (l *local) hold(hub string) *hubTrack {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !l.tracked[hub]
+	t := l.hubs[hub]
+	if t == nil {
+		t = &hubTrack{}
+		l.hubs[hub] = t
+	}
+	t.refs++
+	return t
 }
 
-func (l *local) track(hubs ...string) {
+// unheld reports whether t has no reference left.
+func (l *local) unheld(t *hubTrack) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, h := range hubs {
-		l.tracked[h] = true
+	return t.refs == 0
+}
+
+// release drops a reference on t and reports whether it was the last.
+func (l *local) release(t *hubTrack) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t.refs--
+	return t.refs == 0
+}
+
+// forget deletes hub's entry when it is t, unreferenced and out of the
+// hub set. t.mu must be held.
+func (l *local) forget(hub string, t *hubTrack) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t.refs == 0 && !t.tracked && l.hubs[hub] == t {
+		delete(l.hubs, hub)
 	}
 }
 
-// retrack replaces the tracked hubs (a new incarnation has a new hub set).
-func (l *local) retrack(hubs []string) {
+// tracking returns the hubs the process keeps an entry for.
+func (l *local) tracking() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.tracked = make(map[string]bool, len(hubs))
+	return len(l.hubs)
+}
+
+// retrack marks exactly hubs as in the hub set (a new incarnation has a
+// new hub set) and forgets unreferenced entries. The caller holds the
+// Bus's nodeMu for writing: no Register or Unregister runs.
+func (l *local) retrack(hubs []string) {
+	in := make(map[string]bool, len(hubs))
 	for _, h := range hubs {
-		l.tracked[h] = true
+		in[h] = true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for hub, t := range l.hubs {
+		t.mu.Lock()
+		t.tracked = in[hub]
+		t.mu.Unlock()
+		if t.refs == 0 && !t.tracked {
+			delete(l.hubs, hub)
+		}
 	}
 }
 

@@ -27,6 +27,11 @@ func (b *Bus) Register(ctx context.Context, c bus.Conn) ([]string, error) {
 	if err := checkArgs("connection id", c.ID); err != nil {
 		return nil, fmt.Errorf("register connection: %w", err)
 	}
+	if c.User != "" {
+		if err := checkArgs("user", c.User); err != nil {
+			return nil, fmt.Errorf("register connection: %w", err)
+		}
+	}
 	groups, err := b.register(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("register connection %q in hub %q: %w", c.ID, c.Hub, err)
@@ -44,22 +49,29 @@ func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 	b.nodeMu.RLock()
 	defer b.nodeMu.RUnlock()
 	hk := b.keys.hub(c.Hub)
+	t := b.local.hold(c.Hub)
+	done, untrack := false, true
+	defer func() {
+		if !done {
+			b.dropHub(ctx, c.Hub, t, untrack)
+		}
+	}()
 	if err := b.sub.acquire(ctx, hk.channel); err != nil {
 		return nil, err
 	}
-	done := false
 	defer func() {
 		if !done {
 			b.sub.release(ctx, hk.channel)
 		}
 	}()
-	if err := b.trackHub(ctx, c.Hub); err != nil {
+	if err := b.trackHub(ctx, c.Hub, t); err != nil {
 		return nil, err
 	}
 	res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr).Slice()
 	if err != nil {
 		// The script may have run: remove the record later if so.
 		b.local.addOrphan(orphan{hub: c.Hub, conn: c.ID, node: b.node})
+		untrack = false // the reaper may have to find it through the hub set
 		return nil, unavailable(err)
 	}
 	if n, _ := res[0].(int64); n == 0 {
@@ -101,17 +113,48 @@ func (b *Bus) Locate(ctx context.Context, hub, connID string) (string, error) {
 	return addr, nil
 }
 
-// trackHub adds hub to this incarnation's hub set, once: the set tells
-// whoever reaps the node where its connections are. nodeMu must be held.
-func (b *Bus) trackHub(ctx context.Context, hub string) error {
-	if !b.local.untracked(hub) {
+// trackHub adds t's hub to this incarnation's hub set unless it is there:
+// the set tells whoever reaps the node where its connections are. nodeMu
+// must be held.
+func (b *Bus) trackHub(ctx context.Context, hub string, t *hubTrack) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.tracked {
 		return nil
 	}
 	if err := b.rdb.SAdd(ctx, b.keys.nodeHubs(b.node), hub).Err(); err != nil {
 		return unavailable(err)
 	}
-	b.local.track(hub)
+	t.tracked = true
 	return nil
+}
+
+// dropHub gives back a reference taken by local.hold. The last one takes
+// the hub out of this incarnation's hub set (when untrack: not after a
+// failed removal, whose orphan the reaper may still have to find there)
+// and forgets it, so a node keeps the hubs it holds, not every hub it ever
+// held. A Register of the hub arriving meanwhile waits on t.mu and adds it
+// again after. nodeMu must be held.
+func (b *Bus) dropHub(ctx context.Context, hub string, t *hubTrack, untrack bool) {
+	if !b.local.release(t) {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !b.local.unheld(t) {
+		return // held again: it stays in the set
+	}
+	if t.tracked && untrack {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unsubscribeTimeout)
+		err := b.rdb.SRem(ctx, b.keys.nodeHubs(b.node), hub).Err()
+		cancel()
+		if err != nil {
+			b.log.Debug("redisbus: remove hub from the node's hub set", "hub", hub, "err", err)
+			return // kept: a later drop or a new incarnation retries
+		}
+		t.tracked = false
+	}
+	b.local.forget(hub, t)
 }
 
 // Unregister forgets the connection and takes it out of every group;
@@ -140,13 +183,17 @@ func (b *Bus) unregister(ctx context.Context, hub, connID string) error {
 	b.nodeMu.RLock()
 	defer b.nodeMu.RUnlock()
 	hk := b.keys.hub(hub)
-	held := b.local.remove(hub, connID)
+	t := b.local.remove(hub, connID)
+	held := t != nil
 	only := "" // any node: whoever asks knows the connection is gone
 	if held {
 		only = b.node
 		defer b.sub.release(ctx, hk.channel)
 	}
-	err := scriptUnregister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, connID, only).Err()
+	err := b.runUnregister(ctx, hk, connID, only)
+	if held {
+		defer b.dropHub(ctx, hub, t, err == nil)
+	}
 	if err != nil {
 		if held {
 			b.local.addOrphan(orphan{hub: hub, conn: connID, node: only})
@@ -154,6 +201,21 @@ func (b *Bus) unregister(ctx context.Context, hub, connID string) error {
 		return unavailable(err)
 	}
 	return nil
+}
+
+// unregisterChunk is how many groups one unregister script call leaves:
+// a connection in more groups takes several calls, each short.
+const unregisterChunk = 256
+
+// runUnregister runs the unregister script until the connection is gone,
+// unregisterChunk groups at a time.
+func (b *Bus) runUnregister(ctx context.Context, hk hubKeys, connID, only string) error {
+	for {
+		n, err := scriptUnregister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, connID, only, unregisterChunk).Int()
+		if err != nil || n != -1 {
+			return err
+		}
+	}
 }
 
 // retryOrphans removes the connections whose Register or Unregister failed

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/heraldrt/herald/shared/bus"
 )
 
 // AddUserToGroup adds the user's current connections to group and
@@ -17,7 +19,9 @@ import (
 // each, exactly once across all nodes; until then the membership no
 // longer counts for UserInGroup and Register.
 //
-// It returns bus.ErrInvalidArgument for empty arguments and an error
+// It returns bus.ErrInvalidArgument for empty arguments,
+// bus.ErrLimitReached when recording the membership would give the user
+// more than Config.GroupLimits.PerUser, and an error
 // wrapping bus.ErrUnavailable when Redis cannot be reached; for ttl > 0
 // such an error may also mean the membership was applied but not yet
 // scheduled for expiry, which a retry or any later expiring membership of
@@ -47,9 +51,13 @@ func (b *Bus) addUser(ctx context.Context, hub, group, user string, ttl time.Dur
 		ms = max(1, (ttl + time.Millisecond - 1).Milliseconds())
 	}
 	hk := b.keys.hub(hub)
-	expires, err := scriptAddUser.Run(ctx, b.rdb, []string{hk.channel}, hk.base, hub, group, user, ms).Int64()
+	expires, err := scriptAddUser.Run(ctx, b.rdb, []string{hk.channel}, hk.base, hub, group, user, ms,
+		b.cfg.GroupLimits.PerUser).Int64()
 	if err != nil {
 		return unavailable(err)
+	}
+	if expires < 0 {
+		return bus.UserGroupLimitError(b.cfg.GroupLimits.PerUser)
 	}
 	if expires > 0 {
 		// After the membership is recorded, so that a sweep which read the

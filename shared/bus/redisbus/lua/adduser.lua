@@ -1,8 +1,17 @@
 -- adduser: ARGV base, hub, group, user, ttl in ms (< 0: no expiry; 0:
--- record nothing). Joins the user's connections, records the membership
--- and publishes an add-to-group envelope (scope user). Returns the
--- membership's expiry in server milliseconds, or 0 when it has none.
+-- record nothing), the most recorded memberships of a user (0: no limit).
+-- Joins the user's connections, records the membership and publishes an
+-- add-to-group envelope (scope user). Returns the membership's expiry in
+-- server milliseconds, 0 when it has none, or -1 when recording it would
+-- exceed the limit (nothing applied).
 local base, hub, group, user, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local limit = tonumber(ARGV[6]) or 0
+if ttl ~= 0 and limit > 0 then
+  local ug = base .. 'ug:' .. user
+  if not redis.call('ZSCORE', ug, group) and redis.call('ZCOUNT', ug, '(' .. now_ms(), '+inf') >= limit then
+    return -1
+  end
+end
 for _, conn in ipairs(redis.call('SMEMBERS', base .. 'u:' .. user)) do
   join(base, conn, group)
 end
