@@ -25,7 +25,7 @@ import (
 	"github.com/heraldrt/herald/tests/internal/mgmt"
 )
 
-// The standing attack suite for input validation and per-caller limits (issue 12):
+// The standing attack suite for input validation and per-caller limits (SECURITY.md):
 // each test replays an attack that worked before the fix against real processes
 // (an emulator, or gateway and functions processes over a throwaway Redis) with the
 // official client and SDK-shaped REST calls, and checks that it no longer does.
