@@ -1,9 +1,12 @@
 // Command gateway is a Herald gateway node for production: it holds client
-// connections (/client/...) and answers health checks (/api/health), with
+// connections (/client/...) and answers health checks (/livez for liveness,
+// /readyz and /api/health for readiness), with
 // every node and the stateless functions sharing state through Redis. It is
 // configured by environment variables, listed in shared/config (and the
 // README); SIGTERM drains it: clients are closed with "Service reloading,
-// try reconnecting" (allowReconnect) within HERALD_SHUTDOWN_TIMEOUT.
+// try reconnecting" (allowReconnect) within HERALD_SHUTDOWN_TIMEOUT. On ECS
+// the same drain starts earlier, as soon as the task metadata endpoint
+// reports the task's DesiredStatus as STOPPED.
 package main
 
 import (
@@ -69,6 +72,7 @@ func run() (err error) {
 			Connectivity: dcfg.LogConnectivity, Messaging: dcfg.LogMessaging, HTTP: dcfg.LogHTTP}),
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
 		NegotiateRate: cfg.NegotiateRate, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
+		TaskMetadataURL: cfg.TaskMetadataURL, TaskMetadataInterval: cfg.TaskMetadataInterval,
 	})
 	if err != nil {
 		return err

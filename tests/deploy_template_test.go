@@ -85,6 +85,7 @@ var (
 		"HERALD_LOG_HTTP":                   "resource logs are off until an operator turns them on",
 		"HERALD_ADMIN_ADDR":                 "pprof stays off in production unless an operator opens it",
 		"HERALD_MAX_DIAGNOSTIC_CONNECTIONS": "Azure's 100 per node",
+		"ECS_CONTAINER_METADATA_URI_V4":     "set by ECS in every container",
 	}
 )
 

@@ -122,6 +122,14 @@ type Config struct {
 	// MaxDiagnosticConnections is the gateway's per-node limit of
 	// diagnostic clients. Default 100.
 	MaxDiagnosticConnections int
+	// TaskMetadataURL, when set, is the ECS task metadata endpoint (v4,
+	// ECS_CONTAINER_METADATA_URI_V4): the gateway polls it every
+	// TaskMetadataInterval (default 1s) and drains (gateway.Server.Drain)
+	// as soon as the task's DesiredStatus is STOPPED, which ECS reports at
+	// the start of the target group's deregistration delay, long before
+	// SIGTERM. Default "": no polling.
+	TaskMetadataURL      string
+	TaskMetadataInterval time.Duration
 	// AdminAddr, when set, is the address of the admin listener: pprof
 	// profiles and /metrics (shared/admin). Keep it private. Default ""
 	// (off).

@@ -24,6 +24,7 @@ import (
 	"github.com/heraldrt/herald/shared/livetrace"
 	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/samples"
+	"github.com/heraldrt/herald/shared/taskmeta"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -166,6 +167,9 @@ func (s *Server) wire() error {
 	} else {
 		mux.Handle("/api/", httpapi.Health(s.bus, s.healthChecks()...))
 	}
+	probes := httpapi.Probes(s.bus, s.healthChecks()...)
+	mux.Handle(httpapi.LivezPath, probes)
+	mux.Handle(httpapi.ReadyzPath, probes)
 	mux.HandleFunc("/{$}", s.home)
 	s.http = &http.Server{
 		Handler:           diag.Middleware(cfg.Tracer, mux),
@@ -290,6 +294,8 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	s.live.Start()
+	stopTask := s.watchTask(ctx)
+	defer stopTask()
 	errc := make(chan error, len(s.lns)+1)
 	var wg sync.WaitGroup
 	s.serveAdmin(&wg, errc)
@@ -329,6 +335,28 @@ func (s *Server) Serve(ctx context.Context) error {
 		err = errors.Join(err, s.bus.Close())
 	}
 	return err
+}
+
+// watchTask polls the ECS task metadata endpoint, when configured, and
+// drains the gateway once the task is being stopped; the returned stop
+// ends the polling and waits for it.
+func (s *Server) watchTask(ctx context.Context) (stop func()) {
+	if s.gw == nil || s.cfg.TaskMetadataURL == "" {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		taskmeta.Watch(ctx, taskmeta.Config{BaseURL: s.cfg.TaskMetadataURL, Interval: s.cfg.TaskMetadataInterval, Logger: s.log},
+			func() {
+				s.log.Info("gateway draining: the task is being stopped; clients are told to reconnect elsewhere", "connections", s.gw.Connections())
+				if err := s.gw.Drain(); err != nil {
+					s.log.Warn("gateway drain", "err", err)
+				}
+			})
+	}()
+	return func() { cancel(); <-done }
 }
 
 // watchSettings loads the upstream settings file and reloads it on change
