@@ -21,6 +21,7 @@ import (
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/upstream"
 )
@@ -56,6 +57,10 @@ func run() (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, b.Close()) }()
+	cors, err := httpapi.NewCORSPolicy(cfg.CORSOrigins)
+	if err != nil {
+		return fmt.Errorf("HERALD_CORS_ORIGINS: %w", err)
+	}
 	var fixed *upstream.Settings
 	if cfg.UpstreamURLTemplate != "" && cfg.UpstreamSettings == "" {
 		fixed = &upstream.Settings{Templates: []upstream.Template{{URLTemplate: cfg.UpstreamURLTemplate}}}
@@ -72,6 +77,7 @@ func run() (err error) {
 			Connectivity: dcfg.LogConnectivity, Messaging: dcfg.LogMessaging, HTTP: dcfg.LogHTTP}),
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
 		NegotiateRate: cfg.NegotiateRate, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
+		CORS:            &cors,
 		TaskMetadataURL: cfg.TaskMetadataURL, TaskMetadataInterval: cfg.TaskMetadataInterval,
 	})
 	if err != nil {

@@ -72,6 +72,11 @@ type Gateway struct {
 	// HTTPS and WSS itself, TLS 1.2 or newer. Default: plain HTTP (TLS
 	// ends at the load balancer).
 	TLSCert, TLSKey string
+	// CORSOrigins is HERALD_CORS_ORIGINS, the comma-separated browser
+	// origins (https://app.example.com) allowed to call the client
+	// endpoints cross-origin with credentials, or "*" for every origin
+	// without credentials. Default: none.
+	CORSOrigins []string
 	// TaskMetadataURL is ECS_CONTAINER_METADATA_URI_V4, set by ECS: the
 	// gateway polls its /task every TaskMetadataInterval and drains its
 	// clients as soon as the task's DesiredStatus is STOPPED (at the start
@@ -109,6 +114,7 @@ func GatewayFromEnv(get Getenv) (Gateway, error) {
 		NegotiateRate:        r.count("HERALD_NEGOTIATE_RATE"),
 		TLSCert:              r.str("HERALD_TLS_CERT", ""),
 		TLSKey:               r.str("HERALD_TLS_KEY", ""),
+		CORSOrigins:          r.corsOrigins("HERALD_CORS_ORIGINS"),
 		TaskMetadataURL:      r.str("ECS_CONTAINER_METADATA_URI_V4", ""),
 		TaskMetadataInterval: r.duration("HERALD_TASK_METADATA_INTERVAL", time.Second),
 		LogLevel:             r.str("HERALD_LOG_LEVEL", "info"),

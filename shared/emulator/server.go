@@ -70,6 +70,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
+	if cfg.CORS == nil {
+		local := httpapi.LocalhostCORS()
+		cfg.CORS = &local
+	}
 	tc, err := tlsConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -220,8 +224,8 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 		return err
 	}
 	s.gw = gw
-	mux.Handle("/client/", httpapi.CORS(gw))
-	mux.Handle("/client", httpapi.CORS(gw))
+	mux.Handle("/client/", cfg.CORS.Wrap(gw))
+	mux.Handle("/client", cfg.CORS.Wrap(gw))
 	return nil
 }
 
@@ -234,7 +238,7 @@ func (s *Server) wireFunctions(mux *http.ServeMux) error {
 		AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, AppAudience: cfg.AppAudience, AppIssuer: cfg.AppIssuer,
 		ClaimAllowList: cfg.ClaimAllowList,
 		TokenLifetime:  cfg.TokenLifetime, Logger: s.log,
-		HealthChecks: s.healthChecks(), Metrics: s.metrics, Tracer: cfg.Tracer,
+		HealthChecks: s.healthChecks(), Metrics: s.metrics, Tracer: cfg.Tracer, CORS: *cfg.CORS,
 	})
 	if err != nil {
 		return err
