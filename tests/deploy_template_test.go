@@ -79,6 +79,7 @@ var (
 		"HERALD_CLAIMS":                "no app-token claims without app authentication",
 		"HERALD_TOKEN_LIFETIME":        "1h default; only negotiate issues tokens",
 		"REDIS_URL":                    "the URL comes from HERALD_REDIS_URL_SECRET",
+		"HERALD_MAX_BODY_BYTES":        "set on ApiFunction; the other functions take no REST bodies",
 		// Set on NegotiateFunction; the other functions read them and ignore them.
 		"HERALD_ALLOW_ANONYMOUS_NEGOTIATE": "only the negotiate function uses it",
 		"HERALD_CORS_ORIGINS":              "only the negotiate function answers browsers",
@@ -100,6 +101,7 @@ var (
 		"HERALD_ADMIN_ADDR":                 "pprof stays off in production unless an operator opens it",
 		"HERALD_MAX_DIAGNOSTIC_CONNECTIONS": "Azure's 100 per node",
 		"ECS_CONTAINER_METADATA_URI_V4":     "set by ECS in every container",
+		"HERALD_METRICS_EMF_INTERVAL":       "60 s, CloudWatch's standard resolution",
 	}
 )
 

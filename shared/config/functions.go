@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/connstr"
+	"github.com/heraldrt/herald/shared/httpapi"
 )
 
 // Functions is the configuration of the Lambda functions (functions/), read
@@ -68,6 +69,11 @@ type Functions struct {
 	// cross-origin with credentials, or "*" for every origin without
 	// credentials. Default: none.
 	CORSOrigins []string
+	// MaxBodyBytes is HERALD_MAX_BODY_BYTES, the largest REST message
+	// body the api function accepts; larger ones get 413. Default 750000
+	// (httpapi.ALBMaxBodyBytes): what fits the load balancer's 1 MB Lambda
+	// body limit even base64-encoded.
+	MaxBodyBytes int
 	// Claims is HERALD_CLAIMS, the comma-separated app-token claims copied
 	// into access tokens. Default: none.
 	Claims []string
@@ -94,6 +100,7 @@ func FunctionsFromEnv(get Getenv) (Functions, error) {
 		AppIssuer:               r.str("HERALD_APP_ISSUER", ""),
 		AllowAnonymousNegotiate: r.boolean("HERALD_ALLOW_ANONYMOUS_NEGOTIATE"),
 		CORSOrigins:             r.corsOrigins("HERALD_CORS_ORIGINS"),
+		MaxBodyBytes:            r.integer("HERALD_MAX_BODY_BYTES", httpapi.ALBMaxBodyBytes),
 		Claims:                  r.list("HERALD_CLAIMS"),
 		TokenLifetime:           r.duration("HERALD_TOKEN_LIFETIME", time.Hour),
 	}

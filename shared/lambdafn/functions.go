@@ -112,6 +112,7 @@ func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Funct
 			Bus: b, ConnectionString: connectionString(cfg.PublicURL, keys[0]), AccessKeys: keys,
 			ClientBase: cfg.PublicURL, AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, AppAudience: cfg.AppAudience, AppIssuer: cfg.AppIssuer,
 			ClaimAllowList: cfg.Claims, TokenLifetime: cfg.TokenLifetime, Logger: log, CORS: cors,
+			MaxBodyBytes: int64(cfg.MaxBodyBytes),
 		})
 		if err != nil {
 			return nil, err

@@ -236,3 +236,43 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 }
+
+// The api function's default body limit fits the load balancer's 1 MB
+// Lambda body limit even base64-encoded: a body over it gets Herald's 413
+// (the ALB would pass a JSON body up to 1,000,000 bytes, and the old
+// 1 MiB limit let bodies through that the ALB refuses itself).
+func TestAPIFunctionBodyLimit(t *testing.T) {
+	cfg, err := config.FunctionsFromEnv(func(k string) string {
+		return map[string]string{"HERALD_ACCESS_KEYS": "key", "REDIS_URL": redistest.Addr(t), "HERALD_REDIS_PREFIX": redistest.KeyPrefix(t)}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if limit := int64(cfg.MaxBodyBytes); (limit+2)/3*4 > 1_000_000 {
+		t.Fatalf("default limit %d: base64-encoded it exceeds the ALB's 1,000,000 bytes", limit)
+	}
+	f := newFunction(t, lambdafn.API, cfg)
+	iss, err := token.NewIssuer(token.IssuerConfig{Key: "key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const target = "https://herald.example.net/api/hubs/chat/:send?api-version=2022-06-01"
+	tok, err := iss.Issue(target, nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(size int) (int, string, string) {
+		body := `{"target":"recv","arguments":["` + strings.Repeat("x", size-len(`{"target":"recv","arguments":[""]}`)) + `"]}`
+		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+tok)
+		r.Header.Set("Content-Type", "application/json")
+		return serve(t, f.Handler, r)
+	}
+	if status, _, body := send(httpapi.ALBMaxBodyBytes); status != http.StatusAccepted {
+		t.Fatalf("a body at the limit: %d %s, want 202", status, body)
+	}
+	status, code, body := send(900_000)
+	if status != http.StatusRequestEntityTooLarge || code != "Error.Request.TooLarge" || !strings.Contains(body, "750000 bytes") {
+		t.Fatalf("a 900,000-byte body (under the ALB's limit): %d %s %s, want Herald's 413 naming the limit", status, code, body)
+	}
+}
