@@ -109,7 +109,7 @@ func run() (err error) {
 		go func() { defer close(emfDone); emf.Run(emfCtx) }()
 		defer func() { stopEMF(); <-emfDone }() // after Serve: the last flush has the drain
 	}
-	log.Info("gateway listening", "version", version, "addr", cfg.Addr, "node", b.NodeID(), "redis", config.RedactURL(cfg.RedisURL))
+	log.Info("gateway listening", "version", version, "addr", cfg.Addr, "url", srv.URL(), "node", b.NodeID(), "redis", config.RedactURL(cfg.RedisURL))
 	err = srv.Serve(ctx)
 	log.Info("gateway stopped", "err", err)
 	return err
