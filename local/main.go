@@ -17,6 +17,7 @@ import (
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/samples"
 )
@@ -75,6 +76,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	idleTimeout := fs.Duration("http-idle-timeout", emulator.DefaultIdleTimeout, "every listener: how long a keep-alive connection may wait for its next request")
 	maxHeaderBytes := fs.Int("http-max-header-bytes", emulator.DefaultMaxHeaderBytes, "every listener: the largest request header block")
 	publicMetrics := fs.Bool("public-metrics", false, "serve /metrics on the main listener too, without hub names (default: admin listener only)")
+	corsOrigins := fs.String("cors-origins", "", "comma-separated browser origins (https://app.example.com) allowed to call negotiate and the client endpoints cross-origin, or * for every origin without credentials (default: any origin on localhost, 127.0.0.1 or [::1])")
 	adminAddr := fs.String("admin-addr", "", "admin listener for pprof and /metrics, e.g. 127.0.0.1:6060 (default off)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -111,6 +113,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	groupLimits := config.Limits{MaxConnectionGroups: *maxConnGroups, MaxUserGroups: *maxUserGroups}.GroupLimits()
+	var cors *httpapi.CORSPolicy
+	if *corsOrigins != "" {
+		p, err := httpapi.NewCORSPolicy(config.SplitList(*corsOrigins))
+		if err != nil {
+			return fmt.Errorf("--cors-origins: %w", err)
+		}
+		cors = &p
+	}
 	b, closeBus, err := openBus(redisbus.Config{
 		Stateless: *role == emulator.RoleFunctions, NodeTTL: *nodeTTL, HeartbeatInterval: *heartbeat, Logger: logger,
 		GroupLimits: groupLimits,
@@ -125,7 +135,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, AppAudience: *appAudience, AppIssuer: *appIssuer, ClaimAllowList: config.SplitList(*claims),
 		SignalRScript: *signalrJS, Registry: metrics.NewRegistry(),
-		Tracer: tracer, AdminAddr: *adminAddr, PublicMetrics: *publicMetrics,
+		Tracer: tracer, AdminAddr: *adminAddr, PublicMetrics: *publicMetrics, CORS: cors,
 		TokenLifetime:   *lifetime,
 		MaxMessageBytes: *maxMessage,
 		TLSCertFile:     *tlsCert, TLSKeyFile: *tlsKey,

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,8 +13,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/heraldrt/herald/shared/awstest"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/lambdafn"
+	"github.com/heraldrt/herald/shared/redistest"
 	"github.com/heraldrt/herald/tests/internal/cfn"
 )
 
@@ -40,14 +45,19 @@ func template(t *testing.T) *cfn.Template {
 var scenarios = map[string]map[string]string{
 	"defaults": {},
 	"existing secret, Redis and upstream": {
-		"AccessKeySecretArn":  "arn:aws:secretsmanager:us-east-1:123456789012:secret:herald-keys-AbCdEf",
-		"RedisUrl":            "rediss://my-redis.example.com:6379/0",
-		"UpstreamUrlTemplate": "https://app.example.com/runtime/webhooks/signalr?code=k",
-		"DeploySampleHub":     "false",
+		"AccessKeySecretArn":      "arn:aws:secretsmanager:us-east-1:123456789012:secret:herald-keys-AbCdEf",
+		"RedisUrl":                "rediss://my-redis.example.com:6379/0",
+		"UpstreamUrlTemplate":     "https://app.example.com/runtime/webhooks/signalr?code=k",
+		"AllowAnonymousNegotiate": "true",
+		"CorsOrigins":             "https://app.example.com,http://localhost:3000",
 	},
-	"https with a domain": {
-		"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100",
-		"DomainName":     "signalr.example.com",
+	"https with a domain, app tokens and the sample hub": {
+		"CertificateArn":  "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100",
+		"DomainName":      "signalr.example.com",
+		"AppJwksUrl":      "https://idp.example.com/.well-known/jwks.json",
+		"AppAudience":     "app-client-id",
+		"AppIssuer":       "https://idp.example.com/",
+		"DeploySampleHub": "true",
 	},
 }
 
@@ -70,10 +80,15 @@ var (
 		"HERALD_TOKEN_LIFETIME":        "1h default; only negotiate issues tokens",
 		"HERALD_MAX_CONNECTION_GROUPS": "1,000 groups per connection (docs/limits-and-validation.md)",
 		"HERALD_MAX_USER_GROUPS":       "1,000 groups per user and hub (docs/limits-and-validation.md)",
+		"REDIS_URL":                    "the URL comes from HERALD_REDIS_URL_SECRET",
+		"HERALD_MAX_BODY_BYTES":        "set on ApiFunction; the other functions take no REST bodies",
+		// Set on NegotiateFunction; the other functions read them and ignore them.
+		"HERALD_ALLOW_ANONYMOUS_NEGOTIATE": "only the negotiate function uses it",
+		"HERALD_CORS_ORIGINS":              "only the negotiate function answers browsers",
 	}
 	chatHubDefaults = map[string]string{
-		"REDIS_URL":           "the chat hub does not use Redis",
-		"HERALD_REDIS_PREFIX": "the chat hub does not use Redis",
+		"HERALD_REDIS_URL_SECRET": "the chat hub does not use Redis",
+		"HERALD_REDIS_PREFIX":     "the chat hub does not use Redis",
 	}
 	gatewayDefaults = map[string]string{
 		"HERALD_NODE_ID":                    "generated per task: tasks are interchangeable",
@@ -99,6 +114,8 @@ var (
 		"HERALD_MAX_LIVETRACE_WATCHERS":     "16 live trace streams per task",
 		"HERALD_MAX_CONNECTION_GROUPS":      "1,000 groups per connection (enforced by the functions)",
 		"HERALD_MAX_USER_GROUPS":            "1,000 groups per user and hub (enforced by the functions)",
+		"ECS_CONTAINER_METADATA_URI_V4":     "set by ECS in every container",
+		"HERALD_METRICS_EMF_INTERVAL":       "60 s, CloudWatch's standard resolution",
 	}
 )
 
@@ -215,6 +232,15 @@ func TestTemplateFunctionsBuild(t *testing.T) {
 // the configuration is valid, and the function starts with it.
 func TestTemplateFunctionEnvironment(t *testing.T) {
 	tpl := template(t)
+	// The functions read the Redis URL from its secret at cold start: moto holds it.
+	aws := awstest.Start(t)
+	aws.Env(t)
+	redisSecret := tpl.With(nil).String(map[string]any{"Ref": "RedisUrlSecret"})
+	if _, err := secretsmanager.NewFromConfig(aws.Config()).CreateSecret(awstest.Context(t), &secretsmanager.CreateSecretInput{
+		Name: &redisSecret, SecretString: ptr(redistest.Addr(t)),
+	}); err != nil {
+		t.Fatal(err)
+	}
 	deployed := deployedFunctions(t, tpl)
 	for scenario, params := range scenarios {
 		e := tpl.With(params)
@@ -235,20 +261,42 @@ func TestTemplateFunctionEnvironment(t *testing.T) {
 					t.Errorf("%s, %s reads %s, which the template does not set", scenario, fn, v)
 				}
 			}
-			if name != lambdafn.ChatHub && (env["REDIS_URL"] == "" || env["HERALD_REDIS_PREFIX"] != "herald") {
-				t.Errorf("%s, %s: REDIS_URL %q, HERALD_REDIS_PREFIX %q: want Redis and the gateways' prefix", scenario, fn, env["REDIS_URL"], env["HERALD_REDIS_PREFIX"])
+			if name != lambdafn.ChatHub && (env["HERALD_REDIS_URL_SECRET"] == "" || env["REDIS_URL"] != "" || env["HERALD_REDIS_PREFIX"] != "herald") {
+				t.Errorf("%s, %s: HERALD_REDIS_URL_SECRET %q, REDIS_URL %q, HERALD_REDIS_PREFIX %q: want Redis from its secret and the gateways' prefix",
+					scenario, fn, env["HERALD_REDIS_URL_SECRET"], env["REDIS_URL"], env["HERALD_REDIS_PREFIX"])
 			}
 			if cfg.PublicURL != endpoint {
 				t.Errorf("%s, %s: HERALD_PUBLIC_URL %q, want the Endpoint output %q", scenario, fn, cfg.PublicURL, endpoint)
 			}
-			// Least privilege: the one action on the one secret the function reads.
+			// Least privilege: the one action on the secrets the function reads.
 			policy := e.Resolve(functionProperty(tpl, fn, "Policies"))
 			stmt := cfn.Lookup(policy, 0, "Statement", 0)
+			want := []string{env["HERALD_ACCESS_KEYS_SECRET"]}
+			if s := env["HERALD_REDIS_URL_SECRET"]; s != "" {
+				want = append(want, s)
+			}
+			var got []string
+			switch r := cfn.Lookup(stmt, "Resource").(type) {
+			case []any:
+				for _, x := range r {
+					got = append(got, fmt.Sprint(x))
+				}
+			default:
+				got = []string{fmt.Sprint(r)}
+			}
 			if fmt.Sprint(cfn.Lookup(stmt, "Action")) != "secretsmanager:GetSecretValue" ||
-				fmt.Sprint(cfn.Lookup(stmt, "Resource")) != env["HERALD_ACCESS_KEYS_SECRET"] || len(cfn.Lookup(policy, 0, "Statement").([]any)) != 1 {
-				t.Errorf("%s, %s: policy %v, want GetSecretValue on %s only", scenario, fn, policy, env["HERALD_ACCESS_KEYS_SECRET"])
+				fmt.Sprint(got) != fmt.Sprint(want) || len(cfn.Lookup(policy, 0, "Statement").([]any)) != 1 {
+				t.Errorf("%s, %s: policy %v, want GetSecretValue on %v only", scenario, fn, policy, want)
 			}
 			f, err := lambdafn.New(name, cfg, nil)
+			// Safe default: negotiate refuses to start open unless the parameter says so.
+			anonymous := name == lambdafn.Negotiate && params["AppJwksUrl"] == "" && params["AllowAnonymousNegotiate"] != "true"
+			if anonymous {
+				if !errors.Is(err, lambdafn.ErrAnonymousNegotiate) {
+					t.Errorf("%s, %s: lambdafn.New: %v, want ErrAnonymousNegotiate", scenario, fn, err)
+				}
+				continue
+			}
 			if err != nil {
 				t.Errorf("%s, %s: lambdafn.New: %v", scenario, fn, err)
 				continue
@@ -305,3 +353,5 @@ func TestTemplateRedisAccess(t *testing.T) {
 		t.Errorf("replication group %v: want Redis 7 (sharded pub/sub) with TLS (rediss://)", rg)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/connstr"
+	"github.com/heraldrt/herald/shared/httpapi"
 )
 
 // Functions is the configuration of the Lambda functions (functions/), read
@@ -19,8 +20,8 @@ type Functions struct {
 	AccessKeys []string
 	// AccessKeysSecret is HERALD_ACCESS_KEYS_SECRET: the name or ARN of a
 	// Secrets Manager secret whose SecretString holds the comma-separated
-	// keys, read through the AWS Parameters and Secrets Lambda Extension
-	// at the first invocation. Default: none.
+	// keys, read with the AWS SDK (shared/awsparams) at the first
+	// invocation. Default: none.
 	AccessKeysSecret string
 	// AccessKeysParameter is HERALD_ACCESS_KEYS_PARAMETER: the name of an
 	// SSM Parameter Store parameter (SecureString) holding the keys, read
@@ -31,6 +32,11 @@ type Functions struct {
 	// rediss+cluster:// (see redisbus.NewClient). Default
 	// "redis://127.0.0.1:6379/0". The chat hub does not use it.
 	RedisURL string
+	// RedisURLSecret is HERALD_REDIS_URL_SECRET: the name or ARN of a
+	// Secrets Manager secret whose SecretString is the Redis URL (with its
+	// password), read with the AWS SDK at cold start instead of REDIS_URL.
+	// Set one of the two. Default: none.
+	RedisURLSecret string
 	// RedisPrefix is HERALD_REDIS_PREFIX; it must match the gateways'.
 	// Default "herald".
 	RedisPrefix string
@@ -53,18 +59,28 @@ type Functions struct {
 	// tokens for many applications). Default: not checked.
 	AppAudience string
 	AppIssuer   string
+	// AllowAnonymousNegotiate is HERALD_ALLOW_ANONYMOUS_NEGOTIATE: let the
+	// negotiate function start without HERALD_APP_SECRET or
+	// HERALD_APP_JWKS_URL, taking the user id from the request (anyone
+	// may then connect as anyone). Default false: the negotiate function
+	// refuses to start without app authentication.
+	AllowAnonymousNegotiate bool
+	// CORSOrigins is HERALD_CORS_ORIGINS, the comma-separated browser
+	// origins (https://app.example.com) allowed to call /api/negotiate
+	// cross-origin with credentials, or "*" for every origin without
+	// credentials. Default: none.
+	CORSOrigins []string
+	// MaxBodyBytes is HERALD_MAX_BODY_BYTES, the largest REST message
+	// body the api function accepts; larger ones get 413. Default 750000
+	// (httpapi.ALBMaxBodyBytes): what fits the load balancer's 1 MB Lambda
+	// body limit even base64-encoded.
+	MaxBodyBytes int
 	// Claims is HERALD_CLAIMS, the comma-separated app-token claims copied
 	// into access tokens. Default: none.
 	Claims []string
 	// TokenLifetime is HERALD_TOKEN_LIFETIME, the lifetime of access tokens
 	// from /api/negotiate. Default 1h.
 	TokenLifetime time.Duration
-	// ExtensionPort is PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, the port of
-	// the Parameters and Secrets extension on localhost. Default 2773.
-	ExtensionPort int
-	// SessionToken is AWS_SESSION_TOKEN, set by Lambda; the extension
-	// requires it in X-Aws-Parameters-Secrets-Token.
-	SessionToken string
 	// GroupLimits are HERALD_MAX_CONNECTION_GROUPS and
 	// HERALD_MAX_USER_GROUPS (see Limits), enforced by the REST function.
 	GroupLimits bus.GroupLimits
@@ -75,20 +91,22 @@ type Functions struct {
 func FunctionsFromEnv(get Getenv) (Functions, error) {
 	r := &reader{get: get}
 	f := Functions{
-		AccessKeys:          r.list("HERALD_ACCESS_KEYS"),
-		AccessKeysSecret:    r.str("HERALD_ACCESS_KEYS_SECRET", ""),
-		AccessKeysParameter: r.str("HERALD_ACCESS_KEYS_PARAMETER", ""),
-		RedisURL:            r.secretURL("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		RedisPrefix:         r.str("HERALD_REDIS_PREFIX", "herald"),
-		PublicURL:           r.str("HERALD_PUBLIC_URL", ""),
-		AppSecret:           r.str("HERALD_APP_SECRET", ""),
-		AppJWKSURL:          r.str("HERALD_APP_JWKS_URL", ""),
-		AppAudience:         r.str("HERALD_APP_AUDIENCE", ""),
-		AppIssuer:           r.str("HERALD_APP_ISSUER", ""),
-		Claims:              r.list("HERALD_CLAIMS"),
-		TokenLifetime:       r.duration("HERALD_TOKEN_LIFETIME", time.Hour),
-		ExtensionPort:       r.integer("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773),
-		SessionToken:        r.str("AWS_SESSION_TOKEN", ""),
+		AccessKeys:              r.list("HERALD_ACCESS_KEYS"),
+		AccessKeysSecret:        r.str("HERALD_ACCESS_KEYS_SECRET", ""),
+		AccessKeysParameter:     r.str("HERALD_ACCESS_KEYS_PARAMETER", ""),
+		RedisURL:                r.secretURL("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisURLSecret:          r.str("HERALD_REDIS_URL_SECRET", ""),
+		RedisPrefix:             r.str("HERALD_REDIS_PREFIX", "herald"),
+		PublicURL:               r.str("HERALD_PUBLIC_URL", ""),
+		AppSecret:               r.str("HERALD_APP_SECRET", ""),
+		AppJWKSURL:              r.str("HERALD_APP_JWKS_URL", ""),
+		AppAudience:             r.str("HERALD_APP_AUDIENCE", ""),
+		AppIssuer:               r.str("HERALD_APP_ISSUER", ""),
+		AllowAnonymousNegotiate: r.boolean("HERALD_ALLOW_ANONYMOUS_NEGOTIATE"),
+		CORSOrigins:             r.corsOrigins("HERALD_CORS_ORIGINS"),
+		MaxBodyBytes:            r.integer("HERALD_MAX_BODY_BYTES", httpapi.ALBMaxBodyBytes),
+		Claims:                  r.list("HERALD_CLAIMS"),
+		TokenLifetime:           r.duration("HERALD_TOKEN_LIFETIME", time.Hour),
 	}
 	f.GroupLimits = Limits{
 		MaxConnectionGroups: r.limit("HERALD_MAX_CONNECTION_GROUPS", bus.DefaultMaxConnectionGroups),
@@ -113,6 +131,9 @@ func FunctionsFromEnv(get Getenv) (Functions, error) {
 	}
 	if sources != 1 && r.err == nil {
 		r.fail("HERALD_ACCESS_KEYS", fmt.Errorf("set exactly one of it (or HERALD_CONNECTION_STRING), HERALD_ACCESS_KEYS_SECRET and HERALD_ACCESS_KEYS_PARAMETER; %d are set", sources))
+	}
+	if f.RedisURLSecret != "" && r.str("REDIS_URL", "") != "" {
+		r.fail("HERALD_REDIS_URL_SECRET", fmt.Errorf("set it or REDIS_URL, not both"))
 	}
 	if f.AppSecret != "" && f.AppJWKSURL != "" {
 		r.fail("HERALD_APP_SECRET", fmt.Errorf("set it or HERALD_APP_JWKS_URL, not both"))

@@ -42,6 +42,12 @@ type FunctionsConfig struct {
 	HealthChecks []httpapi.HealthCheck
 	Metrics      httpapi.RESTMetrics
 	Tracer       *diag.Tracer
+	// CORS says which browser origins may call negotiate cross-origin.
+	// Default: none.
+	CORS httpapi.CORSPolicy
+	// MaxBodyBytes limits REST message bodies (httpapi.RESTConfig).
+	// Default httpapi.DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
 }
 
 // Functions are the handlers of the stateless functions: the app negotiate
@@ -74,7 +80,7 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 	rest, err := httpapi.NewREST(httpapi.RESTConfig{
 		Bus: cfg.Bus, Verifier: verifier, Issuer: issuer,
 		ClientAudienceBase: cfg.ConnectionString.AudienceBase(), Logger: cfg.Logger,
-		HealthChecks: cfg.HealthChecks, Metrics: cfg.Metrics, Tracer: cfg.Tracer,
+		HealthChecks: cfg.HealthChecks, Metrics: cfg.Metrics, Tracer: cfg.Tracer, MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("emulator: %w", err)
@@ -89,7 +95,7 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 	}
 	ncfg := httpapi.NegotiateConfig{
 		Binding: binding, App: app, ClaimAllowList: cfg.ClaimAllowList,
-		Lifetime: cfg.TokenLifetime, ClientBase: cfg.ClientBase, Logger: cfg.Logger,
+		Lifetime: cfg.TokenLifetime, ClientBase: cfg.ClientBase, Logger: cfg.Logger, CORS: cfg.CORS,
 	}
 	if gc, ok := cfg.Bus.(httpapi.GatewayCounter); ok {
 		ncfg.Gateways = gc // Redis: 503 while no gateway node is alive
