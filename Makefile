@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 PKGS  := ./...
 JS    := tests/js
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
 .PHONY: help run sample test test-unit test-e2e fuzz bench soak fmt lint build lambdas image image-docker clean js-deps
@@ -25,8 +25,8 @@ sample: ## run the emulator with the sample chat hub (functions/chathub) as upst
 	  trap 'kill $$pid 2>/dev/null; wait $$pid' EXIT; \
 	  bin/herald-local --config local/sample-settings.json
 
-test: js-deps ## everything: vet, unit, end-to-end with the real JS client, short fuzzing
-	$(GO) vet $(PKGS)
+test: js-deps ## everything: lint (vet, staticcheck, gofmt, cfn-lint), unit, end-to-end with the real JS client, short fuzzing
+	$(MAKE) --no-print-directory lint
 	$(GO) test -race -count=1 $(PKGS)
 	$(MAKE) --no-print-directory fuzz FUZZTIME=100000x
 
@@ -65,11 +65,12 @@ soak: ## churn connections and messages for SOAK_DURATION (default 3m; not in CI
 fmt: ## format the code (gofmt -s)
 	gofmt -s -w $$(git ls-files '*.go')
 
-lint: ## go vet, staticcheck (pinned), a gofmt check and cfn-lint on the templates when installed
+lint: ## go vet, staticcheck (pinned), a gofmt check and cfn-lint on the templates
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
 	@test -z "$$(gofmt -s -l $$(git ls-files '*.go'))" || { gofmt -s -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
-	@if command -v cfn-lint >/dev/null; then cfn-lint template.yaml infra/redis.yaml; else echo "cfn-lint not found: template.yaml not linted (pip install cfn-lint)"; fi
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint not found: pip install cfn-lint (the templates must lint clean)"; exit 1; }
+	cfn-lint template.yaml infra/redis.yaml
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 

@@ -9,10 +9,15 @@ import (
 	"github.com/heraldrt/herald/shared/token"
 )
 
+// The texts are Azure's, sent to clients as they are (so not in Go's
+// error-string style).
 var (
-	errHubMissing  = errors.New("The 'hub' query parameter is required.")
+	//lint:ignore ST1005 Azure's wire text
+	errHubMissing = errors.New("The 'hub' query parameter is required.")
+	//lint:ignore ST1005 Azure's wire text
 	errHubRepeated = errors.New("'hub' is a preserved query parameter and must appear once.")
-	errHubInvalid  = errors.New("Invalid hub name.")
+	//lint:ignore ST1005 Azure's wire text
+	errHubInvalid = errors.New("Invalid hub name.")
 )
 
 // hubParam returns the request's hub key, lower-cased.

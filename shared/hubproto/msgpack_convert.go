@@ -185,7 +185,7 @@ func appendMPStringLiteral(dst, lit []byte) []byte {
 // appendMPNumber appends the valid JSON number tok as an integer when it is
 // written as one and fits, else as a float64.
 func appendMPNumber(dst, tok []byte) []byte {
-	if bytes.IndexAny(tok, ".eE") < 0 {
+	if !bytes.ContainsAny(tok, ".eE") {
 		if tok[0] != '-' {
 			if u, ok := parseUint(tok); ok {
 				return appendMPUint(dst, u)

@@ -85,10 +85,10 @@ func concurrentRound(b *testing.B, target int) {
 	p, took, err := DialUpTo(ctx, target, dialWorkers, func(ctx context.Context, i int) (*Conn, error) {
 		return c.Connect(ctx, fmt.Sprintf("u%d", i))
 	}, ignore)
-	defer p.Close()
 	if err != nil {
 		b.Logf("stopped at %d connections: %v", p.Len(), err)
 	}
+	defer p.Close()
 	time.Sleep(time.Second)
 	after := rss(b, child.PID())
 	if ended := p.Ended(); ended > 0 {
