@@ -208,7 +208,7 @@ func rehearse(t *testing.T, moto *awsstack.Moto, name, text string, tasks int) (
 	redis := redistest.Start(t)
 	s := deployTemplate(t, moto, name, text, redis.URL())
 	d := &deployment{stage: s, functions: map[string]*rie.Function{}, redis: redis, tools: tools}
-	log := slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	// The serving listener: the one with rules (HTTP here: no certificate).
 	if len(s.stack.LoadBalancers) != 1 {
@@ -378,7 +378,7 @@ func rehearse(t *testing.T, moto *awsstack.Moto, name, text string, tasks int) (
 		mapped = mapped || pm.ContainerPort == port
 	}
 	if !mapped {
-		t.Fatalf("ECS cannot register container %s port %d: the container maps %+v", cname, port, d.container.PortMappings)
+		return d, fmt.Errorf("ECS cannot register container %s port %d: the container maps %+v", cname, port, d.container.PortMappings)
 	}
 	d.port = port
 	d.stop = time.Duration(d.container.StopTimeout) * time.Second
@@ -456,7 +456,7 @@ func (d *deployment) startTask(t *testing.T) (*gatewayTask, error) {
 	d.tasks = append(d.tasks, gt)
 	// HealthCheckGracePeriodSeconds only delays ECS acting on unhealthy; the target
 	// must pass HealthyThreshold checks.
-	return gt, d.gateways.WaitHealthy(gt.target, 20*time.Second)
+	return gt, d.gateways.WaitHealthy(gt.target, 10*time.Second)
 }
 
 // stopTask is what ECS does to a task it stops behind a load balancer: the task's

@@ -279,4 +279,3 @@ func textBody(contentType string) bool {
 	mt = strings.TrimSpace(mt)
 	return strings.HasPrefix(mt, "text/") || mt == "application/json" || mt == "application/javascript" || mt == "application/xml"
 }
-

@@ -95,7 +95,9 @@ type TargetGroup struct {
 	UnhealthyThresholdCount    int
 	Matcher                    struct{ HttpCode string }
 	Attributes                 []KeyValue
-	Targets                    []struct{ ID string `json:"Id"` }
+	Targets                    []struct {
+		ID string `json:"Id"`
+	}
 }
 
 // Attribute returns the value of the attribute key ("" when absent).
