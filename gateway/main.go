@@ -1,9 +1,12 @@
 // Command gateway is a Herald gateway node for production: it holds client
-// connections (/client/...) and answers health checks (/api/health), with
+// connections (/client/...) and answers health checks (/livez for liveness,
+// /readyz and /api/health for readiness), with
 // every node and the stateless functions sharing state through Redis. It is
 // configured by environment variables, listed in shared/config (and the
 // README); SIGTERM drains it: clients are closed with "Service reloading,
-// try reconnecting" (allowReconnect) within HERALD_SHUTDOWN_TIMEOUT.
+// try reconnecting" (allowReconnect) within HERALD_SHUTDOWN_TIMEOUT. On ECS
+// the same drain starts earlier, as soon as the task metadata endpoint
+// reports the task's DesiredStatus as STOPPED.
 package main
 
 import (
@@ -18,6 +21,7 @@ import (
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/upstream"
 )
@@ -53,6 +57,10 @@ func run() (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, b.Close()) }()
+	cors, err := httpapi.NewCORSPolicy(cfg.CORSOrigins)
+	if err != nil {
+		return fmt.Errorf("HERALD_CORS_ORIGINS: %w", err)
+	}
 	var fixed *upstream.Settings
 	if cfg.UpstreamURLTemplate != "" && cfg.UpstreamSettings == "" {
 		fixed = &upstream.Settings{Templates: []upstream.Template{{URLTemplate: cfg.UpstreamURLTemplate}}}
@@ -69,6 +77,8 @@ func run() (err error) {
 			Connectivity: dcfg.LogConnectivity, Messaging: dcfg.LogMessaging, HTTP: dcfg.LogHTTP}),
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
 		NegotiateRate: cfg.NegotiateRate, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
+		CORS:            &cors,
+		TaskMetadataURL: cfg.TaskMetadataURL, TaskMetadataInterval: cfg.TaskMetadataInterval,
 	})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/samples"
 )
@@ -60,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	logConn := fs.Bool("log-connectivity", false, "resource logs: ConnectionStarted, ConnectionEnded, ConnectionAborted (with the reason)")
 	logMsg := fs.String("log-messaging", "off", "resource logs of messages with their tracing id: off, all, or diagnostic (diagnostic clients only)")
 	logHTTP := fs.Bool("log-http", false, "resource logs: every HTTP request")
+	corsOrigins := fs.String("cors-origins", "", "comma-separated browser origins (https://app.example.com) allowed to call negotiate and the client endpoints cross-origin, or * for every origin without credentials (default: any origin on localhost, 127.0.0.1 or [::1])")
 	adminAddr := fs.String("admin-addr", "", "admin listener for pprof and /metrics, e.g. 127.0.0.1:6060 (default off)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -89,6 +91,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 			*signalrJS = samples.DefaultSignalRScript
 		}
 	}
+	var cors *httpapi.CORSPolicy
+	if *corsOrigins != "" {
+		p, err := httpapi.NewCORSPolicy(config.SplitList(*corsOrigins))
+		if err != nil {
+			return fmt.Errorf("--cors-origins: %w", err)
+		}
+		cors = &p
+	}
 	b, closeBus, err := openBus(redisbus.Config{
 		Stateless: *role == emulator.RoleFunctions, NodeTTL: *nodeTTL, HeartbeatInterval: *heartbeat, Logger: logger,
 	}, *redisURL)
@@ -102,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
 		AppSecret: *appSecret, AppJWKSURL: *appJWKS, AppAudience: *appAudience, AppIssuer: *appIssuer, ClaimAllowList: config.SplitList(*claims),
 		SignalRScript: *signalrJS, Registry: metrics.NewRegistry(),
-		Tracer: tracer, AdminAddr: *adminAddr,
+		Tracer: tracer, AdminAddr: *adminAddr, CORS: cors,
 		TokenLifetime:   *lifetime,
 		MaxMessageBytes: *maxMessage,
 		TLSCertFile:     *tlsCert, TLSKeyFile: *tlsKey,

@@ -15,6 +15,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/lambdafn"
 	"github.com/heraldrt/herald/tests/internal/cfn"
 )
@@ -152,28 +153,37 @@ func TestTemplateGatewayLifecycle(t *testing.T) {
 		t.Errorf("HERALD_SHUTDOWN_TIMEOUT %v, StopTimeout %v: the drain must end before SIGKILL (Fargate allows at most 120 s)", g.ShutdownTimeout, stop)
 	}
 	attrs := tg["TargetGroupAttributes"]
-	if d := seconds(t, attribute(attrs, "deregistration_delay.timeout_seconds")); d < longPollHold {
+	d := seconds(t, attribute(attrs, "deregistration_delay.timeout_seconds"))
+	if d < longPollHold {
 		t.Errorf("deregistration delay %v: a long poll in flight (up to %v) would be cut", d, longPollHold)
+	}
+	// The drain starts when the task metadata says STOPPED, at the start of the delay: it
+	// must be over before the load balancer cuts what is left at its end.
+	if g.TaskMetadataInterval+g.ShutdownTimeout >= d {
+		t.Errorf("HERALD_TASK_METADATA_INTERVAL %v + HERALD_SHUTDOWN_TIMEOUT %v must stay below the deregistration delay %v", g.TaskMetadataInterval, g.ShutdownTimeout, d)
 	}
 	idle := seconds(t, attribute(e.Resolve(tpl.Resources["LoadBalancer"].Properties).(map[string]any)["LoadBalancerAttributes"], "idle_timeout.timeout_seconds"))
 	if idle <= longPollHold {
 		t.Errorf("ALB idle timeout %v must exceed the long-poll hold %v", idle, longPollHold)
 	}
-	if tg["HealthCheckPath"] != "/api/health" || cfn.Lookup(tg, "Matcher", "HttpCode") != "200" {
-		t.Errorf("health check %v %v, want /api/health answering 200", tg["HealthCheckPath"], cfn.Lookup(tg, "Matcher"))
+	// Liveness: a Redis outage must not make ECS replace every task.
+	if tg["HealthCheckPath"] != httpapi.LivezPath || cfn.Lookup(tg, "Matcher", "HttpCode") != "200" {
+		t.Errorf("health check %v %v, want %s answering 200", tg["HealthCheckPath"], cfn.Lookup(tg, "Matcher"), httpapi.LivezPath)
 	}
 	if grace := seconds(t, service["HealthCheckGracePeriodSeconds"]); grace <= 0 {
 		t.Errorf("HealthCheckGracePeriodSeconds %v", grace)
 	}
-	// The health route is served by a gateway node (no REST API there).
+	// The health routes are served by a gateway node (no REST API there).
 	gw := gatewayServer(t)
-	resp, err := http.Get(gw + "/api/health")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("gateway GET /api/health: %d, want 200", resp.StatusCode)
+	for _, path := range []string{tg["HealthCheckPath"].(string), httpapi.ReadyzPath, "/api/health"} {
+		resp, err := http.Get(gw + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("gateway GET %s: %d, want 200", path, resp.StatusCode)
+		}
 	}
 }
 

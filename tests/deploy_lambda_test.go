@@ -70,7 +70,8 @@ type lambdaDeployment struct {
 func newLambdaDeployment(t *testing.T) *lambdaDeployment {
 	t.Helper()
 	tpl := template(t)
-	e := tpl.With(nil) // the defaults: a new secret and Redis, the sample hub, plain HTTP
+	// The defaults (a new secret and Redis, plain HTTP) with the sample hub and an open negotiate.
+	e := tpl.With(map[string]string{"DeploySampleHub": "true", "AllowAnonymousNegotiate": "true"})
 	deployed := deployedFunctions(t, tpl)
 	var ids []string
 	for id := range deployed {

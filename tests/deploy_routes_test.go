@@ -155,6 +155,7 @@ func TestTemplateRoutes(t *testing.T) {
 	for fn, name := range deployed {
 		f, err := lambdafn.New(name, config.Functions{
 			AccessKeys: []string{"k"}, RedisURL: redisURL, RedisPrefix: prefix, PublicURL: "https://signalr.example.com",
+			AllowAnonymousNegotiate: true,
 		}, nil)
 		if err != nil {
 			t.Fatal(err)

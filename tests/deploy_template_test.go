@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -40,14 +41,19 @@ func template(t *testing.T) *cfn.Template {
 var scenarios = map[string]map[string]string{
 	"defaults": {},
 	"existing secret, Redis and upstream": {
-		"AccessKeySecretArn":  "arn:aws:secretsmanager:us-east-1:123456789012:secret:herald-keys-AbCdEf",
-		"RedisUrl":            "rediss://my-redis.example.com:6379/0",
-		"UpstreamUrlTemplate": "https://app.example.com/runtime/webhooks/signalr?code=k",
-		"DeploySampleHub":     "false",
+		"AccessKeySecretArn":      "arn:aws:secretsmanager:us-east-1:123456789012:secret:herald-keys-AbCdEf",
+		"RedisUrl":                "rediss://my-redis.example.com:6379/0",
+		"UpstreamUrlTemplate":     "https://app.example.com/runtime/webhooks/signalr?code=k",
+		"AllowAnonymousNegotiate": "true",
+		"CorsOrigins":             "https://app.example.com,http://localhost:3000",
 	},
-	"https with a domain": {
-		"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100",
-		"DomainName":     "signalr.example.com",
+	"https with a domain, app tokens and the sample hub": {
+		"CertificateArn":  "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100",
+		"DomainName":      "signalr.example.com",
+		"AppJwksUrl":      "https://idp.example.com/.well-known/jwks.json",
+		"AppAudience":     "app-client-id",
+		"AppIssuer":       "https://idp.example.com/",
+		"DeploySampleHub": "true",
 	},
 }
 
@@ -68,6 +74,9 @@ var (
 		"HERALD_APP_JWKS_URL":          "app authentication is opt-in (README, deploy guide)",
 		"HERALD_CLAIMS":                "no app-token claims without app authentication",
 		"HERALD_TOKEN_LIFETIME":        "1h default; only negotiate issues tokens",
+		// Set on NegotiateFunction; the other functions read them and ignore them.
+		"HERALD_ALLOW_ANONYMOUS_NEGOTIATE": "only the negotiate function uses it",
+		"HERALD_CORS_ORIGINS":              "only the negotiate function answers browsers",
 	}
 	chatHubDefaults = map[string]string{
 		"REDIS_URL":           "the chat hub does not use Redis",
@@ -85,6 +94,7 @@ var (
 		"HERALD_LOG_HTTP":                   "resource logs are off until an operator turns them on",
 		"HERALD_ADMIN_ADDR":                 "pprof stays off in production unless an operator opens it",
 		"HERALD_MAX_DIAGNOSTIC_CONNECTIONS": "Azure's 100 per node",
+		"ECS_CONTAINER_METADATA_URI_V4":     "set by ECS in every container",
 	}
 )
 
@@ -235,6 +245,14 @@ func TestTemplateFunctionEnvironment(t *testing.T) {
 				t.Errorf("%s, %s: policy %v, want GetSecretValue on %s only", scenario, fn, policy, env["HERALD_ACCESS_KEYS_SECRET"])
 			}
 			f, err := lambdafn.New(name, cfg, nil)
+			// Safe default: negotiate refuses to start open unless the parameter says so.
+			anonymous := name == lambdafn.Negotiate && params["AppJwksUrl"] == "" && params["AllowAnonymousNegotiate"] != "true"
+			if anonymous {
+				if !errors.Is(err, lambdafn.ErrAnonymousNegotiate) {
+					t.Errorf("%s, %s: lambdafn.New: %v, want ErrAnonymousNegotiate", scenario, fn, err)
+				}
+				continue
+			}
 			if err != nil {
 				t.Errorf("%s, %s: lambdafn.New: %v", scenario, fn, err)
 				continue

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heraldrt/herald/shared/httpapi"
 )
 
 // ErrInvalid wraps every configuration error.
@@ -46,6 +48,15 @@ func (r *reader) secretURL(name, def string) string {
 }
 
 func (r *reader) list(name string) []string { return SplitList(r.get(name)) }
+
+// corsOrigins reads a CORS allow-list (httpapi.NewCORSPolicy checks it).
+func (r *reader) corsOrigins(name string) []string {
+	l := r.list(name)
+	if _, err := httpapi.NewCORSPolicy(l); err != nil {
+		r.fail(name, err)
+	}
+	return l
+}
 
 // SplitList splits a comma-separated list, trimming items and dropping
 // empty ones (flags and variables such as HERALD_ACCESS_KEYS).

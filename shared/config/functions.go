@@ -52,6 +52,17 @@ type Functions struct {
 	// tokens for many applications). Default: not checked.
 	AppAudience string
 	AppIssuer   string
+	// AllowAnonymousNegotiate is HERALD_ALLOW_ANONYMOUS_NEGOTIATE: let the
+	// negotiate function start without HERALD_APP_SECRET or
+	// HERALD_APP_JWKS_URL, taking the user id from the request (anyone
+	// may then connect as anyone). Default false: the negotiate function
+	// refuses to start without app authentication.
+	AllowAnonymousNegotiate bool
+	// CORSOrigins is HERALD_CORS_ORIGINS, the comma-separated browser
+	// origins (https://app.example.com) allowed to call /api/negotiate
+	// cross-origin with credentials, or "*" for every origin without
+	// credentials. Default: none.
+	CORSOrigins []string
 	// Claims is HERALD_CLAIMS, the comma-separated app-token claims copied
 	// into access tokens. Default: none.
 	Claims []string
@@ -71,20 +82,22 @@ type Functions struct {
 func FunctionsFromEnv(get Getenv) (Functions, error) {
 	r := &reader{get: get}
 	f := Functions{
-		AccessKeys:          r.list("HERALD_ACCESS_KEYS"),
-		AccessKeysSecret:    r.str("HERALD_ACCESS_KEYS_SECRET", ""),
-		AccessKeysParameter: r.str("HERALD_ACCESS_KEYS_PARAMETER", ""),
-		RedisURL:            r.secretURL("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		RedisPrefix:         r.str("HERALD_REDIS_PREFIX", "herald"),
-		PublicURL:           r.str("HERALD_PUBLIC_URL", ""),
-		AppSecret:           r.str("HERALD_APP_SECRET", ""),
-		AppJWKSURL:          r.str("HERALD_APP_JWKS_URL", ""),
-		AppAudience:         r.str("HERALD_APP_AUDIENCE", ""),
-		AppIssuer:           r.str("HERALD_APP_ISSUER", ""),
-		Claims:              r.list("HERALD_CLAIMS"),
-		TokenLifetime:       r.duration("HERALD_TOKEN_LIFETIME", time.Hour),
-		ExtensionPort:       r.integer("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773),
-		SessionToken:        r.str("AWS_SESSION_TOKEN", ""),
+		AccessKeys:              r.list("HERALD_ACCESS_KEYS"),
+		AccessKeysSecret:        r.str("HERALD_ACCESS_KEYS_SECRET", ""),
+		AccessKeysParameter:     r.str("HERALD_ACCESS_KEYS_PARAMETER", ""),
+		RedisURL:                r.secretURL("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisPrefix:             r.str("HERALD_REDIS_PREFIX", "herald"),
+		PublicURL:               r.str("HERALD_PUBLIC_URL", ""),
+		AppSecret:               r.str("HERALD_APP_SECRET", ""),
+		AppJWKSURL:              r.str("HERALD_APP_JWKS_URL", ""),
+		AppAudience:             r.str("HERALD_APP_AUDIENCE", ""),
+		AppIssuer:               r.str("HERALD_APP_ISSUER", ""),
+		AllowAnonymousNegotiate: r.boolean("HERALD_ALLOW_ANONYMOUS_NEGOTIATE"),
+		CORSOrigins:             r.corsOrigins("HERALD_CORS_ORIGINS"),
+		Claims:                  r.list("HERALD_CLAIMS"),
+		TokenLifetime:           r.duration("HERALD_TOKEN_LIFETIME", time.Hour),
+		ExtensionPort:           r.integer("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773),
+		SessionToken:            r.str("AWS_SESSION_TOKEN", ""),
 	}
 	if cs := r.str("HERALD_CONNECTION_STRING", ""); cs != "" && len(f.AccessKeys) == 0 {
 		parsed, err := connstr.Parse(cs)

@@ -52,3 +52,28 @@ func TestFunctionsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestFunctionsSafeDefaults(t *testing.T) {
+	f, err := FunctionsFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k"}))
+	if err != nil || f.AllowAnonymousNegotiate || len(f.CORSOrigins) != 0 {
+		t.Fatalf("anonymous negotiate and CORS must be off by default: %+v %v", f, err)
+	}
+	f, err = FunctionsFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k",
+		"HERALD_ALLOW_ANONYMOUS_NEGOTIATE": "true", "HERALD_CORS_ORIGINS": "https://a.example, http://localhost:3000"}))
+	if err != nil || !f.AllowAnonymousNegotiate || len(f.CORSOrigins) != 2 {
+		t.Fatalf("%+v %v", f, err)
+	}
+	for k, v := range map[string]string{"HERALD_ALLOW_ANONYMOUS_NEGOTIATE": "perhaps", "HERALD_CORS_ORIGINS": "*,https://a.example"} {
+		_, err := FunctionsFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k", k: v}))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+	g, err := GatewayFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_CORS_ORIGINS": "*"}))
+	if err != nil || len(g.CORSOrigins) != 1 {
+		t.Fatalf("gateway CORS: %+v %v", g, err)
+	}
+	if _, err := GatewayFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_CORS_ORIGINS": "app.example"})); !errors.Is(err, ErrInvalid) {
+		t.Errorf("gateway bad CORS origin: %v", err)
+	}
+}

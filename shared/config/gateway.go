@@ -72,6 +72,20 @@ type Gateway struct {
 	// HTTPS and WSS itself, TLS 1.2 or newer. Default: plain HTTP (TLS
 	// ends at the load balancer).
 	TLSCert, TLSKey string
+	// CORSOrigins is HERALD_CORS_ORIGINS, the comma-separated browser
+	// origins (https://app.example.com) allowed to call the client
+	// endpoints cross-origin with credentials, or "*" for every origin
+	// without credentials. Default: none.
+	CORSOrigins []string
+	// TaskMetadataURL is ECS_CONTAINER_METADATA_URI_V4, set by ECS: the
+	// gateway polls its /task every TaskMetadataInterval and drains its
+	// clients as soon as the task's DesiredStatus is STOPPED (at the start
+	// of the load balancer's deregistration delay). Default: none (no
+	// polling outside ECS).
+	TaskMetadataURL string
+	// TaskMetadataInterval is HERALD_TASK_METADATA_INTERVAL, the time
+	// between two polls of the task metadata endpoint. Default 1s.
+	TaskMetadataInterval time.Duration
 	// LogLevel is HERALD_LOG_LEVEL: debug, info, warn or error. Default info.
 	LogLevel string
 	// LogFormat is HERALD_LOG_FORMAT: json or text. Default json.
@@ -83,25 +97,28 @@ type Gateway struct {
 func GatewayFromEnv(get Getenv) (Gateway, error) {
 	r := &reader{get: get}
 	g := Gateway{
-		Addr:                r.str("HERALD_ADDR", ":8080"),
-		AccessKeys:          r.list("HERALD_ACCESS_KEYS"),
-		RedisURL:            r.secretURL("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		RedisPrefix:         r.str("HERALD_REDIS_PREFIX", "herald"),
-		NodeID:              r.str("HERALD_NODE_ID", ""),
-		PublicURL:           r.str("HERALD_PUBLIC_URL", ""),
-		InternalURL:         r.str("HERALD_INTERNAL_URL", ""),
-		UpstreamSettings:    r.str("HERALD_UPSTREAM_SETTINGS", ""),
-		UpstreamURLTemplate: r.str("HERALD_UPSTREAM_URL_TEMPLATE", ""),
-		ShutdownTimeout:     r.duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second),
-		ConnectWindow:       r.duration("HERALD_CONNECT_WINDOW", 15*time.Second),
-		MaxMessageBytes:     r.integer("HERALD_MAX_MESSAGE_BYTES", 1<<20),
-		MaxConnections:      r.count("HERALD_MAX_CONNECTIONS"),
-		MaxUserConnections:  r.count("HERALD_MAX_USER_CONNECTIONS"),
-		NegotiateRate:       r.count("HERALD_NEGOTIATE_RATE"),
-		TLSCert:             r.str("HERALD_TLS_CERT", ""),
-		TLSKey:              r.str("HERALD_TLS_KEY", ""),
-		LogLevel:            r.str("HERALD_LOG_LEVEL", "info"),
-		LogFormat:           r.str("HERALD_LOG_FORMAT", "json"),
+		Addr:                 r.str("HERALD_ADDR", ":8080"),
+		AccessKeys:           r.list("HERALD_ACCESS_KEYS"),
+		RedisURL:             r.secretURL("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisPrefix:          r.str("HERALD_REDIS_PREFIX", "herald"),
+		NodeID:               r.str("HERALD_NODE_ID", ""),
+		PublicURL:            r.str("HERALD_PUBLIC_URL", ""),
+		InternalURL:          r.str("HERALD_INTERNAL_URL", ""),
+		UpstreamSettings:     r.str("HERALD_UPSTREAM_SETTINGS", ""),
+		UpstreamURLTemplate:  r.str("HERALD_UPSTREAM_URL_TEMPLATE", ""),
+		ShutdownTimeout:      r.duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second),
+		ConnectWindow:        r.duration("HERALD_CONNECT_WINDOW", 15*time.Second),
+		MaxMessageBytes:      r.integer("HERALD_MAX_MESSAGE_BYTES", 1<<20),
+		MaxConnections:       r.count("HERALD_MAX_CONNECTIONS"),
+		MaxUserConnections:   r.count("HERALD_MAX_USER_CONNECTIONS"),
+		NegotiateRate:        r.count("HERALD_NEGOTIATE_RATE"),
+		TLSCert:              r.str("HERALD_TLS_CERT", ""),
+		TLSKey:               r.str("HERALD_TLS_KEY", ""),
+		CORSOrigins:          r.corsOrigins("HERALD_CORS_ORIGINS"),
+		TaskMetadataURL:      r.str("ECS_CONTAINER_METADATA_URI_V4", ""),
+		TaskMetadataInterval: r.duration("HERALD_TASK_METADATA_INTERVAL", time.Second),
+		LogLevel:             r.str("HERALD_LOG_LEVEL", "info"),
+		LogFormat:            r.str("HERALD_LOG_FORMAT", "json"),
 	}
 	if len(g.AccessKeys) == 0 {
 		if cs := r.str("HERALD_CONNECTION_STRING", ""); cs != "" {

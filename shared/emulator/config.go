@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/diag"
+	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -122,6 +123,19 @@ type Config struct {
 	// MaxDiagnosticConnections is the gateway's per-node limit of
 	// diagnostic clients. Default 100.
 	MaxDiagnosticConnections int
+	// CORS says which browser origins may call negotiate and the client
+	// endpoints cross-origin. Default nil: httpapi.LocalhostCORS (web apps
+	// served on localhost, any port), a development default; production
+	// mains pass the configured policy (none unless HERALD_CORS_ORIGINS).
+	CORS *httpapi.CORSPolicy
+	// TaskMetadataURL, when set, is the ECS task metadata endpoint (v4,
+	// ECS_CONTAINER_METADATA_URI_V4): the gateway polls it every
+	// TaskMetadataInterval (default 1s) and drains (gateway.Server.Drain)
+	// as soon as the task's DesiredStatus is STOPPED, which ECS reports at
+	// the start of the target group's deregistration delay, long before
+	// SIGTERM. Default "": no polling.
+	TaskMetadataURL      string
+	TaskMetadataInterval time.Duration
 	// AdminAddr, when set, is the address of the admin listener: pprof
 	// profiles and /metrics (shared/admin). Keep it private. Default ""
 	// (off).

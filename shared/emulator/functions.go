@@ -42,6 +42,9 @@ type FunctionsConfig struct {
 	HealthChecks []httpapi.HealthCheck
 	Metrics      httpapi.RESTMetrics
 	Tracer       *diag.Tracer
+	// CORS says which browser origins may call negotiate cross-origin.
+	// Default: none.
+	CORS httpapi.CORSPolicy
 }
 
 // Functions are the handlers of the stateless functions: the app negotiate
@@ -89,7 +92,7 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 	}
 	ncfg := httpapi.NegotiateConfig{
 		Binding: binding, App: app, ClaimAllowList: cfg.ClaimAllowList,
-		Lifetime: cfg.TokenLifetime, ClientBase: cfg.ClientBase, Logger: cfg.Logger,
+		Lifetime: cfg.TokenLifetime, ClientBase: cfg.ClientBase, Logger: cfg.Logger, CORS: cfg.CORS,
 	}
 	if gc, ok := cfg.Bus.(httpapi.GatewayCounter); ok {
 		ncfg.Gateways = gc // Redis: 503 while no gateway node is alive

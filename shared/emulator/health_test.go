@@ -82,3 +82,21 @@ func waitHealthy(t *testing.T, u string) {
 	}
 	t.Fatalf("%s never healthy", u)
 }
+
+// Liveness ignores the bus: a node that cannot reach Redis keeps its
+// clients (a load balancer must not replace it), while readiness and
+// /api/health answer 503.
+func TestLivezIgnoresBusReadyzDoesNot(t *testing.T) {
+	b := bus.NewMemory(bus.MemoryConfig{})
+	s, stop := start(t, Config{Addr: "127.0.0.1:0", Bus: b, Role: RoleGateway})
+	defer func() { _ = stop() }()
+	waitHealthy(t, s.URL()+"/readyz")
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]int{"/livez": 200, "/readyz": 503, "/api/health": 503} {
+		if code, body := get(t, s.URL()+path); code != want {
+			t.Errorf("%s with the bus down: %d %s, want %d", path, code, body, want)
+		}
+	}
+}

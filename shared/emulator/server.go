@@ -24,6 +24,7 @@ import (
 	"github.com/heraldrt/herald/shared/livetrace"
 	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/shared/samples"
+	"github.com/heraldrt/herald/shared/taskmeta"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -68,6 +69,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.CORS == nil {
+		local := httpapi.LocalhostCORS()
+		cfg.CORS = &local
 	}
 	tc, err := tlsConfig(cfg)
 	if err != nil {
@@ -166,6 +171,9 @@ func (s *Server) wire() error {
 	} else {
 		mux.Handle("/api/", httpapi.Health(s.bus, s.healthChecks()...))
 	}
+	probes := httpapi.Probes(s.bus, s.healthChecks()...)
+	mux.Handle(httpapi.LivezPath, probes)
+	mux.Handle(httpapi.ReadyzPath, probes)
 	mux.HandleFunc("/{$}", s.home)
 	s.http = &http.Server{
 		Handler:           diag.Middleware(cfg.Tracer, mux),
@@ -216,8 +224,8 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 		return err
 	}
 	s.gw = gw
-	mux.Handle("/client/", httpapi.CORS(gw))
-	mux.Handle("/client", httpapi.CORS(gw))
+	mux.Handle("/client/", cfg.CORS.Wrap(gw))
+	mux.Handle("/client", cfg.CORS.Wrap(gw))
 	return nil
 }
 
@@ -230,7 +238,7 @@ func (s *Server) wireFunctions(mux *http.ServeMux) error {
 		AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, AppAudience: cfg.AppAudience, AppIssuer: cfg.AppIssuer,
 		ClaimAllowList: cfg.ClaimAllowList,
 		TokenLifetime:  cfg.TokenLifetime, Logger: s.log,
-		HealthChecks: s.healthChecks(), Metrics: s.metrics, Tracer: cfg.Tracer,
+		HealthChecks: s.healthChecks(), Metrics: s.metrics, Tracer: cfg.Tracer, CORS: *cfg.CORS,
 	})
 	if err != nil {
 		return err
@@ -290,6 +298,8 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	s.live.Start()
+	stopTask := s.watchTask(ctx)
+	defer stopTask()
 	errc := make(chan error, len(s.lns)+1)
 	var wg sync.WaitGroup
 	s.serveAdmin(&wg, errc)
@@ -329,6 +339,28 @@ func (s *Server) Serve(ctx context.Context) error {
 		err = errors.Join(err, s.bus.Close())
 	}
 	return err
+}
+
+// watchTask polls the ECS task metadata endpoint, when configured, and
+// drains the gateway once the task is being stopped; the returned stop
+// ends the polling and waits for it.
+func (s *Server) watchTask(ctx context.Context) (stop func()) {
+	if s.gw == nil || s.cfg.TaskMetadataURL == "" {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		taskmeta.Watch(ctx, taskmeta.Config{BaseURL: s.cfg.TaskMetadataURL, Interval: s.cfg.TaskMetadataInterval, Logger: s.log},
+			func() {
+				s.log.Info("gateway draining: the task is being stopped; clients are told to reconnect elsewhere", "connections", s.gw.Connections())
+				if err := s.gw.Drain(); err != nil {
+					s.log.Warn("gateway drain", "err", err)
+				}
+			})
+	}()
+	return func() { cancel(); <-done }
 }
 
 // watchSettings loads the upstream settings file and reloads it on change

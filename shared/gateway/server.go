@@ -103,19 +103,24 @@ func (s *Server) Start(ctx context.Context) error {
 // Connections reports the number of live connections on this node.
 func (s *Server) Connections() int { return s.idx.len() }
 
-// Shutdown stops accepting connections, closes every client with
-// "Service reloading, try reconnecting" and allowReconnect, waits for the
-// connections to end (or ctx), then ends the bus subscription.
-func (s *Server) Shutdown(ctx context.Context) error {
+// Drain starts the graceful end of the node without waiting: from now on
+// the node takes no new connection (negotiate and connect get the
+// draining answer, readiness fails) and every client is closed with
+// "Service reloading, try reconnecting" and allowReconnect, so it
+// reconnects through the load balancer to another node. Drain may be
+// called more than once and before Shutdown, e.g. when the orchestrator
+// announces the node's stop before it signals the process; Shutdown then
+// waits for what Drain started.
+func (s *Server) Drain() error {
 	s.mu.Lock()
-	sub := s.sub
+	started := s.sub != nil
+	if started {
+		s.draining.Store(true) // under mu: no connection is counted after this
+	}
 	s.mu.Unlock()
-	if sub == nil {
+	if !started {
 		return ErrNotStarted
 	}
-	s.mu.Lock()
-	s.draining.Store(true) // under mu: no connection is counted after this
-	s.mu.Unlock()
 	frames := perProto{build: func(p proto) []byte { return closeMessageFrame(p, ReasonServiceReloading, true) }}
 	for _, c := range s.idx.all() {
 		s.idx.mu.RLock() // an HTTP transport's handshake sets proto under it
@@ -125,6 +130,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if c.hs != nil {
 			c.hs.endIfNotPolling()
 		}
+	}
+	return nil
+}
+
+// Draining reports whether Drain (or Shutdown) has begun.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+// Shutdown stops accepting connections, closes every client with
+// "Service reloading, try reconnecting" and allowReconnect (Drain), waits
+// for the connections to end (or ctx), then ends the bus subscription.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	sub := s.sub
+	s.mu.Unlock()
+	if err := s.Drain(); err != nil {
+		return err
 	}
 	done := make(chan struct{})
 	go func() { s.conns.Wait(); close(done) }()

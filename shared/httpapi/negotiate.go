@@ -57,6 +57,9 @@ type NegotiateConfig struct {
 	// instead of a URL nobody serves. Nil skips the check (one process
 	// holding its own gateway, as the local emulator).
 	Gateways GatewayCounter
+	// CORS says which browser origins may call cross-origin. The zero
+	// value allows none.
+	CORS CORSPolicy
 	// Logger receives a record per failed request. Nil discards.
 	Logger *slog.Logger
 }
@@ -88,7 +91,7 @@ type negotiator struct {
 
 // NewNegotiate returns the app-facing negotiate endpoint: GET or POST
 // NegotiatePath?hub=<hub> answers 200 {"url","accessToken"}. The handler
-// is wrapped in [CORS]. Errors are JSON ErrorDetail bodies: 400 for a
+// is wrapped in cfg.CORS. Errors are JSON ErrorDetail bodies: 400 for a
 // missing, repeated or invalid hub, 401 for a missing or invalid app token,
 // 413 when the access token would be too long, 405 for other methods.
 func NewNegotiate(cfg NegotiateConfig) (http.Handler, error) {
@@ -125,7 +128,7 @@ func NewNegotiate(cfg NegotiateConfig) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("POST "+NegotiatePath, n)
 	mux.Handle("GET "+NegotiatePath, n)
-	return CORS(&jsonMux{mux: mux}), nil
+	return cfg.CORS.Wrap(&jsonMux{mux: mux}), nil
 }
 
 func (n *negotiator) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -205,7 +205,11 @@ func TestNegotiateConfig(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
-	h := newNegotiate(t, httpapi.NegotiateConfig{})
+	policy, err := httpapi.NewCORSPolicy([]string{"http://app.example.com", "https://other.example.com:8443"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newNegotiate(t, httpapi.NegotiateConfig{CORS: policy})
 	t.Run("preflight", func(t *testing.T) {
 		w := serve(h, "OPTIONS", "/api/negotiate?hub=chat&negotiateVersion=1", "",
 			"Origin", "http://app.example.com",

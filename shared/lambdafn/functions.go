@@ -14,6 +14,7 @@ import (
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/connstr"
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/serverless"
 )
 
@@ -69,7 +70,21 @@ func New(name string, cfg config.Functions, log *slog.Logger) (*Function, error)
 	return nil, fmt.Errorf("%w: %q (use one of %s)", ErrUnknown, name, strings.Join(Names, ", "))
 }
 
+// ErrAnonymousNegotiate is returned for a negotiate function configured
+// without app authentication and without the explicit opt-out.
+var ErrAnonymousNegotiate = errors.New("the negotiate function needs app authentication: set HERALD_APP_SECRET or HERALD_APP_JWKS_URL (template parameter AppJwksUrl), or HERALD_ALLOW_ANONYMOUS_NEGOTIATE=true (AllowAnonymousNegotiate) to let callers choose their user id")
+
 func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Function, error) {
+	if name == Negotiate && cfg.AppSecret == "" && cfg.AppJWKSURL == "" && !cfg.AllowAnonymousNegotiate {
+		return nil, ErrAnonymousNegotiate
+	}
+	if name == Negotiate && cfg.AppSecret == "" && cfg.AppJWKSURL == "" {
+		log.Warn("negotiate is anonymous (HERALD_ALLOW_ANONYMOUS_NEGOTIATE): callers choose their user id")
+	}
+	cors, err := httpapi.NewCORSPolicy(cfg.CORSOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("HERALD_CORS_ORIGINS: %w", err)
+	}
 	redisbus.RouteClientLogs(log)
 	client, err := redisbus.NewClient(cfg.RedisURL)
 	if err != nil {
@@ -89,7 +104,7 @@ func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Funct
 		fns, err := emulator.NewFunctions(emulator.FunctionsConfig{
 			Bus: b, ConnectionString: connectionString(cfg.PublicURL, keys[0]), AccessKeys: keys,
 			ClientBase: cfg.PublicURL, AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, AppAudience: cfg.AppAudience, AppIssuer: cfg.AppIssuer,
-			ClaimAllowList: cfg.Claims, TokenLifetime: cfg.TokenLifetime, Logger: log,
+			ClaimAllowList: cfg.Claims, TokenLifetime: cfg.TokenLifetime, Logger: log, CORS: cors,
 		})
 		if err != nil {
 			return nil, err

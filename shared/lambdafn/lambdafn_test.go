@@ -108,7 +108,7 @@ func TestNegotiateFunction(t *testing.T) {
 	f := newFunction(t, lambdafn.Negotiate, config.Functions{
 		AccessKeysSecret: "keys", ExtensionPort: port, SessionToken: "tok",
 		RedisURL: redisURL, RedisPrefix: prefix, PublicURL: "https://signalr.example.com",
-		TokenLifetime: time.Hour,
+		TokenLifetime: time.Hour, AllowAnonymousNegotiate: true,
 	})
 	negotiate := func() (int, string, string) {
 		return serve(t, f.Handler, httptest.NewRequest(http.MethodPost, "/api/negotiate?hub=chat", nil))
@@ -185,6 +185,24 @@ func TestAPIFunction(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	if _, err := lambdafn.New("nope", config.Functions{}, nil); !errors.Is(err, lambdafn.ErrUnknown) {
 		t.Errorf("unknown name: %v", err)
+	}
+	// Negotiate does not start open by accident: app authentication or the explicit opt-out.
+	if _, err := lambdafn.New(lambdafn.Negotiate, config.Functions{AccessKeys: []string{"k"}}, nil); !errors.Is(err, lambdafn.ErrAnonymousNegotiate) {
+		t.Errorf("anonymous negotiate without the opt-out: %v, want ErrAnonymousNegotiate", err)
+	}
+	if _, err := lambdafn.New(lambdafn.Negotiate, config.Functions{AccessKeys: []string{"k"}, AllowAnonymousNegotiate: true, CORSOrigins: []string{"*", "https://a.example"}}, nil); !errors.Is(err, httpapi.ErrCORSOrigin) {
+		t.Errorf("bad CORS origins: %v, want ErrCORSOrigin", err)
+	}
+	for _, cfg := range []config.Functions{
+		{AccessKeys: []string{"k"}, AppSecret: "s", RedisURL: "redis://127.0.0.1:1/0"},
+		{AccessKeys: []string{"k"}, AllowAnonymousNegotiate: true, RedisURL: "redis://127.0.0.1:1/0"},
+	} {
+		f, err := lambdafn.New(lambdafn.Negotiate, cfg, nil)
+		if err != nil {
+			t.Errorf("%+v: %v", cfg, err)
+			continue
+		}
+		_ = f.Close()
 	}
 	if _, err := lambdafn.New(lambdafn.ChatHub, config.Functions{AccessKeys: []string{"k"}}, nil); err == nil ||
 		!strings.Contains(err.Error(), "HERALD_PUBLIC_URL") {
