@@ -448,6 +448,9 @@ func (d *deployment) startTask(t *testing.T) (*gatewayTask, error) {
 	name := fmt.Sprintf("gateway-%d", d.seq)
 	task := ecstask.Start(t, name, d.tools["gateway"], env)
 	t.Cleanup(func() {
+		if strings.Contains(task.Logs(), "WARNING: DATA RACE") {
+			t.Errorf("%s: the race detector reported a data race", name)
+		}
 		if t.Failed() || os.Getenv(logsEnv) != "" {
 			t.Logf("%s logs:\n%s", name, tail(task.Logs()))
 		}

@@ -62,20 +62,19 @@ type Event struct {
 
 // Group is an IP target group.
 type Group struct {
-	name          string
-	hc            HealthCheck
-	deregDelay    time.Duration
-	sticky        bool
-	stickyCookie  string
-	log           *slog.Logger
-	mu            sync.Mutex
-	targets       []*Target
-	next          int
-	events        []Event
-	wg            sync.WaitGroup // health-check loops
-	checker       *http.Client
-	closed        bool
-	stickyEnabled bool
+	name         string
+	hc           HealthCheck
+	deregDelay   time.Duration
+	sticky       bool
+	stickyCookie string
+	log          *slog.Logger
+	mu           sync.Mutex
+	targets      []*Target
+	next         int
+	events       []Event
+	wg           sync.WaitGroup // health-check loops
+	checker      *http.Client
+	closed       bool
 }
 
 // NewGroup returns an empty target group with the health check hc, the deregistration
@@ -121,6 +120,7 @@ func (g *Group) Register(addr string) *Target {
 			pr.Out.Header.Set("X-Forwarded-Proto", "http")
 		},
 		Transport: transport,
+		ErrorLog:  slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			g.log.Info("target failed a request", "group", g.name, "target", addr, "err", err)
 			w.WriteHeader(http.StatusBadGateway)
