@@ -454,7 +454,7 @@ func rehearseRollingDeploy(t *testing.T, moto *awsstack.Moto, text string) {
 		t.Log(s)
 	}
 	if len(gaps) > 0 {
-		t.Logf("rolling deploy of %d tasks took %v: %d of %d clients reconnected after the graceful close; disconnected p50 %v, max %v",
+		t.Logf("rolling deploy of %d tasks took %v: %d of %d clients disconnected and reconnected, for p50 %v, max %v",
 			len(old), deploy.Round(time.Millisecond), cut, len(names), gaps[len(gaps)/2].Round(time.Millisecond), gaps[len(gaps)-1].Round(time.Millisecond))
 	} else {
 		t.Errorf("no client was moved although every old task was stopped")
