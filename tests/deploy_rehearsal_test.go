@@ -170,36 +170,48 @@ func smoke(d *deployment) error {
 }
 
 func rehearseMutations(t *testing.T, moto *awsstack.Moto, text string) {
-	var report strings.Builder
-	fmt.Fprintf(&report, "%-52s %s\n", "mutation", "caught by")
-	run := func(i int, m mutation) {
-		mutated := text
-		if m.pattern != "" {
-			re := regexp.MustCompile(m.pattern)
-			if n := len(re.FindAllStringIndex(text, -1)); n != 1 {
-				t.Fatalf("mutation %q: pattern matches %d times in template.yaml, want 1: update the table", m.name, n)
+	var (
+		mu     sync.Mutex
+		report = map[string]string{}
+		slots  = make(chan struct{}, 2) // two deployments at a time
+	)
+	all := append([]mutation{{name: "none (control)"}}, mutations...)
+	t.Run("each", func(t *testing.T) {
+		for i, m := range all {
+			mutated := text
+			if m.pattern != "" {
+				re := regexp.MustCompile(m.pattern)
+				if n := len(re.FindAllStringIndex(text, -1)); n != 1 {
+					t.Fatalf("mutation %q: pattern matches %d times in template.yaml, want 1: update the table", m.name, n)
+				}
+				mutated = re.ReplaceAllString(text, m.replace)
 			}
-			mutated = re.ReplaceAllString(text, m.replace)
+			t.Run(m.name, func(t *testing.T) {
+				t.Parallel()
+				slots <- struct{}{}
+				defer func() { <-slots }()
+				d, err := rehearse(t, moto, fmt.Sprintf("mutation%d", i), mutated, 1)
+				if err == nil {
+					err = smoke(d)
+				}
+				switch {
+				case m.pattern == "" && err != nil:
+					t.Errorf("the unchanged template fails the smoke test: %v", err)
+				case m.pattern != "" && err == nil:
+					t.Errorf("the mutated template passes the smoke test: the rehearsal cannot see this fault")
+				}
+				mu.Lock()
+				report[m.name] = fmt.Sprint(err)
+				mu.Unlock()
+			})
 		}
-		t.Run(m.name, func(t *testing.T) {
-			d, err := rehearse(t, moto, fmt.Sprintf("mutation%d", i), mutated, 1)
-			if err == nil {
-				err = smoke(d)
-			}
-			switch {
-			case m.pattern == "" && err != nil:
-				t.Errorf("the unchanged template fails the smoke test: %v", err)
-			case m.pattern != "" && err == nil:
-				t.Errorf("the mutated template passes the smoke test: the rehearsal cannot see this fault")
-			}
-			fmt.Fprintf(&report, "%-52s %v\n", m.name, err)
-		})
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-52s %s\n", "mutation", "caught by")
+	for _, m := range all {
+		fmt.Fprintf(&b, "%-52s %s\n", m.name, report[m.name])
 	}
-	run(0, mutation{name: "none (control)"})
-	for i, m := range mutations {
-		run(i+1, m)
-	}
-	t.Logf("mutations:\n%s", report.String())
+	t.Logf("mutations:\n%s", b.String())
 }
 
 // rehearseRedisOutage: Redis stopped for a minute under REST traffic; no target may

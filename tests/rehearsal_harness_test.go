@@ -380,6 +380,9 @@ func rehearse(t *testing.T, moto *awsstack.Moto, name, text string, tasks int) (
 	if !mapped {
 		return d, fmt.Errorf("ECS cannot register container %s port %d: the container maps %+v", cname, port, d.container.PortMappings)
 	}
+	if hc := strings.TrimSpace(string(d.container.HealthCheck)); hc != "" && hc != "null" && hc != "{}" {
+		t.Errorf("container %s has a health check (%s) the rehearsal does not run: teach startTask to run it", cname, hc)
+	}
 	d.port = port
 	d.stop = time.Duration(d.container.StopTimeout) * time.Second
 	if d.stop == 0 {
