@@ -65,13 +65,14 @@ func run() (err error) {
 	if cfg.UpstreamURLTemplate != "" && cfg.UpstreamSettings == "" {
 		fixed = &upstream.Settings{Templates: []upstream.Template{{URLTemplate: cfg.UpstreamURLTemplate}}}
 	}
+	registry := metrics.NewRegistry()
 	srv, err := emulator.New(emulator.Config{
 		Upstream: fixed,
 		Addr:     cfg.Addr, AccessKeys: cfg.AccessKeys, Bus: b, Role: emulator.RoleGateway, Logger: log,
 		InternalURL:          cfg.InternalURL,
 		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
 		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,
-		Registry: metrics.NewRegistry(), AdminAddr: dcfg.AdminAddr,
+		Registry: registry, AdminAddr: dcfg.AdminAddr,
 		MaxDiagnosticConnections: dcfg.MaxDiagnosticConnections,
 		Tracer: diag.New(diag.Config{Logger: log, Node: b.NodeID(),
 			Connectivity: dcfg.LogConnectivity, Messaging: dcfg.LogMessaging, HTTP: dcfg.LogHTTP}),
@@ -85,6 +86,17 @@ func run() (err error) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.MetricsEMF {
+		emf, err := metrics.NewEMFExporter(metrics.EMFConfig{Gatherer: registry, Writer: os.Stdout,
+			Dimensions: map[string]string{"Service": "gateway"}, Interval: cfg.MetricsEMFInterval, Logger: log})
+		if err != nil {
+			return err
+		}
+		emfCtx, stopEMF := context.WithCancel(context.Background())
+		emfDone := make(chan struct{})
+		go func() { defer close(emfDone); emf.Run(emfCtx) }()
+		defer func() { stopEMF(); <-emfDone }() // after Serve: the last flush has the drain
+	}
 	log.Info("gateway listening", "addr", cfg.Addr, "node", b.NodeID(), "redis", config.RedactURL(cfg.RedisURL))
 	err = srv.Serve(ctx)
 	log.Info("gateway stopped", "err", err)

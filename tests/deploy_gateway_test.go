@@ -63,8 +63,11 @@ func TestTemplateGatewayEnvironment(t *testing.T) {
 			t.Errorf("%s: HERALD_PUBLIC_URL %q, want %q", scenario, g.PublicURL, endpoint)
 		}
 		fnEnv := functionEnv(t, tpl, e, "ApiFunction")
-		if g.RedisURL != fnEnv["REDIS_URL"] || g.RedisPrefix != fnEnv["HERALD_REDIS_PREFIX"] {
-			t.Errorf("%s: gateway Redis %s/%s, functions %s/%s: they must share the bus", scenario, g.RedisURL, g.RedisPrefix, fnEnv["REDIS_URL"], fnEnv["HERALD_REDIS_PREFIX"])
+		if g.RedisURL != "secret-from-"+fnEnv["HERALD_REDIS_URL_SECRET"] || g.RedisPrefix != fnEnv["HERALD_REDIS_PREFIX"] {
+			t.Errorf("%s: gateway Redis %s/%s, functions secret-from-%s/%s: they must share the bus", scenario, g.RedisURL, g.RedisPrefix, fnEnv["HERALD_REDIS_URL_SECRET"], fnEnv["HERALD_REDIS_PREFIX"])
+		}
+		if _, plain := env["REDIS_URL"]; plain && !strings.HasPrefix(env["REDIS_URL"], "secret-from-") {
+			t.Errorf("%s: REDIS_URL is a plain environment variable; it must come from the secret", scenario)
 		}
 		if secret := "secret-from-" + fnEnv["HERALD_ACCESS_KEYS_SECRET"]; g.AccessKeys[0] != secret {
 			t.Errorf("%s: gateway keys from %q, functions from %q", scenario, g.AccessKeys[0], secret)

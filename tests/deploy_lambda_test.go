@@ -8,13 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/awsparams"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/heraldrt/herald/shared/awstest"
 	"github.com/heraldrt/herald/shared/lambdafn"
 	"github.com/heraldrt/herald/shared/redistest"
 	"github.com/heraldrt/herald/tests/internal/cfn"
@@ -32,34 +32,11 @@ import (
 
 const lambdaTestKey = "LambdaTestAccessKey0123456789abcdefghijklmno"
 
-// secretsExtension stands in for the Parameters and Secrets extension (an AWS-side
-// component) of one function: it serves the secret id with value, and answers 500 to
-// the first `fail` reads, as when Secrets Manager cannot be reached.
-func secretsExtension(t *testing.T, id, value string, fail int32) int {
-	t.Helper()
-	var reads atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.Header.Get(awsparams.TokenHeader) != "lambda-session-token":
-			http.Error(w, "missing token", http.StatusForbidden)
-		case reads.Add(1) <= fail:
-			http.Error(w, "Secrets Manager unreachable", http.StatusInternalServerError)
-		case r.URL.Path == "/secretsmanager/get" && r.URL.Query().Get("secretId") == id:
-			_ = json.NewEncoder(w).Encode(map[string]any{"Name": id, "SecretString": value, "VersionStages": []string{"AWSCURRENT"}})
-		default:
-			http.Error(w, `{"__type":"ResourceNotFoundException"}`, http.StatusBadRequest)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	port, err := strconv.Atoi(srv.URL[strings.LastIndexByte(srv.URL, ':')+1:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return port
-}
-
 // lambdaDeployment is the running stand-in of a deployment.
 type lambdaDeployment struct {
+	// putSecret creates a secret in the stand-in of Secrets Manager.
+	putSecret func(name, value string)
+	keySecret string // the AccessKey secret's id, created by the first test
 	front     *front
 	gateway   *proc.Child
 	functions map[string]*lambdaFunction // by logical id
@@ -86,6 +63,14 @@ func newLambdaDeployment(t *testing.T) *lambdaDeployment {
 	}
 	d := &lambdaDeployment{front: newFront(t, rules, targets), functions: map[string]*lambdaFunction{}}
 	redis := redistest.Start(t)
+	// Secrets Manager: moto, reached through AWS_ENDPOINT_URL as the SDK reads it.
+	aws := awstest.Start(t)
+	sm := secretsmanager.NewFromConfig(aws.Config())
+	d.putSecret = func(name, value string) {
+		if _, err := sm.CreateSecret(awstest.Context(t), &secretsmanager.CreateSecretInput{Name: &name, SecretString: &value}); err != nil {
+			t.Fatalf("create secret %s: %v", name, err)
+		}
+	}
 
 	// A gateway node as the ECS task runs it, its upstream pointed at the sample hub
 	// behind the load balancer (what HERALD_UPSTREAM_URL_TEMPLATE says in the template).
@@ -114,22 +99,28 @@ func newLambdaDeployment(t *testing.T) *lambdaDeployment {
 	d.front.setGateway(d.gateway.URL())
 
 	// Each function with the template's environment; only what names this machine
-	// changes: Redis, the public URL and the extension's port.
+	// changes: the public URL, and what Lambda adds (region, credentials; the endpoint of
+	// AWS is moto's). The secrets are created under the names the template's references
+	// resolve to; the Redis URL's exists before the cold starts, the AccessKey's only
+	// after the first negotiate, which must then fail and be retried.
+	redisCreated := false
 	level := e.String(cfn.Lookup(tpl.Globals, "Function", "LoggingConfig", "ApplicationLogLevel"))
 	format := e.String(cfn.Lookup(tpl.Globals, "Function", "LoggingConfig", "LogFormat"))
 	for _, id := range ids {
 		env := functionEnv(t, tpl, e, id)
-		env["AWS_SESSION_TOKEN"] = "lambda-session-token"
+		for k, v := range map[string]string{
+			"AWS_REGION": awstest.Region, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+			"AWS_SESSION_TOKEN": "lambda-session-token", "AWS_ENDPOINT_URL": aws.URL,
+		} {
+			env[k] = v
+		}
 		env["AWS_LAMBDA_LOG_FORMAT"], env["AWS_LAMBDA_LOG_LEVEL"] = format, level
-		if _, ok := env["REDIS_URL"]; ok {
-			env["REDIS_URL"] = redis.URL()
+		if s := env["HERALD_REDIS_URL_SECRET"]; s != "" && !redisCreated {
+			d.putSecret(s, redis.URL())
+			redisCreated = true
 		}
+		d.keySecret = env["HERALD_ACCESS_KEYS_SECRET"]
 		env["HERALD_PUBLIC_URL"] = d.front.url()
-		fail := int32(0)
-		if id == "NegotiateFunction" {
-			fail = 1 // its first cold-start read fails
-		}
-		env["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = strconv.Itoa(secretsExtension(t, env["HERALD_ACCESS_KEYS_SECRET"], lambdaTestKey, fail))
 		f := startFunction(t, id, bins[id], env)
 		d.functions[id] = f
 		d.front.functions[id] = f
@@ -179,6 +170,7 @@ func TestLambdaDeployment(t *testing.T) {
 			}
 			return false
 		})
+		d.putSecret(d.keySecret, lambdaTestKey)
 		first := time.Now()
 		raw, _ = negotiate.invoke(t, d.event(t, http.MethodPost, "/api/negotiate?hub=chat&negotiateVersion=1", ""))
 		a := decodeALB(t, raw)

@@ -13,8 +13,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/heraldrt/herald/shared/awstest"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/lambdafn"
+	"github.com/heraldrt/herald/shared/redistest"
 	"github.com/heraldrt/herald/tests/internal/cfn"
 )
 
@@ -74,13 +78,15 @@ var (
 		"HERALD_APP_JWKS_URL":          "app authentication is opt-in (README, deploy guide)",
 		"HERALD_CLAIMS":                "no app-token claims without app authentication",
 		"HERALD_TOKEN_LIFETIME":        "1h default; only negotiate issues tokens",
+		"REDIS_URL":                    "the URL comes from HERALD_REDIS_URL_SECRET",
+		"HERALD_MAX_BODY_BYTES":        "set on ApiFunction; the other functions take no REST bodies",
 		// Set on NegotiateFunction; the other functions read them and ignore them.
 		"HERALD_ALLOW_ANONYMOUS_NEGOTIATE": "only the negotiate function uses it",
 		"HERALD_CORS_ORIGINS":              "only the negotiate function answers browsers",
 	}
 	chatHubDefaults = map[string]string{
-		"REDIS_URL":           "the chat hub does not use Redis",
-		"HERALD_REDIS_PREFIX": "the chat hub does not use Redis",
+		"HERALD_REDIS_URL_SECRET": "the chat hub does not use Redis",
+		"HERALD_REDIS_PREFIX":     "the chat hub does not use Redis",
 	}
 	gatewayDefaults = map[string]string{
 		"HERALD_NODE_ID":                    "generated per task: tasks are interchangeable",
@@ -95,6 +101,7 @@ var (
 		"HERALD_ADMIN_ADDR":                 "pprof stays off in production unless an operator opens it",
 		"HERALD_MAX_DIAGNOSTIC_CONNECTIONS": "Azure's 100 per node",
 		"ECS_CONTAINER_METADATA_URI_V4":     "set by ECS in every container",
+		"HERALD_METRICS_EMF_INTERVAL":       "60 s, CloudWatch's standard resolution",
 	}
 )
 
@@ -211,6 +218,15 @@ func TestTemplateFunctionsBuild(t *testing.T) {
 // the configuration is valid, and the function starts with it.
 func TestTemplateFunctionEnvironment(t *testing.T) {
 	tpl := template(t)
+	// The functions read the Redis URL from its secret at cold start: moto holds it.
+	aws := awstest.Start(t)
+	aws.Env(t)
+	redisSecret := tpl.With(nil).String(map[string]any{"Ref": "RedisUrlSecret"})
+	if _, err := secretsmanager.NewFromConfig(aws.Config()).CreateSecret(awstest.Context(t), &secretsmanager.CreateSecretInput{
+		Name: &redisSecret, SecretString: ptr(redistest.Addr(t)),
+	}); err != nil {
+		t.Fatal(err)
+	}
 	deployed := deployedFunctions(t, tpl)
 	for scenario, params := range scenarios {
 		e := tpl.With(params)
@@ -231,18 +247,32 @@ func TestTemplateFunctionEnvironment(t *testing.T) {
 					t.Errorf("%s, %s reads %s, which the template does not set", scenario, fn, v)
 				}
 			}
-			if name != lambdafn.ChatHub && (env["REDIS_URL"] == "" || env["HERALD_REDIS_PREFIX"] != "herald") {
-				t.Errorf("%s, %s: REDIS_URL %q, HERALD_REDIS_PREFIX %q: want Redis and the gateways' prefix", scenario, fn, env["REDIS_URL"], env["HERALD_REDIS_PREFIX"])
+			if name != lambdafn.ChatHub && (env["HERALD_REDIS_URL_SECRET"] == "" || env["REDIS_URL"] != "" || env["HERALD_REDIS_PREFIX"] != "herald") {
+				t.Errorf("%s, %s: HERALD_REDIS_URL_SECRET %q, REDIS_URL %q, HERALD_REDIS_PREFIX %q: want Redis from its secret and the gateways' prefix",
+					scenario, fn, env["HERALD_REDIS_URL_SECRET"], env["REDIS_URL"], env["HERALD_REDIS_PREFIX"])
 			}
 			if cfg.PublicURL != endpoint {
 				t.Errorf("%s, %s: HERALD_PUBLIC_URL %q, want the Endpoint output %q", scenario, fn, cfg.PublicURL, endpoint)
 			}
-			// Least privilege: the one action on the one secret the function reads.
+			// Least privilege: the one action on the secrets the function reads.
 			policy := e.Resolve(functionProperty(tpl, fn, "Policies"))
 			stmt := cfn.Lookup(policy, 0, "Statement", 0)
+			want := []string{env["HERALD_ACCESS_KEYS_SECRET"]}
+			if s := env["HERALD_REDIS_URL_SECRET"]; s != "" {
+				want = append(want, s)
+			}
+			var got []string
+			switch r := cfn.Lookup(stmt, "Resource").(type) {
+			case []any:
+				for _, x := range r {
+					got = append(got, fmt.Sprint(x))
+				}
+			default:
+				got = []string{fmt.Sprint(r)}
+			}
 			if fmt.Sprint(cfn.Lookup(stmt, "Action")) != "secretsmanager:GetSecretValue" ||
-				fmt.Sprint(cfn.Lookup(stmt, "Resource")) != env["HERALD_ACCESS_KEYS_SECRET"] || len(cfn.Lookup(policy, 0, "Statement").([]any)) != 1 {
-				t.Errorf("%s, %s: policy %v, want GetSecretValue on %s only", scenario, fn, policy, env["HERALD_ACCESS_KEYS_SECRET"])
+				fmt.Sprint(got) != fmt.Sprint(want) || len(cfn.Lookup(policy, 0, "Statement").([]any)) != 1 {
+				t.Errorf("%s, %s: policy %v, want GetSecretValue on %v only", scenario, fn, policy, want)
 			}
 			f, err := lambdafn.New(name, cfg, nil)
 			// Safe default: negotiate refuses to start open unless the parameter says so.
@@ -309,3 +339,5 @@ func TestTemplateRedisAccess(t *testing.T) {
 		t.Errorf("replication group %v: want Redis 7 (sharded pub/sub) with TLS (rediss://)", rg)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -1,87 +1,70 @@
 package awsparams_test
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"go.uber.org/goleak"
 
 	"github.com/heraldrt/herald/shared/awsparams"
+	"github.com/heraldrt/herald/shared/awstest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// extension is a local stand-in for the Parameters and Secrets extension's
-// HTTP interface (an AWS-side component): it checks the token and serves
-// the documented GetSecretValue and GetParameter answer shapes.
-func extension(t *testing.T) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get(awsparams.TokenHeader) != "session-token" {
-			http.Error(w, "missing token", http.StatusForbidden)
-			return
-		}
-		q := r.URL.Query()
-		switch {
-		case r.URL.Path == "/secretsmanager/get" && q.Get("secretId") == "herald/access-keys":
-			_ = json.NewEncoder(w).Encode(map[string]any{
-				"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:herald/access-keys-AbCdEf", "Name": "herald/access-keys",
-				"SecretString": "k1,k2", "VersionId": "v1", "VersionStages": []string{"AWSCURRENT"},
-			})
-		case r.URL.Path == "/secretsmanager/get" && q.Get("secretId") == "binary":
-			_ = json.NewEncoder(w).Encode(map[string]any{"Name": "binary", "SecretBinary": "AAE="})
-		case r.URL.Path == "/systemsmanager/parameters/get" && q.Get("name") == "/herald/keys" && q.Get("withDecryption") == "true":
-			_ = json.NewEncoder(w).Encode(map[string]any{
-				"Parameter": map[string]any{"Name": "/herald/keys", "Type": "SecureString", "Value": "p1", "Version": 3},
-			})
-		default:
-			http.Error(w, `{"__type":"ResourceNotFoundException"}`, http.StatusBadRequest)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-func client(t *testing.T, base, token string) *awsparams.Client {
-	t.Helper()
-	c, err := awsparams.New(awsparams.Config{BaseURL: base, SessionToken: token})
+// The client reads a secret and a SecureString parameter from moto, found
+// through AWS_ENDPOINT_URL and the environment's region and credentials,
+// as in Lambda and ECS; missing and binary values are ErrUnavailable.
+func TestReadsThroughTheSDK(t *testing.T) {
+	srv := awstest.Start(t)
+	ctx := awstest.Context(t)
+	cfg := srv.Config()
+	sm := secretsmanager.NewFromConfig(cfg)
+	created, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("herald/access-keys"), SecretString: aws.String("k1,k2")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
-}
-
-func TestReads(t *testing.T) {
-	srv := extension(t)
-	c := client(t, srv.URL, "session-token")
-	ctx := context.Background()
-	if v, err := c.Secret(ctx, "herald/access-keys"); err != nil || v != "k1,k2" {
-		t.Errorf("Secret: %q %v", v, err)
+	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("binary"), SecretBinary: []byte{0, 1}}); err != nil {
+		t.Fatal(err)
 	}
-	if v, err := c.Parameter(ctx, "/herald/keys"); err != nil || v != "p1" {
-		t.Errorf("Parameter: %q %v", v, err)
+	if _, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{
+		Name: aws.String("/herald/keys"), Value: aws.String("p1"), Type: ssmtypes.ParameterTypeSecureString,
+	}); err != nil {
+		t.Fatal(err)
 	}
-}
 
-func TestFailures(t *testing.T) {
-	srv := extension(t)
-	ctx := context.Background()
-	good := client(t, srv.URL, "session-token")
-	for name, read := range map[string]func() (string, error){
-		"unknown secret": func() (string, error) { return good.Secret(ctx, "nope") },
-		"binary secret":  func() (string, error) { return good.Secret(ctx, "binary") },
-		"unknown param":  func() (string, error) { return good.Parameter(ctx, "/nope") },
-		"wrong token":    func() (string, error) { return client(t, srv.URL, "other").Secret(ctx, "herald/access-keys") },
-		"no extension":   func() (string, error) { return client(t, "http://127.0.0.1:1", "session-token").Secret(ctx, "x") },
-	} {
-		if v, err := read(); !errors.Is(err, awsparams.ErrUnavailable) || v != "" {
-			t.Errorf("%s: %q %v, want ErrUnavailable", name, v, err)
+	srv.Env(t)
+	c, err := awsparams.New(ctx, awsparams.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"herald/access-keys", *created.ARN} {
+		if v, err := c.Secret(ctx, id); err != nil || v != "k1,k2" {
+			t.Errorf("secret %s: %q %v", id, v, err)
 		}
 	}
-	if _, err := awsparams.New(awsparams.Config{}); !errors.Is(err, awsparams.ErrUnavailable) {
-		t.Errorf("New without a token: %v", err)
+	if v, err := c.Parameter(ctx, "/herald/keys"); err != nil || v != "p1" {
+		t.Errorf("parameter: %q %v", v, err)
+	}
+	for what, err := range map[string]error{
+		"missing secret":    second(c.Secret(ctx, "nope")),
+		"binary secret":     second(c.Secret(ctx, "binary")),
+		"missing parameter": second(c.Parameter(ctx, "/nope")),
+	} {
+		if !errors.Is(err, awsparams.ErrUnavailable) {
+			t.Errorf("%s: %v, want ErrUnavailable", what, err)
+		}
 	}
 }
+
+func TestNoRegion(t *testing.T) {
+	if _, err := awsparams.New(t.Context(), awsparams.Config{AWS: &aws.Config{}}); !errors.Is(err, awsparams.ErrUnavailable) {
+		t.Fatalf("no region: %v", err)
+	}
+}
+
+func second(_ string, err error) error { return err }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/connstr"
+	"github.com/heraldrt/herald/shared/httpapi"
 )
 
 // Functions is the configuration of the Lambda functions (functions/), read
@@ -18,8 +19,8 @@ type Functions struct {
 	AccessKeys []string
 	// AccessKeysSecret is HERALD_ACCESS_KEYS_SECRET: the name or ARN of a
 	// Secrets Manager secret whose SecretString holds the comma-separated
-	// keys, read through the AWS Parameters and Secrets Lambda Extension
-	// at the first invocation. Default: none.
+	// keys, read with the AWS SDK (shared/awsparams) at the first
+	// invocation. Default: none.
 	AccessKeysSecret string
 	// AccessKeysParameter is HERALD_ACCESS_KEYS_PARAMETER: the name of an
 	// SSM Parameter Store parameter (SecureString) holding the keys, read
@@ -30,6 +31,11 @@ type Functions struct {
 	// rediss+cluster:// (see redisbus.NewClient). Default
 	// "redis://127.0.0.1:6379/0". The chat hub does not use it.
 	RedisURL string
+	// RedisURLSecret is HERALD_REDIS_URL_SECRET: the name or ARN of a
+	// Secrets Manager secret whose SecretString is the Redis URL (with its
+	// password), read with the AWS SDK at cold start instead of REDIS_URL.
+	// Set one of the two. Default: none.
+	RedisURLSecret string
 	// RedisPrefix is HERALD_REDIS_PREFIX; it must match the gateways'.
 	// Default "herald".
 	RedisPrefix string
@@ -63,18 +69,17 @@ type Functions struct {
 	// cross-origin with credentials, or "*" for every origin without
 	// credentials. Default: none.
 	CORSOrigins []string
+	// MaxBodyBytes is HERALD_MAX_BODY_BYTES, the largest REST message
+	// body the api function accepts; larger ones get 413. Default 750000
+	// (httpapi.ALBMaxBodyBytes): what fits the load balancer's 1 MB Lambda
+	// body limit even base64-encoded.
+	MaxBodyBytes int
 	// Claims is HERALD_CLAIMS, the comma-separated app-token claims copied
 	// into access tokens. Default: none.
 	Claims []string
 	// TokenLifetime is HERALD_TOKEN_LIFETIME, the lifetime of access tokens
 	// from /api/negotiate. Default 1h.
 	TokenLifetime time.Duration
-	// ExtensionPort is PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, the port of
-	// the Parameters and Secrets extension on localhost. Default 2773.
-	ExtensionPort int
-	// SessionToken is AWS_SESSION_TOKEN, set by Lambda; the extension
-	// requires it in X-Aws-Parameters-Secrets-Token.
-	SessionToken string
 }
 
 // FunctionsFromEnv reads the functions' variables. Every problem is an error
@@ -86,6 +91,7 @@ func FunctionsFromEnv(get Getenv) (Functions, error) {
 		AccessKeysSecret:        r.str("HERALD_ACCESS_KEYS_SECRET", ""),
 		AccessKeysParameter:     r.str("HERALD_ACCESS_KEYS_PARAMETER", ""),
 		RedisURL:                r.secretURL("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisURLSecret:          r.str("HERALD_REDIS_URL_SECRET", ""),
 		RedisPrefix:             r.str("HERALD_REDIS_PREFIX", "herald"),
 		PublicURL:               r.str("HERALD_PUBLIC_URL", ""),
 		AppSecret:               r.str("HERALD_APP_SECRET", ""),
@@ -94,10 +100,9 @@ func FunctionsFromEnv(get Getenv) (Functions, error) {
 		AppIssuer:               r.str("HERALD_APP_ISSUER", ""),
 		AllowAnonymousNegotiate: r.boolean("HERALD_ALLOW_ANONYMOUS_NEGOTIATE"),
 		CORSOrigins:             r.corsOrigins("HERALD_CORS_ORIGINS"),
+		MaxBodyBytes:            r.integer("HERALD_MAX_BODY_BYTES", httpapi.ALBMaxBodyBytes),
 		Claims:                  r.list("HERALD_CLAIMS"),
 		TokenLifetime:           r.duration("HERALD_TOKEN_LIFETIME", time.Hour),
-		ExtensionPort:           r.integer("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773),
-		SessionToken:            r.str("AWS_SESSION_TOKEN", ""),
 	}
 	if cs := r.str("HERALD_CONNECTION_STRING", ""); cs != "" && len(f.AccessKeys) == 0 {
 		parsed, err := connstr.Parse(cs)
@@ -118,6 +123,9 @@ func FunctionsFromEnv(get Getenv) (Functions, error) {
 	}
 	if sources != 1 && r.err == nil {
 		r.fail("HERALD_ACCESS_KEYS", fmt.Errorf("set exactly one of it (or HERALD_CONNECTION_STRING), HERALD_ACCESS_KEYS_SECRET and HERALD_ACCESS_KEYS_PARAMETER; %d are set", sources))
+	}
+	if f.RedisURLSecret != "" && r.str("REDIS_URL", "") != "" {
+		r.fail("HERALD_REDIS_URL_SECRET", fmt.Errorf("set it or REDIS_URL, not both"))
 	}
 	if f.AppSecret != "" && f.AppJWKSURL != "" {
 		r.fail("HERALD_APP_SECRET", fmt.Errorf("set it or HERALD_APP_JWKS_URL, not both"))

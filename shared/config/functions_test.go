@@ -13,7 +13,7 @@ func TestFunctionsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if f.RedisURL != "redis://127.0.0.1:6379/0" || f.RedisPrefix != "herald" || f.TokenLifetime != time.Hour ||
-		f.ExtensionPort != 2773 || f.PublicURL != "" || len(f.AccessKeys) != 0 {
+		f.RedisURLSecret != "" || f.PublicURL != "" || len(f.AccessKeys) != 0 {
 		t.Fatalf("defaults: %+v", f)
 	}
 }
@@ -75,5 +75,16 @@ func TestFunctionsSafeDefaults(t *testing.T) {
 	}
 	if _, err := GatewayFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_CORS_ORIGINS": "app.example"})); !errors.Is(err, ErrInvalid) {
 		t.Errorf("gateway bad CORS origin: %v", err)
+	}
+}
+
+func TestFunctionsRedisURLSecret(t *testing.T) {
+	f, err := FunctionsFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_REDIS_URL_SECRET": "arn:aws:secretsmanager:us-east-1:1:secret:redis"}))
+	if err != nil || f.RedisURLSecret == "" {
+		t.Fatalf("%+v %v", f, err)
+	}
+	_, err = FunctionsFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_REDIS_URL_SECRET": "s", "REDIS_URL": "redis://x:6379/0"}))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "HERALD_REDIS_URL_SECRET") {
+		t.Errorf("both set: %v", err)
 	}
 }

@@ -77,6 +77,13 @@ type Gateway struct {
 	// endpoints cross-origin with credentials, or "*" for every origin
 	// without credentials. Default: none.
 	CORSOrigins []string
+	// MetricsEMF is HERALD_METRICS_EMF: write the herald_* gauges and
+	// counters every MetricsEMFInterval as one CloudWatch Embedded Metric
+	// Format JSON line on stdout (namespace Herald, dimension Service).
+	// Default false.
+	MetricsEMF bool
+	// MetricsEMFInterval is HERALD_METRICS_EMF_INTERVAL. Default 60s.
+	MetricsEMFInterval time.Duration
 	// TaskMetadataURL is ECS_CONTAINER_METADATA_URI_V4, set by ECS: the
 	// gateway polls its /task every TaskMetadataInterval and drains its
 	// clients as soon as the task's DesiredStatus is STOPPED (at the start
@@ -115,6 +122,8 @@ func GatewayFromEnv(get Getenv) (Gateway, error) {
 		TLSCert:              r.str("HERALD_TLS_CERT", ""),
 		TLSKey:               r.str("HERALD_TLS_KEY", ""),
 		CORSOrigins:          r.corsOrigins("HERALD_CORS_ORIGINS"),
+		MetricsEMF:           r.boolean("HERALD_METRICS_EMF"),
+		MetricsEMFInterval:   r.duration("HERALD_METRICS_EMF_INTERVAL", time.Minute),
 		TaskMetadataURL:      r.str("ECS_CONTAINER_METADATA_URI_V4", ""),
 		TaskMetadataInterval: r.duration("HERALD_TASK_METADATA_INTERVAL", time.Second),
 		LogLevel:             r.str("HERALD_LOG_LEVEL", "info"),

@@ -45,6 +45,9 @@ type FunctionsConfig struct {
 	// CORS says which browser origins may call negotiate cross-origin.
 	// Default: none.
 	CORS httpapi.CORSPolicy
+	// MaxBodyBytes limits REST message bodies (httpapi.RESTConfig).
+	// Default httpapi.DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
 }
 
 // Functions are the handlers of the stateless functions: the app negotiate
@@ -77,7 +80,7 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 	rest, err := httpapi.NewREST(httpapi.RESTConfig{
 		Bus: cfg.Bus, Verifier: verifier, Issuer: issuer,
 		ClientAudienceBase: cfg.ConnectionString.AudienceBase(), Logger: cfg.Logger,
-		HealthChecks: cfg.HealthChecks, Metrics: cfg.Metrics, Tracer: cfg.Tracer,
+		HealthChecks: cfg.HealthChecks, Metrics: cfg.Metrics, Tracer: cfg.Tracer, MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("emulator: %w", err)

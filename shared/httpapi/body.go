@@ -17,6 +17,16 @@ import (
 // is zero: 1 MiB, as Azure documents for the REST API.
 const DefaultMaxBodyBytes = 1 << 20
 
+// ALBMaxBodyBytes is the REST body limit of the api function behind an
+// Application Load Balancer: the ALB hands a Lambda target at most 1 MB
+// (1,000,000 bytes) of request body, counted in the event, where a body
+// that is not text (application/octet-stream, the Management SDK's binary
+// payload) is base64-encoded, 4 bytes for 3. 750,000 bytes encode to
+// exactly 1,000,000, so every body within the limit reaches the function,
+// and a JSON body between the two limits gets Herald's 413 with a clear
+// message instead of the load balancer's own error.
+const ALBMaxBodyBytes = 750_000
+
 const msgBodyRequired = "Message in request body is required."
 
 // payload is the PayloadMessage body of a send. encoding/json matches keys

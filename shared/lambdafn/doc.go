@@ -4,12 +4,13 @@
 // functions/chathub (the sample upstream hub). Each main calls Run with
 // its name.
 //
-// Per cold start, Run reads the environment (config.FunctionsFromEnv) and
-// creates one Redis client and one stateless Redis bus, shared by every
-// invocation of that execution environment. The AccessKeys are read at
-// the first invocation (the Parameters and Secrets extension answers only
-// during invocations): from HERALD_ACCESS_KEYS, or a Secrets Manager secret
-// or SSM parameter through the extension. Until they are read, requests
+// Per cold start, Run reads the environment (config.FunctionsFromEnv),
+// reads the Redis URL (REDIS_URL, or the secret HERALD_REDIS_URL_SECRET
+// with the AWS SDK) and creates one Redis client and one stateless Redis
+// bus, shared by every invocation of that execution environment. The
+// AccessKeys are read at the first invocation: from HERALD_ACCESS_KEYS, or
+// a Secrets Manager secret or SSM parameter with the AWS SDK
+// (shared/awsparams). Until they are read, requests
 // get 503 and the next one tries again. The handlers are the ones the
 // local emulator serves (emulator.NewFunctions, chathub.New), adapted to
 // Lambda events by lambdahttp. Logs are JSON or text per the function's

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/heraldrt/herald/shared/awsparams"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/chathub"
 	"github.com/heraldrt/herald/shared/config"
@@ -86,7 +87,13 @@ func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Funct
 		return nil, fmt.Errorf("HERALD_CORS_ORIGINS: %w", err)
 	}
 	redisbus.RouteClientLogs(log)
-	client, err := redisbus.NewClient(cfg.RedisURL)
+	ctx, cancel := context.WithTimeout(context.Background(), awsparams.DefaultTimeout)
+	defer cancel()
+	redisURL, err := RedisURL(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	client, err := redisbus.NewClient(redisURL)
 	if err != nil {
 		return nil, redisURLError(err)
 	}
@@ -105,6 +112,7 @@ func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Funct
 			Bus: b, ConnectionString: connectionString(cfg.PublicURL, keys[0]), AccessKeys: keys,
 			ClientBase: cfg.PublicURL, AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, AppAudience: cfg.AppAudience, AppIssuer: cfg.AppIssuer,
 			ClaimAllowList: cfg.Claims, TokenLifetime: cfg.TokenLifetime, Logger: log, CORS: cors,
+			MaxBodyBytes: int64(cfg.MaxBodyBytes),
 		})
 		if err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/heraldrt/herald/shared/awsparams"
 	"github.com/heraldrt/herald/shared/config"
@@ -14,12 +15,12 @@ var ErrNoKeys = errors.New("lambdafn: no AccessKey")
 
 // Keys returns the AccessKeys cfg names: HERALD_ACCESS_KEYS (or the
 // connection string's) as they are, else the comma-separated value of the
-// secret or parameter, read through the Parameters and Secrets extension.
+// secret or parameter, read with the AWS SDK.
 func Keys(ctx context.Context, cfg config.Functions) ([]string, error) {
 	if len(cfg.AccessKeys) > 0 {
 		return cfg.AccessKeys, nil
 	}
-	c, err := awsparams.New(awsparams.Config{Port: cfg.ExtensionPort, SessionToken: cfg.SessionToken})
+	c, err := awsparams.New(ctx, awsparams.Config{})
 	if err != nil {
 		return nil, err
 	}
@@ -42,4 +43,26 @@ func Keys(ctx context.Context, cfg config.Functions) ([]string, error) {
 		return nil, fmt.Errorf("%w: %s is empty", ErrNoKeys, from)
 	}
 	return keys, nil
+}
+
+// RedisURL returns the Redis URL cfg names: REDIS_URL as it is, else the
+// value of the secret HERALD_REDIS_URL_SECRET, read with the AWS SDK.
+// Errors never quote the value (it holds the password).
+func RedisURL(ctx context.Context, cfg config.Functions) (string, error) {
+	if cfg.RedisURLSecret == "" {
+		return cfg.RedisURL, nil
+	}
+	c, err := awsparams.New(ctx, awsparams.Config{})
+	if err != nil {
+		return "", err
+	}
+	raw, err := c.Secret(ctx, cfg.RedisURLSecret)
+	if err != nil {
+		return "", fmt.Errorf("HERALD_REDIS_URL_SECRET: %w", err)
+	}
+	u := strings.TrimSpace(raw)
+	if u == "" {
+		return "", fmt.Errorf("HERALD_REDIS_URL_SECRET %s is empty", cfg.RedisURLSecret)
+	}
+	return u, nil
 }

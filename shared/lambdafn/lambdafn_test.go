@@ -7,13 +7,17 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
 	"github.com/heraldrt/herald/shared/awsparams"
+	"github.com/heraldrt/herald/shared/awstest"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/httpapi"
@@ -22,57 +26,71 @@ import (
 	"github.com/heraldrt/herald/shared/token"
 )
 
-// extension stands in for the Parameters and Secrets extension (an
-// AWS-side component): the secret "keys" holds value; the first `fail`
-// reads answer 500, as while the extension cannot reach Secrets Manager.
-func extension(t *testing.T, value string, fail int32) (port int, reads *atomic.Int32) {
+// secrets starts moto (Secrets Manager and SSM, an AWS-side component),
+// points the SDK at it through the environment as Lambda would, and
+// returns a function that creates a secret and one that creates a
+// SecureString parameter.
+func secrets(t *testing.T) (putSecret func(name, value string), putParameter func(name, value string)) {
 	t.Helper()
-	reads = &atomic.Int32{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := reads.Add(1)
-		switch {
-		case r.Header.Get(awsparams.TokenHeader) != "tok":
-			http.Error(w, "no token", http.StatusForbidden)
-		case n <= fail:
-			http.Error(w, "upstream error", http.StatusInternalServerError)
-		case r.URL.Path == "/secretsmanager/get" && r.URL.Query().Get("secretId") == "keys":
-			_ = json.NewEncoder(w).Encode(map[string]string{"Name": "keys", "SecretString": value})
-		case r.URL.Path == "/systemsmanager/parameters/get" && r.URL.Query().Get("name") == "/keys":
-			_ = json.NewEncoder(w).Encode(map[string]any{"Parameter": map[string]string{"Value": value}})
-		default:
-			http.Error(w, "not found", http.StatusBadRequest)
+	srv := awstest.Start(t)
+	srv.Env(t)
+	cfg := srv.Config()
+	ctx := awstest.Context(t)
+	putSecret = func(name, value string) {
+		t.Helper()
+		if _, err := secretsmanager.NewFromConfig(cfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)}); err != nil {
+			t.Fatal(err)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	port, err := strconv.Atoi(srv.URL[strings.LastIndexByte(srv.URL, ':')+1:])
-	if err != nil {
-		t.Fatal(err)
 	}
-	return port, reads
+	putParameter = func(name, value string) {
+		t.Helper()
+		if _, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(value), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return putSecret, putParameter
 }
 
 func TestKeys(t *testing.T) {
-	port, _ := extension(t, " k1 , k2 ", 0)
-	emptyPort, _ := extension(t, " , ", 0)
+	putSecret, putParameter := secrets(t)
+	putSecret("keys", " k1 , k2 ")
+	putSecret("empty", " , ")
+	putParameter("/keys", "k1,k2")
 	ctx := context.Background()
 	for name, tc := range map[string]struct {
 		cfg  config.Functions
 		want string
 	}{
 		"env":       {config.Functions{AccessKeys: []string{"e1"}}, "e1"},
-		"secret":    {config.Functions{AccessKeysSecret: "keys", ExtensionPort: port, SessionToken: "tok"}, "k1,k2"},
-		"parameter": {config.Functions{AccessKeysParameter: "/keys", ExtensionPort: port, SessionToken: "tok"}, "k1,k2"},
+		"secret":    {config.Functions{AccessKeysSecret: "keys"}, "k1,k2"},
+		"parameter": {config.Functions{AccessKeysParameter: "/keys"}, "k1,k2"},
 	} {
 		keys, err := lambdafn.Keys(ctx, tc.cfg)
 		if err != nil || strings.Join(keys, ",") != tc.want {
 			t.Errorf("%s: %q %v, want %s", name, keys, err, tc.want)
 		}
 	}
-	if _, err := lambdafn.Keys(ctx, config.Functions{AccessKeysSecret: "keys", ExtensionPort: emptyPort, SessionToken: "tok"}); !errors.Is(err, lambdafn.ErrNoKeys) {
+	if _, err := lambdafn.Keys(ctx, config.Functions{AccessKeysSecret: "empty"}); !errors.Is(err, lambdafn.ErrNoKeys) {
 		t.Errorf("empty secret: %v, want ErrNoKeys", err)
 	}
-	if _, err := lambdafn.Keys(ctx, config.Functions{AccessKeysSecret: "other", ExtensionPort: port, SessionToken: "tok"}); !errors.Is(err, awsparams.ErrUnavailable) {
+	if _, err := lambdafn.Keys(ctx, config.Functions{AccessKeysSecret: "other"}); !errors.Is(err, awsparams.ErrUnavailable) {
 		t.Errorf("unknown secret: %v, want ErrUnavailable", err)
+	}
+}
+
+// The Redis URL comes from its secret (HERALD_REDIS_URL_SECRET); a missing
+// secret stops the cold start without quoting any URL.
+func TestRedisURLSecret(t *testing.T) {
+	putSecret, _ := secrets(t)
+	redisURL := redistest.Addr(t)
+	putSecret("redis-url", redisURL+"\n")
+	f := newFunction(t, lambdafn.API, config.Functions{AccessKeys: []string{"k"}, RedisURLSecret: "redis-url", RedisPrefix: redistest.KeyPrefix(t)})
+	if status, _, body := serve(t, f.Handler, httptest.NewRequest(http.MethodGet, "/api/health", nil)); status != http.StatusOK {
+		t.Fatalf("health with the secret's Redis: %d %s", status, body)
+	}
+	if _, err := lambdafn.New(lambdafn.API, config.Functions{AccessKeys: []string{"k"}, RedisURLSecret: "missing"}, nil); !errors.Is(err, awsparams.ErrUnavailable) ||
+		!strings.Contains(err.Error(), "HERALD_REDIS_URL_SECRET") {
+		t.Errorf("missing Redis secret: %v", err)
 	}
 }
 
@@ -100,22 +118,23 @@ func newFunction(t *testing.T, name string, cfg config.Functions) *lambdafn.Func
 }
 
 // The negotiate function reads its key at the first request, answers 503
-// and retries while it cannot, then hands out the public URL once a
-// gateway node is alive on the same Redis.
+// and retries while it cannot (the secret does not exist yet), then hands
+// out the public URL once a gateway node is alive on the same Redis.
 func TestNegotiateFunction(t *testing.T) {
-	port, reads := extension(t, "secret-key-1", 1)
+	putSecret, _ := secrets(t)
 	redisURL, prefix := redistest.Addr(t), redistest.KeyPrefix(t)
 	f := newFunction(t, lambdafn.Negotiate, config.Functions{
-		AccessKeysSecret: "keys", ExtensionPort: port, SessionToken: "tok",
-		RedisURL: redisURL, RedisPrefix: prefix, PublicURL: "https://signalr.example.com",
+		AccessKeysSecret: "keys",
+		RedisURL:         redisURL, RedisPrefix: prefix, PublicURL: "https://signalr.example.com",
 		TokenLifetime: time.Hour, AllowAnonymousNegotiate: true,
 	})
 	negotiate := func() (int, string, string) {
 		return serve(t, f.Handler, httptest.NewRequest(http.MethodPost, "/api/negotiate?hub=chat", nil))
 	}
 	if status, code, _ := negotiate(); status != http.StatusServiceUnavailable || code != "Error.Service.Unavailable" {
-		t.Fatalf("while the extension fails: %d %s, want 503", status, code)
+		t.Fatalf("while the secret is missing: %d %s, want 503", status, code)
 	}
+	putSecret("keys", "secret-key-1")
 	if status, _, body := negotiate(); status != http.StatusServiceUnavailable || !strings.Contains(body, httpapi.ErrTextNoGateway) {
 		t.Fatalf("no gateway: %d %s, want 503 %q", status, body, httpapi.ErrTextNoGateway)
 	}
@@ -146,9 +165,6 @@ func TestNegotiateFunction(t *testing.T) {
 	}
 	if _, err := v.Verify(info.AccessToken, token.Audience{Path: "/client/", Hub: "chat", Hosts: []string{"signalr.example.com"}}); err != nil {
 		t.Errorf("access token not signed with the secret's key for the public audience: %v", err)
-	}
-	if n := reads.Load(); n != 2 {
-		t.Errorf("the extension was read %d times, want 2 (one failure, then once for good)", n)
 	}
 }
 
@@ -218,5 +234,45 @@ func TestNewErrors(t *testing.T) {
 			!strings.Contains(err.Error(), "REDIS_URL") || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("unparsable REDIS_URL: %v", err)
 		}
+	}
+}
+
+// The api function's default body limit fits the load balancer's 1 MB
+// Lambda body limit even base64-encoded: a body over it gets Herald's 413
+// (the ALB would pass a JSON body up to 1,000,000 bytes, and the old
+// 1 MiB limit let bodies through that the ALB refuses itself).
+func TestAPIFunctionBodyLimit(t *testing.T) {
+	cfg, err := config.FunctionsFromEnv(func(k string) string {
+		return map[string]string{"HERALD_ACCESS_KEYS": "key", "REDIS_URL": redistest.Addr(t), "HERALD_REDIS_PREFIX": redistest.KeyPrefix(t)}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if limit := int64(cfg.MaxBodyBytes); (limit+2)/3*4 > 1_000_000 {
+		t.Fatalf("default limit %d: base64-encoded it exceeds the ALB's 1,000,000 bytes", limit)
+	}
+	f := newFunction(t, lambdafn.API, cfg)
+	iss, err := token.NewIssuer(token.IssuerConfig{Key: "key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const target = "https://herald.example.net/api/hubs/chat/:send?api-version=2022-06-01"
+	tok, err := iss.Issue(target, nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(size int) (int, string, string) {
+		body := `{"target":"recv","arguments":["` + strings.Repeat("x", size-len(`{"target":"recv","arguments":[""]}`)) + `"]}`
+		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+tok)
+		r.Header.Set("Content-Type", "application/json")
+		return serve(t, f.Handler, r)
+	}
+	if status, _, body := send(httpapi.ALBMaxBodyBytes); status != http.StatusAccepted {
+		t.Fatalf("a body at the limit: %d %s, want 202", status, body)
+	}
+	status, code, body := send(900_000)
+	if status != http.StatusRequestEntityTooLarge || code != "Error.Request.TooLarge" || !strings.Contains(body, "750000 bytes") {
+		t.Fatalf("a 900,000-byte body (under the ALB's limit): %d %s %s, want Herald's 413 naming the limit", status, code, body)
 	}
 }

@@ -11,7 +11,8 @@
       VPC with four subnets, the rehearsal bucket with the packaged code, secrets), then
       creates the stack from TRANSLATED with the parameters of the JSON object PARAMS
       (a value "secret:VALUE" becomes the ARN of a new Secrets Manager secret holding
-      VALUE; "{vpc}", "{public-subnets}", "{private-subnets}" name the network), waits for
+      VALUE; "{vpc}", "{public-subnets}", "{private-subnets}" name the network; a key
+      "substitute:ID" stands for resource ID, a secret moto cannot create), waits for
       it and prints, as JSON, what the stack created, read back through the service APIs.
 """
 import io
@@ -102,6 +103,22 @@ def deploy(endpoint, translated_path, params_path, name):
     body = json.dumps(tpl)
     sm = client("secretsmanager")
     values = {}
+    # Resources moto's CloudFormation cannot create (AWS::SecretsManager::Secret): the
+    # caller gives their values as "substitute:LogicalId"; each becomes a secret created here and a parameter of
+    # the same name holding its ARN, so that every Ref to it resolves as CloudFormation
+    # would resolve it (Ref of a secret is its ARN).
+    for key in [k for k in params if k.startswith("substitute:")]:
+        lid, value = key[len("substitute:"):], params.pop(key)
+        del tpl["Resources"][lid]
+        tpl.setdefault("Parameters", {})[lid] = {"Type": "String"}
+        values[lid] = sm.create_secret(Name="%s/%s" % (name, lid), SecretString=value)["ARN"]
+        for res in tpl["Resources"].values():
+            dep = res.get("DependsOn")
+            if dep == lid:
+                del res["DependsOn"]
+            elif isinstance(dep, list) and lid in dep:
+                res["DependsOn"] = [d for d in dep if d != lid]
+    body = json.dumps(tpl)
     for k, v in params.items():
         if v.startswith("secret:"):
             v = sm.create_secret(Name="%s/%s" % (name, k), SecretString=v[len("secret:"):])["ARN"]

@@ -26,11 +26,14 @@ type Template struct {
 
 // Resource is one entry of Resources.
 type Resource struct {
-	Type       string
-	Condition  string
-	DependsOn  any
-	Metadata   map[string]any
-	Properties map[string]any
+	Type      string
+	Condition string
+	DependsOn any
+	// DeletionPolicy and UpdateReplacePolicy are "" when not set.
+	DeletionPolicy      string
+	UpdateReplacePolicy string
+	Metadata            map[string]any
+	Properties          map[string]any
 }
 
 // Load parses the template at path.
@@ -66,6 +69,8 @@ func Load(path string) (*Template, error) {
 		res := Resource{Properties: mapOf(m["Properties"]), Metadata: mapOf(m["Metadata"]), DependsOn: m["DependsOn"]}
 		res.Type, _ = m["Type"].(string)
 		res.Condition, _ = m["Condition"].(string)
+		res.DeletionPolicy, _ = m["DeletionPolicy"].(string)
+		res.UpdateReplacePolicy, _ = m["UpdateReplacePolicy"].(string)
 		t.Resources[name] = res
 	}
 	return t, nil
