@@ -6,7 +6,11 @@ JS    := tests/js
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
 
 .DEFAULT_GOAL := help
+<<<<<<< HEAD
 .PHONY: help run sample test test-unit test-e2e deploy-test deploy-tools fuzz bench soak fmt lint build lambdas image clean js-deps
+=======
+.PHONY: help run sample test test-unit test-e2e fuzz bench soak fmt lint build lambdas image image-docker clean js-deps
+>>>>>>> deployfeat
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -79,9 +83,11 @@ lint: ## go vet, staticcheck (pinned), a gofmt check and cfn-lint on the templat
 	@test -z "$$(gofmt -s -l $$(git ls-files '*.go'))" || { gofmt -s -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
 	@if command -v cfn-lint >/dev/null; then cfn-lint template.yaml infra/redis.yaml; else echo "cfn-lint not found: template.yaml not linted (pip install cfn-lint)"; fi
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
 build: lambdas ## build the binaries: bin/ for this machine, build/<function>/bootstrap for Lambda
 	$(GO) build -trimpath -o bin/herald-local ./local
-	$(GO) build -trimpath -o bin/herald-gateway ./gateway
+	$(GO) build -trimpath -ldflags='-X main.version=$(VERSION)' -o bin/herald-gateway ./gateway
 
 # Lambda functions (functions/<name>): one bootstrap each for provided.al2023
 # on arm64, static, without the RPC entry point.
@@ -103,9 +109,22 @@ build-ApiFunction:
 build-ChatHubFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/chathub
 
-IMAGE ?= herald-gateway:latest
-image: ## the gateway's container image (infra/gateway/Dockerfile, linux/arm64) tagged IMAGE
-	docker build --platform linux/arm64 -f infra/gateway/Dockerfile -t $(IMAGE) .
+# The gateway image without Docker (infra/image): the static binary, this
+# machine's CA certificates and a non-root user on an empty base, as an OCI
+# archive for `docker load -i` or `podman load -i`.
+IMAGE      ?= herald-gateway:latest
+IMAGE_ARCH ?= arm64
+IMAGE_OUT  ?= build/herald-gateway-image.tar
+image: ## the gateway's container image without Docker: IMAGE_OUT (OCI archive, linux/IMAGE_ARCH) tagged IMAGE
+	@mkdir -p build/gateway-linux-$(IMAGE_ARCH)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags='-s -w -X main.version=$(VERSION)' \
+	  -o build/gateway-linux-$(IMAGE_ARCH)/herald-gateway ./gateway
+	$(GO) run ./infra/image --binary build/gateway-linux-$(IMAGE_ARCH)/herald-gateway --out $(IMAGE_OUT) --tag $(IMAGE) \
+	  --version $(VERSION) --revision "$$(git rev-parse HEAD 2>/dev/null)" --arch $(IMAGE_ARCH) \
+	  --created "$$(git log -1 --format=%ct 2>/dev/null || date +%s)"
+
+image-docker: ## the same image built by Docker (infra/gateway/Dockerfile), tagged IMAGE
+	docker build --platform linux/$(IMAGE_ARCH) --build-arg VERSION=$(VERSION) -f infra/gateway/Dockerfile -t $(IMAGE) .
 
 clean: ## remove build output and installed JS dependencies
 	rm -rf bin build $(JS)/node_modules

@@ -26,7 +26,19 @@ import (
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
+// version is stamped at build time: -ldflags "-X main.version=1.2.3"
+// (make image, make build and the Dockerfile do).
+var version = "dev"
+
 func main() {
+	switch {
+	case len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-version"):
+		fmt.Println("herald-gateway", version)
+		return
+	case len(os.Args) > 1:
+		fmt.Fprintln(os.Stderr, "herald gateway: no arguments: it is configured by environment variables (README, shared/config); --version prints the version")
+		os.Exit(2)
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "herald gateway:", err)
 		os.Exit(1)
@@ -97,7 +109,7 @@ func run() (err error) {
 		go func() { defer close(emfDone); emf.Run(emfCtx) }()
 		defer func() { stopEMF(); <-emfDone }() // after Serve: the last flush has the drain
 	}
-	log.Info("gateway listening", "addr", cfg.Addr, "node", b.NodeID(), "redis", config.RedactURL(cfg.RedisURL))
+	log.Info("gateway listening", "version", version, "addr", cfg.Addr, "node", b.NodeID(), "redis", config.RedactURL(cfg.RedisURL))
 	err = srv.Serve(ctx)
 	log.Info("gateway stopped", "err", err)
 	return err
