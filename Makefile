@@ -6,11 +6,7 @@ JS    := tests/js
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
 
 .DEFAULT_GOAL := help
-<<<<<<< HEAD
-.PHONY: help run sample test test-unit test-e2e deploy-test deploy-tools fuzz bench soak fmt lint build lambdas image clean js-deps
-=======
-.PHONY: help run sample test test-unit test-e2e fuzz bench soak fmt lint build lambdas image image-docker clean js-deps
->>>>>>> deployfeat
+.PHONY: help run sample test test-unit test-e2e deploy-test deploy-tools fuzz bench soak fmt lint build lambdas image image-docker clean js-deps
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
