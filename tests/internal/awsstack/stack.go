@@ -213,7 +213,7 @@ func (s *Stack) FunctionByArn(arn string) (string, bool) {
 	return "", false
 }
 
-// Priority returns a rule's priority as a number (the default rule sorts last).
+// PriorityNumber returns a rule's priority as a number (the default rule sorts last).
 func (r Rule) PriorityNumber() int {
 	n, err := strconv.Atoi(r.Priority)
 	if err != nil {
