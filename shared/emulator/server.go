@@ -354,7 +354,7 @@ func (s *Server) watchTask(ctx context.Context) (stop func()) {
 		defer close(done)
 		taskmeta.Watch(ctx, taskmeta.Config{BaseURL: s.cfg.TaskMetadataURL, Interval: s.cfg.TaskMetadataInterval, Logger: s.log},
 			func() {
-				s.log.Info("gateway draining: the task is being stopped; clients are told to reconnect elsewhere", "connections", s.gw.Connections())
+				s.log.Info("gateway draining: the task metadata says DesiredStatus STOPPED; clients are told to reconnect elsewhere", "connections", s.gw.Connections())
 				if err := s.gw.Drain(); err != nil {
 					s.log.Warn("gateway drain", "err", err)
 				}

@@ -48,9 +48,8 @@ type Config struct {
 	// Client makes the requests. Default: a client with a timeout of
 	// Interval (at least 1s).
 	Client *http.Client
-	// Logger receives one line when the endpoint starts failing, one when
-	// it answers again, and one when the task is stopping. Default
-	// discard.
+	// Logger receives one line when the endpoint starts failing and one
+	// when it answers again. Default discard.
 	Logger *slog.Logger
 }
 
@@ -112,8 +111,8 @@ func Watch(ctx context.Context, cfg Config, stopping func()) {
 				failing = true
 			}
 		case status == StatusStopped:
-			cfg.Logger.Info("task metadata: DesiredStatus is STOPPED, the task is being stopped: draining")
-			stopping()
+			stopping() // the caller logs what it does
+
 			return
 		default:
 			if failing {
