@@ -218,8 +218,9 @@ type gatewayTask struct {
 
 // rehearse deploys the template text (with its own Redis) and runs it: the load
 // balancer stand-in, each function under the Runtime Interface Emulator, and tasks
-// gateway tasks, registered and healthy. failHealthy returns an error instead of
-// failing t when a task does not become healthy (for the mutation table).
+// gateway tasks, registered and healthy. A fault a template mutation can cause (a
+// task that never becomes healthy, a container port ECS cannot register) is returned
+// as an error; the rest fails t.
 func rehearse(t *testing.T, moto *awsstack.Moto, name, text string, tasks int) (*deployment, error) {
 	t.Helper()
 	tools, err := rehearsalTools()
