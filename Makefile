@@ -6,7 +6,7 @@ JS    := tests/js
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help run sample test test-unit test-e2e fuzz bench soak fmt lint build lambdas image image-docker clean js-deps
+.PHONY: help run sample test test-unit test-e2e deploy-test deploy-tools fuzz bench soak fmt lint build lambdas image image-docker clean js-deps
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,9 +25,10 @@ sample: ## run the emulator with the sample chat hub (functions/chathub) as upst
 	  trap 'kill $$pid 2>/dev/null; wait $$pid' EXIT; \
 	  bin/herald-local --config local/sample-settings.json
 
-test: js-deps ## everything: lint (vet, staticcheck, gofmt, cfn-lint), unit, end-to-end with the real JS client, short fuzzing
+test: js-deps deploy-tools ## everything: lint (vet, staticcheck, gofmt, cfn-lint), unit, end-to-end with the real JS client, the deploy rehearsal, short fuzzing
 	$(MAKE) --no-print-directory lint
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -skip '^TestDeployRehearsal$$' $(PKGS)
+	$(MAKE) --no-print-directory deploy-test
 	$(MAKE) --no-print-directory fuzz FUZZTIME=100000x
 
 test-unit: ## fast unit tests (Go only, no node)
@@ -35,6 +36,18 @@ test-unit: ## fast unit tests (Go only, no node)
 
 test-e2e: js-deps ## end-to-end tests with the official @microsoft/signalr client
 	$(GO) test -race -count=1 ./tests/...
+
+# The deploy rehearsal (tests/deploy_rehearsal_test.go): template.yaml transformed
+# (SAM translator), linted (cfn-lint), created in a throwaway moto_server and run
+# here under the Lambda Runtime Interface Emulator and an ALB stand-in. The tools
+# come from the system Python.
+DEPLOY_TOOLS_HINT := the deploy rehearsal needs python3 with cfn-lint, aws-sam-translator, boto3 and moto[server]: pip install cfn-lint aws-sam-translator boto3 'moto[server]'
+deploy-tools:
+	@command -v python3 >/dev/null && command -v cfn-lint >/dev/null && command -v moto_server >/dev/null \
+	  && python3 -c 'import boto3, samtranslator, moto, cfnlint' 2>/dev/null || { echo "$(DEPLOY_TOOLS_HINT)"; exit 1; }
+
+deploy-test: js-deps deploy-tools ## the deploy rehearsal: template.yaml's stack in moto, run with the RIE, an ALB stand-in, Redis outage and rolling deploy
+	$(GO) test -race -count=1 -timeout 15m -run '^TestDeployRehearsal$$' -v ./tests/
 
 # Count-based by default: time-limited fuzzing can end in a spurious
 # "context deadline exceeded" on Go 1.26 (golang/go#75804).

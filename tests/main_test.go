@@ -30,5 +30,6 @@ type run struct{ m *testing.M }
 func (r run) Run() int {
 	defer removeBuildDir()
 	defer removeLambdaBuild()
+	defer removeRehearsalDir()
 	return r.m.Run()
 }

@@ -35,15 +35,21 @@ const (
 // to `go build` (e.g. "-race"). It runs the go command found in PATH, from
 // the current directory, which must be inside the module.
 func Build(dir string, flags ...string) (string, error) {
+	return BuildPackage(dir, "herald-local", Package, flags...)
+}
+
+// BuildPackage compiles the main package pkg into dir/name and returns the
+// binary's path, like Build.
+func BuildPackage(dir, name, pkg string, flags ...string) (string, error) {
 	gocmd, err := exec.LookPath("go")
 	if err != nil {
-		return "", fmt.Errorf("proc: building %s: %w", Package, err)
+		return "", fmt.Errorf("proc: building %s: %w", pkg, err)
 	}
-	bin := filepath.Join(dir, "herald-local")
+	bin := filepath.Join(dir, name)
 	args := append([]string{"build", "-o", bin}, flags...)
-	cmd := exec.Command(gocmd, append(args, Package)...)
+	cmd := exec.Command(gocmd, append(args, pkg)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("proc: go build %s: %w\n%s", Package, err, out)
+		return "", fmt.Errorf("proc: go build %s: %w\n%s", pkg, err, out)
 	}
 	return bin, nil
 }
