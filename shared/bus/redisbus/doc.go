@@ -25,8 +25,10 @@
 //	P:{h:H}:cg:<conn>           set    the connection's groups
 //	P:{h:H}:ug:<user>           zset   the user's user-level groups, score = expiry (server ms; +inf for none)
 //	P:{h:H}:exp                 zset   "<len(user)>:<user><group>" → expiry, the hub's expiring memberships
+//	P:{h:H}:live                zset   node → expiry (server ms): the nodes serving the hub (see Durability)
 //	P:{nodes}:alive             zset   node → time its heartbeat runs out (server ms)
 //	P:{nodes}:reaping           zset   dead node → end of its reaper's lease
+//	P:{nodes}:epoch             string ready-at time (server ms); lives NodeTTL after any node's heartbeat (see Durability)
 //	P:{nodes}:hubs:<node>       set    hubs in which the node registered connections
 //	P:{nodes}:quota:<node>      hash   the node's quota counts: t → connections, <hub>\x00<user> → the user's
 //	P:{nodes}:quotanodes        set    nodes with quota counts (summed by every acquisition)

@@ -57,10 +57,13 @@ func (b *Bus) changeConn(ctx context.Context, kind bus.Kind, hub, group, connID 
 		return err
 	}
 	hk := b.keys.hub(hub)
-	n, err := scriptConnGroup.Run(ctx, b.rdb, []string{hk.channel},
+	if err := b.started(ctx); err != nil {
+		return err
+	}
+	n, err := scriptConnGroup.Run(ctx, b.rdb, b.hubScriptKeys(hk),
 		hk.base, hub, strconv.Itoa(int(kind)), connID, group).Int()
 	if err != nil {
-		return unavailable(err)
+		return scriptFailed(err)
 	}
 	if n == 0 {
 		return bus.ErrConnectionNotFound

@@ -80,6 +80,17 @@ func (l *local) snapshot() map[string]map[string]localConn {
 	return out
 }
 
+// hubs returns the hubs in which this node holds connections.
+func (l *local) hubs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, 0, len(l.conns))
+	for hub := range l.conns {
+		out = append(out, hub)
+	}
+	return out
+}
+
 // untracked reports whether hub still has to be added to the node's hub
 // set in Redis.
 func (l *local) untracked(hub string) bool {

@@ -41,6 +41,9 @@ func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 	if err := b.gateway(); err != nil {
 		return nil, err
 	}
+	if err := b.started(ctx); err != nil {
+		return nil, err
+	}
 	b.nodeMu.RLock()
 	defer b.nodeMu.RUnlock()
 	hk := b.keys.hub(c.Hub)
@@ -56,13 +59,17 @@ func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 	if err := b.trackHub(ctx, c.Hub); err != nil {
 		return nil, err
 	}
-	res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr).Slice()
+	b.groups.add(c.Hub, c.ID, c.User, nil) // envelopes for it may come before the answer
+	res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr,
+		b.cfg.NodeTTL.Milliseconds()).Slice()
 	if err != nil {
 		// The script may have run: remove the record later if so.
 		b.local.addOrphan(orphan{hub: c.Hub, conn: c.ID, node: b.node})
+		b.groups.remove(c.Hub, c.ID)
 		return nil, unavailable(err)
 	}
 	if n, _ := res[0].(int64); n == 0 {
+		b.groups.remove(c.Hub, c.ID)
 		return nil, bus.ErrConnectionExists
 	}
 	var groups []string
@@ -72,6 +79,7 @@ func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 		}
 	}
 	b.local.add(c.Hub, c.ID, c.User, c.Addr)
+	b.groups.add(c.Hub, c.ID, c.User, groups)
 	done = true
 	return groups, nil
 }
@@ -141,6 +149,7 @@ func (b *Bus) unregister(ctx context.Context, hub, connID string) error {
 	defer b.nodeMu.RUnlock()
 	hk := b.keys.hub(hub)
 	held := b.local.remove(hub, connID)
+	b.groups.remove(hub, connID)
 	only := "" // any node: whoever asks knows the connection is gone
 	if held {
 		only = b.node

@@ -3,6 +3,8 @@
 -- and publishes an add-to-group envelope (scope user). Returns the
 -- membership's expiry in server milliseconds, or 0 when it has none.
 local base, hub, group, user, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local why = not_ready(base)
+if why then return redis.error_reply(why) end
 for _, conn in ipairs(redis.call('SMEMBERS', base .. 'u:' .. user)) do
   join(base, conn, group)
 end

@@ -7,4 +7,5 @@ if not user then return 0 end
 local node = redis.call('HGET', base .. 'node', conn)
 if only ~= '' and node ~= only then return 0 end
 drop_conn(base, conn, user, node)
+if node then unserve(base, node) end
 return 1
