@@ -187,11 +187,12 @@ func TestSubscriptionConnectionKilled(t *testing.T) {
 }
 
 // TestSubscriptionConnectionStalled: a subscription connection that stops
-// answering (here: Redis pauses its clients for longer than two
-// HeartbeatIntervals) is replaced, and delivery resumes.
+// answering while Redis answers on other connections (here: a proxy
+// freezes it) is replaced, and delivery resumes.
 func TestSubscriptionConnectionStalled(t *testing.T) {
 	srv := redistest.Start(t)
-	rdb := newClient(t, srv.URL())
+	px := newFreezer(t, srv.Addr())
+	rdb := newClient(t, "redis://"+px.addr())
 	d := newDeployment(t, rdb)
 	logs := &logBuffer{}
 	cfg := fast
@@ -201,8 +202,7 @@ func TestSubscriptionConnectionStalled(t *testing.T) {
 	r := record(t, gw, "chat")
 	_, err := gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1"})
 	must(t, err)
-	must(t, rdb.ClientPause(ctx, time.Second).Err())
-	time.Sleep(1100 * time.Millisecond)
+	px.freezeSubscribers()
 	eventually(t, 10*time.Second, "delivery after the stall", func() error {
 		if err := gw.Publish(ctx, send("chat", bus.ScopeAll, "", "x")); err != nil {
 			return err // refused while the node resubscribes
@@ -218,6 +218,40 @@ func TestSubscriptionConnectionStalled(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
+	}
+}
+
+// TestRedisStalledKeepsSubscription: when Redis itself stops answering
+// (CLIENT PAUSE ALL for longer than two HeartbeatIntervals), the node keeps
+// its subscription connection rather than replacing it: what Redis sends
+// on it once it resumes still arrives.
+func TestRedisStalledKeepsSubscription(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := newClient(t, srv.URL())
+	d := newDeployment(t, rdb)
+	logs := &logBuffer{}
+	cfg := fast
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	gw := d.node(cfg)
+	ctx := t.Context()
+	r := record(t, gw, "chat")
+	_, err := gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1"})
+	must(t, err)
+	must(t, rdb.ClientPause(ctx, time.Second).Err())
+	time.Sleep(1100 * time.Millisecond)
+	// The pause outlived the node TTL: Publish is refused while the
+	// deployment warms up again (see TestDurabilityPause).
+	eventually(t, 5*time.Second, "Publish accepted again", func() error {
+		return gw.Publish(ctx, send("chat", bus.ScopeAll, "", "x"))
+	})
+	if e := r.next(t, 2*time.Second); e.Message == nil || e.Message.Target != "x" {
+		t.Fatalf("got %+v", e)
+	}
+	if !strings.Contains(logs.String(), "Redis does not answer") {
+		t.Errorf("logs lack the stall:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), "subscription connection lost") {
+		t.Errorf("the subscription connection was replaced during the stall:\n%s", logs)
 	}
 }
 
