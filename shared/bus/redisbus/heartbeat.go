@@ -92,8 +92,8 @@ func flag(v bool) string {
 // then its heartbeat, then the connections, so a reaper never finds the
 // node alive with unknown hubs and nothing published to a connection that
 // exists again is missed.
-// Group memberships of the connections that Redis lost are not restored
-// (gateways still deliver group sends to them: they track groups locally).
+// Their connection-level groups, as the node tracked them, are recorded
+// again too; user-level memberships Redis lost are not (see Durability).
 // Register and Unregister wait while it runs.
 func (b *Bus) resync(ctx context.Context) error {
 	b.nodeMu.Lock()
