@@ -40,6 +40,8 @@ type Bus struct {
 	cluster bool          // on a Redis Cluster: the scripts do not read the epoch
 	beaten  chan struct{} // closed once the first heartbeat was tried
 
+	refreshLoaded atomic.Bool // scriptRefresh is loaded (see refreshServed)
+
 	// nodeMu is held shared by Register and Unregister for their whole
 	// run and exclusively by resync, which changes node.
 	nodeMu sync.RWMutex

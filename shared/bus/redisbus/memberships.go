@@ -18,16 +18,24 @@ type memberships struct {
 	conns map[string]map[string]*tracked // hub → connection id → state
 }
 
-// tracked is one connection's user and groups.
+// tracked is one connection's user and groups (nil until it joins one).
 type tracked struct {
 	user   string
 	groups map[string]struct{}
 }
 
+func (t *tracked) add(group string) {
+	if t.groups == nil {
+		t.groups = make(map[string]struct{})
+	}
+	t.groups[group] = struct{}{}
+}
+
 func (m *memberships) init() { m.conns = make(map[string]map[string]*tracked) }
 
-// add starts tracking a connection with its first groups.
-func (m *memberships) add(hub, conn, user string, groups []string) {
+// add starts tracking a connection, or adds groups to one tracked; it
+// reports whether it started.
+func (m *memberships) add(hub, conn, user string, groups []string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cs := m.conns[hub]
@@ -35,14 +43,16 @@ func (m *memberships) add(hub, conn, user string, groups []string) {
 		cs = make(map[string]*tracked)
 		m.conns[hub] = cs
 	}
-	t := &tracked{user: user, groups: make(map[string]struct{}, len(groups))}
-	if old := cs[conn]; old != nil {
-		t.groups = old.groups // envelopes that arrived first
+	t := cs[conn] // envelopes may have come first
+	created := t == nil
+	if created {
+		t = &tracked{user: user}
+		cs[conn] = t
 	}
 	for _, g := range groups {
-		t.groups[g] = struct{}{}
+		t.add(g)
 	}
-	cs[conn] = t
+	return created
 }
 
 // remove stops tracking a connection.
@@ -84,7 +94,7 @@ func (m *memberships) apply(e *bus.Envelope) {
 	change := func(t *tracked) {
 		switch e.Kind {
 		case bus.KindAddToGroup:
-			t.groups[e.Group] = struct{}{}
+			t.add(e.Group)
 		case bus.KindRemoveFromGroup:
 			delete(t.groups, e.Group)
 		default:

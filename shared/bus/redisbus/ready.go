@@ -67,8 +67,11 @@ func (b *Bus) refreshServed(ctx context.Context, node string) error {
 	if len(hubs) == 0 {
 		return nil
 	}
-	if err := scriptRefresh.Load(ctx, b.rdb).Err(); err != nil {
-		return err
+	if !b.refreshLoaded.Load() {
+		if err := scriptRefresh.Load(ctx, b.rdb).Err(); err != nil {
+			return err
+		}
+		b.refreshLoaded.Store(true)
 	}
 	ttl := b.cfg.NodeTTL.Milliseconds()
 	pipe := b.rdb.Pipeline()
@@ -77,10 +80,16 @@ func (b *Bus) refreshServed(ctx context.Context, node string) error {
 		scriptRefresh.EvalSha(ctx, pipe, []string{hk.channel}, hk.base, node, ttl)
 		if (i+1)%readdBatch == 0 {
 			if _, err := pipe.Exec(ctx); err != nil {
+				if redis.HasErrorPrefix(err, "NOSCRIPT") {
+					b.refreshLoaded.Store(false)
+				}
 				return err
 			}
 		}
 	}
 	_, err := pipe.Exec(ctx)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		b.refreshLoaded.Store(false) // Redis restarted: load it again next time
+	}
 	return err
 }

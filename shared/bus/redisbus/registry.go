@@ -59,17 +59,23 @@ func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 	if err := b.trackHub(ctx, c.Hub); err != nil {
 		return nil, err
 	}
-	b.groups.add(c.Hub, c.ID, c.User, nil) // envelopes for it may come before the answer
+	// Envelopes for it may come before the answer. A Register of an id
+	// this node holds already must not drop that connection's groups.
+	tracking := b.groups.add(c.Hub, c.ID, c.User, nil)
 	res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr,
 		b.cfg.NodeTTL.Milliseconds()).Slice()
 	if err != nil {
 		// The script may have run: remove the record later if so.
 		b.local.addOrphan(orphan{hub: c.Hub, conn: c.ID, node: b.node})
-		b.groups.remove(c.Hub, c.ID)
+		if tracking {
+			b.groups.remove(c.Hub, c.ID)
+		}
 		return nil, unavailable(err)
 	}
 	if n, _ := res[0].(int64); n == 0 {
-		b.groups.remove(c.Hub, c.ID)
+		if tracking {
+			b.groups.remove(c.Hub, c.ID)
+		}
 		return nil, bus.ErrConnectionExists
 	}
 	var groups []string
