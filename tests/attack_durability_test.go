@@ -30,6 +30,7 @@ const (
 	durabilityClients = 20
 	durabilityRate    = 50 * time.Millisecond // 20 broadcasts a second
 	durabilityTarget  = "durable"
+	durabilityGroup   = "durable-group"
 )
 
 // durabilitySend is one REST broadcast of the traffic.
@@ -57,8 +58,11 @@ func runDurability(t *testing.T, c *cluster, what string, disrupt func()) {
 		opts := k.options(u, false)
 		opts.Name, opts.Headers, opts.AccessToken = name, nil, tok
 		opts.Methods = []string{recv, probe, durabilityTarget}
-		c.js.ConnectWait(t, opts, wait)
+		id := c.js.ConnectWait(t, opts, wait)
 		names = append(names, name)
+		if i%4 == 0 { // every fourth client joins a group, on both gateways
+			status(t, "add "+name+" to the group", http.StatusOK)(c.rest.AddToGroup(ctx, hub, durabilityGroup, id))
+		}
 	}
 
 	var (
@@ -100,14 +104,14 @@ func runDurability(t *testing.T, c *cluster, what string, disrupt func()) {
 		return n
 	}
 	time.Sleep(2 * time.Second)
-	before := acked()
-	if before == 0 {
+	if acked() == 0 {
 		t.Fatal("no broadcast accepted before the disruption")
 	}
 	start := time.Now()
 	disrupt()
 	back := time.Now()
-	for acked() < before+20 {
+	atBack := acked()
+	for acked() < atBack+20 {
 		if time.Since(back) > 20*time.Second {
 			t.Errorf("%s: fewer than 20 broadcasts accepted 20 s after the disruption", what)
 			break
@@ -116,6 +120,20 @@ func runDurability(t *testing.T, c *cluster, what string, disrupt func()) {
 	}
 	t.Logf("%s: disrupted for %v; 20 broadcasts accepted again %v later", what,
 		back.Sub(start).Round(time.Millisecond), time.Since(back).Round(time.Millisecond))
+	// The group's memberships are in Redis again (no ghost memberships: the gateways'
+	// indexes and REST agree), and a send to it reaches its members.
+	status(t, what+": the group exists", http.StatusOK)(c.rest.GroupExists(ctx, hub, durabilityGroup))
+	text := c.payload("group")
+	within(t, recoverBound, what+": a send to the group accepted", func() error { // 503 while not ready
+		return wantStatus(http.StatusAccepted)(c.rest.SendToGroup(ctx, hub, durabilityGroup, probe, []any{text}))
+	})
+	for i, name := range names {
+		if i%4 == 0 {
+			if _, err := c.nextWithin(wait, isText(name, probe, text)); err != nil {
+				t.Errorf("%s: %s did not receive the group send: %v", what, name, err)
+			}
+		}
+	}
 	time.Sleep(2 * time.Second)
 	halt()
 
