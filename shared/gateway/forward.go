@@ -47,7 +47,9 @@ func newForwarder(self string) *httputil.ReverseProxy {
 
 // forward hands r to the node holding connection hub/id when that is
 // another node, and reports whether r was answered (forwarded, or 503
-// because the bus cannot tell).
+// because the bus cannot tell). When the bus cannot tell, or no longer
+// knows the connection, it forwards to the owner it found last time, if
+// any (see owners).
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, hub, id string) bool {
 	if s.cfg.InternalURL == "" {
 		return false
@@ -57,13 +59,21 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, hub, id string)
 	cancel()
 	switch {
 	case errors.Is(err, bus.ErrConnectionNotFound):
-		return false
+		if addr = s.owners.lookup(hub, id); addr == "" {
+			return false
+		}
+		s.log.Debug("forwarding to the last known owner: the bus does not know the connection (yet)", "hub", hub, "conn", id, "to", addr)
 	case err != nil:
-		s.log.Warn("locate connection", "hub", hub, "conn", id, "err", err)
-		httpError(w, http.StatusServiceUnavailable, ReasonInternal)
-		return true
+		if addr = s.owners.lookup(hub, id); addr == "" {
+			s.log.Warn("locate connection", "hub", hub, "conn", id, "err", err)
+			httpError(w, http.StatusServiceUnavailable, ReasonInternal)
+			return true
+		}
+		s.log.Debug("forwarding to the last known owner: the bus cannot locate the connection", "hub", hub, "conn", id, "to", addr, "err", err)
 	case addr == "" || addr == s.cfg.InternalURL:
 		return false
+	default:
+		s.owners.remember(hub, id, addr)
 	}
 	target, err := url.Parse(addr)
 	if err != nil || target.Host == "" {

@@ -33,6 +33,7 @@ type Server struct {
 	flush  *flusher // writes to WebSocket connections; runs from Start
 
 	forwarder *httputil.ReverseProxy // to the nodes holding other connections
+	owners    owners                 // who held the connections forwarded before
 
 	mu       sync.Mutex
 	sub      bus.Subscription

@@ -18,6 +18,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/awsparams"
 	"github.com/heraldrt/herald/shared/awstest"
+	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/httpapi"
@@ -169,10 +170,13 @@ func TestNegotiateFunction(t *testing.T) {
 }
 
 // The api function serves health and REST calls signed with any key of
-// HERALD_ACCESS_KEYS.
+// HERALD_ACCESS_KEYS. A send needs a live gateway node: with none, the
+// bus refuses it (503), since nobody could receive it (redisbus,
+// "Durability").
 func TestAPIFunction(t *testing.T) {
+	redisURL, prefix := redistest.Addr(t), redistest.KeyPrefix(t)
 	f := newFunction(t, lambdafn.API, config.Functions{
-		AccessKeys: []string{"new-key", "old-key"}, RedisURL: redistest.Addr(t), RedisPrefix: redistest.KeyPrefix(t),
+		AccessKeys: []string{"new-key", "old-key"}, RedisURL: redisURL, RedisPrefix: prefix,
 	})
 	if status, _, body := serve(t, f.Handler, httptest.NewRequest(http.MethodGet, "/api/health", nil)); status != http.StatusOK {
 		t.Fatalf("health: %d %s", status, body)
@@ -186,13 +190,34 @@ func TestAPIFunction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(`{"target":"recv","arguments":["x"]}`))
-	r.Header.Set("Authorization", "Bearer "+tok)
-	r.Header.Set("Content-Type", "application/json")
-	if status, _, body := serve(t, f.Handler, r); status != http.StatusAccepted {
+	send := func() (int, string, string) {
+		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(`{"target":"recv","arguments":["x"]}`))
+		r.Header.Set("Authorization", "Bearer "+tok)
+		r.Header.Set("Content-Type", "application/json")
+		return serve(t, f.Handler, r)
+	}
+	if status, code, body := send(); status != http.StatusServiceUnavailable || code != "Error.Service.Unavailable" {
+		t.Fatalf("send with no gateway: %d %s, want 503", status, body)
+	}
+	client, err := redisbus.NewClient(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	gw, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	// Register returns after the node's first heartbeat.
+	if _, err := gw.Register(t.Context(), bus.Conn{Hub: "chat", ID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Unregister(context.Background(), "chat", "c1")
+	if status, _, body := send(); status != http.StatusAccepted {
 		t.Fatalf("send: %d %s, want 202", status, body)
 	}
-	r = httptest.NewRequest(http.MethodPost, target, strings.NewReader(`{"target":"recv","arguments":[]}`))
+	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(`{"target":"recv","arguments":[]}`))
 	if status, _, _ := serve(t, f.Handler, r); status != http.StatusUnauthorized {
 		t.Errorf("send without a token: %d, want 401", status)
 	}

@@ -37,12 +37,18 @@ type Bus struct {
 
 	sub *shards // nil when Stateless
 
+	cluster bool          // on a Redis Cluster: the scripts do not read the epoch
+	beaten  chan struct{} // closed once the first heartbeat was tried
+
+	refreshLoaded atomic.Bool // scriptRefresh is loaded (see refreshServed)
+
 	// nodeMu is held shared by Register and Unregister for their whole
 	// run and exclusively by resync, which changes node.
 	nodeMu sync.RWMutex
 	node   string // this incarnation's id in Redis
 
 	local  local       // connections registered through this Bus
+	groups memberships // their connection-level groups, for a resync
 	counts quotaCounts // this node's connection quota counts
 }
 
@@ -57,19 +63,23 @@ func New(cfg Config) (*Bus, error) {
 		return nil, err
 	}
 	b := &Bus{
-		cfg:  cfg,
-		rdb:  cfg.Client,
-		log:  cfg.Logger.With("node", cfg.NodeID),
-		keys: keys{prefix: cfg.KeyPrefix},
-		node: incarnation(cfg.NodeID),
+		cfg:    cfg,
+		rdb:    cfg.Client,
+		log:    cfg.Logger.With("node", cfg.NodeID),
+		keys:   keys{prefix: cfg.KeyPrefix},
+		node:   incarnation(cfg.NodeID),
+		beaten: make(chan struct{}),
 	}
+	_, b.cluster = cfg.Client.(*redis.ClusterClient)
 	b.local.init()
+	b.groups.init()
 	if cfg.Stateless {
+		close(b.beaten)
 		return b, nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
-	b.sub = newShards(ctx, b.rdb, b.log, cfg.HeartbeatInterval)
+	b.sub = newShards(ctx, b.rdb, b.log, cfg.HeartbeatInterval, b.groups.apply)
 	b.wg.Add(2)
 	go b.heartbeatLoop(ctx)
 	go b.sweepLoop(ctx)
@@ -137,6 +147,18 @@ func (b *Bus) enter(ctx context.Context) error {
 		return bus.ErrClosed
 	}
 	return ctx.Err()
+}
+
+// started waits until a gateway node tried its first heartbeat, which
+// starts the deployment's epoch (see beat.lua), so that the node's first
+// calls do not find it missing. It returns at once on a Stateless Bus.
+func (b *Bus) started(ctx context.Context) error {
+	select {
+	case <-b.beaten:
+		return nil
+	case <-ctx.Done():
+		return unavailable(ctx.Err())
+	}
 }
 
 // gateway fails with ErrStateless on a Stateless Bus.

@@ -26,8 +26,10 @@
 //	P:{h:H}:ug:<user>           zset   the user's user-level groups, score = expiry (server ms; +inf for none)
 //	P:{h:H}:used:<conn>         string a claimed connection id (single-use connection tokens; expires with the connect window)
 //	P:{h:H}:exp                 zset   "<len(user)>:<user><group>" → expiry, the hub's expiring memberships
+//	P:{h:H}:live                zset   node → expiry (server ms): the nodes serving the hub (see Durability)
 //	P:{nodes}:alive             zset   node → time its heartbeat runs out (server ms)
 //	P:{nodes}:reaping           zset   dead node → end of its reaper's lease
+//	P:{nodes}:epoch             string ready-at time (server ms); lives NodeTTL after any node's heartbeat (see Durability)
 //	P:{nodes}:hubs:<node>       set    hubs in which the node registered connections
 //	P:{nodes}:quota:<node>      hash   the node's quota counts: t → connections, <hub>\x00<user> → the user's
 //	P:{nodes}:quotanodes        set    nodes with quota counts (summed by every acquisition)
@@ -67,9 +69,11 @@
 // the connection fails, the reader reconnects with exponential backoff and
 // jitter (100 ms to 5 s; to 1 s on a Cluster), subscribes every hub again
 // and confirms them; a PING unanswered for two HeartbeatIntervals counts
-// as a failure. Envelopes published during an
-// outage are lost (pub/sub), but the REST calls that would publish them
-// fail with bus.ErrUnavailable rather than succeed.
+// as a failure, unless Redis does not answer on an ordinary connection
+// either (it is frozen or paused): then the connection is kept, so that
+// what Redis delivers on it once it resumes arrives. Publishing while a
+// node is not subscribed fails instead of reaching nobody (see
+// Durability).
 //
 // # Nodes
 //
@@ -83,8 +87,9 @@
 // counts live nodes, for negotiate's 503 "no gateway is available". Node
 // ids carry a random incarnation suffix: a node that finds itself gone
 // from Redis (reaped while paused or cut off, or Redis restarted empty)
-// takes a new incarnation and registers its connections again, without
-// the groups Redis lost. Close marks the node dead and reaps it at once.
+// takes a new incarnation and registers its connections again, with
+// their connection-level groups (see Durability). Close marks the node
+// dead and reaps it at once.
 //
 // # Expiry
 //
@@ -125,9 +130,9 @@
 //     own. When a slot moves (resharding) the old master ends the
 //     subscriptions of its channels (an unsolicited sunsubscribe): the
 //     connection is replaced, and so is one whose master failed; a new one
-//     asks the ClusterClient to refresh its slot map first, and lands on
-//     the slot's current master. Envelopes published meanwhile are lost,
-//     as in any outage, while calls on the hub fail or are redirected.
+//     asks the ClusterClient to refresh its slot map first, and checks
+//     (ROLE) that the node the map names is a master before subscribing
+//     there. Meanwhile the hub's publishing calls fail (see Durability).
 //   - Ordering holds per hub, which is what clients can observe (a
 //     connection belongs to one hub); envelopes of hubs on different
 //     shards reach a node in no particular order relative to each other.
@@ -137,6 +142,59 @@
 //     twice; the client NewClient makes does not (see its retry policy).
 //   - Live trace events use plain pub/sub, which a Cluster forwards to
 //     every node.
+//
+// # Durability
+//
+// A publishing call that returns nil (Publish, the membership changes;
+// REST's 2xx) has reached every gateway node that held connections of
+// the hub when it ran and was subscribed to it, and it was refused with
+// bus.ErrUnavailable (REST 503) when any such node was not: nothing is
+// published then. A connection connected when the call ran, which stays
+// connected, therefore receives it, across Redis restarting empty, Redis
+// frozen or paused (SIGSTOP, CLIENT PAUSE), a dropped subscription and a
+// failover on a Redis Cluster. Two records make it checkable inside the
+// publishing script (ready.go, lua/prelude.lua):
+//
+//   - Per hub, P:{h:H}:live names the nodes serving the hub with an
+//     expiry: written by Register once the node's subscription is
+//     confirmed, refreshed by each heartbeat (one script per hub the node
+//     holds connections in), dropped with the node's last connection in
+//     the hub or by its reaper. A script refuses when fewer connections
+//     subscribe the hub's channel (PUBSUB SHARDNUMSUB) than live nodes
+//     are named.
+//   - On one Redis server, the deployment's epoch P:{nodes}:epoch, which
+//     lives NodeTTL after the last heartbeat of any node. Missing, Redis
+//     lost or froze the nodes' state (restart empty, a freeze past
+//     NodeTTL) or no gateway runs: scripts refuse. The first heartbeat
+//     that finds it missing recreates it "warming up" for two
+//     HeartbeatIntervals and a second (11 s by default), time for every
+//     node to beat, find itself gone, resubscribe and register its
+//     connections (and their groups) again; scripts refuse until then. A
+//     deployment's very first node skips the warm-up.
+//
+// Limits. Availability is traded for it: sends to a hub answer 503 while
+// one of its nodes reconnects (up to the reconnection backoff, 5 s; 1 s
+// on a Cluster), during the warm-up after a restart, and, for a node that
+// died without Close, until its entry expires or it is reaped (up to
+// NodeTTL + HeartbeatInterval). With no gateway running, sends answer 503
+// (nobody would receive them). A node that takes longer than the warm-up
+// to register again is not waited for. A Redis Cluster cannot read the
+// epoch in a hub's script (another slot): there a shard that restarts
+// empty without failing over is not detected (run replicas: the Cluster
+// fails over instead). A message published right before a node's
+// subscription connection breaks, on a Redis that still runs, can be
+// written to the closing connection (TCP gives no delivery receipt): the
+// check narrows that to the moment the connection fails. A REST call
+// that timed out (503) may still have been delivered.
+//
+// Group memberships. Each gateway node tracks the connection-level groups
+// of its own connections from the envelopes it receives, and its resync
+// records them again with the connections, so after Redis restarts empty
+// REST's existence checks agree with what the gateways deliver (no
+// "ghost" memberships). User-level memberships (P:{h:H}:ug:<user>) and
+// their expiry are not rebuilt: the user's current connections keep the
+// groups as connection memberships (without expiry); later connections of
+// the user do not join them, and UserInGroup answers false.
 //
 // # Failures
 //

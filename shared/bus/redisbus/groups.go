@@ -58,10 +58,13 @@ func (b *Bus) changeConn(ctx context.Context, kind bus.Kind, hub, group, connID 
 		return err
 	}
 	hk := b.keys.hub(hub)
-	n, err := scriptConnGroup.Run(ctx, b.rdb, []string{hk.channel},
+	if err := b.started(ctx); err != nil {
+		return err
+	}
+	n, err := scriptConnGroup.Run(ctx, b.rdb, b.hubScriptKeys(hk),
 		hk.base, hub, strconv.Itoa(int(kind)), connID, group, b.cfg.GroupLimits.PerConnection).Int()
 	if err != nil {
-		return unavailable(err)
+		return scriptFailed(err)
 	}
 	switch n {
 	case 0:

@@ -21,8 +21,11 @@ func (b *Bus) heartbeatLoop(ctx context.Context) {
 	t := time.NewTicker(b.cfg.HeartbeatInterval)
 	defer t.Stop()
 	st := beatState{first: true}
-	for {
+	for i := 0; ; i++ {
 		b.beat(ctx, &st)
+		if i == 0 {
+			close(b.beaten)
+		}
 		b.retryOrphans(ctx)
 		b.repairQuota(ctx)
 		select {
@@ -49,14 +52,18 @@ func (b *Bus) beat(parent context.Context, st *beatState) {
 		b.nodeMu.RLock()
 		node := b.node
 		b.nodeMu.RUnlock()
-		ok, err := scriptBeat.Run(ctx, b.rdb, []string{b.keys.nodes()},
-			node, b.cfg.NodeTTL.Milliseconds(), flag(st.first)).Int()
+		fresh := st.first && b.local.count() == 0
+		ok, err := scriptBeat.Run(ctx, b.rdb, []string{b.keys.nodes(), b.keys.epoch()},
+			node, b.cfg.NodeTTL.Milliseconds(), flag(st.first), b.warmUp().Milliseconds(), flag(fresh)).Int()
 		if err != nil {
 			b.log.Debug("redisbus: heartbeat failed", "err", err)
 			return
 		}
 		st.first = false
 		if ok == 1 {
+			if err := b.refreshServed(ctx, node); err != nil {
+				b.log.Debug("redisbus: refreshing the hubs this node serves failed", "err", err)
+			}
 			return
 		}
 		st.resync = true
@@ -85,8 +92,8 @@ func flag(v bool) string {
 // then its heartbeat, then the connections, so a reaper never finds the
 // node alive with unknown hubs and nothing published to a connection that
 // exists again is missed.
-// Group memberships of the connections that Redis lost are not restored
-// (gateways still deliver group sends to them: they track groups locally).
+// Their connection-level groups, as the node tracked them, are recorded
+// again too; user-level memberships Redis lost are not (see Durability).
 // Register and Unregister wait while it runs.
 func (b *Bus) resync(ctx context.Context) error {
 	b.nodeMu.Lock()
@@ -115,7 +122,8 @@ func (b *Bus) resync(ctx context.Context) error {
 	if err := b.writeQuota(ctx, node); err != nil {
 		return fmt.Errorf("record quota counts: %w", err)
 	}
-	if err := scriptBeat.Run(ctx, b.rdb, []string{b.keys.nodes()}, node, b.cfg.NodeTTL.Milliseconds(), "1").Err(); err != nil {
+	if err := scriptBeat.Run(ctx, b.rdb, []string{b.keys.nodes(), b.keys.epoch()}, node, b.cfg.NodeTTL.Milliseconds(), "1",
+		b.warmUp().Milliseconds(), "0").Err(); err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
 	if err := scriptReadd.Load(ctx, b.rdb).Err(); err != nil {
@@ -126,7 +134,11 @@ func (b *Bus) resync(ctx context.Context) error {
 	for _, hub := range hubs {
 		hk := b.keys.hub(hub)
 		for id, lc := range conns[hub] {
-			scriptReadd.EvalSha(ctx, pipe, []string{hk.channel}, hk.base, id, lc.user, node, lc.addr)
+			args := []any{hk.base, id, lc.user, node, lc.addr, b.cfg.NodeTTL.Milliseconds()}
+			for _, g := range b.groups.groups(hub, id) {
+				args = append(args, g)
+			}
+			scriptReadd.EvalSha(ctx, pipe, []string{hk.channel}, args...)
 			if n++; n%readdBatch == 0 {
 				if _, err := pipe.Exec(ctx); err != nil {
 					return fmt.Errorf("register connections: %w", err)

@@ -96,6 +96,17 @@ func (l *local) snapshot() map[string]map[string]localConn {
 	return out
 }
 
+// connHubs returns the hubs in which this node holds connections.
+func (l *local) connHubs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, 0, len(l.conns))
+	for hub := range l.conns {
+		out = append(out, hub)
+	}
+	return out
+}
+
 // hold takes a reference on hub's entry (a Register in flight or a
 // connection held); drop gives it back.
 func (l *local) hold(hub string) *hubTrack {

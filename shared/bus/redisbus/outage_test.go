@@ -86,10 +86,12 @@ func TestRedisRestart(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "Ping after restart", func() error { return fn.Ping(ctx) })
 	// The subscription comes back without any call on gw: publish until
-	// a marker arrives (envelopes published before the reader
-	// re-subscribed reach nobody, as with any pub/sub).
+	// a marker arrives (Publish fails with ErrUnavailable until the nodes
+	// are subscribed and registered again: TestDurabilityRestartEmpty).
 	eventually(t, 15*time.Second, "subscription restored", func() error {
-		must(t, fn.Publish(ctx, send("chat", bus.ScopeAll, "", "after")))
+		if err := fn.Publish(ctx, send("chat", bus.ScopeAll, "", "after")); err != nil {
+			return err // refused until the nodes are subscribed and registered again
+		}
 		select {
 		case e := <-r.ch:
 			if e.Message == nil || e.Message.Target != "after" {
@@ -172,7 +174,9 @@ func TestSubscriptionConnectionKilled(t *testing.T) {
 	must(t, err)
 	must(t, rdb.ClientKillByFilter(ctx, "TYPE", "pubsub").Err())
 	eventually(t, 10*time.Second, "delivery after the kill", func() error {
-		must(t, gw.Publish(ctx, send("chat", bus.ScopeAll, "", "x")))
+		if err := gw.Publish(ctx, send("chat", bus.ScopeAll, "", "x")); err != nil {
+			return err // refused while the node resubscribes
+		}
 		select {
 		case <-r.ch:
 			return nil
@@ -183,9 +187,45 @@ func TestSubscriptionConnectionKilled(t *testing.T) {
 }
 
 // TestSubscriptionConnectionStalled: a subscription connection that stops
-// answering (here: Redis pauses its clients for longer than two
-// HeartbeatIntervals) is replaced, and delivery resumes.
+// answering while Redis answers on other connections (here: a proxy
+// freezes it) is replaced, and delivery resumes.
 func TestSubscriptionConnectionStalled(t *testing.T) {
+	srv := redistest.Start(t)
+	px := newFreezer(t, srv.Addr())
+	rdb := newClient(t, "redis://"+px.addr())
+	d := newDeployment(t, rdb)
+	logs := &logBuffer{}
+	cfg := fast
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	gw := d.node(cfg)
+	ctx := t.Context()
+	r := record(t, gw, "chat")
+	_, err := gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1"})
+	must(t, err)
+	px.freezeSubscribers()
+	eventually(t, 10*time.Second, "delivery after the stall", func() error {
+		if err := gw.Publish(ctx, send("chat", bus.ScopeAll, "", "x")); err != nil {
+			return err // refused while the node resubscribes
+		}
+		select {
+		case <-r.ch:
+			return nil
+		case <-time.After(50 * time.Millisecond):
+			return errors.New("nothing delivered")
+		}
+	})
+	for _, want := range []string{"did not answer a ping", "subscription connection restored"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+}
+
+// TestRedisStalledKeepsSubscription: when Redis itself stops answering
+// (CLIENT PAUSE ALL for longer than two HeartbeatIntervals), the node keeps
+// its subscription connection rather than replacing it: what Redis sends
+// on it once it resumes still arrives.
+func TestRedisStalledKeepsSubscription(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := newClient(t, srv.URL())
 	d := newDeployment(t, rdb)
@@ -199,19 +239,19 @@ func TestSubscriptionConnectionStalled(t *testing.T) {
 	must(t, err)
 	must(t, rdb.ClientPause(ctx, time.Second).Err())
 	time.Sleep(1100 * time.Millisecond)
-	eventually(t, 10*time.Second, "delivery after the stall", func() error {
-		must(t, gw.Publish(ctx, send("chat", bus.ScopeAll, "", "x")))
-		select {
-		case <-r.ch:
-			return nil
-		case <-time.After(50 * time.Millisecond):
-			return errors.New("nothing delivered")
-		}
+	// The pause outlived the node TTL: Publish is refused while the
+	// deployment warms up again (see TestDurabilityPause).
+	eventually(t, 5*time.Second, "Publish accepted again", func() error {
+		return gw.Publish(ctx, send("chat", bus.ScopeAll, "", "x"))
 	})
-	for _, want := range []string{"did not answer a ping", "subscription connection restored"} {
-		if !strings.Contains(logs.String(), want) {
-			t.Errorf("logs lack %q:\n%s", want, logs)
-		}
+	if e := r.next(t, 2*time.Second); e.Message == nil || e.Message.Target != "x" {
+		t.Fatalf("got %+v", e)
+	}
+	if !strings.Contains(logs.String(), "Redis does not answer") {
+		t.Errorf("logs lack the stall:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), "subscription connection lost") {
+		t.Errorf("the subscription connection was replaced during the stall:\n%s", logs)
 	}
 }
 

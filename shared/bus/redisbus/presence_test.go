@@ -150,7 +150,9 @@ func TestKeyLayout(t *testing.T) {
 		p + ":{h:chat}:cg:c1",
 		p + ":{h:chat}:ug:alice",
 		p + ":{h:chat}:exp",
+		p + ":{h:chat}:live",
 		p + ":{nodes}:hubs:" + node,
+		p + ":{nodes}:epoch",
 		p + ":{expiry}:due",
 		p + ":{expiry}:version",
 	}

@@ -14,7 +14,9 @@ import (
 // order with every other change of the hub. It returns
 // bus.ErrInvalidArgument unless e is a valid KindSend or KindClose envelope
 // whose Message.Arguments (if any) is valid JSON, and an error wrapping
-// bus.ErrUnavailable when Redis cannot be reached. Envelopes published
+// bus.ErrUnavailable when Redis cannot be reached or a gateway node that
+// holds connections in the hub is not subscribed (see "Durability" in the
+// package documentation): then nothing was published. Envelopes published
 // while no node holds a connection of the hub reach nobody.
 func (b *Bus) Publish(ctx context.Context, e *bus.Envelope) error {
 	if err := e.Validate(); err != nil {
@@ -33,8 +35,12 @@ func (b *Bus) Publish(ctx context.Context, e *bus.Envelope) error {
 	if err != nil {
 		return fmt.Errorf("publish to hub %q: %w: %w", e.Hub, bus.ErrInvalidArgument, err)
 	}
-	if err := b.rdb.SPublish(ctx, b.keys.hub(e.Hub).channel, payload).Err(); err != nil {
-		return fmt.Errorf("publish to hub %q: %w", e.Hub, unavailable(err))
+	if err := b.started(ctx); err != nil {
+		return fmt.Errorf("publish to hub %q: %w", e.Hub, err)
+	}
+	hk := b.keys.hub(e.Hub)
+	if err := scriptPublish.Run(ctx, b.rdb, b.hubScriptKeys(hk), hk.base, payload).Err(); err != nil {
+		return fmt.Errorf("publish to hub %q: %w", e.Hub, scriptFailed(err))
 	}
 	return nil
 }

@@ -40,8 +40,10 @@ var errDropped = errors.New("server ended the subscription to a channel")
 func (s *subscriber) run(ctx context.Context) {
 	defer close(s.done)
 	failures := 0
-	up := false     // the connection is set up: receive from it
-	pinged := false // a health PING is unanswered
+	up := false      // the connection is set up: receive from it
+	pinged := false  // a health PING is unanswered
+	stalled := false // Redis did not answer the last check
+	suspect := false // Redis answered the last check, this connection did not
 	var ps *redis.PubSub
 	for ctx.Err() == nil {
 		if !up {
@@ -54,7 +56,7 @@ func (s *subscriber) run(ctx context.Context) {
 				s.fail(err)
 				continue
 			}
-			up, pinged = true, false
+			up, pinged, suspect = true, false, false
 		}
 		msg, err := ps.ReceiveTimeout(ctx, s.health)
 		if ctx.Err() != nil {
@@ -67,6 +69,19 @@ func (s *subscriber) run(ctx context.Context) {
 					continue
 				}
 			} else if timeout(err) {
+				if s.redisStalled(ctx, s.health) {
+					if !stalled {
+						s.log.Warn("redisbus: Redis does not answer; keeping the subscription connection until it does")
+						stalled = true
+					}
+					continue
+				}
+				if !suspect {
+					// Redis answers elsewhere, perhaps only just (it
+					// resumed): the PING's answer may be on its way.
+					suspect = true
+					continue
+				}
 				err = errHealth
 			}
 			failures++
@@ -89,7 +104,7 @@ func (s *subscriber) run(ctx context.Context) {
 			if n, ok := strings.CutPrefix(m.Payload, pingPrefix); ok {
 				if k, err := strconv.ParseUint(n, 10, 64); err == nil {
 					s.confirm(k)
-					failures, pinged = 0, false
+					failures, pinged, stalled, suspect = 0, false, false, false
 				}
 			}
 		}
@@ -160,6 +175,9 @@ func (s *subscriber) reconnect(ctx context.Context) (*redis.PubSub, error) {
 			// (in the background) before the next attempt finds the
 			// channel's shard.
 			cc.ReloadState(ctx)
+			if err := checkPlacement(ctx, cc, s.pin); err != nil {
+				return nil, err
+			}
 		}
 		s.ps = s.rdb.SSubscribe(ctx)
 		s.stale = false

@@ -46,6 +46,9 @@ func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 	if err := b.gateway(); err != nil {
 		return nil, err
 	}
+	if err := b.started(ctx); err != nil {
+		return nil, err
+	}
 	b.nodeMu.RLock()
 	defer b.nodeMu.RUnlock()
 	hk := b.keys.hub(c.Hub)
@@ -67,14 +70,24 @@ func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 	if err := b.trackHub(ctx, c.Hub, t); err != nil {
 		return nil, err
 	}
-	res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr).Slice()
+	// Envelopes for it may come before the answer. A Register of an id
+	// this node holds already must not drop that connection's groups.
+	tracking := b.groups.add(c.Hub, c.ID, c.User, nil)
+	res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr,
+		b.cfg.NodeTTL.Milliseconds()).Slice()
 	if err != nil {
 		// The script may have run: remove the record later if so.
 		b.local.addOrphan(orphan{hub: c.Hub, conn: c.ID, node: b.node})
 		untrack = false // the reaper may have to find it through the hub set
+		if tracking {
+			b.groups.remove(c.Hub, c.ID)
+		}
 		return nil, unavailable(err)
 	}
 	if n, _ := res[0].(int64); n == 0 {
+		if tracking {
+			b.groups.remove(c.Hub, c.ID)
+		}
 		return nil, bus.ErrConnectionExists
 	}
 	var groups []string
@@ -84,6 +97,7 @@ func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 		}
 	}
 	b.local.add(c.Hub, c.ID, c.User, c.Addr)
+	b.groups.add(c.Hub, c.ID, c.User, groups)
 	done = true
 	return groups, nil
 }
@@ -185,6 +199,7 @@ func (b *Bus) unregister(ctx context.Context, hub, connID string) error {
 	hk := b.keys.hub(hub)
 	t := b.local.remove(hub, connID)
 	held := t != nil
+	b.groups.remove(hub, connID)
 	only := "" // any node: whoever asks knows the connection is gone
 	if held {
 		only = b.node

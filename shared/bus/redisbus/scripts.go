@@ -36,6 +36,9 @@ var (
 	scriptQuota       = load("quota")
 	scriptUnquota     = load("unquota")
 	scriptNegotiate   = load("negotiate")
+	scriptPublish     = load("publish")
+	scriptRefresh     = load("refresh")
+	scriptLastOut     = load("lastout")
 )
 
 // load returns lua/<name>.lua with the shared prelude in front.

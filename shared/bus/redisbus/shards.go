@@ -40,9 +40,10 @@ type shard struct {
 	refs   int                // acquire calls not yet matched by release
 }
 
-func newShards(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger, health time.Duration) *shards {
+func newShards(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger, health time.Duration, observe func(*bus.Envelope)) *shards {
 	_, cluster := rdb.(*redis.ClusterClient)
 	r := &shards{rdb: rdb, log: log, health: health, perHub: cluster, ctx: ctx, subs: make(map[string]*shard)}
+	r.hs.observe = observe
 	if !cluster {
 		r.startLocked("") // connects at once, as the node starts
 	}
@@ -136,7 +137,8 @@ func (r *shards) close() {
 // handlerSet holds a node's handlers; its subscribers call them one at a
 // time.
 type handlerSet struct {
-	mu       sync.Mutex // held while handlers run
+	observe  func(*bus.Envelope) // sees every envelope first; set before use
+	mu       sync.Mutex          // held while handlers run
 	closed   bool
 	handlers []*subscription
 }
@@ -145,6 +147,9 @@ type handlerSet struct {
 func (hs *handlerSet) dispatch(e *bus.Envelope) {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
+	if hs.observe != nil {
+		hs.observe(e)
+	}
 	for _, h := range hs.handlers {
 		h.h(e)
 	}

@@ -145,5 +145,8 @@ func (b *Bus) goodbye(ctx context.Context) error {
 	if err := b.reapNode(ctx, node); err != nil {
 		return err
 	}
-	return b.rdb.ZRem(ctx, b.keys.nodes(), node).Err()
+	if err := b.rdb.ZRem(ctx, b.keys.nodes(), node).Err(); err != nil {
+		return err
+	}
+	return scriptLastOut.Run(ctx, b.rdb, []string{b.keys.nodes(), b.keys.epoch()}).Err()
 }

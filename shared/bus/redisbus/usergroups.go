@@ -51,10 +51,13 @@ func (b *Bus) addUser(ctx context.Context, hub, group, user string, ttl time.Dur
 		ms = max(1, (ttl + time.Millisecond - 1).Milliseconds())
 	}
 	hk := b.keys.hub(hub)
-	expires, err := scriptAddUser.Run(ctx, b.rdb, []string{hk.channel}, hk.base, hub, group, user, ms,
+	if err := b.started(ctx); err != nil {
+		return err
+	}
+	expires, err := scriptAddUser.Run(ctx, b.rdb, b.hubScriptKeys(hk), hk.base, hub, group, user, ms,
 		b.cfg.GroupLimits.PerUser).Int64()
 	if err != nil {
-		return unavailable(err)
+		return scriptFailed(err)
 	}
 	if expires < 0 {
 		return bus.UserGroupLimitError(b.cfg.GroupLimits.PerUser)
@@ -106,8 +109,11 @@ func (b *Bus) removeUser(ctx context.Context, hub, group, user string, all bool)
 		return err
 	}
 	hk := b.keys.hub(hub)
-	if err := scriptRemoveUser.Run(ctx, b.rdb, []string{hk.channel}, hk.base, hub, group, user).Err(); err != nil {
-		return unavailable(err)
+	if err := b.started(ctx); err != nil {
+		return err
+	}
+	if err := scriptRemoveUser.Run(ctx, b.rdb, b.hubScriptKeys(hk), hk.base, hub, group, user).Err(); err != nil {
+		return scriptFailed(err)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@
 -- server milliseconds, 0 when it has none, or -1 when recording it would
 -- exceed the limit (nothing applied).
 local base, hub, group, user, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local why = not_ready(base)
+if why then return redis.error_reply(why) end
 local limit = tonumber(ARGV[6]) or 0
 if ttl ~= 0 and limit > 0 then
   local ug = base .. 'ug:' .. user

@@ -1,8 +1,24 @@
--- beat: KEYS[1] nodes zset; ARGV node, ttl in ms, first ('1' or '0').
+-- beat: KEYS[1] nodes zset, KEYS[2] epoch; ARGV node, ttl in ms, first
+-- ('1' or '0'), warm in ms, fresh ('1' or '0').
 -- Records that node is alive until ttl from now. Unless first is '1', the
 -- node must still be recorded: returns 0 (and records nothing) when it is
 -- not, because it was reaped as dead or Redis lost its data.
-local node, ttl, first = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+-- The epoch (see ready.go) lives ttl after the last beat of any node. A
+-- beat that finds it missing (no node beat for ttl: Redis restarted empty
+-- or was frozen, or no gateway ran) starts a warm-up: the epoch reads
+-- "ready at now + warm", long enough for every live node to beat, find
+-- itself gone and register again. The very first node of a deployment
+-- (fresh: its first beat, holding no connection, and no node alive) needs
+-- no warm-up.
+local node, ttl, first, warm, fresh = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local now = now_ms()
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  local at = now + warm
+  if fresh == '1' and redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf') == 0 then at = now end
+  redis.call('SET', KEYS[2], at, 'PX', ttl)
+else
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
 if first ~= '1' and not redis.call('ZSCORE', KEYS[1], node) then return 0 end
-redis.call('ZADD', KEYS[1], now_ms() + ttl, node)
+redis.call('ZADD', KEYS[1], now + ttl, node)
 return 1

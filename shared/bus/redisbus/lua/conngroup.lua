@@ -4,6 +4,8 @@
 -- Returns 0 for an unknown connection (nothing applied), -1 for a join
 -- over the limit (nothing applied), else 1.
 local base, hub, kind, conn, group = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local why = not_ready(base)
+if why then return redis.error_reply(why) end
 local limit = tonumber(ARGV[6]) or 0
 if redis.call('HEXISTS', base .. 'conns', conn) == 0 then return 0 end
 if kind == K_ADD and limit > 0 then

@@ -79,3 +79,48 @@ local function drop_conn(base, conn, user, node)
   if node then redis.call('SREM', base .. 'n:' .. node, conn) end
   if user ~= '' then redis.call('SREM', base .. 'u:' .. user, conn) end
 end
+
+-- not_ready returns why the hub cannot take a message now, or nil: every
+-- gateway node that should receive it must be subscribed (see ready.go).
+-- KEYS[2], when given (one Redis server; not on a Cluster), is the
+-- deployment's epoch: missing when no gateway recorded a heartbeat lately
+-- (Redis restarted empty, was paused past it, or no gateway runs), a
+-- ready-at time in the future while the gateways re-register. Then the
+-- hub's live zset (node → expiry) must not name more live nodes than
+-- there are subscribers of its channel.
+local function not_ready(base)
+  local now = now_ms()
+  if KEYS[2] then
+    local e = redis.call('GET', KEYS[2])
+    if not e then
+      return 'NOTREADY no gateway node recorded a heartbeat lately (Redis restarted or paused, or no gateway runs)'
+    end
+    if tonumber(e) > now then
+      return 'NOTREADY gateway nodes are registering again after Redis lost or froze their state (' .. (tonumber(e) - now) .. ' ms left)'
+    end
+  end
+  local want = redis.call('ZCOUNT', base .. 'live', '(' .. now, '+inf')
+  if want == 0 then return nil end
+  local have = redis.call('PUBSUB', 'SHARDNUMSUB', KEYS[1])[2]
+  if have < want then
+    return 'NOTREADY ' .. (want - have) .. ' of ' .. want .. ' gateway nodes serving the hub are not subscribed (reconnecting)'
+  end
+  return nil
+end
+
+-- serve records that node serves the hub (is subscribed to its channel)
+-- until ttl ms from now; expired entries go.
+local function serve(base, node, ttl)
+  local live, now = base .. 'live', now_ms()
+  redis.call('ZREMRANGEBYSCORE', live, '-inf', now)
+  redis.call('ZADD', live, now + ttl, node)
+  redis.call('PEXPIRE', live, ttl)
+end
+
+-- unserve forgets node as serving the hub once it holds no connection
+-- there.
+local function unserve(base, node)
+  if redis.call('SCARD', base .. 'n:' .. node) == 0 then
+    redis.call('ZREM', base .. 'live', node)
+  end
+end

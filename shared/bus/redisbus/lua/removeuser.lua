@@ -2,6 +2,8 @@
 -- Drops the user's membership(s), takes the user's connections out of the
 -- group(s) and publishes the matching envelope (scope user).
 local base, hub, group, user = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local why = not_ready(base)
+if why then return redis.error_reply(why) end
 local ug = base .. 'ug:' .. user
 local conns = redis.call('SMEMBERS', base .. 'u:' .. user)
 if group == '' then

@@ -19,4 +19,5 @@ if chunk > 0 then
   end
 end
 drop_conn(base, conn, user, node)
+if node then unserve(base, node) end
 return 1
