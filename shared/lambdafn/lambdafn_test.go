@@ -267,8 +267,9 @@ func TestNewErrors(t *testing.T) {
 // (the ALB would pass a JSON body up to 1,000,000 bytes, and the old
 // 1 MiB limit let bodies through that the ALB refuses itself).
 func TestAPIFunctionBodyLimit(t *testing.T) {
+	redisURL, prefix := redistest.Addr(t), redistest.KeyPrefix(t)
 	cfg, err := config.FunctionsFromEnv(func(k string) string {
-		return map[string]string{"HERALD_ACCESS_KEYS": "key", "REDIS_URL": redistest.Addr(t), "HERALD_REDIS_PREFIX": redistest.KeyPrefix(t)}[k]
+		return map[string]string{"HERALD_ACCESS_KEYS": "key", "REDIS_URL": redisURL, "HERALD_REDIS_PREFIX": prefix}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -277,6 +278,21 @@ func TestAPIFunctionBodyLimit(t *testing.T) {
 		t.Fatalf("default limit %d: base64-encoded it exceeds the ALB's 1,000,000 bytes", limit)
 	}
 	f := newFunction(t, lambdafn.API, cfg)
+	// A live gateway node: without one the Redis bus refuses sends (503).
+	client, err := redisbus.NewClient(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	gw, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	if _, err := gw.Register(t.Context(), bus.Conn{Hub: "chat", ID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Unregister(context.Background(), "chat", "c1")
 	iss, err := token.NewIssuer(token.IssuerConfig{Key: "key"})
 	if err != nil {
 		t.Fatal(err)
