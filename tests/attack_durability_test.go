@@ -18,7 +18,7 @@ import (
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
 
-// Issue 12 D8: nothing acknowledged is lost across a Redis restart, pause or failover.
+// D8: nothing acknowledged is lost across a Redis restart, pause or failover.
 // Two gateway processes and the functions process on a throwaway Redis; 20 official
 // clients (WebSocket, Server-Sent Events and Long Polling; JSON and MessagePack; on
 // either gateway, and six behind a load balancer without sticky sessions, so that

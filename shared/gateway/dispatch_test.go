@@ -204,10 +204,12 @@ func TestShutdownClosesClientsWithReconnect(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	// Generous: under -race on a loaded 2-core machine a teardown has
+	// been seen to take over 5 s; the condition is checked every 5 ms.
+	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
+			t.Fatal("condition not met within 15s")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -20,7 +20,7 @@ import (
 
 // durable is the gateway configuration of the durability tests: a short
 // heartbeat and node TTL, so that a 10 s pause outlives every node's TTL.
-var durable = redisbus.Config{HeartbeatInterval: 200 * time.Millisecond, NodeTTL: time.Second}
+var durable = redisbus.Config{HeartbeatInterval: 500 * time.Millisecond, NodeTTL: 2 * time.Second}
 
 // traffic publishes numbered broadcasts to hub from fn every 5 ms and
 // remembers which ones Publish acknowledged (returned nil) and how many
