@@ -199,21 +199,7 @@ func TestAPIFunction(t *testing.T) {
 	if status, code, body := send(); status != http.StatusServiceUnavailable || code != "Error.Service.Unavailable" {
 		t.Fatalf("send with no gateway: %d %s, want 503", status, body)
 	}
-	client, err := redisbus.NewClient(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	gw, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
-	// Register returns after the node's first heartbeat.
-	if _, err := gw.Register(t.Context(), bus.Conn{Hub: "chat", ID: "c1"}); err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Unregister(context.Background(), "chat", "c1")
+	liveGateway(t, redisURL, prefix, "chat")
 	if status, _, body := send(); status != http.StatusAccepted {
 		t.Fatalf("send: %d %s, want 202", status, body)
 	}
@@ -279,20 +265,7 @@ func TestAPIFunctionBodyLimit(t *testing.T) {
 	}
 	f := newFunction(t, lambdafn.API, cfg)
 	// A live gateway node: without one the Redis bus refuses sends (503).
-	client, err := redisbus.NewClient(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	gw, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
-	if _, err := gw.Register(t.Context(), bus.Conn{Hub: "chat", ID: "c1"}); err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Unregister(context.Background(), "chat", "c1")
+	liveGateway(t, redisURL, prefix, "chat")
 	iss, err := token.NewIssuer(token.IssuerConfig{Key: "key"})
 	if err != nil {
 		t.Fatal(err)
@@ -316,4 +289,25 @@ func TestAPIFunctionBodyLimit(t *testing.T) {
 	if status != http.StatusRequestEntityTooLarge || code != "Error.Request.TooLarge" || !strings.Contains(body, "750000 bytes") {
 		t.Fatalf("a 900,000-byte body (under the ALB's limit): %d %s %s, want Herald's 413 naming the limit", status, code, body)
 	}
+}
+
+// liveGateway runs a gateway node on the Redis at redisURL under prefix
+// holding one connection in hub, until t ends. Register returns after the
+// node's first heartbeat.
+func liveGateway(t *testing.T, redisURL, prefix, hub string) {
+	t.Helper()
+	client, err := redisbus.NewClient(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	gw, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gw.Close() })
+	if _, err := gw.Register(t.Context(), bus.Conn{Hub: hub, ID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gw.Unregister(context.Background(), hub, "c1") })
 }
