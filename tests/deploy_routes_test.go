@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/lambdafn"
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/tests/internal/albstand"
 	"github.com/heraldrt/herald/tests/internal/cfn"
 )
 
@@ -62,30 +62,11 @@ func listenerRules(t *testing.T, tpl *cfn.Template, e *cfn.Env) []listenerRule {
 	return rules
 }
 
-// albGlob turns an ALB path pattern (case-sensitive; * any characters, ? one) into a
-// regexp.
-func albGlob(pattern string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	for _, c := range pattern {
-		switch c {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
-}
-
 // route returns the first rule matching path and the pattern that matched.
 func route(rules []listenerRule, path string) (listenerRule, string, bool) {
 	for _, r := range rules {
 		for _, p := range r.patterns {
-			if albGlob(p).MatchString(path) {
+			if albstand.Glob(p).MatchString(path) {
 				return r, p, true
 			}
 		}
