@@ -2,17 +2,12 @@ package tests
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/heraldrt/herald/shared/redistest"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
@@ -259,32 +254,8 @@ func TestAttackDurabilityClusterFailover(t *testing.T) {
 	rc := redistest.StartReplicatedCluster(t)
 	c := newClusterOn(t, rc.URL(), 2)
 	runDurability(t, c, "Redis Cluster failover", func() {
-		ctx := context.Background()
-		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: rc.Addrs()})
-		defer cc.Close()
-		master, err := cc.MasterForKey(ctx, "{h:"+hub+"}")
-		if err != nil {
+		if err := rc.FailOver(context.Background(), "{h:"+hub+"}", 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		var replica string
-		within(t, 10*time.Second, "the replica in sync", func() error {
-			m := regexp.MustCompile(`slave0:ip=([^,]+),port=(\d+),state=online`).FindStringSubmatch(master.Info(ctx, "replication").Val())
-			if m == nil {
-				return errors.New("no online replica")
-			}
-			replica = net.JoinHostPort(m[1], m[2])
-			return nil
-		})
-		rep := redis.NewClient(&redis.Options{Addr: replica})
-		defer rep.Close()
-		if err := rep.Do(ctx, "CLUSTER", "FAILOVER").Err(); err != nil {
-			t.Fatal(err)
-		}
-		within(t, 10*time.Second, "the replica promoted", func() error {
-			if role := fmt.Sprint(rep.Do(ctx, "ROLE").Val()); !strings.HasPrefix(role, "[master") {
-				return fmt.Errorf("role %s", role)
-			}
-			return nil
-		})
 	})
 }

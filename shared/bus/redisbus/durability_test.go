@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -218,30 +216,7 @@ func TestDurabilityClusterFailover(t *testing.T) {
 	t.Cleanup(func() { time.Sleep(1100 * time.Millisecond) }) // see TestClusterFailover
 	cc := newClient(t, rc.URL()).(*redis.ClusterClient)
 	durability(t, cc, "cluster failover", func() {
-		ctx := t.Context()
-		master, err := cc.MasterForKey(ctx, "{h:durable}")
-		must(t, err)
-		var replica string
-		eventually(t, 10*time.Second, "the replica in sync", func() error {
-			if _, err := master.Wait(ctx, 1, time.Second).Result(); err != nil {
-				return err
-			}
-			m := regexp.MustCompile(`slave0:ip=([^,]+),port=(\d+),state=online`).FindStringSubmatch(master.Info(ctx, "replication").Val())
-			if m == nil {
-				return errors.New("no online replica")
-			}
-			replica = net.JoinHostPort(m[1], m[2])
-			return nil
-		})
-		rep := redis.NewClient(&redis.Options{Addr: replica})
-		defer rep.Close()
-		must(t, rep.Do(ctx, "CLUSTER", "FAILOVER").Err())
-		eventually(t, 10*time.Second, "the replica promoted", func() error {
-			if role := rep.Do(ctx, "ROLE").Val(); fmt.Sprint(role) == "" || !strings.HasPrefix(fmt.Sprint(role), "[master") {
-				return fmt.Errorf("role %v", role)
-			}
-			return nil
-		})
+		must(t, rc.FailOver(t.Context(), "{h:durable}", 10*time.Second))
 	})
 }
 
