@@ -49,6 +49,12 @@ func (r *statusRecorder) WriteHeader(code int) { r.status = code; r.ResponseWrit
 // points the emulator's upstream settings file at them.
 func withUpstream(t *testing.T) (*env, *upstreamLog) {
 	t.Helper()
+	return withUpstreamClient(t, jsclient.Current)
+}
+
+// withUpstreamClient is withUpstream whose driver runs the client library c.
+func withUpstreamClient(t *testing.T, c jsclient.Client) (*env, *upstreamLog) {
+	t.Helper()
 	log := &upstreamLog{}
 	var hub atomic.Pointer[serverless.Hub] // set once the emulator's connection string is known
 	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +82,7 @@ func withUpstream(t *testing.T) (*env, *upstreamLog) {
 	if err := os.WriteFile(settings, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, func(c *emulator.Config) {
+	e := newEnvClient(t, c, func(c *emulator.Config) {
 		c.UpstreamSettingsPath = settings
 		c.UpstreamTimeout = time.Second
 	})

@@ -36,6 +36,12 @@ type env struct {
 
 func newEnv(t *testing.T, configure ...func(*emulator.Config)) *env {
 	t.Helper()
+	return newEnvClient(t, jsclient.Current, configure...)
+}
+
+// newEnvClient is newEnv whose driver runs the client library c.
+func newEnvClient(t *testing.T, c jsclient.Client, configure ...func(*emulator.Config)) *env {
+	t.Helper()
 	logs := &syncbuf.Buffer{}
 	cfg := emulator.Config{
 		Addr:      "127.0.0.1:0",
@@ -62,7 +68,7 @@ func newEnv(t *testing.T, configure ...func(*emulator.Config)) *env {
 	}
 	e.rest = rest
 	t.Cleanup(e.rest.Close)
-	e.js = jsclient.Start(t) // cleaned up first: clients stop before the emulator does
+	e.js = jsclient.StartClient(t, c) // cleaned up first: clients stop before the emulator does
 	return e
 }
 

@@ -16,14 +16,21 @@ import (
 // connection id and an expiry, and a MAC over them bound to the hub and the
 // user, keyed by a key derived from each AccessKey.
 //
-// Layout before base64url: version(1) | connection id(16) | expiry unix
-// seconds(8) | MAC(16).
+// Layout before base64url: kind(1) | connection id(16) | expiry unix
+// seconds(8) | MAC(16), 55 characters once encoded. The kind byte, under
+// the MAC, says which id the connection has: connTokenVersion, the 22
+// characters of the random part (negotiate version 1, where the client
+// holds the id and the token apart); connTokenSelfNamed, the whole token
+// (negotiate version 0, where the client holds one connectionId, connects
+// with it and is known by it everywhere: docs/decisions.md, "Version-0
+// connection ids").
 
 const (
-	connTokenVersion = 1
-	connIDBytes      = 16
-	connTokenMACLen  = 16
-	connTokenLen     = 1 + connIDBytes + 8 + connTokenMACLen
+	connTokenVersion   = 1
+	connTokenSelfNamed = 2
+	connIDBytes        = 16
+	connTokenMACLen    = 16
+	connTokenLen       = 1 + connIDBytes + 8 + connTokenMACLen
 )
 
 var (
@@ -55,10 +62,21 @@ func newConnectionID() (id string, raw [connIDBytes]byte) {
 	return base64.RawURLEncoding.EncodeToString(raw[:]), raw
 }
 
-// issue returns a connection token for raw id, valid until expiry.
+// issue returns a connection token for raw id, valid until expiry; its
+// connection's id is the id of raw.
 func (ct *connTokens) issue(raw [connIDBytes]byte, hub, user string, expiry time.Time) string {
+	return ct.sign(connTokenVersion, raw, hub, user, expiry)
+}
+
+// issueSelfNamed returns a connection token, valid until expiry, that is
+// also its connection's id (negotiate version 0).
+func (ct *connTokens) issueSelfNamed(raw [connIDBytes]byte, hub, user string, expiry time.Time) string {
+	return ct.sign(connTokenSelfNamed, raw, hub, user, expiry)
+}
+
+func (ct *connTokens) sign(kind byte, raw [connIDBytes]byte, hub, user string, expiry time.Time) string {
 	var b [connTokenLen]byte
-	b[0] = connTokenVersion
+	b[0] = kind
 	copy(b[1:], raw[:])
 	binary.BigEndian.PutUint64(b[1+connIDBytes:], uint64(expiry.Unix()))
 	mac := ct.mac(ct.keys[0], b[:1+connIDBytes+8], hub, user)
@@ -68,13 +86,17 @@ func (ct *connTokens) issue(raw [connIDBytes]byte, hub, user string, expiry time
 
 // verify checks tok for hub and user at now and returns the public
 // connection id, also with errConnTokenExpired (an existing connection's
-// later requests still name it).
+// later requests still name it). The id of a self-named token is its
+// canonical encoding, so the variants base64url decoding accepts in the
+// unused low bits of the last character name one connection, and the
+// single-use claim holds for all of them.
 func (ct *connTokens) verify(tok, hub, user string, now time.Time) (string, error) {
 	if base64.RawURLEncoding.DecodedLen(len(tok)) != connTokenLen {
 		return "", errConnTokenInvalid
 	}
 	var b [connTokenLen]byte
-	if _, err := base64.RawURLEncoding.Decode(b[:], []byte(tok)); err != nil || b[0] != connTokenVersion {
+	if _, err := base64.RawURLEncoding.Decode(b[:], []byte(tok)); err != nil ||
+		(b[0] != connTokenVersion && b[0] != connTokenSelfNamed) {
 		return "", errConnTokenInvalid
 	}
 	body, got := b[:1+connIDBytes+8], b[1+connIDBytes+8:]
@@ -89,6 +111,9 @@ func (ct *connTokens) verify(tok, hub, user string, now time.Time) (string, erro
 		return "", errConnTokenInvalid
 	}
 	id := base64.RawURLEncoding.EncodeToString(b[1 : 1+connIDBytes])
+	if b[0] == connTokenSelfNamed {
+		id = base64.RawURLEncoding.EncodeToString(b[:])
+	}
 	if exp := int64(binary.BigEndian.Uint64(b[1+connIDBytes:])); now.Unix() > exp {
 		return id, errConnTokenExpired
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,4 +74,40 @@ func FuzzConnTokenVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		_, _ = ct.verify(tok, "chat", "u", time.Now()) // must never panic
 	})
+}
+
+// A self-named token (negotiate version 0) is its connection's id; a
+// variant in the unused low bits of its last character names the same
+// connection, so the single-use claim covers it; its kind byte is under
+// the MAC.
+func TestConnTokenSelfNamed(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	ct := newConnTokens([]string{"key-1"})
+	_, raw := newConnectionID()
+	tok := ct.issueSelfNamed(raw, "chat", "alice", now.Add(15*time.Second))
+	if len(tok) != 55 || strings.Trim(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		t.Fatalf("token %q: want 55 base64url characters", tok)
+	}
+	if got, err := ct.verify(tok, "chat", "alice", now); err != nil || got != tok {
+		t.Fatalf("verify: %q %v, want the token itself", got, err)
+	}
+	// 41 bytes leave 2 unused bits in the last of 55 characters.
+	b := []byte(tok)
+	b[len(b)-1] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[strings.IndexByte(
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", b[len(b)-1])^1]
+	if got, err := ct.verify(string(b), "chat", "alice", now); err != nil || got != tok {
+		t.Fatalf("variant %q: %q %v, want %q", b, got, err, tok)
+	}
+	// Turning a version 1 token into a self-named one breaks its MAC.
+	v1 := ct.issue(raw, "chat", "alice", now.Add(15*time.Second))
+	if v1[:2] == tok[:2] {
+		t.Fatal("kinds encode alike")
+	}
+	forged := tok[:2] + v1[2:]
+	if _, err := ct.verify(forged, "chat", "alice", now); !errors.Is(err, errConnTokenInvalid) {
+		t.Fatalf("kind flipped: %v, want errConnTokenInvalid", err)
+	}
+	if _, err := ct.verify(tok, "chat", "bob", now); !errors.Is(err, errConnTokenInvalid) {
+		t.Fatalf("other user: %v, want errConnTokenInvalid", err)
+	}
 }

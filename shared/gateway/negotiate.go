@@ -53,17 +53,18 @@ func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, raw := newConnectionID()
-	tok := s.tokens.issue(raw, hub, claims.UserID(), s.cfg.Now().Add(s.cfg.ConnectWindow))
+	expiry := s.cfg.Now().Add(s.cfg.ConnectWindow)
 	resp := hubproto.NegotiateResponse{
 		NegotiateVersion:    version,
 		ConnectionID:        id,
-		ConnectionToken:     tok,
+		ConnectionToken:     s.tokens.issue(raw, hub, claims.UserID(), expiry),
 		AvailableTransports: transports(claims.String("asrs.s.htt")),
 	}
 	if version == 0 {
-		// Version 0 clients connect with the connection id itself, so it
-		// must be the verifiable token.
-		resp.ConnectionID, resp.ConnectionToken = tok, ""
+		// Version 0 clients connect with the connectionId and are known by
+		// it, so it is a verifiable token that names its own connection.
+		resp.ConnectionID = s.tokens.issueSelfNamed(raw, hub, claims.UserID(), expiry)
+		resp.ConnectionToken = ""
 	}
 	writeJSON(w, resp)
 }

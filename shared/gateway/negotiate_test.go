@@ -65,6 +65,9 @@ func TestNegotiatePayload(t *testing.T) {
 	_, body = h.negotiate("hub=chat", h.clientToken("chat", "", nil))
 	var v0 map[string]any
 	_ = json.Unmarshal(body, &v0)
+	if id, _ := v0["connectionId"].(string); len(id) != 55 {
+		t.Fatalf("v0 connectionId %q: want the 55-character self-named token", id)
+	}
 	if _, ok := v0["connectionToken"]; ok || v0["negotiateVersion"] != float64(0) {
 		t.Fatalf("v0 payload %s", body)
 	}

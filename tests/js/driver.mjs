@@ -26,9 +26,21 @@
 //   log         {name, level, message}           client log at Warning or above
 //
 // Binary values (msgpack bin) are emitted as {"$binary":"<base64>"}; BigInts as decimal strings.
-import signalR from "@microsoft/signalr";
-import msgpack from "@microsoft/signalr-protocol-msgpack";
+//
+// HERALD_SIGNALR_CLIENT=aspnet-signalr-1 runs @aspnet/signalr 1.1.4 (with
+// @aspnet/signalr-protocol-msgpack 1.1.0) instead: it negotiates version 0, has no
+// reconnect events and no headers option, and does not expose its connection id, so
+// connectionId is read from the id query parameter of its transport's URL.
 import readline from "node:readline";
+
+const clients = {
+  "": ["@microsoft/signalr", "@microsoft/signalr-protocol-msgpack"],
+  "aspnet-signalr-1": ["aspnet-signalr-1", "aspnet-signalr-protocol-msgpack-1"],
+};
+const selected = clients[process.env.HERALD_SIGNALR_CLIENT ?? ""];
+if (!selected) throw new Error(`unknown HERALD_SIGNALR_CLIENT ${process.env.HERALD_SIGNALR_CLIENT}`);
+const signalR = (await import(selected[0])).default;
+const msgpack = (await import(selected[1])).default;
 
 const connections = new Map();
 let exiting = false;
@@ -114,8 +126,10 @@ async function connect(cmd) {
     connection.on(method, (...args) => emit({ event: "message", name, target: method, args }));
   }
   connection.onclose((err) => emit({ event: "closed", name, error: errorMessage(err) }));
-  connection.onreconnecting((err) => emit({ event: "reconnecting", name, error: errorMessage(err) }));
-  connection.onreconnected((id) => emit({ event: "reconnected", name, connectionId: id ?? null }));
+  if (connection.onreconnecting) {
+    connection.onreconnecting((err) => emit({ event: "reconnecting", name, error: errorMessage(err) }));
+    connection.onreconnected((id) => emit({ event: "reconnected", name, connectionId: id ?? null }));
+  }
 
   connections.set(name, connection);
   try {
@@ -124,7 +138,16 @@ async function connect(cmd) {
     connections.delete(name);
     throw err;
   }
-  emit({ event: "connected", name, connectionId: connection.connectionId ?? null });
+  emit({ event: "connected", name, connectionId: connection.connectionId ?? transportId(connection) });
+}
+
+// transportId returns the id query parameter of the transport's URL (clients that
+// do not expose HubConnection.connectionId), or null.
+function transportId(connection) {
+  const transport = connection.connection?.transport;
+  const url = transport?.url ?? transport?.webSocket?.url;
+  if (!url) return null;
+  return new URL(url).searchParams.get("id");
 }
 
 function lookup(name) {

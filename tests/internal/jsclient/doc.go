@@ -6,6 +6,9 @@
 // Every event is buffered in arrival order; [Driver.Next] and [Driver.Expect] wait for the
 // first not-yet-consumed event that matches, so tests never sleep.
 //
+// [StartClient] runs another pinned client library instead: [AspNetSignalR1] is
+// @aspnet/signalr 1.1.4, which negotiates version 0.
+//
 // The driver needs node (20 or newer) and the npm packages pinned in tests/js/package.json.
 // When either is missing, Start fails the test with an install hint instead of skipping:
 // run `make test` or `cd tests/js && npm ci`.

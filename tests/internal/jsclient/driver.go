@@ -94,10 +94,30 @@ type Driver struct {
 	closeErr   error
 }
 
+// Client selects the client library the driver runs.
+type Client string
+
+// Client libraries installed in tests/js (package.json).
+const (
+	// Current is @microsoft/signalr at the version tests/js pins.
+	Current Client = ""
+	// AspNetSignalR1 is @aspnet/signalr 1.1.4 with
+	// @aspnet/signalr-protocol-msgpack 1.1.0: negotiate version 0, no
+	// automatic reconnect, no custom headers (give the user id as the
+	// userId query parameter of the app negotiate URL).
+	AspNetSignalR1 Client = "aspnet-signalr-1"
+)
+
 // Start runs `node tests/js/driver.mjs` and waits until the client library is loaded.
 // It fails the test (never skips) when node or the npm packages are missing. The
 // process is stopped, and its reader goroutine waited for, in t.Cleanup.
 func Start(t testing.TB) *Driver {
+	t.Helper()
+	return StartClient(t, Current)
+}
+
+// StartClient is Start running the client library c.
+func StartClient(t testing.TB, c Client) *Driver {
 	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
@@ -108,7 +128,11 @@ func Start(t testing.TB) *Driver {
 	if err != nil {
 		t.Fatalf("jsclient: node is not installed (%v); install Node.js >= 20, then %s", err, installHint)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@microsoft", "signalr", "package.json")); err != nil {
+	pkg := filepath.Join("@microsoft", "signalr")
+	if c != Current {
+		pkg = string(c)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
 		t.Fatalf("jsclient: npm packages are missing in %s (%v); %s", dir, err, installHint)
 	}
 
@@ -119,6 +143,9 @@ func Start(t testing.TB) *Driver {
 	}
 	cmd := exec.Command(node, filepath.Join(dir, "driver.mjs"))
 	cmd.Dir = dir
+	if c != Current {
+		cmd.Env = append(os.Environ(), "HERALD_SIGNALR_CLIENT="+string(c))
+	}
 	cmd.Stderr = d.stderr
 	cmd.WaitDelay = exitTimeout
 	d.stdin, err = cmd.StdinPipe()
