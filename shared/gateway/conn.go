@@ -62,6 +62,12 @@ type conn struct {
 	writers     sync.WaitGroup
 
 	deadline time.Time // write deadline set on nc; used by the writer only
+	// readCap, once the connection is closing, is the latest read deadline
+	// it may have (a grace for the client's close reply): the reader's
+	// next deadline never goes past it. Guarded by mu, which is held
+	// around every SetReadDeadline after the handshake so that the
+	// reader cannot undo the cap.
+	readCap time.Time
 }
 
 // abortGrace bounds the writes to a connection being closed as a slow
@@ -179,7 +185,24 @@ func (c *conn) reply(record []byte) { c.enqueue(c.proto.frame(record)) }
 // return, which ends the connection.
 func (c *conn) brokenLocked() {
 	c.closing, c.dropQueue, c.final = true, true, nil
-	_ = c.nc.SetReadDeadline(time.Now())
+	c.capReadLocked(time.Now())
+}
+
+// capReadLocked ends reading at d at the latest. c.mu must be held.
+func (c *conn) capReadLocked(d time.Time) {
+	c.readCap = d
+	_ = c.nc.SetReadDeadline(d)
+}
+
+// extendRead sets the read deadline to d, or to the cap of a close under
+// way when that is sooner.
+func (c *conn) extendRead(d time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.readCap.IsZero() && c.readCap.Before(d) {
+		d = c.readCap
+	}
+	_ = c.nc.SetReadDeadline(d)
 }
 
 // close flushes what is queued, then writes frames and stops writing. Only
@@ -262,7 +285,9 @@ func (c *conn) writeLoop() {
 			if len(final) > 0 && c.write(final, time.Now(), time.Second) != nil {
 				grace = 0
 			}
-			_ = c.nc.SetReadDeadline(time.Now().Add(grace))
+			c.mu.Lock()
+			c.capReadLocked(time.Now().Add(grace))
+			c.mu.Unlock()
 			return // writing stays set: nothing is written after the close
 		}
 		c.mu.Unlock()

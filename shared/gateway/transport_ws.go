@@ -215,7 +215,7 @@ func (s *Server) readLoop(c *conn, rd *frameReader, in *inbox) error {
 		if err != nil {
 			return s.failRead(c, err)
 		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(s.cfg.ClientTimeout))
+		c.extendRead(time.Now().Add(s.cfg.ClientTimeout))
 		msg, err := rd.next()
 		if err != nil {
 			return s.failRead(c, err)
