@@ -97,6 +97,9 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 		Binding: binding, App: app, ClaimAllowList: cfg.ClaimAllowList,
 		Lifetime: cfg.TokenLifetime, ClientBase: cfg.ClientBase, Logger: cfg.Logger, CORS: cfg.CORS,
 	}
+	if am, ok := cfg.Metrics.(httpapi.AuthMetrics); ok {
+		ncfg.Metrics = am // refused app tokens
+	}
 	if gc, ok := cfg.Bus.(httpapi.GatewayCounter); ok {
 		ncfg.Gateways = gc // Redis: 503 while no gateway node is alive
 	}

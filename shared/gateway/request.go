@@ -64,6 +64,7 @@ var errUserTooLong = errors.New("the token's user id is longer than 1024 charact
 func (s *Server) authenticate(r *http.Request, hub string) (token.Claims, error) {
 	raw := token.FromRequest(r)
 	if raw == "" {
+		s.authRefused(r, hub, raw, token.ErrMissing)
 		return nil, token.ErrMissing
 	}
 	// ClientToken: the audience must be "{base}/client/?hub={hub}"; a REST
@@ -73,8 +74,7 @@ func (s *Server) authenticate(r *http.Request, hub string) (token.Claims, error)
 		err = errUserTooLong
 	}
 	if err != nil {
-		// Debug: anyone can send bad tokens; the error never holds a key.
-		s.log.Debug("client token refused", "hub", hub, "path", r.URL.Path, "err", err)
+		s.authRefused(r, hub, raw, err)
 		return nil, err
 	}
 	return claims, nil

@@ -39,11 +39,11 @@ func checkAppScope(claims token.Claims, hub, app string) error {
 		}
 		names, ok := claimNames(v)
 		if !ok {
-			return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
+			return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized, auth: token.ReasonScope,
 				msg: "Unauthorized: the app token's " + c.name + " claim must be a string or an array of strings."}
 		}
 		if !listed(names, c.value) {
-			return &apiError{status: http.StatusForbidden, code: codeForbidden, target: c.what,
+			return &apiError{status: http.StatusForbidden, code: codeForbidden, target: c.what, auth: token.ReasonScope,
 				msg: "Forbidden: the app token does not allow " + c.what + " " + quote(c.value) + " (claim " + c.name + ")."}
 		}
 	}

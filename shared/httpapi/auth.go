@@ -31,15 +31,15 @@ func (s *rest) authorize(r *http.Request) error {
 		switch {
 		case cerr != nil:
 		case isClientToken(claims.Audience()):
-			return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
+			return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized, auth: token.ReasonWrongKind,
 				msg: "Unauthorized: this is a client access token (its audience names a hub); the REST API needs a token whose audience is the REST URL."}
 		case app == "":
 			if other, ok := otherApplication(claims.Audience(), ""); ok {
-				return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
+				return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized, auth: token.ReasonAudience,
 					msg: "Unauthorized: the token was made for application " + quote(other) + ", not for the application this request names."}
 			}
 		default:
-			return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
+			return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized, auth: token.ReasonAudience,
 				msg: "Unauthorized: the request names application " + quote(app) + " but the token's audience does not (a token without application authorizes hubs without one only)."}
 		}
 	}
@@ -91,7 +91,8 @@ func isClientToken(aud []string) bool {
 // tokenError turns a token verification error into a 401 whose message
 // says why (503 when the verifier could not get its keys). The verifier's
 // audience message names the expected and actual values; messages never
-// contain key material.
+// contain key material. The error is labelled with token.Reason for the
+// refusal's log record and metric.
 func tokenError(err error) *apiError {
 	if errors.Is(err, token.ErrKeySource) {
 		return &apiError{status: http.StatusServiceUnavailable, code: codeServiceUnavailable,
@@ -120,5 +121,5 @@ func tokenError(err error) *apiError {
 	default:
 		msg += "malformed access token."
 	}
-	return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized, msg: msg}
+	return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized, msg: msg, auth: token.Reason(err)}
 }

@@ -43,6 +43,7 @@ type apiError struct {
 	target string
 	checks map[string]string // health answers only
 	cause  error             // logged with the error, never sent
+	auth   string            // a token.Reason* label when a token was refused
 }
 
 func (e *apiError) Error() string {

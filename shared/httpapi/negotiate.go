@@ -61,8 +61,12 @@ type NegotiateConfig struct {
 	// CORS says which browser origins may call cross-origin. The zero
 	// value allows none.
 	CORS CORSPolicy
-	// Logger receives a record per failed request. Nil discards.
+	// Logger receives a record per failed request: a refused app token
+	// at Warn (see [AuthMetrics]), other client errors at Debug, server
+	// errors at Error. Nil discards.
 	Logger *slog.Logger
+	// Metrics counts refused app tokens. Nil counts nothing.
+	Metrics AuthMetrics
 }
 
 // GatewayCounter counts the live gateway nodes (redisbus.Bus does).
@@ -88,6 +92,7 @@ type negotiator struct {
 	base     string
 	gateways GatewayCounter
 	log      *slog.Logger
+	metrics  AuthMetrics
 }
 
 // NewNegotiate returns the app-facing negotiate endpoint: GET or POST
@@ -111,6 +116,7 @@ func NewNegotiate(cfg NegotiateConfig) (http.Handler, error) {
 		base:     cfg.ClientBase,
 		gateways: cfg.Gateways,
 		log:      cfg.Logger,
+		metrics:  cfg.Metrics,
 	}
 	if n.lifetime == 0 {
 		n.lifetime = DefaultTokenLifetime
@@ -137,6 +143,10 @@ func (n *negotiator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info, err := n.negotiate(r)
 	if err != nil {
 		ae := writeError(w, err)
+		if ae.auth != "" {
+			logAuthRefusal(n.log, n.metrics, r, "negotiate", "negotiate", r.URL.Query().Get("hub"), ae)
+			return
+		}
 		level := slog.LevelDebug
 		if ae.status >= 500 {
 			level = slog.LevelError
@@ -228,7 +238,7 @@ func (n *negotiator) identity(r *http.Request, hub, app string) (string, map[str
 	}
 	raw, ok := bearerToken(r)
 	if !ok {
-		return "", nil, &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
+		return "", nil, &apiError{status: http.StatusUnauthorized, code: codeUnauthorized, auth: token.ReasonMissing,
 			msg: "Unauthorized: send the app token as Authorization: Bearer <token>."}
 	}
 	claims, err := n.app.VerifyApp(r.Context(), raw)

@@ -54,7 +54,8 @@ type RESTConfig struct {
 	// DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
 	// Logger receives a record per failed request (server errors at Error
-	// level, client errors at Debug). Nil discards.
+	// level, refused tokens at Warn, other client errors at Debug). Nil
+	// discards.
 	Logger *slog.Logger
 	// Now is the clock used to time requests for the logs. Nil means
 	// time.Now.
@@ -63,7 +64,8 @@ type RESTConfig struct {
 	// (e.g. "gateway" in a process that also holds connections). Default
 	// none.
 	HealthChecks []HealthCheck
-	// Metrics receives request and bus publish counts. Default: none.
+	// Metrics receives request and bus publish counts, and refused tokens
+	// when it implements [AuthMetrics]. Default: none.
 	Metrics RESTMetrics
 	// Tracer receives a MessageReceived event per message handed to the
 	// bus, with its tracing id, for the messaging logs and the live trace.
@@ -156,7 +158,13 @@ func (s *rest) endpoint(rt boundRoute) http.Handler {
 		switch {
 		case err != nil:
 			ae := writeError(w, err)
-			s.logFailure(rt, c, ae, err, start)
+			if ae.auth != "" {
+				am, _ := s.metrics.(AuthMetrics)
+				logAuthRefusal(s.log, am, r, "rest", rt.Name, r.PathValue("hub"), ae,
+					slog.String("method", r.Method), slog.String("trace", c.trace))
+			} else {
+				s.logFailure(rt, c, ae, err, start)
+			}
 			s.metrics.Request(rt.Name, r.Method, ae.status, s.now().Sub(start))
 			return
 		case body != nil:

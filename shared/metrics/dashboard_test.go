@@ -40,6 +40,7 @@ func TestDashboardQueriesKnownMetrics(t *testing.T) {
 	m.Request("sendAll", "POST", 202, 0)
 	m.Upstream("messages", 200, 0, nil)
 	m.Published(&bus.Envelope{Kind: bus.KindSend, Scope: bus.ScopeAll}, 0, nil)
+	m.AuthRefused("client", "expired")
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

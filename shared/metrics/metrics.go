@@ -40,6 +40,7 @@ type Metrics struct {
 	publishErrs prometheus.Counter
 	diagnostic  prometheus.Gauge
 	limits      *prometheus.CounterVec
+	auth        *prometheus.CounterVec
 
 	// Pre-resolved per scope: the fan-out path does no label lookups.
 	receivedBy [numScopes]prometheus.Counter
@@ -119,9 +120,13 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "herald_limit_refusals_total",
 			Help: "Requests refused by a per-caller limit, by limit (hubs_per_node, connections_per_address, groups_per_connection, groups_per_user, live_trace_watchers).",
 		}, []string{"limit"}),
+		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_auth_refusals_total",
+			Help: "Requests refused for their token, by endpoint (rest, negotiate, client) and reason (missing, malformed, signature, expired, not_yet_valid, audience, too_long, algorithm, issuer, no_exp, wrong_kind, scope, user_too_long).",
+		}, []string{"endpoint", "reason"}),
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.opened, m.closed, m.received, m.sent,
-		m.sentBytes, m.overflows, m.rest, m.upstream, m.publish, m.publishErrs, m.diagnostic, m.limits} {
+		m.sentBytes, m.overflows, m.rest, m.upstream, m.publish, m.publishErrs, m.diagnostic, m.limits, m.auth} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
@@ -191,6 +196,13 @@ func (m *Metrics) Received(n int) { m.upstreamIn.Add(float64(n)) }
 // LimitReached counts one request refused by a per-caller limit
 // (gateway.LimitMetrics, httpapi's group limits, the live trace).
 func (m *Metrics) LimitReached(limit string) { m.limits.WithLabelValues(limit).Inc() }
+
+// AuthRefused counts one request refused for its token
+// (httpapi.AuthMetrics, gateway.AuthMetrics): endpoint is rest, negotiate
+// or client, reason a token.Reason* label.
+func (m *Metrics) AuthRefused(endpoint, reason string) {
+	m.auth.WithLabelValues(endpoint, reason).Inc()
+}
 
 // QueueOverflow implements gateway.Metrics.
 func (m *Metrics) QueueOverflow() { m.overflows.Inc() }

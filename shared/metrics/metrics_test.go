@@ -44,6 +44,9 @@ func TestCountsByLabel(t *testing.T) {
 	m.Upstream("messages", 200, time.Millisecond, nil)
 	m.Upstream("connections", 0, time.Second, fmt.Errorf("call: %w", context.DeadlineExceeded))
 	m.Upstream("connections", 0, time.Second, errors.New("refused"))
+	m.AuthRefused("client", "expired")
+	m.AuthRefused("client", "expired")
+	m.AuthRefused("rest", "signature")
 
 	expect := func(name string, got, want float64) {
 		t.Helper()
@@ -101,6 +104,8 @@ func TestCountsByLabel(t *testing.T) {
 	expect("upstream 200", value("herald_upstream_request_duration_seconds", "category", "messages", "status", "200"), 1)
 	expect("upstream timeout", value("herald_upstream_request_duration_seconds", "status", "timeout"), 1)
 	expect("upstream error", value("herald_upstream_request_duration_seconds", "status", "error"), 1)
+	expect("auth client expired", value("herald_auth_refusals_total", "endpoint", "client", "reason", "expired"), 2)
+	expect("auth rest signature", value("herald_auth_refusals_total", "endpoint", "rest", "reason", "signature"), 1)
 }
 
 // Two Metrics on one registry collide; separate registries do not.

@@ -62,8 +62,9 @@ type Config struct {
 	// QueueBytes bounds the invocation bytes waiting in one session, like
 	// QueueLength. Default DefaultQueueBytes (4 MiB).
 	QueueBytes int
-	// Logger receives failed connection events and delivery errors, never
-	// a log per successful event at Info. Default: discard.
+	// Logger receives one LogCallFailed record per failed call (Warn) and
+	// delivery errors, never a log per successful event at Info. Default:
+	// discard.
 	Logger *slog.Logger
 	// Observe, when set, is called after every upstream call with its
 	// category (CategoryConnections or CategoryMessages), the HTTP status

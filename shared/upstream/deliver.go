@@ -18,40 +18,29 @@ func (s *Session) deliver(e event) {
 	blocking := e.kind == kindInvocation && e.id != ""
 	start := time.Now()
 	r := s.call(e, blocking)
+	elapsed := time.Since(start)
 	if obs := s.c.cfg.Observe; obs != nil {
 		category := CategoryConnections
 		if e.kind == kindInvocation {
 			category = CategoryMessages
 		}
-		obs(category, r.StatusCode, time.Since(start), r.Err)
+		obs(category, r.StatusCode, elapsed, r.Err)
 	}
-	log := s.c.cfg.Logger
-	switch {
-	case blocking:
-		frame, err := ReplyFrame(s.info.Codec, e.id, r)
-		if err != nil {
-			log.Error("upstream: cannot encode completion", "hub", s.info.Hub, "conn", s.info.ConnectionID, "err", err)
-			return
+	if !blocking {
+		if r.Err != nil || r.StatusCode < 200 || r.StatusCode > 299 {
+			s.logFailure(e, r, "", elapsed)
 		}
-		if r.Err != nil || (r.StatusCode != http.StatusOK && r.StatusCode != http.StatusNoContent) {
-			log.Debug("upstream invocation failed", "hub", s.info.Hub, "conn", s.info.ConnectionID,
-				"event", e.name, "status", r.StatusCode, "err", r.Err)
-		}
-		e.reply(frame)
-	case r.Err != nil:
-		level := log.Warn
-		if e.kind == kindInvocation {
-			level = log.Debug
-		}
-		level("upstream call failed", "hub", s.info.Hub, "conn", s.info.ConnectionID, "event", e.name, "err", r.Err)
-	case r.StatusCode < 200 || r.StatusCode > 299:
-		level := log.Warn
-		if e.kind == kindInvocation {
-			level = log.Debug
-		}
-		level("upstream answered with an error status", "hub", s.info.Hub, "conn", s.info.ConnectionID,
-			"event", e.name, "status", r.StatusCode)
+		return
 	}
+	frame, errText, err := replyFrame(s.info.Codec, e.id, r)
+	if err != nil {
+		s.c.cfg.Logger.Error("upstream: cannot encode completion", "hub", s.info.Hub, "connectionId", s.info.ConnectionID, "err", err)
+		return
+	}
+	if errText != "" {
+		s.logFailure(e, r, errText, elapsed)
+	}
+	e.reply(frame)
 }
 
 // call posts e and returns the response. With keepBody the body of a 200

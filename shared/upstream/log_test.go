@@ -51,7 +51,7 @@ func TestConnectedFailureIsLogged(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "event=connected") || !strings.Contains(l, "conn=a") {
+	if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "event=connected") || !strings.Contains(l, "connectionId=a") {
 		t.Errorf("logs: %s", l)
 	}
 }

@@ -45,23 +45,32 @@ type Response struct {
 // error. ReplyFrame is pure; it fails only if codec cannot encode a
 // Completion.
 func ReplyFrame(codec hubproto.Codec, invocationID string, r Response) ([]byte, error) {
+	frame, _, err := replyFrame(codec, invocationID, r)
+	return frame, err
+}
+
+// replyFrame is ReplyFrame that also returns the error text the client
+// gets ("" when the function's answer is passed on), for the failure log.
+func replyFrame(codec hubproto.Codec, invocationID string, r Response) ([]byte, string, error) {
+	var errText string
 	switch {
 	case r.Err != nil:
-		return completion(codec, invocationID, transportErrorText(r.Err))
+		errText = transportErrorText(r.Err)
 	case r.StatusCode == http.StatusNoContent:
-		return completion(codec, invocationID, "")
 	case r.StatusCode != http.StatusOK:
-		return completion(codec, invocationID, StatusErrorText(r.StatusCode))
+		errText = StatusErrorText(r.StatusCode)
 	case r.TooLarge:
-		return completion(codec, invocationID, ErrTextTooLarge)
+		errText = ErrTextTooLarge
 	case len(r.Body) == 0:
-		return completion(codec, invocationID, "")
+	default:
+		msgs, rest, err := codec.Decode(r.Body)
+		if err == nil && len(rest) == 0 && len(msgs) > 0 {
+			return r.Body, "", nil
+		}
+		errText = ErrTextInvalidResponse
 	}
-	msgs, rest, err := codec.Decode(r.Body)
-	if err != nil || len(rest) > 0 || len(msgs) == 0 {
-		return completion(codec, invocationID, ErrTextInvalidResponse)
-	}
-	return r.Body, nil
+	frame, err := completion(codec, invocationID, errText)
+	return frame, errText, err
 }
 
 // ErrorFrame returns a Completion for invocationID carrying errText, as one

@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/heraldrt/herald/shared/token"
+)
+
+// AuthMetrics is implemented by metrics that count refused tokens
+// (shared/metrics does). A RESTConfig.Metrics implementing it is used.
+type AuthMetrics interface {
+	// AuthRefused counts one request refused for its token: endpoint is
+	// "rest", "negotiate" or "client", reason a token.Reason* label.
+	AuthRefused(endpoint, reason string)
+}
+
+// Messages of the refusal records.
+const (
+	// LogAuthenticationFailed is the Warn record of a request refused for
+	// a missing or invalid token (401).
+	LogAuthenticationFailed = "authentication failed"
+	// LogAuthorizationFailed is the Warn record of a request whose valid
+	// token does not allow it (403).
+	LogAuthorizationFailed = "authorization failed"
+)
+
+// logAuthRefusal writes the one record of a request refused for its token
+// and counts it. The reason is the text the caller saw, without the token
+// should it ever appear in it.
+func logAuthRefusal(log *slog.Logger, m AuthMetrics, r *http.Request, endpoint, route, hub string, ae *apiError, extra ...slog.Attr) {
+	if m != nil {
+		m.AuthRefused(endpoint, ae.auth)
+	}
+	msg := LogAuthenticationFailed
+	if ae.status == http.StatusForbidden {
+		msg = LogAuthorizationFailed
+	}
+	attrs := append([]slog.Attr{
+		slog.String("route", route),
+		slog.String("hub", hub),
+		slog.String("path", r.URL.Path),
+		slog.String("remoteAddr", r.RemoteAddr),
+		slog.Int("status", ae.status),
+		slog.String("code", ae.code),
+		slog.String("reasonLabel", ae.auth),
+		slog.String("reason", withoutToken(ae.msg, r)),
+	}, extra...)
+	log.LogAttrs(r.Context(), slog.LevelWarn, msg, attrs...)
+}
+
+// withoutToken removes the request's token from s.
+func withoutToken(s string, r *http.Request) string {
+	for _, t := range [...]string{token.FromRequest(r), appBearer(r)} {
+		if len(t) >= 8 {
+			s = strings.ReplaceAll(s, t, "[token]")
+		}
+	}
+	return s
+}
+
+func appBearer(r *http.Request) string {
+	t, _ := bearerToken(r)
+	return t
+}

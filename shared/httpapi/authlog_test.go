@@ -1,0 +1,192 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/token"
+)
+
+// authCounts records AuthRefused calls; it implements RESTMetrics too.
+type authCounts struct {
+	mu sync.Mutex
+	n  map[string]int // "endpoint/reason"
+}
+
+func (c *authCounts) AuthRefused(endpoint, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[endpoint+"/"+reason]++
+}
+
+func (c *authCounts) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = nil
+	return n
+}
+
+func (*authCounts) Request(string, string, int, time.Duration)    {}
+func (*authCounts) Published(*bus.Envelope, time.Duration, error) {}
+
+// jsonRecords parses the JSON log lines written to buf.
+func jsonRecords(t *testing.T, buf *syncbuf.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(buf.String()))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// checkAuthRecord asserts buf holds exactly one record, the Warn refusal
+// record with want's fields, and that the token appears nowhere in it.
+func checkAuthRecord(t *testing.T, buf *syncbuf.Buffer, tok string, want map[string]any) {
+	t.Helper()
+	recs := jsonRecords(t, buf)
+	if len(recs) != 1 {
+		t.Fatalf("want one record, got %d: %s", len(recs), buf.String())
+	}
+	r := recs[0]
+	if r["level"] != "WARN" {
+		t.Errorf("level %v, want WARN: %s", r["level"], buf.String())
+	}
+	for k, v := range want {
+		if k == "reason" {
+			if s, _ := r[k].(string); !strings.Contains(s, v.(string)) {
+				t.Errorf("reason %q does not contain %q", s, v)
+			}
+			continue
+		}
+		if r[k] != v {
+			t.Errorf("%s = %v, want %v: %s", k, r[k], v, buf.String())
+		}
+	}
+	if r["remoteAddr"] == "" || r["remoteAddr"] == nil {
+		t.Errorf("no remoteAddr: %s", buf.String())
+	}
+	if tok != "" && strings.Contains(buf.String(), tok) {
+		t.Errorf("the token appears in the log: %s", buf.String())
+	}
+}
+
+// TestRESTAuthRefusalLogged: every refused REST token leaves one Warn
+// record with the route, hub, client address and reason, never the token,
+// and one count by reason.
+func TestRESTAuthRefusalLogged(t *testing.T) {
+	var buf syncbuf.Buffer
+	counts := &authCounts{}
+	f := newFixture(t, func(c *httpapi.RESTConfig) {
+		c.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.Metrics = counts
+	})
+	const target = "/api/hubs/chat/:send?api-version=2022-06-01"
+	aud := "http://localhost/api/hubs/chat/:send?api-version=2022-06-01"
+	past := func() time.Time { return time.Now().Add(-3 * time.Hour) }
+	long, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"aud": aud,
+		"exp": time.Now().Add(time.Hour).Unix(), "pad": strings.Repeat("x", token.MaxLength)}).SignedString([]byte(testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, target, tok, label, reason string
+	}{
+		{"missing", target, "", token.ReasonMissing, "no access token"},
+		{"malformed", target, "abc.defghijk", token.ReasonMalformed, "malformed"},
+		{"signature", target, issue(t, "another-key-entirely", aud, nil, 0, nil), token.ReasonSignature, "signature"},
+		{"expired", target, issue(t, testKey, aud, nil, time.Hour, past), token.ReasonExpired, "expired"},
+		{"audience", target, issue(t, testKey, "http://localhost/api/hubs/other/:send", nil, 0, nil), token.ReasonAudience, "expected"},
+		{"wrong kind", "/api/hubs/chat/users/client", issue(t, testKey, "http://localhost/client/?hub=chat", nil, 0, nil), token.ReasonWrongKind, "client access token"},
+		{"too long", target, long, token.ReasonTooLong, "too long"},
+		{"no exp", target, issueNoExp(t, testKey, aud), token.ReasonNoExp, "exp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			buf.Reset()
+			var hdr []string
+			if tt.tok != "" {
+				hdr = bearerHdr(tt.tok)
+			}
+			method := "POST"
+			if strings.HasSuffix(tt.target, "/client") {
+				method = "HEAD"
+			}
+			w := serve(f.h, method, tt.target, `{"target":"m"}`, hdr...)
+			if w.Code != 401 {
+				t.Fatalf("status %d: %s", w.Code, w.Body.String())
+			}
+			checkAuthRecord(t, &buf, tt.tok, map[string]any{
+				"msg": httpapi.LogAuthenticationFailed, "hub": "chat", "status": float64(401),
+				"reasonLabel": tt.label, "reason": tt.reason,
+			})
+			if r := jsonRecords(t, &buf)[0]; r["route"] == "" || r["route"] == nil || r["trace"] == nil {
+				t.Errorf("no route or trace: %s", buf.String())
+			}
+			if got := counts.take(); len(got) != 1 || got["rest/"+tt.label] != 1 {
+				t.Errorf("counts %v, want rest/%s once", got, tt.label)
+			}
+		})
+	}
+}
+
+// TestNegotiateAuthRefusalLogged: a refused app token leaves one Warn
+// record (authorization failed for a scope refusal), never the token.
+func TestNegotiateAuthRefusalLogged(t *testing.T) {
+	app, err := token.NewHMACAppVerifier(token.HMACAppConfig{Secret: appSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf syncbuf.Buffer
+	counts := &authCounts{}
+	h := newNegotiate(t, httpapi.NegotiateConfig{App: app, Metrics: counts,
+		Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	past := func() time.Time { return time.Now().Add(-3 * time.Hour) }
+	tests := []struct {
+		name, tok, label, msg, reason string
+		status                        int
+	}{
+		{"missing", "", token.ReasonMissing, httpapi.LogAuthenticationFailed, "Bearer", 401},
+		{"signature", issue(t, "not-the-secret", "my-app", map[string]any{"sub": "a"}, time.Hour, nil), token.ReasonSignature, httpapi.LogAuthenticationFailed, "signature", 401},
+		{"expired", issue(t, appSecret, "my-app", map[string]any{"sub": "a"}, time.Hour, past), token.ReasonExpired, httpapi.LogAuthenticationFailed, "expired", 401},
+		{"scope", issue(t, appSecret, "my-app", map[string]any{"sub": "a", httpapi.ClaimHubs: "news"}, time.Hour, nil), token.ReasonScope, httpapi.LogAuthorizationFailed, "does not allow hub", 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			buf.Reset()
+			var hdr []string
+			if tt.tok != "" {
+				hdr = bearerHdr(tt.tok)
+			}
+			w := serve(h, "POST", "/api/negotiate?hub=chat&negotiateVersion=1", "", hdr...)
+			if w.Code != tt.status {
+				t.Fatalf("status %d: %s", w.Code, w.Body.String())
+			}
+			checkAuthRecord(t, &buf, tt.tok, map[string]any{
+				"msg": tt.msg, "hub": "chat", "route": "negotiate", "status": float64(tt.status),
+				"reasonLabel": tt.label, "reason": tt.reason,
+			})
+			if got := counts.take(); len(got) != 1 || got["negotiate/"+tt.label] != 1 {
+				t.Errorf("counts %v, want negotiate/%s once", got, tt.label)
+			}
+		})
+	}
+}
