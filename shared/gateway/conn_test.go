@@ -12,7 +12,9 @@ import (
 // write deadline), later direct writes must still work once that deadline
 // has passed.
 func TestDirectWritesAfterWriterDeadline(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.WriteTimeout = 2 * time.Second; c.QueueBytes = 64 << 20 })
+	// The write timeout must outlast the slowest read of the burst by the
+	// test's client under -race on a loaded machine (2 s did not).
+	h := newHarness(t, func(c *Config) { c.WriteTimeout = 4 * time.Second; c.QueueBytes = 64 << 20 })
 	c := h.connect("chat", "")
 	big := `["` + strings.Repeat("x", 256<<10) + `"]`
 	const n = 40 // ~10 MB: more than loopback socket buffers hold
@@ -22,7 +24,7 @@ func TestDirectWritesAfterWriterDeadline(t *testing.T) {
 	for i := 0; i < n; i++ {
 		c.expectInvocation("big", big)
 	}
-	time.Sleep(2500 * time.Millisecond) // past any deadline the writer set
+	time.Sleep(4500 * time.Millisecond) // past any deadline the writer set
 	for i := 0; i < 3; i++ {
 		publish(t, h.bus, sendEnv("chat", bus.ScopeConnection, c.id, "small", `[1]`))
 		c.expectInvocation("small", `[1]`)

@@ -52,7 +52,17 @@ const ops = {
   click: (c) => page.click(c.selector).then(() => null),
   texts: (c) => page.$$eval(c.selector, (els) => els.map((e) => e.textContent)),
   eval: (c) => page.evaluate(c.expr),
-  waitFor: (c) => page.waitForFunction(c.expr, null, { timeout: c.timeout, polling: 100 }).then(() => null),
+  // Polled from here with evaluate, not waitForFunction: a string predicate
+  // polled inside the page needs eval, which the live trace page's
+  // Content-Security-Policy refuses after the first look.
+  waitFor: async (c) => {
+    const deadline = Date.now() + c.timeout;
+    for (;;) {
+      if (await page.evaluate(c.expr)) return null;
+      if (Date.now() > deadline) throw new Error(`timed out after ${c.timeout} ms waiting for ${c.expr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  },
   check: (c) => page.setChecked(c.selector, c.checked).then(() => null),
   screenshot: (c) => (c.selector ? page.locator(c.selector).screenshot({ path: c.path })
     : page.screenshot({ path: c.path, fullPage: true })).then(() => null),
