@@ -83,20 +83,30 @@ type attackConn struct {
 	br *bufio.Reader
 }
 
-// dial negotiates for user and opens the WebSocket, without a handshake.
-func (a *attackTarget) dial(ctx context.Context, user string) (*attackConn, error) {
+// connectURL negotiates for user and returns the connect URL on the
+// process's address with scheme, and the negotiate answer.
+func (a *attackTarget) connectURL(ctx context.Context, user, scheme string) (*url.URL, bench.Negotiation, error) {
 	n, err := a.client.Negotiate(ctx, user)
 	if err != nil {
-		return nil, err
+		return nil, bench.Negotiation{}, err
 	}
 	u, err := url.Parse(n.URL)
 	if err != nil {
-		return nil, err
+		return nil, bench.Negotiation{}, err
 	}
-	u.Scheme, u.Host = "ws", a.child.Addr
+	u.Scheme, u.Host = scheme, a.child.Addr
 	q := u.Query()
 	q.Set("id", n.ConnectionToken)
 	u.RawQuery = q.Encode()
+	return u, n, nil
+}
+
+// dial negotiates for user and opens the WebSocket, without a handshake.
+func (a *attackTarget) dial(ctx context.Context, user string) (*attackConn, error) {
+	u, n, err := a.connectURL(ctx, user, "ws")
+	if err != nil {
+		return nil, err
+	}
 	d := ws.Dialer{Header: ws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer " + n.AccessToken}}), Timeout: wait}
 	nc, br, _, err := d.Dial(ctx, u.String())
 	if err != nil {
@@ -498,18 +508,10 @@ type pollConn struct {
 
 // longPoll negotiates for user, sends the first poll and the JSON handshake.
 func (a *attackTarget) longPoll(ctx context.Context, user string) (*pollConn, error) {
-	n, err := a.client.Negotiate(ctx, user)
+	u, n, err := a.connectURL(ctx, user, "http")
 	if err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(n.URL)
-	if err != nil {
-		return nil, err
-	}
-	u.Scheme, u.Host = "http", a.child.Addr
-	q := u.Query()
-	q.Set("id", n.ConnectionToken)
-	u.RawQuery = q.Encode()
 	p := &pollConn{a: a, url: u.String(), tok: n.AccessToken}
 	if err := p.do(ctx, http.MethodGet, ""); err != nil {
 		return nil, fmt.Errorf("first poll: %w", err)

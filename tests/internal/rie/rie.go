@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/tests/internal/awsstack"
+
 	"github.com/heraldrt/herald/shared/syncbuf"
 )
 
@@ -60,7 +62,7 @@ type Function struct {
 // memory, timeout, handler). It is killed when t ends (Lambda discards environments).
 func Start(t testing.TB, rie, name, bootstrap, handler string, timeout, memory int, env map[string]string) *Function {
 	t.Helper()
-	apiPort, rapidPort := freePort(t), freePort(t)
+	apiPort, rapidPort := awsstack.FreePort(t), awsstack.FreePort(t)
 	f := &Function{Name: name, url: "http://127.0.0.1:" + strconv.Itoa(apiPort) + InvokePath,
 		logs: &syncbuf.Buffer{}, exited: make(chan struct{}),
 		client: &http.Client{Timeout: time.Duration(timeout+5) * time.Second}}
@@ -132,13 +134,3 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 // Logs returns what the emulator and the function printed.
 func (f *Function) Logs() string { return f.logs.String() }
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
