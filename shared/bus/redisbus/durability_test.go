@@ -269,3 +269,25 @@ func TestRestartKeepsMemberships(t *testing.T) {
 		t.Errorf("GroupExists(room) after removing c1 = %v, %v", ok, err)
 	}
 }
+
+// TestRefreshAfterLastConnectionLeft: the heartbeat refreshes the hubs it
+// listed before its Redis calls; when a hub's last connection leaves in
+// between, the refresh must not record the node as serving the hub again,
+// or every send to the hub would be refused (not subscribed) until the
+// entry expired.
+func TestRefreshAfterLastConnectionLeft(t *testing.T) {
+	srv := redistest.Start(t)
+	d := newDeployment(t, newClient(t, srv.URL()))
+	gw, other := d.node(durable), d.node(durable)
+	fn := d.node(redisbus.Config{Stateless: true})
+	ctx := t.Context()
+	_, err := other.Register(ctx, bus.Conn{Hub: "elsewhere", ID: "keep"}) // a live gateway, so the deployment is ready
+	must(t, err)
+	_, err = gw.Register(ctx, bus.Conn{Hub: "left", ID: "c1"})
+	must(t, err)
+	must(t, gw.Unregister(ctx, "left", "c1"))
+	must(t, gw.RefreshStale(ctx, "left"))
+	if err := fn.Publish(ctx, send("left", bus.ScopeAll, "", "m")); err != nil {
+		t.Fatalf("a send to a hub nobody holds after a stale refresh: %v", err)
+	}
+}

@@ -28,3 +28,11 @@ func (b *Bus) ReapNode(ctx context.Context, node string) error { return b.reapNo
 
 // TrackedHubs returns how many hubs the node keeps an entry for in process.
 func (b *Bus) TrackedHubs() int { return b.local.tracking() }
+
+// RefreshStale runs the heartbeat's refresh of hub for this node, as a
+// heartbeat does whose snapshot listed hub just before its last
+// connection left.
+func (b *Bus) RefreshStale(ctx context.Context, hub string) error {
+	hk := b.keys.hub(hub)
+	return scriptRefresh.Run(ctx, b.rdb, []string{hk.channel}, hk.base, b.node, b.cfg.NodeTTL.Milliseconds()).Err()
+}

@@ -238,7 +238,7 @@ func (b *Bus) runUnregister(ctx context.Context, hk hubKeys, connID, only string
 func (b *Bus) retryOrphans(ctx context.Context) {
 	for _, o := range b.local.takeOrphans() {
 		hk := b.keys.hub(o.hub)
-		err := scriptUnregister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, o.conn, o.node).Err()
+		err := b.runUnregister(ctx, hk, o.conn, o.node)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			b.local.addOrphan(o)
 		}
