@@ -63,11 +63,10 @@ type conn struct {
 
 	deadline time.Time // write deadline set on nc; used by the writer only
 	// readCap, once the connection is closing, is the latest read deadline
-	// it may have (a grace for the client's close reply): the reader's
-	// next deadline never goes past it. Guarded by mu, which is held
-	// around every SetReadDeadline after the handshake so that the
-	// reader cannot undo the cap.
-	readCap time.Time
+	// it may have (unix nanoseconds; 0: none), a grace for the client's
+	// close reply: the reader's next deadline never goes past it. Atomic,
+	// so that the reader's renewal on every frame takes no lock.
+	readCap atomic.Int64
 }
 
 // abortGrace bounds the writes to a connection being closed as a slow
@@ -188,21 +187,30 @@ func (c *conn) brokenLocked() {
 	c.capReadLocked(time.Now())
 }
 
-// capReadLocked ends reading at d at the latest. c.mu must be held.
+// capReadLocked ends reading at d at the latest. The cap is stored before
+// the deadline is set, so a renewal racing with it (extendRead) either
+// sees the cap or is overridden by this call.
 func (c *conn) capReadLocked(d time.Time) {
-	c.readCap = d
+	c.readCap.Store(d.UnixNano())
 	_ = c.nc.SetReadDeadline(d)
 }
 
 // extendRead sets the read deadline to d, or to the cap of a close under
-// way when that is sooner.
+// way when that is sooner. It takes no lock: a cap stored while it runs is
+// seen by its second look and set again.
 func (c *conn) extendRead(d time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.readCap.IsZero() && c.readCap.Before(d) {
-		d = c.readCap
+	capped := func() bool {
+		if cp := c.readCap.Load(); cp != 0 && cp < d.UnixNano() {
+			d = time.Unix(0, cp)
+			return true
+		}
+		return false
 	}
+	capped()
 	_ = c.nc.SetReadDeadline(d)
+	if capped() {
+		_ = c.nc.SetReadDeadline(d)
+	}
 }
 
 // close flushes what is queued, then writes frames and stops writing. Only

@@ -69,12 +69,17 @@ func (in *inbox) ready(p proto, limit int) (bool, error) {
 }
 
 // keep replaces the inbox with rest, the tail of what it held that is left
-// after decoding. No bytes are copied: rest stays in the buffer it is a tail
-// of. rest is searched again once (after a handshake it may hold complete
-// records), so each byte is still searched a bounded number of times.
+// after decoding. A tail that is small beside its buffer is copied out, so
+// a stray byte after a large body does not keep the whole body alive;
+// otherwise rest stays in the buffer it is a tail of. rest is searched
+// again once (after a handshake it may hold complete records), so each byte
+// is still searched a bounded number of times.
 func (in *inbox) keep(rest []byte) {
-	if len(rest) == 0 {
+	switch {
+	case len(rest) == 0:
 		rest = nil
+	case cap(rest) > 4*len(rest)+readChunk:
+		rest = bytes.Clone(rest)
 	}
 	in.buf, in.scanned = rest, 0
 }

@@ -157,3 +157,19 @@ func TestPostedPiecesCostLinearMemory(t *testing.T) {
 	// The connection is still open and in order: a ping round trip.
 	c.want("ping", "POST", "", `{"type":6}`+"\x1e", 200, "")
 }
+
+// A stray byte left after a large body must not keep the body's buffer:
+// a client could hold about a message limit of memory per connection
+// with one byte.
+func TestInboxKeepDoesNotPinLargeBuffer(t *testing.T) {
+	var in inbox
+	body := make([]byte, 1<<20)
+	in.keep(body[len(body)-1:])
+	if cap(in.buf) > readChunk {
+		t.Fatalf("a 1-byte tail holds a %d-byte buffer", cap(in.buf))
+	}
+	in.keep(body[1<<19:]) // a large tail stays where it is
+	if &in.buf[0] != &body[1<<19] {
+		t.Fatal("a large tail was copied")
+	}
+}

@@ -236,6 +236,7 @@ func (s *Server) failRead(c *conn, err error) error {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.closeWithMessage(ReasonPingTimeout, false)
 	case errors.Is(err, errTooLarge):
+		s.log.Info("closing connection after a message over the size limit", "hub", c.hub, "conn", c.id, "limit", s.cfg.MaxMessageBytes)
 		c.close(ReasonMessageTooLarge, closeMessageFrame(c.proto, ReasonMessageTooLarge, false), closeFrame(1009))
 	case errors.Is(err, errProtocol), errors.Is(err, hubproto.ErrInvalidMessage):
 		s.log.Info("closing connection after invalid message", "hub", c.hub, "conn", c.id, "err", err)

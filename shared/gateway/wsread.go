@@ -159,7 +159,7 @@ func readHeader(br *bufio.Reader) (h ws.Header, err error) {
 		h.Length, rest = int64(binary.BigEndian.Uint16(rest)), rest[2:]
 	case 127:
 		if rest[0]&0x80 != 0 {
-			return h, ws.ErrHeaderLengthMSB
+			return h, fmt.Errorf("%w: %w", errProtocol, ws.ErrHeaderLengthMSB)
 		}
 		h.Length, rest = int64(binary.BigEndian.Uint64(rest)), rest[8:]
 	default:

@@ -90,7 +90,7 @@ func cutShort(n int) error {
 
 // errClass names the errors the frame reader ends with, for comparison.
 func errClass(err error) string {
-	for _, e := range []error{errProtocol, errTooLarge, io.ErrUnexpectedEOF, io.EOF, ws.ErrHeaderLengthMSB} {
+	for _, e := range []error{ws.ErrHeaderLengthMSB, errProtocol, errTooLarge, io.ErrUnexpectedEOF, io.EOF} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}
