@@ -78,7 +78,7 @@ func (in *inbox) keep(rest []byte) {
 	switch {
 	case len(rest) == 0:
 		rest = nil
-	case cap(rest) > 4*len(rest)+readChunk:
+	case cap(in.buf) > 4*len(rest)+readChunk:
 		rest = bytes.Clone(rest)
 	}
 	in.buf, in.scanned = rest, 0
