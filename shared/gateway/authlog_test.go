@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"bufio"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -43,18 +41,11 @@ func (m *authCounter) take() map[string]int {
 // refusalRecords returns the JSON records of refused client tokens.
 func refusalRecords(t *testing.T, logs *syncbuf.Buffer) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(logs.String()))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
-		if m["msg"] == LogClientTokenRefused {
-			out = append(out, m)
-		}
+	recs, err := logs.Records(LogClientTokenRefused)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return recs
 }
 
 // Every refused client token, on negotiate and on connect, leaves one Warn

@@ -1,8 +1,6 @@
 package httpapi_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
@@ -46,16 +44,11 @@ func (*authCounts) Published(*bus.Envelope, time.Duration, error) {}
 // jsonRecords parses the JSON log lines written to buf.
 func jsonRecords(t *testing.T, buf *syncbuf.Buffer) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(buf.String()))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
-		out = append(out, m)
+	recs, err := buf.Records("")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return recs
 }
 
 // checkAuthRecord asserts buf holds exactly one record, the Warn refusal

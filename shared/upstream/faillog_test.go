@@ -1,8 +1,6 @@
 package upstream_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,18 +15,11 @@ import (
 // failureRecords returns the JSON records of failed upstream calls.
 func failureRecords(t *testing.T, logs *syncbuf.Buffer) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(logs.String()))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
-		if m["msg"] == upstream.LogCallFailed {
-			out = append(out, m)
-		}
+	recs, err := logs.Records(upstream.LogCallFailed)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return recs
 }
 
 // Every failed invocation (error status, timeout, unreachable, a body that
