@@ -37,10 +37,7 @@ func (s *Server) authRefused(r *http.Request, hub, raw string, err error) {
 	if am, ok := s.cfg.Metrics.(AuthMetrics); ok {
 		am.AuthRefused(EndpointClient, label)
 	}
-	reason := err.Error()
-	if len(raw) >= 8 {
-		reason = strings.ReplaceAll(reason, raw, "[token]")
-	}
+	reason := token.Scrub(err.Error(), raw)
 	route := "connect"
 	if strings.HasSuffix(r.URL.Path, "/negotiate") {
 		route = "negotiate"

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/heraldrt/herald/shared/token"
 )
@@ -50,14 +49,9 @@ func logAuthRefusal(log *slog.Logger, m AuthMetrics, r *http.Request, endpoint, 
 	log.LogAttrs(r.Context(), slog.LevelWarn, msg, attrs...)
 }
 
-// withoutToken removes the request's token from s.
+// withoutToken removes the request's tokens from s.
 func withoutToken(s string, r *http.Request) string {
-	for _, t := range [...]string{token.FromRequest(r), appBearer(r)} {
-		if len(t) >= 8 {
-			s = strings.ReplaceAll(s, t, "[token]")
-		}
-	}
-	return s
+	return token.Scrub(s, token.FromRequest(r), appBearer(r))
 }
 
 func appBearer(r *http.Request) string {
