@@ -14,7 +14,7 @@
 //   {"cmd":"exit"}
 //
 // Events:
-//   ready       {signalrVersion}                 driver started and the client library loaded
+//   ready       {signalrVersion, msgpackVersion} driver started and the client library loaded
 //   connected   {name, connectionId}             start() resolved
 //   message     {name, target, args}             a registered client method was called
 //   closed      {name, error}                    onclose; error is the message or null
@@ -27,20 +27,29 @@
 //
 // Binary values (msgpack bin) are emitted as {"$binary":"<base64>"}; BigInts as decimal strings.
 //
-// HERALD_SIGNALR_CLIENT=aspnet-signalr-1 runs @aspnet/signalr 1.1.4 (with
-// @aspnet/signalr-protocol-msgpack 1.1.0) instead: it negotiates version 0, has no
-// reconnect events and no headers option, and does not expose its connection id, so
-// connectionId is read from the id query parameter of its transport's URL.
+// HERALD_SIGNALR_CLIENT=<alias> runs another client line installed under an npm alias in
+// package.json instead, with the MessagePack protocol package aliased by the same rule:
+// "signalr-" in the name becomes "signalr-protocol-msgpack-" (microsoft-signalr-3.1 and
+// microsoft-signalr-protocol-msgpack-3.1; aspnet-signalr-1 and
+// aspnet-signalr-protocol-msgpack-1). aspnet-signalr-1 is @aspnet/signalr 1.1.4: it
+// negotiates version 0, has no reconnect events and no headers option, and does not
+// expose its connection id, so connectionId is read from the id query parameter of its
+// transport's URL. Clients before 5.0 ignore the headers option as well.
 import readline from "node:readline";
 
-const clients = {
-  "": ["@microsoft/signalr", "@microsoft/signalr-protocol-msgpack"],
-  "aspnet-signalr-1": ["aspnet-signalr-1", "aspnet-signalr-protocol-msgpack-1"],
-};
-const selected = clients[process.env.HERALD_SIGNALR_CLIENT ?? ""];
-if (!selected) throw new Error(`unknown HERALD_SIGNALR_CLIENT ${process.env.HERALD_SIGNALR_CLIENT}`);
+function packages(alias) {
+  if (!alias) return ["@microsoft/signalr", "@microsoft/signalr-protocol-msgpack"];
+  if (!/^[a-z]+-signalr-[0-9.]+$/.test(alias)) throw new Error(`unknown HERALD_SIGNALR_CLIENT ${alias}`);
+  return [alias, alias.replace("signalr-", "signalr-protocol-msgpack-")];
+}
+const selected = packages(process.env.HERALD_SIGNALR_CLIENT);
 const signalR = (await import(selected[0])).default;
 const msgpack = (await import(selected[1])).default;
+
+// @microsoft/signalr 5.0 binds a global fetch to `self`, which Node does not define, so
+// on Node 18+ (global fetch) it cannot connect at all (fixed in 6.0). Without a global
+// fetch it takes the Node path it was written for (node-fetch with a cookie jar).
+if (/^5\./.test(signalR.VERSION ?? "") && typeof self === "undefined") delete globalThis.fetch;
 
 const connections = new Map();
 let exiting = false;
@@ -222,4 +231,4 @@ const input = readline.createInterface({ input: process.stdin, crlfDelay: Infini
 input.on("line", dispatch);
 input.on("close", () => shutdown(0));
 
-emit({ event: "ready", signalrVersion: signalR.VERSION });
+emit({ event: "ready", signalrVersion: signalR.VERSION ?? null, msgpackVersion: msgpack.VERSION ?? null });

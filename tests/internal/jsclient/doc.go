@@ -7,7 +7,9 @@
 // first not-yet-consumed event that matches, so tests never sleep.
 //
 // [StartClient] runs another pinned client library instead: [AspNetSignalR1] is
-// @aspnet/signalr 1.1.4, which negotiates version 0.
+// @aspnet/signalr 1.1.4, which negotiates version 0, and [Lines] lists every client
+// line of the compatibility matrix (the newest patch of each @microsoft/signalr line
+// from 3.1 on), installed under npm aliases with its MessagePack protocol package.
 //
 // The driver needs node (20 or newer) and the npm packages pinned in tests/js/package.json.
 // When either is missing, Start fails the test with an install hint instead of skipping:

@@ -89,12 +89,14 @@ type Driver struct {
 	changed  chan struct{} // closed and replaced whenever events grow or the reader ends
 	ended    bool          // the reader saw EOF on stdout
 
+	ready      Event // the ready event; set before StartClient returns
 	readerDone chan struct{}
 	closeOnce  sync.Once
 	closeErr   error
 }
 
-// Client selects the client library the driver runs.
+// Client selects the client library the driver runs: [Current], or the npm
+// alias under which tests/js/package.json installs another line (see [Lines]).
 type Client string
 
 // Client libraries installed in tests/js (package.json).
@@ -128,12 +130,11 @@ func StartClient(t testing.TB, c Client) *Driver {
 	if err != nil {
 		t.Fatalf("jsclient: node is not installed (%v); install Node.js >= 20, then %s", err, installHint)
 	}
-	pkg := filepath.Join("@microsoft", "signalr")
-	if c != Current {
-		pkg = string(c)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
-		t.Fatalf("jsclient: npm packages are missing in %s (%v); %s", dir, err, installHint)
+	client, msgpack := c.npmNames()
+	for _, pkg := range []string{client, msgpack} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", filepath.FromSlash(pkg), "package.json")); err != nil {
+			t.Fatalf("jsclient: npm packages are missing in %s (%v); %s", dir, err, installHint)
+		}
 	}
 
 	d := &Driver{
@@ -172,9 +173,11 @@ func StartClient(t testing.TB, c Client) *Driver {
 
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
-	if _, err := d.Next(ctx, func(e Event) bool { return e.Kind == KindReady }); err != nil {
+	ready, err := d.Next(ctx, func(e Event) bool { return e.Kind == KindReady })
+	if err != nil {
 		t.Fatalf("jsclient: driver did not become ready: %v; %s", err, installHint)
 	}
+	d.ready = ready
 	return d
 }
 
@@ -354,6 +357,12 @@ func (d *Driver) Events() []Event {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([]Event(nil), d.events...)
+}
+
+// Versions returns the versions of the client library and of its MessagePack
+// protocol package that the driver loaded (reported by the packages themselves).
+func (d *Driver) Versions() (client, msgpack string) {
+	return d.ready.SignalRVersion, d.ready.MsgpackVersion
 }
 
 // Stderr returns what node has written to stderr so far.

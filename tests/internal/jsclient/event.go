@@ -57,6 +57,10 @@ type Event struct {
 	Message string `json:"message"`
 	// Level is the client log level name, e.g. "Warning" or "Error" (log).
 	Level string `json:"level"`
+	// SignalRVersion is the VERSION the client library reports (ready).
+	SignalRVersion string `json:"signalrVersion"`
+	// MsgpackVersion is the VERSION the MessagePack protocol package reports (ready).
+	MsgpackVersion string `json:"msgpackVersion"`
 	// Raw is the line exactly as the driver wrote it.
 	Raw string `json:"-"`
 }
