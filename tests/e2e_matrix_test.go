@@ -85,6 +85,32 @@ func (m matrixCase) run(t *testing.T) {
 	}
 }
 
+// refused expects the client to refuse the combination (no transport fits)
+// and no connection to exist for its user.
+func (m matrixCase) refused(t *testing.T) {
+	err := m.js.Connect(jsclient.ConnectOptions{
+		Name:      m.name(),
+		URL:       m.base + "/api?hub=" + url.QueryEscape(m.hub()) + "&userId=" + url.QueryEscape(m.user()),
+		Transport: m.combo.Transport,
+		Protocol:  m.combo.Protocol,
+		Methods:   []string{recv},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := m.js.ExpectFunc(t, wait, "connected or error on "+m.name(), func(e jsclient.Event) bool {
+		return e.Name == m.name() && (e.Kind == jsclient.KindConnected || (e.Kind == jsclient.KindError && e.Op == "connect"))
+	})
+	if ev.Kind != jsclient.KindError {
+		t.Fatalf("%s started: %s", m.name(), ev.Raw)
+	}
+	// 3.1 and later add "'ServerSentEvents' does not support Binary."
+	if !strings.Contains(ev.Message, "any of the available transports") {
+		t.Errorf("%s failed with %q, want no transport available", m.name(), ev.Message)
+	}
+	notFound(t, "user of the refused client", codeUserNotExisted)(m.rest.UserExists(context.Background(), m.hub(), m.user()))
+}
+
 // lineDriver returns the driver of line l, checking it loaded the pinned
 // versions: current when l is the current client's line, else a new one.
 func lineDriver(t *testing.T, l jsclient.Line, current *jsclient.Driver) *jsclient.Driver {
@@ -115,6 +141,13 @@ func TestClientMatrix(t *testing.T) {
 				t.Run(k.String(), func(t *testing.T) {
 					t.Parallel()
 					m.run(t)
+				})
+			}
+			for _, k := range l.Refused() {
+				m := matrixCase{line: l, combo: k, js: js, rest: e.rest, base: e.srv.URL(), seq: e.payload}
+				t.Run(k.String()+"-refused", func(t *testing.T) {
+					t.Parallel()
+					m.refused(t)
 				})
 			}
 		})

@@ -47,6 +47,12 @@ func (l Line) Combos() []Combo {
 	}
 }
 
+// Refused lists the combinations the line's client refuses by itself,
+// before it opens a transport: MessagePack over Server-Sent Events.
+func (l Line) Refused() []Combo {
+	return []Combo{{ServerSentEvents, MessagePack}}
+}
+
 // Aliased client lines installed in tests/js; see [Lines].
 const (
 	MicrosoftSignalR31 Client = "microsoft-signalr-3.1"
