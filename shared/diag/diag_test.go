@@ -15,13 +15,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/heraldrt/herald/shared/diag"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // logBuf collects a tracer's JSON log.
-type logBuf struct{ syncbuf.Buffer }
+type logBuf struct{ testsupport.Buffer }
 
 func (l *logBuf) records(t *testing.T) []map[string]any {
 	t.Helper()

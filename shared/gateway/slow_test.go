@@ -1,7 +1,7 @@
 package gateway
 
 import (
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 
 	"bufio"
 	"context"
@@ -61,7 +61,7 @@ func TestOneStalledClientAmongThousand(t *testing.T) {
 		clients = 1000
 		ticks   = 50
 	)
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	h := newHarness(t, func(c *Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.QueueMessages, c.QueueBytes = 64, 256<<10

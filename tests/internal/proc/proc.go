@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // Package is the import path of the binary Build compiles.
@@ -61,8 +61,8 @@ type Child struct {
 	Addr string
 
 	cmd    *exec.Cmd
-	stdout *syncbuf.Buffer
-	stderr *syncbuf.Buffer
+	stdout *testsupport.Buffer
+	stderr *testsupport.Buffer
 	waited chan struct{} // closed when cmd.Wait has returned
 	err    error         // cmd.Wait's result, set before waited is closed
 
@@ -78,7 +78,7 @@ var urlLine = regexp.MustCompile(`listening on http://[^\s:]+:(\d+)`)
 // "--addr", "127.0.0.1:0"), and waits until it has printed its address
 // and /api/health answers 200. Stop it with Stop (or Kill).
 func Start(bin string, args ...string) (*Child, error) {
-	c := &Child{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, waited: make(chan struct{})}
+	c := &Child{stdout: &testsupport.Buffer{}, stderr: &testsupport.Buffer{}, waited: make(chan struct{})}
 	c.cmd = exec.Command(bin, args...)
 	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
 	if err := c.cmd.Start(); err != nil {

@@ -1,0 +1,26 @@
+package testsupport
+
+import (
+	"flag"
+	"testing"
+)
+
+// SkipServer skips t under -short (make test-unit, which starts no
+// server) with a message naming the server it needs (e.g.
+// "redis-server"); without -short it does nothing and the test starts the
+// server or fails with an install hint.
+func SkipServer(t testing.TB, server string) {
+	t.Helper()
+	if Short() {
+		t.Skipf("needs %s: skipped under -short (make test-unit starts no server); make test runs it", server)
+	}
+}
+
+// Short is testing.Short, usable from TestMain before m.Run has parsed
+// the flags: it parses them first when nobody has.
+func Short() bool {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	return testing.Short()
+}
