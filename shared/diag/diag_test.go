@@ -176,10 +176,7 @@ func TestMiddleware(t *testing.T) {
 	if err != nil || !strings.Contains(line, "101") {
 		t.Fatalf("hijacked response %q %v", line, err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(logs.records(t)) < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testsupport.Until(5*time.Second, func() bool { return len(logs.records(t)) >= 2 })
 	recs := logs.records(t)
 	if len(recs) != 2 {
 		t.Fatalf("records %v", recs)

@@ -57,6 +57,7 @@ func (h *harness) dialSmallBuffer(hub, user string) *client {
 // One client that stops reading among 1,000 is closed as a slow client and
 // the 999 others get every broadcast, in order.
 func TestOneStalledClientAmongThousand(t *testing.T) {
+	testsupport.SkipSlow(t)
 	const (
 		clients = 1000
 		ticks   = 50

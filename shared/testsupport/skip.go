@@ -24,3 +24,13 @@ func Short() bool {
 	}
 	return testing.Short()
 }
+
+// SkipSlow skips t under -short: a test that takes seconds even on an idle
+// machine (a Redis Cluster failover, thousands of connections, a
+// byte-by-byte stream) runs in make test, not in make test-unit.
+func SkipSlow(t testing.TB) {
+	t.Helper()
+	if Short() {
+		t.Skip("slow: skipped under -short (make test-unit); make test runs it")
+	}
+}

@@ -82,10 +82,7 @@ func TestInvocationFailureLogged(t *testing.T) {
 					t.Errorf("completion error %q, want %q", m.Error, tc.reason)
 				}
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for len(failureRecords(t, logs)) == 0 && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
+			testsupport.Until(5*time.Second, func() bool { return len(failureRecords(t, logs)) > 0 })
 			recs := failureRecords(t, logs)
 			if len(recs) != 1 {
 				t.Fatalf("want one failure record, got %d: %s", len(recs), logs.String())
