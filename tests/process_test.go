@@ -261,6 +261,7 @@ func (c *cluster) start(t *testing.T, name string, args ...string) *proc.Child {
 func (c *cluster) watch(t *testing.T, name string, child *proc.Child) {
 	t.Helper()
 	t.Cleanup(func() {
+		defer adminURLs.Delete(child)
 		if err := child.Stop(); err != nil {
 			t.Errorf("%s (%s) did not stop cleanly: %v", name, child.Addr, err)
 		}
