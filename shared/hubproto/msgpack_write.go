@@ -28,7 +28,7 @@ func AppendMsgpackInvocation(dst []byte, target string, args []byte) []byte {
 	if body > MaxMsgpackRecordSize {
 		return dst
 	}
-	dst = appendVarInt(dst, body)
+	dst = binary.AppendUvarint(dst, uint64(body))
 	dst = append(dst, 0x95, byte(TypeInvocation), 0x80, 0xC0)
 	dst = appendMPStrHeader(dst, len(target))
 	dst = append(dst, target...)
