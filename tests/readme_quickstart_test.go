@@ -35,6 +35,9 @@ const (
 	quickStartStopTimeout   = 15 * time.Second
 	// quickStartAddr is where the README says the emulator listens.
 	quickStartAddr = "localhost:8888"
+	// quickStartNetnsEnv is set in the copy of the test binary that runs
+	// the quick start in a network namespace of its own.
+	quickStartNetnsEnv = "HERALD_QUICKSTART_NETNS"
 )
 
 // TestREADMEQuickStart follows the README's quick start literally, as a
@@ -44,8 +47,22 @@ const (
 // curl) through bash from the repository root, and passes only when the
 // client prints the message the REST call sent. It fails when a command
 // of the README breaks, or when the README loses a step.
+//
+// The README's port is fixed, so where Linux allows it (unshare and ip
+// present, unprivileged user namespaces on) the test binary runs this test
+// again in a user and network namespace of its own, with only a loopback
+// interface: a `make run` of the developer's, or the same test of another
+// checkout on the machine, cannot take localhost:8888 from it. Elsewhere it
+// runs in the machine's namespace and fails at once if the port is taken.
 func TestREADMEQuickStart(t *testing.T) {
 	t.Parallel()
+	if os.Getenv(quickStartNetnsEnv) == "" {
+		if ns := netnsCommand(); ns != nil {
+			runInNetns(t, ns)
+			return
+		}
+		t.Log("no private network namespace here (unshare -rn, ip): running the quick start on this machine's localhost:8888")
+	}
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +99,60 @@ func TestREADMEQuickStart(t *testing.T) {
 		t.Fatalf("the client never printed the message the send block sent: %v\nclient output:\n%s\nserver output:\n%s", err, client.out.String(), server.out.String())
 	}
 	t.Logf("quick start done after %v, build included", time.Since(begin).Round(time.Millisecond))
+}
+
+// netnsCommand returns the command prefix that runs a program in a new
+// user and network namespace with the loopback interface up, or nil when
+// this machine cannot make one.
+func netnsCommand() []string {
+	unshare, err1 := exec.LookPath("unshare")
+	ip, err2 := exec.LookPath("ip")
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	prefix := []string{unshare, "--user", "--map-root-user", "--net", "--", "sh", "-c", ip + ` link set lo up && exec "$@"`, "sh"}
+	probe := exec.Command(prefix[0], append(prefix[1:], "true")...)
+	if probe.Run() != nil {
+		return nil
+	}
+	return prefix
+}
+
+// runInNetns runs TestREADMEQuickStart of this test binary under the
+// namespace prefix ns and fails t with its output when it fails.
+func runInNetns(t *testing.T, ns []string) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := slices.Concat(ns[1:], []string{exe, "-test.run=^TestREADMEQuickStart$", "-test.count=1", "-test.v"})
+	cmd := exec.Command(ns[0], args...)
+	cmd.Env = append(os.Environ(), quickStartNetnsEnv+"=1")
+	out := newLineBuffer()
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = quickStartStopTimeout
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start the quick start in a network namespace: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var werr error
+	limit := quickStartServerTimeout + 2*quickStartClientTimeout + quickStartSendTimeout + 3*quickStartStopTimeout
+	select {
+	case werr = <-done:
+	case <-time.After(limit):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		werr = fmt.Errorf("killed after %v: %w", limit, <-done)
+	}
+	if werr != nil || !strings.Contains(out.String(), "--- PASS: TestREADMEQuickStart") {
+		t.Fatalf("the quick start in a private network namespace failed (%v):\n%s", werr, out.String())
+	}
+	for _, l := range out.lines() {
+		if strings.Contains(l, "readme_quickstart_test.go") {
+			t.Log(strings.TrimSpace(l))
+		}
+	}
 }
 
 // quickStartBlocks returns the fenced code blocks of the README's
