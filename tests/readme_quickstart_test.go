@@ -272,6 +272,7 @@ func startShell(t *testing.T, name, dir, script string) *shell {
 	s := &shell{name: name, out: newLineBuffer(), done: make(chan struct{})}
 	s.cmd = exec.Command(bash, "-c", script)
 	s.cmd.Dir = dir
+	s.cmd.Env = userEnv()
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// Output pipes held by a grandchild must not keep Wait forever.
@@ -285,6 +286,16 @@ func startShell(t *testing.T, name, dir, script string) *shell {
 	}()
 	t.Cleanup(func() { s.stop(t) })
 	return s
+}
+
+// userEnv is this process's environment as a user's terminal would have
+// it: without the variables of a `make test` that runs this test, whose
+// job server the README's `make run` must not try to join.
+func userEnv() []string {
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return slices.Contains([]string{"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}, name)
+	})
 }
 
 // stop ends the block's process group: SIGTERM (the emulator drains and
