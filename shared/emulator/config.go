@@ -53,6 +53,9 @@ type Config struct {
 	// node's connections there (gateway.Config.InternalURL). Default:
 	// derived from the listener (gateway.DefaultInternalURL), e.g.
 	// http://127.0.0.1:8881.
+	// InvokeTimeout bounds the wait for a client's result to a REST
+	// :invoke (gateway.Config.InvokeTimeout). Default 30s.
+	InvokeTimeout time.Duration
 	InternalURL string
 	// Logger receives the logs. Default: discard.
 	Logger *slog.Logger

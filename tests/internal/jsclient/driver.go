@@ -72,6 +72,30 @@ type ConnectOptions struct {
 	AccessToken string `json:"accessToken,omitempty"`
 	// SkipNegotiation connects the WebSocket directly to URL (WebSockets only).
 	SkipNegotiation bool `json:"skipNegotiation,omitempty"`
+	// Results registers client result handlers: the handler of each method
+	// emits an invoked event, then returns, throws or hangs as its Result says.
+	Results map[string]Result `json:"results,omitempty"`
+}
+
+// Result is what a client result handler does (exactly one field set).
+type Result struct {
+	// Value is returned.
+	Value any `json:"value,omitempty"`
+	// Error is thrown as an Error with this message.
+	Error string `json:"error,omitempty"`
+	// Hang returns a promise that never settles.
+	Hang bool `json:"hang,omitempty"`
+}
+
+// Stream calls connection.stream(target, ...args) on connection name and subscribes:
+// each item is an item event carrying id, the end a streamEnd event.
+func (d *Driver) Stream(name, id, target string, args ...any) error {
+	return d.call("stream", name, id, target, args)
+}
+
+// Cancel disposes the subscription of stream id (the client sends CancelInvocation).
+func (d *Driver) Cancel(name, id string) error {
+	return d.write(map[string]string{"cmd": "cancel", "name": name, "id": id})
 }
 
 // Driver is a running node process hosting any number of named SignalR client
