@@ -56,7 +56,7 @@ type Config struct {
 	// InvokeTimeout bounds the wait for a client's result to a REST
 	// :invoke (gateway.Config.InvokeTimeout). Default 30s.
 	InvokeTimeout time.Duration
-	InternalURL string
+	InternalURL   string
 	// Logger receives the logs. Default: discard.
 	Logger *slog.Logger
 	// AppSecret, when set, makes the app negotiate endpoint require an

@@ -29,7 +29,7 @@ const (
 	maxGroupLen = 1024
 	// maxStreamIDLen is the longest stream id (the 2024-12-01 swagger).
 	maxStreamIDLen = 100
-	maxUserLen  = 1024
+	maxUserLen     = 1024
 )
 
 // hubKey returns the normalized hub key of the request: the lower-cased
