@@ -13,6 +13,9 @@
 //   {"cmd":"stream","name":"c1","id":"st1","target":"count","args":[...]}
 //                         connection.stream(...).subscribe(...): item / streamEnd events
 //   {"cmd":"cancel","name":"c1","id":"st1"}   dispose the subscription of stream st1
+//   {"cmd":"upload","name":"c1","id":"u1","target":"up","items":[...],"blocking":true}
+//                         invoke (blocking) or send target with a Subject argument, then
+//                         push items and complete it: result/error or sent event
 //   {"cmd":"stop","name":"c1"}
 //   {"cmd":"exit"}
 //
@@ -200,6 +203,17 @@ async function handle(cmd) {
         error: (err) => emit({ event: "streamEnd", name, id: cmd.id, error: errorMessage(err) }),
       });
       streams.set(name + "/" + cmd.id, sub);
+      return;
+    }
+    case "upload": {
+      const subject = new signalR.Subject();
+      const connection = lookup(cmd.name);
+      const call = cmd.blocking ? connection.invoke(cmd.target, subject) : connection.send(cmd.target, subject);
+      for (const item of cmd.items ?? []) subject.next(item);
+      subject.complete();
+      const result = await call;
+      if (cmd.blocking) emit({ event: "result", name: cmd.name, id: cmd.id, result: result ?? null });
+      else emit({ event: "sent", name: cmd.name, id: cmd.id });
       return;
     }
     case "cancel":

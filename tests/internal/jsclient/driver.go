@@ -93,6 +93,16 @@ func (d *Driver) Stream(name, id, target string, args ...any) error {
 	return d.call("stream", name, id, target, args)
 }
 
+// Upload calls connection.invoke (blocking) or connection.send with a Subject argument,
+// then pushes items into it and completes it: a client-to-server stream. The outcome is
+// a result or error event (blocking) or a sent event carrying id.
+func (d *Driver) Upload(name, id, target string, blocking bool, items ...any) error {
+	if items == nil {
+		items = []any{}
+	}
+	return d.write(map[string]any{"cmd": "upload", "name": name, "id": id, "target": target, "items": items, "blocking": blocking})
+}
+
 // Cancel disposes the subscription of stream id (the client sends CancelInvocation).
 func (d *Driver) Cancel(name, id string) error {
 	return d.write(map[string]string{"cmd": "cancel", "name": name, "id": id})
