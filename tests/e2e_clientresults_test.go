@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/gateway"
+	"github.com/heraldrt/herald/shared/metrics"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
 )
@@ -129,3 +131,6 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// The emulator's metrics count client results (gateway.InvokeMetrics).
+var _ gateway.InvokeMetrics = (*metrics.Metrics)(nil)
