@@ -134,3 +134,44 @@ func contains(s, sub string) bool {
 
 // The emulator's metrics count client results (gateway.InvokeMetrics).
 var _ gateway.InvokeMetrics = (*metrics.Metrics)(nil)
+
+// Client results work over Server-Sent Events and Long Polling too: the
+// Invocation goes down the event stream or poll, the Completion comes back in
+// a POST.
+func TestClientResultsHTTPTransports(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tr := range []jsclient.Transport{jsclient.ServerSentEvents, jsclient.LongPolling} {
+		name := "c-" + string(tr)
+		id := e.js.ConnectWait(t, jsclient.ConnectOptions{
+			Name: name, URL: e.clientURL(), Transport: tr,
+			Results: map[string]jsclient.Result{"answer": {Value: "over " + string(tr)}},
+		}, wait)
+		wantResult(t, invokeREST(t, e.rest, id, "answer"), `"over `+string(tr)+`"`)
+	}
+}
+
+// A client without client result support (@aspnet/signalr 1.1.4) runs the handler,
+// then closes its connection ("not supported in this version of the client"): the
+// REST call ends at once with 404 Error.Connection.NotExisted, not after the timeout.
+func TestClientResultsOldClient(t *testing.T) {
+	t.Parallel()
+	e := newEnvClient(t, jsclient.AspNetSignalR1)
+	id := e.js.ConnectWait(t, jsclient.ConnectOptions{
+		Name: "old", URL: e.clientURL(), Transport: jsclient.WebSockets,
+		Results: map[string]jsclient.Result{"answer": {Value: 1}},
+	}, wait)
+	start := time.Now()
+	r := invokeREST(t, e.rest, id, "answer")
+	wantError(t, r, http.StatusNotFound, "Error.Connection.NotExisted")
+	if took := time.Since(start); took >= gateway.DefaultInvokeTimeout {
+		t.Errorf(":invoke took %v: it waited for the timeout", took)
+	}
+	if !contains(string(r.Body), "client result support") {
+		t.Errorf("body %s does not name the likely cause", r.Body)
+	}
+	closed := e.js.Expect(t, "old", jsclient.KindClosed, wait)
+	if !contains(closed.ErrorText(), "not supported in this version of the client") {
+		t.Errorf("the old client closed with %q", closed.ErrorText())
+	}
+}

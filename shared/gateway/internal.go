@@ -122,7 +122,7 @@ func (s *Server) internalInvoke(ctx context.Context, w http.ResponseWriter, hub,
 	case errors.As(err, &ce):
 		restError(w, http.StatusBadRequest, codeInvokeFailed, ce.Message)
 	case errors.Is(err, ErrInvokeGone):
-		restError(w, http.StatusNotFound, codeConnNotExisted, "The connection does not exist, or ended before it answered.")
+		restError(w, http.StatusNotFound, codeConnNotExisted, "The connection does not exist, or ended before it answered (clients without client result support, such as @microsoft/signalr before 7 and @aspnet/signalr, close their connection when asked for a result).")
 	case errors.Is(err, ErrInvokeTimeout):
 		restError(w, http.StatusGatewayTimeout, codeInvokeTimeout, "The client did not answer in time ("+s.cfg.InvokeTimeout.String()+"); clients without client result support never answer.")
 	case errors.Is(err, ErrInvokeLimit):
