@@ -126,7 +126,7 @@ func TestInvocationsWithoutUpstream(t *testing.T) {
 		t.Fatalf("got %+v", m)
 	}
 	c.send(`{"type":4,"invocationId":"2","target":"s","arguments":[]}` + "\x1e")
-	if m := c.next(); m.InvocationID != "2" || m.Error != ErrTextNoStreaming {
+	if m := c.next(); m.InvocationID != "2" || m.Error != ErrTextNoUpstream {
 		t.Fatalf("got %+v", m)
 	}
 }

@@ -71,9 +71,6 @@ const (
 	// ErrTextNoUpstream answers a blocking invocation when no upstream
 	// handles the hub's messages.
 	ErrTextNoUpstream = "Invocation failed, no upstream is configured to handle client invocations in serverless mode."
-	// ErrTextNoStreaming answers a client streaming invocation, which
-	// serverless mode does not support.
-	ErrTextNoStreaming = "Client streaming invocations are not supported in serverless mode."
 	// ErrTextTooManyDiagnostic answers (429) a diagnostic client's connect
 	// while the node already holds MaxDiagnosticConnections of them.
 	ErrTextTooManyDiagnostic = "Too many diagnostic connections: the limit is reached, try again later or connect without the diagnostic claim."

@@ -140,10 +140,11 @@ func NewREST(cfg RESTConfig) (http.Handler, error) {
 
 // call is one REST request on its way through a handler.
 type call struct {
-	w     http.ResponseWriter
-	r     *http.Request
-	hub   string // normalized hub key; empty for routes without {hub}
-	trace string
+	w      http.ResponseWriter
+	r      *http.Request
+	hub    string // normalized hub key; empty for routes without {hub}
+	trace  string
+	status int // success status for the request's api-version
 }
 
 func (c *call) ctx() context.Context { return c.r.Context() }
@@ -156,6 +157,7 @@ func (s *rest) endpoint(rt boundRoute) http.Handler {
 		c := &call{w: w, r: r, trace: uuid.NewString()}
 		w.Header().Set(TraceHeader, c.trace)
 		body, err := s.serve(rt, c)
+		status := c.status
 		switch {
 		case err != nil:
 			ae := writeError(w, err)
@@ -169,11 +171,11 @@ func (s *rest) endpoint(rt boundRoute) http.Handler {
 			s.metrics.Request(rt.Name, r.Method, ae.status, s.now().Sub(start))
 			return
 		case body != nil:
-			writeJSON(w, rt.Status, body)
+			writeJSON(w, status, body)
 		default:
-			w.WriteHeader(rt.Status)
+			w.WriteHeader(status)
 		}
-		s.metrics.Request(rt.Name, r.Method, rt.Status, s.now().Sub(start))
+		s.metrics.Request(rt.Name, r.Method, status, s.now().Sub(start))
 	})
 }
 
@@ -183,6 +185,11 @@ func (s *rest) serve(rt boundRoute, c *call) (any, error) {
 	if err := checkQuery(c.r); err != nil {
 		return nil, err
 	}
+	status, err := checkAPIVersion(rt, c.r)
+	if err != nil {
+		return nil, err
+	}
+	c.status = status
 	if rt.Auth {
 		if err := s.authorize(c.r); err != nil {
 			return nil, err

@@ -17,7 +17,7 @@ const drainLimit = 64 << 10
 func (s *Session) deliver(e event) {
 	blocking := e.kind == kindInvocation && e.id != ""
 	start := time.Now()
-	r := s.call(e, blocking)
+	r := s.call(e, blocking && !e.stream)
 	elapsed := time.Since(start)
 	if obs := s.c.cfg.Observe; obs != nil {
 		category := CategoryConnections
@@ -31,6 +31,9 @@ func (s *Session) deliver(e event) {
 			s.logFailure(e, r, "", elapsed)
 		}
 		return
+	}
+	if e.stream && r.Err == nil && r.StatusCode >= 200 && r.StatusCode <= 299 {
+		return // the items and the completion come through the REST stream routes
 	}
 	frame, errText, err := replyFrame(s.info.Codec, e.id, r)
 	if err != nil {
