@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -66,6 +67,7 @@ type wsRig struct {
 type rigOpts struct {
 	pipe     bool // a net.Pipe: no raw socket, and every write blocks until read
 	workers  bool // enqueue hands frames to the (test-driven) flush workers
+	run      bool // run the real flush workers (with workers)
 	http     bool // an HTTP transport connection: its request writes (take)
 	mutate   func(*Config)
 	noResume bool
@@ -84,6 +86,12 @@ func newRig(t *testing.T, o rigOpts) *wsRig {
 		t.Fatal(err)
 	}
 	srv.flush.running.Store(o.workers)
+	if o.run {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		srv.flush.start(stop, &wg)
+		t.Cleanup(func() { close(stop); wg.Wait() }) // after the stop below
+	}
 	r := &wsRig{t: t}
 	var nc net.Conn
 	switch {
@@ -535,5 +543,78 @@ func TestWriteStates(t *testing.T) {
 		if !driven[tr] {
 			t.Errorf("transition %s is never driven", tr)
 		}
+	}
+}
+
+// Frames from several goroutines, a close and a stop race with the real
+// flush workers and the writer; whatever wins, the client receives whole
+// frames, each goroutine's in order, the final frames only last, and the
+// connection ends Closed. Run with -race, an illegal transition panics.
+func TestWriteStateConcurrentEvents(t *testing.T) {
+	const senders, frames = 4, 300
+	for round := range 20 {
+		t.Run(fmt.Sprint(round), func(t *testing.T) {
+			queue := 4096 // the close or the stop wins
+			if round%3 == 0 {
+				queue = 64 // the senders outrun the client: a slow client
+			}
+			r := newRig(t, rigOpts{workers: true, run: true, mutate: func(c *Config) { c.QueueMessages = queue }})
+			received := make(chan []byte, 1)
+			go func() {
+				var buf bytes.Buffer
+				_, _ = io.Copy(&buf, r.peer)
+				received <- buf.Bytes()
+			}()
+			var wg sync.WaitGroup
+			for g := range senders {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range frames {
+						r.c.enqueue([]byte(fmt.Sprintf("%d%07d", g, i)))
+					}
+				}()
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(time.Duration(round%5) * 200 * time.Microsecond)
+				r.c.close("bye", []byte("FINAL---"))
+			}()
+			if round%2 == 0 {
+				time.Sleep(time.Duration(round) * 100 * time.Microsecond)
+				r.c.stop(round%4 == 0)
+			}
+			wg.Wait()
+			r.c.stop(false)
+			if st := r.c.state(); st != wsClosed {
+				t.Fatalf("state %v after stop", st)
+			}
+			_ = r.c.nc.Close()
+			got := <-received
+			// A sender that outran the client closes it as a slow client.
+			got = bytes.TrimSuffix(got, slowClientFinal())
+			if len(got)%8 != 0 {
+				t.Fatalf("%d bytes: a frame was cut", len(got))
+			}
+			last := [senders]int{-1, -1, -1, -1}
+			for off := 0; off < len(got); off += 8 {
+				f := string(got[off : off+8])
+				if f == "FINAL---" {
+					if off+8 != len(got) {
+						t.Fatal("frames after the final frame")
+					}
+					continue
+				}
+				var g, i int
+				if _, err := fmt.Sscanf(f, "%1d%07d", &g, &i); err != nil || g >= senders {
+					t.Fatalf("corrupt frame %q at %d", f, off)
+				}
+				if i <= last[g] {
+					t.Fatalf("sender %d: frame %d after %d", g, i, last[g])
+				}
+				last[g] = i
+			}
+		})
 	}
 }
