@@ -20,9 +20,9 @@ import (
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/diag"
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/metrics"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -84,9 +84,9 @@ func run() (err error) {
 		fixed = &upstream.Settings{Templates: []upstream.Template{{URLTemplate: cfg.UpstreamURLTemplate}}}
 	}
 	registry := metrics.NewRegistry()
-	srv, err := emulator.New(emulator.Config{
+	srv, err := node.New(node.Config{
 		Upstream: fixed,
-		Addr:     cfg.Addr, AccessKeys: cfg.AccessKeys, Bus: b, Role: emulator.RoleGateway, Logger: log,
+		Addr:     cfg.Addr, AccessKeys: cfg.AccessKeys, Bus: b, Role: node.RoleGateway, Logger: log,
 		InternalURL:          cfg.InternalURL,
 		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
 		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,
@@ -96,7 +96,7 @@ func run() (err error) {
 			Connectivity: dcfg.LogConnectivity, Messaging: dcfg.LogMessaging, HTTP: dcfg.LogHTTP}),
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
 		NegotiateRate: cfg.NegotiateRate, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
-		HTTP: emulator.HTTPLimits{
+		HTTP: node.HTTPLimits{
 			ReadHeaderTimeout: hcfg.ReadHeaderTimeout, ReadTimeout: hcfg.ReadTimeout,
 			WriteTimeout: hcfg.WriteTimeout, IdleTimeout: hcfg.IdleTimeout, MaxHeaderBytes: hcfg.MaxHeaderBytes,
 		},

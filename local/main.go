@@ -16,9 +16,9 @@ import (
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/diag"
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/metrics"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/samples"
 )
 
@@ -36,7 +36,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "localhost:8888", "listen address host:port (localhost listens on 127.0.0.1 and ::1)")
-	key := fs.String("access-key", emulator.DevAccessKey, "AccessKey that signs and verifies tokens")
+	key := fs.String("access-key", node.DevAccessKey, "AccessKey that signs and verifies tokens")
 	appSecret := fs.String("app-secret", "", "require app tokens on /api/negotiate signed with this HS256 secret")
 	appAudience := fs.String("app-audience", "", "with --app-secret or --app-jwks: an app token's aud must include this")
 	appIssuer := fs.String("app-issuer", "", "with --app-secret or --app-jwks: an app token's iss must equal this")
@@ -46,7 +46,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	settings := fs.String("config", "", "upstream settings file in the Azure emulator's format (default ./settings.json when present); reloaded on change")
 	upTimeout := fs.Duration("upstream-timeout", 100*time.Second, "how long a client invocation waits for the upstream function")
 	redisURL := fs.String("redis", "", "run on Redis at this URL (redis://host:port/db; a Redis Cluster: redis+cluster://host:port,host:port) instead of the in-memory bus")
-	role := fs.String("role", emulator.RoleAll, "what this process serves: all, gateway (clients) or functions (negotiate and REST); gateway and functions need --redis")
+	role := fs.String("role", node.RoleAll, "what this process serves: all, gateway (clients) or functions (negotiate and REST); gateway and functions need --redis")
 	internalURL := fs.String("internal-url", "", "base URL other gateway nodes forward Server-Sent Events and Long Polling requests for this node's connections to (default: http:// and the listen address)")
 	clientURL := fs.String("client-url", "", "base URL negotiate hands to clients (default: the URL negotiate was called on); e.g. a gateway's URL in the functions role")
 	nodeTTL := fs.Duration("node-ttl", 0, "with --redis: how long a gateway counts as alive after its last heartbeat (default 15s)")
@@ -70,11 +70,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	logConn := fs.Bool("log-connectivity", false, "resource logs: ConnectionStarted, ConnectionEnded, ConnectionAborted (with the reason)")
 	logMsg := fs.String("log-messaging", "off", "resource logs of messages with their tracing id: off, all, or diagnostic (diagnostic clients only)")
 	logHTTP := fs.Bool("log-http", false, "resource logs: every HTTP request")
-	readHeaderTimeout := fs.Duration("http-read-header-timeout", emulator.DefaultReadHeaderTimeout, "every listener: how long a client may take to send a request's headers")
-	readTimeout := fs.Duration("http-read-timeout", emulator.DefaultReadTimeout, "every listener: how long a client may take to send a whole request (streams exempt)")
-	writeTimeout := fs.Duration("http-write-timeout", emulator.DefaultWriteTimeout, "every listener: how long writing a response may take (on a stream: each write)")
-	idleTimeout := fs.Duration("http-idle-timeout", emulator.DefaultIdleTimeout, "every listener: how long a keep-alive connection may wait for its next request")
-	maxHeaderBytes := fs.Int("http-max-header-bytes", emulator.DefaultMaxHeaderBytes, "every listener: the largest request header block")
+	readHeaderTimeout := fs.Duration("http-read-header-timeout", node.DefaultReadHeaderTimeout, "every listener: how long a client may take to send a request's headers")
+	readTimeout := fs.Duration("http-read-timeout", node.DefaultReadTimeout, "every listener: how long a client may take to send a whole request (streams exempt)")
+	writeTimeout := fs.Duration("http-write-timeout", node.DefaultWriteTimeout, "every listener: how long writing a response may take (on a stream: each write)")
+	idleTimeout := fs.Duration("http-idle-timeout", node.DefaultIdleTimeout, "every listener: how long a keep-alive connection may wait for its next request")
+	maxHeaderBytes := fs.Int("http-max-header-bytes", node.DefaultMaxHeaderBytes, "every listener: the largest request header block")
 	publicMetrics := fs.Bool("public-metrics", false, "serve /metrics on the main listener too, without hub names (default: admin listener only)")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated browser origins (https://app.example.com) allowed to call negotiate and the client endpoints cross-origin, or * for every origin without credentials (default: any origin on localhost, 127.0.0.1 or [::1])")
 	adminAddr := fs.String("admin-addr", "", "admin listener for pprof and /metrics, e.g. 127.0.0.1:6060 (default off)")
@@ -122,14 +122,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		cors = &p
 	}
 	b, closeBus, err := openBus(redisbus.Config{
-		Stateless: *role == emulator.RoleFunctions, NodeTTL: *nodeTTL, HeartbeatInterval: *heartbeat, Logger: logger,
+		Stateless: *role == node.RoleFunctions, NodeTTL: *nodeTTL, HeartbeatInterval: *heartbeat, Logger: logger,
 		GroupLimits: groupLimits,
 	}, *redisURL)
 	if err != nil {
 		return err
 	}
 	defer closeBus()
-	srv, err := emulator.New(emulator.Config{
+	srv, err := node.New(node.Config{
 		Bus: b, Role: *role, ClientBase: *clientURL, InternalURL: *internalURL,
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
@@ -141,7 +141,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		TLSCertFile:     *tlsCert, TLSKeyFile: *tlsKey,
 		ShutdownTimeout: *shutdown,
 		MaxConnections:  *maxConns, MaxUserConnections: *maxUserConns, NegotiateRate: *negotiateRate,
-		HTTP: emulator.HTTPLimits{
+		HTTP: node.HTTPLimits{
 			ReadHeaderTimeout: *readHeaderTimeout, ReadTimeout: *readTimeout,
 			WriteTimeout: *writeTimeout, IdleTimeout: *idleTimeout, MaxHeaderBytes: *maxHeaderBytes,
 		},
@@ -160,14 +160,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Herald local emulator listening on %s (role %s, %s)\n\n", srv.URL(), *role, busName)
 	fmt.Fprintf(stdout, "Connection string (REST callers, negotiate functions):\n  %s\n\n", srv.ConnectionString())
 	fmt.Fprintf(stdout, "Client URL (give it to withUrl; replace chat with your hub):\n  %s\n\n", srv.ClientURL("chat"))
-	if *role != emulator.RoleGateway {
+	if *role != node.RoleGateway {
 		fmt.Fprintf(stdout, "Sample chat page (its Send needs the sample chat hub as upstream: `make sample` runs both):\n  %s\n\n", srv.SampleChatURL())
 	}
 	if *settings != "" {
 		fmt.Fprintf(stdout, "Upstream settings: %s (reloaded when it changes)\n\n", *settings)
 	}
 	live := srv.URL() + "/livetrace/ (paste the AccessKey)"
-	if *key == emulator.DevAccessKey {
+	if *key == node.DevAccessKey {
 		if u, err := srv.LiveTraceURL(24 * time.Hour); err == nil {
 			live = u
 		}

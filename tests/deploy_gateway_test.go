@@ -14,9 +14,9 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/config"
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/lambdafn"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/tests/internal/cfn"
 )
 
@@ -209,7 +209,7 @@ func gatewayServer(t *testing.T) string {
 	t.Helper()
 	b := bus.NewMemory(bus.MemoryConfig{})
 	t.Cleanup(func() { _ = b.Close() }) // after the server has stopped
-	srv, err := emulator.New(emulator.Config{Addr: "127.0.0.1:0", Role: emulator.RoleGateway, Bus: b, AccessKeys: []string{"k"}})
+	srv, err := node.New(node.Config{Addr: "127.0.0.1:0", Role: node.RoleGateway, Bus: b, AccessKeys: []string{"k"}})
 	if err != nil {
 		t.Fatal(err)
 	}

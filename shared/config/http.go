@@ -5,7 +5,7 @@ import "time"
 // HTTP is the HTTP-server part of the gateway binary's environment: the
 // timeouts and header limit of every listener (main, TLS, admin), read by
 // HTTPFromEnv. Each field names its variable and default; the defaults
-// are those of emulator.HTTPLimits.
+// are those of node.HTTPLimits.
 type HTTP struct {
 	// ReadHeaderTimeout is HERALD_HTTP_READ_HEADER_TIMEOUT, how long a
 	// client may take to send a request's headers (slowloris). Default 10s.

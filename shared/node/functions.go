@@ -1,4 +1,4 @@
-package emulator
+package node
 
 import (
 	"errors"
@@ -51,7 +51,7 @@ type FunctionsConfig struct {
 }
 
 // Functions are the handlers of the stateless functions: the app negotiate
-// endpoint and the REST API. The emulator (roles all and functions) and
+// endpoint and the REST API. A node (roles all and functions) and
 // the Lambda functions serve these same handlers.
 type Functions struct {
 	// Negotiate serves GET and POST /api/negotiate.
@@ -63,7 +63,7 @@ type Functions struct {
 // NewFunctions builds the functions' handlers.
 func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 	if cfg.Bus == nil {
-		return nil, errors.New("emulator: FunctionsConfig.Bus is required")
+		return nil, errors.New("node: FunctionsConfig.Bus is required")
 	}
 	keys := cfg.AccessKeys
 	if len(keys) == 0 {
@@ -71,11 +71,11 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 	}
 	verifier, err := token.NewVerifier(token.VerifierConfig{Keys: keys})
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+		return nil, fmt.Errorf("node: %w", err)
 	}
 	issuer, err := token.NewIssuer(token.IssuerConfig{Key: keys[0]})
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+		return nil, fmt.Errorf("node: %w", err)
 	}
 	rest, err := httpapi.NewREST(httpapi.RESTConfig{
 		Bus: cfg.Bus, Verifier: verifier, Issuer: issuer,
@@ -83,11 +83,11 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 		HealthChecks: cfg.HealthChecks, Metrics: cfg.Metrics, Tracer: cfg.Tracer, MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+		return nil, fmt.Errorf("node: %w", err)
 	}
 	binding, err := conninfo.New(conninfo.Config{ConnectionString: cfg.ConnectionString, Lifetime: cfg.TokenLifetime})
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+		return nil, fmt.Errorf("node: %w", err)
 	}
 	app, err := appVerifier(cfg.AppSecret, cfg.AppJWKSURL, cfg.AppAudience, cfg.AppIssuer)
 	if err != nil {
@@ -105,7 +105,7 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 	}
 	negotiate, err := httpapi.NewNegotiate(ncfg)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+		return nil, fmt.Errorf("node: %w", err)
 	}
 	return &Functions{Negotiate: negotiate, REST: rest}, nil
 }
@@ -119,7 +119,7 @@ func (f *Functions) Mount(mux *http.ServeMux) {
 func appVerifier(secret, jwksURL, audience, issuer string) (token.AppVerifier, error) {
 	switch {
 	case secret != "" && jwksURL != "":
-		return nil, errors.New("emulator: set AppSecret or AppJWKSURL, not both")
+		return nil, errors.New("node: set AppSecret or AppJWKSURL, not both")
 	case secret != "":
 		return token.NewHMACAppVerifier(token.HMACAppConfig{Secret: secret, Audience: audience, Issuer: issuer})
 	case jwksURL != "":

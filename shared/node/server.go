@@ -1,4 +1,4 @@
-package emulator
+package node
 
 import (
 	"context"
@@ -28,7 +28,7 @@ import (
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
-// Server is a running emulator: listeners bound, ready to Serve.
+// Server is a running node: listeners bound, ready to Serve.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
@@ -104,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) listen(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("emulator: listen address %q: %w", addr, err)
+		return fmt.Errorf("node: listen address %q: %w", addr, err)
 	}
 	first := host
 	if host == "localhost" {
@@ -112,7 +112,7 @@ func (s *Server) listen(addr string) error {
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(first, port))
 	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
+		return fmt.Errorf("node: %w", err)
 	}
 	s.lns = append(s.lns, ln)
 	s.port = ln.Addr().(*net.TCPAddr).Port
@@ -137,9 +137,9 @@ func (s *Server) wire() error {
 	s.cs = connstr.ConnectionString{Endpoint: endpoint, AccessKey: cfg.AccessKeys[0], Version: "1.0", Port: s.port}
 	switch {
 	case cfg.Role != RoleAll && cfg.Role != RoleGateway && cfg.Role != RoleFunctions:
-		return fmt.Errorf("emulator: role %q: use %s, %s or %s", cfg.Role, RoleAll, RoleGateway, RoleFunctions)
+		return fmt.Errorf("node: role %q: use %s, %s or %s", cfg.Role, RoleAll, RoleGateway, RoleFunctions)
 	case cfg.Role != RoleAll && cfg.Bus == nil:
-		return fmt.Errorf("emulator: role %q needs a shared bus (Redis): the other roles run in other processes", cfg.Role)
+		return fmt.Errorf("node: role %q needs a shared bus (Redis): the other roles run in other processes", cfg.Role)
 	}
 	s.bus = cfg.Bus
 	if s.bus == nil {
@@ -147,7 +147,7 @@ func (s *Server) wire() error {
 	}
 	m, err := metrics.New(cfg.Registry)
 	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
+		return fmt.Errorf("node: %w", err)
 	}
 	s.metrics = m
 	if cfg.Tracer == nil {
@@ -193,7 +193,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 	if cfg.UpstreamSettingsPath != "" || cfg.Upstream != nil {
 		if cfg.Upstream != nil {
 			if err := cfg.Upstream.Validate(); err != nil {
-				return fmt.Errorf("emulator: upstream settings: %w", err)
+				return fmt.Errorf("node: upstream settings: %w", err)
 			}
 			s.settings.Store(cfg.Upstream)
 		} else {
@@ -209,7 +209,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 	}
 	gb, ok := s.bus.(gateway.Bus)
 	if !ok {
-		return errors.New("emulator: the bus cannot hold connections (a stateless bus serves the functions role only)")
+		return errors.New("node: the bus cannot hold connections (a stateless bus serves the functions role only)")
 	}
 	internal := cfg.InternalURL
 	if internal == "" {
@@ -261,7 +261,7 @@ func (s *Server) healthChecks() []httpapi.HealthCheck {
 	return []httpapi.HealthCheck{{Name: "gateway", Check: s.gw.Healthy}}
 }
 
-// URL is the base URL of the emulator, e.g. "http://localhost:8888"
+// URL is the base URL of the node, e.g. "http://localhost:8888"
 // ("https://…" with TLS).
 func (s *Server) URL() string {
 	return s.scheme() + "://" + net.JoinHostPort(s.host, strconv.Itoa(s.port))
@@ -281,7 +281,7 @@ func (s *Server) ConnectionString() string { return s.cs.String() }
 // ClientURL is the URL to give a SignalR client for hub.
 func (s *Server) ClientURL(hub string) string { return s.URL() + "/api?hub=" + url.QueryEscape(hub) }
 
-// Gateway is the emulator's gateway (for tests and metrics); nil in the
+// Gateway is the node's gateway (for tests and metrics); nil in the
 // functions role.
 func (s *Server) Gateway() *gateway.Server { return s.gw }
 
