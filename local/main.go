@@ -46,7 +46,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	settings := fs.String("config", "", "upstream settings file in the Azure emulator's format (default ./settings.json when present); reloaded on change")
 	upTimeout := fs.Duration("upstream-timeout", 100*time.Second, "how long a client invocation waits for the upstream function")
 	redisURL := fs.String("redis", "", "run on Redis at this URL (redis://host:port/db; a Redis Cluster: redis+cluster://host:port,host:port) instead of the in-memory bus")
-	role := fs.String("role", node.RoleAll, "what this process serves: all, gateway (clients) or functions (negotiate and REST); gateway and functions need --redis")
+	role := new(node.Role)
+	fs.TextVar(role, "role", node.RoleAll, "what this process serves: all, gateway (clients) or functions (negotiate and REST); gateway and functions need --redis")
 	internalURL := fs.String("internal-url", "", "base URL other gateway nodes forward Server-Sent Events and Long Polling requests for this node's connections to (default: http:// and the listen address)")
 	clientURL := fs.String("client-url", "", "base URL negotiate hands to clients (default: the URL negotiate was called on); e.g. a gateway's URL in the functions role")
 	nodeTTL := fs.Duration("node-ttl", 0, "with --redis: how long a gateway counts as alive after its last heartbeat (default 15s)")
@@ -129,7 +130,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeBus()
-	srv, err := node.New(node.Config{
+	srv, err := node.New(node.Development(node.Config{
 		Bus: b, Role: *role, ClientBase: *clientURL, InternalURL: *internalURL,
 		UpstreamSettingsPath: *settings, UpstreamTimeout: *upTimeout,
 		Addr: *addr, AccessKeys: []string{*key}, Logger: logger,
@@ -147,7 +148,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		},
 		MaxHubs: config.NoLimitNegative(*maxHubs), MaxAddressConnections: *maxAddrConns, ForwardedHops: *fwdHops,
 		MaxLiveTraceWatchers: config.NoLimitNegative(*maxWatchers), GroupLimits: groupLimits,
-	})
+	}))
 	if err != nil {
 		return err
 	}

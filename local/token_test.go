@@ -45,7 +45,7 @@ func post(t *testing.T, u, tok, body string) int {
 // negotiate; and that a token for another key is refused (so the check can
 // fail).
 func TestTokenAgainstEmulator(t *testing.T) {
-	s, err := node.New(node.Config{Addr: "127.0.0.1:0"})
+	s, err := node.New(node.Development(node.Config{Addr: "127.0.0.1:0"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func newEnvClient(t *testing.T, c jsclient.Client, configure ...func(*node.Confi
 // Serve's error (nil when it ended because of the cancel); it is idempotent.
 func serveEmulator(t *testing.T, cfg node.Config) (srv *node.Server, stop func() error) {
 	t.Helper()
-	srv, err := node.New(cfg)
+	srv, err := node.New(node.Development(cfg))
 	if err != nil {
 		t.Fatalf("node.New: %v", err)
 	}

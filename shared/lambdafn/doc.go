@@ -12,7 +12,7 @@
 // a Secrets Manager secret or SSM parameter with the AWS SDK
 // (shared/awsparams). Until they are read, requests
 // get 503 and the next one tries again. The handlers are the ones the
-// local emulator serves (node.NewFunctions, chathub.New), adapted to
+// local emulator serves (functions.New, chathub.New), adapted to
 // Lambda events by lambdahttp. Logs are JSON or text per the function's
 // logging configuration, with the request id of each invocation
 // (aws-lambda-go's lambdacontext handler).

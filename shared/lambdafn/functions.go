@@ -14,8 +14,8 @@ import (
 	"github.com/heraldrt/herald/shared/chathub"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/connstr"
+	"github.com/heraldrt/herald/shared/functions"
 	"github.com/heraldrt/herald/shared/httpapi"
-	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/serverless"
 )
 
@@ -109,7 +109,7 @@ func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Funct
 		if err != nil {
 			return nil, err
 		}
-		fns, err := node.NewFunctions(node.FunctionsConfig{
+		fns, err := functions.New(functions.Config{
 			Bus: b, ConnectionString: connectionString(cfg.PublicURL, keys[0]), AccessKeys: keys,
 			ClientBase: cfg.PublicURL, AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, AppAudience: cfg.AppAudience, AppIssuer: cfg.AppIssuer,
 			ClaimAllowList: cfg.Claims, TokenLifetime: cfg.TokenLifetime, Logger: log, CORS: cors,

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/connstr"
 	"github.com/heraldrt/herald/shared/diag"
+	"github.com/heraldrt/herald/shared/functions"
 	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/livetrace"
@@ -53,10 +55,10 @@ type Server struct {
 // New binds the listeners and wires negotiate, REST and gateway on one mux.
 func New(cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
-		cfg.Addr = "localhost:8888"
+		return nil, errors.New("node: Config.Addr is required (Development's is " + DevAddr + ")")
 	}
 	if len(cfg.AccessKeys) == 0 {
-		cfg.AccessKeys = []string{DevAccessKey}
+		return nil, errors.New("node: Config.AccessKeys is required (Development's is DevAccessKey)")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -72,8 +74,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.HTTP = cfg.HTTP.withDefaults()
 	if cfg.CORS == nil {
-		local := httpapi.LocalhostCORS()
-		cfg.CORS = &local
+		cfg.CORS = &httpapi.CORSPolicy{} // no cross-origin calls
+	}
+	if _, err := ParseRole(string(cfg.Role)); err != nil {
+		return nil, err
 	}
 	tc, err := tlsConfig(cfg)
 	if err != nil {
@@ -135,10 +139,7 @@ func (s *Server) wire() error {
 	cfg := s.cfg
 	endpoint := &url.URL{Scheme: s.scheme(), Host: s.host}
 	s.cs = connstr.ConnectionString{Endpoint: endpoint, AccessKey: cfg.AccessKeys[0], Version: "1.0", Port: s.port}
-	switch {
-	case cfg.Role != RoleAll && cfg.Role != RoleGateway && cfg.Role != RoleFunctions:
-		return fmt.Errorf("node: role %q: use %s, %s or %s", cfg.Role, RoleAll, RoleGateway, RoleFunctions)
-	case cfg.Role != RoleAll && cfg.Bus == nil:
+	if cfg.Role != RoleAll && cfg.Bus == nil {
 		return fmt.Errorf("node: role %q needs a shared bus (Redis): the other roles run in other processes", cfg.Role)
 	}
 	s.bus = cfg.Bus
@@ -237,7 +238,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 // negotiate endpoint and the REST API.
 func (s *Server) wireFunctions(mux *http.ServeMux) error {
 	cfg := s.cfg
-	f, err := NewFunctions(FunctionsConfig{
+	f, err := functions.New(functions.Config{
 		Bus: s.bus, ConnectionString: s.cs, AccessKeys: cfg.AccessKeys, ClientBase: cfg.ClientBase,
 		AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, AppAudience: cfg.AppAudience, AppIssuer: cfg.AppIssuer,
 		ClaimAllowList: cfg.ClaimAllowList,
@@ -393,15 +394,43 @@ func (s *Server) closeListeners() {
 	}
 }
 
-// home answers GET / with what a developer needs to connect.
+// home answers GET / with what this node is and, for the emulator, what
+// a developer needs to connect.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	base := strings.TrimSuffix(s.cfg.ClientBase, "/")
+	if base == "" {
+		base = s.URL()
+	}
+	if !s.cfg.Emulator {
+		fmt.Fprintf(w, "Herald %s\n\n%s\n", roleTitle[s.cfg.Role], roleServes[s.cfg.Role])
+		if s.cfg.Role != RoleGateway {
+			fmt.Fprintf(w, "Negotiate: %s/api/negotiate?hub=<hub>\n", base)
+		} else {
+			fmt.Fprintf(w, "Clients:   %s/client/?hub=<hub> (after your app's negotiate)\n", base)
+		}
+		return
+	}
 	cs := s.ConnectionString()
 	if s.cfg.AccessKeys[0] != DevAccessKey {
 		cs = "(configured with a private AccessKey; see the emulator's start-up output)"
 	}
-	fmt.Fprintf(w, "Herald local emulator\n\nConnection string: %s\nClient URL:        %s\n", cs, s.URL()+"/api?hub=<hub>")
+	fmt.Fprintf(w, "Herald local emulator (role %s)\n\nConnection string: %s\nClient URL:        %s\n", s.cfg.Role, cs, base+"/api?hub=<hub>")
 	if s.cfg.Role != RoleGateway {
 		fmt.Fprintf(w, "Sample chat page:  %s\n", s.SampleChatURL())
 	}
 }
+
+// roleTitle and roleServes describe a production node on GET /.
+var (
+	roleTitle = map[Role]string{
+		RoleAll:       "node (gateway, negotiate and REST API)",
+		RoleGateway:   "gateway node",
+		RoleFunctions: "functions node (negotiate and REST API)",
+	}
+	roleServes = map[Role]string{
+		RoleAll:       "Serves client connections under /client/, the app negotiate endpoint and the REST API under /api/.",
+		RoleGateway:   "Serves client connections under /client/ and health at /livez, /readyz and /api/health.",
+		RoleFunctions: "Serves the app negotiate endpoint and the REST API under /api/.",
+	}
+)

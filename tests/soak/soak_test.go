@@ -47,7 +47,7 @@ func TestSoak(t *testing.T) {
 		}
 		duration = max(d, time.Minute)
 	}
-	srv, err := node.New(node.Config{Addr: "127.0.0.1:0"})
+	srv, err := node.New(node.Development(node.Config{Addr: "127.0.0.1:0"}))
 	if err != nil {
 		t.Fatal(err)
 	}
