@@ -98,7 +98,7 @@ func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Funct
 		return nil, redisURLError(err)
 	}
 	b, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: cfg.RedisPrefix, Stateless: true, Logger: log,
-		GroupLimits: cfg.GroupLimits})
+		GroupLimits: cfg.GroupLimits()})
 	if err != nil {
 		_ = client.Close()
 		return nil, err

@@ -102,6 +102,9 @@ type Config struct {
 	// ClaimAllowList names the app-token claims copied into access tokens.
 	// Default none.
 	ClaimAllowList []string
+	// MaxBodyBytes limits REST message bodies (httpapi.RESTConfig).
+	// Default httpapi.DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
 	// TokenLifetime is the lifetime of access tokens from the app negotiate
 	// endpoint. Default 1h.
 	TokenLifetime time.Duration

@@ -244,6 +244,7 @@ func (s *Server) wireFunctions(mux *http.ServeMux) error {
 		ClaimAllowList: cfg.ClaimAllowList,
 		TokenLifetime:  cfg.TokenLifetime, Logger: s.log,
 		HealthChecks: s.healthChecks(), Metrics: s.metrics, Tracer: cfg.Tracer, CORS: *cfg.CORS,
+		MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {
 		return err

@@ -9,13 +9,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/syncbuf"
 )
 
@@ -80,6 +83,7 @@ var urlLine = regexp.MustCompile(`listening on http://[^\s:]+:(\d+)`)
 func Start(bin string, args ...string) (*Child, error) {
 	c := &Child{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, waited: make(chan struct{})}
 	c.cmd = exec.Command(bin, args...)
+	c.cmd.Env = childEnv()
 	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
 	if err := c.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("proc: start %s: %w", bin, err)
@@ -195,4 +199,22 @@ func (c *Child) terminate() error {
 	_ = c.cmd.Process.Kill()
 	<-c.waited
 	return fmt.Errorf("proc: process ignored SIGTERM for %v; killed", StopTimeout)
+}
+
+// childEnv is this process's environment without the variables Herald's
+// binaries read as settings (docs/configuration.md): a child is
+// configured by its flags alone, whatever the shell running the tests
+// exports (REDIS_URL for shared/redistest, say).
+func childEnv() []string {
+	settings := map[string]bool{}
+	for _, v := range append(config.Variables(&config.Node{}), config.Variables(&config.Functions{})...) {
+		settings[v] = true
+	}
+	var out []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); !settings[name] {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
