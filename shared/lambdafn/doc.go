@@ -4,7 +4,8 @@
 // functions/chathub (the sample upstream hub). Each main calls Run with
 // its name.
 //
-// Per cold start, Run reads the environment (config.FunctionsFromEnv),
+// Per cold start, Run reads its settings (config.Functions, from the
+// environment; docs/configuration.md),
 // reads the Redis URL (REDIS_URL, or the secret HERALD_REDIS_URL_SECRET
 // with the AWS SDK) and creates one Redis client and one stateless Redis
 // bus, shared by every invocation of that execution environment. The
