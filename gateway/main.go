@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -34,7 +35,9 @@ func main() {
 		fmt.Println("herald-gateway", version)
 		return
 	}
-	err := run(os.Args[1:])
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Environ(), os.Stderr)
+	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -44,16 +47,18 @@ func main() {
 	}
 }
 
-func run(args []string) (err error) {
+// run serves until ctx is done, configured by args and environ, logging
+// to stderr.
+func run(ctx context.Context, args, environ []string, stderr io.Writer) (err error) {
 	var opts config.Node
-	res, err := config.Load(&opts, config.Production, config.Sources{Name: "gateway", Args: args, Environ: os.Environ(), Output: os.Stderr})
+	res, err := config.Load(&opts, config.Production, config.Sources{Name: "gateway", Args: args, Environ: environ, Output: stderr})
 	if err != nil {
 		return err
 	}
 	if len(res.Args) > 0 {
 		return fmt.Errorf("unexpected arguments %q: settings are flags, variables or an options file (docs/configuration.md); --version prints the version", res.Args)
 	}
-	log, err := config.Logger(os.Stderr, opts.LogLevel, opts.LogFormat)
+	log, err := config.Logger(stderr, opts.LogLevel, opts.LogFormat)
 	if err != nil {
 		return err
 	}
@@ -77,8 +82,6 @@ func run(args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if opts.MetricsEMF {
 		emf, err := metrics.NewEMFExporter(metrics.EMFConfig{Gatherer: registry, Writer: os.Stdout,
 			Dimensions: map[string]string{"Service": "gateway"}, Interval: opts.MetricsEMFInterval, Logger: log})

@@ -29,11 +29,14 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	return runWith(args, os.Environ(), stdout, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runWith(ctx, args, os.Environ(), stdout, stderr)
 }
 
-// runWith runs the emulator with args and the environment environ.
-func runWith(args, environ []string, stdout, stderr io.Writer) error {
+// runWith runs the emulator with args and the environment environ until
+// ctx is done.
+func runWith(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "token" {
 		return runToken(args[1:], stdout, stderr)
 	}
@@ -79,8 +82,6 @@ func runWith(args, environ []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	printBanner(stdout, srv, opts)
 	if err := srv.Serve(ctx); err != nil {
 		return err
