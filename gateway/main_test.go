@@ -14,7 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/heraldrt/herald/shared/redistest"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 func TestMain(m *testing.M) {
@@ -47,7 +47,7 @@ func TestGatewayFlagsEnvironmentAndHome(t *testing.T) {
 		"HERALD_ACCESS_KEYS=gateway-test-key-0123456789", "HERALD_ADDR=127.0.0.1:1",
 		"HERALD_PUBLIC_URL=https://signalr.example.com/", "HERALD_MAX_USER_CONECTIONS=3",
 	}
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--addr", addr, "--log-format", "text"}, environ, logs) }()

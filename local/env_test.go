@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // The emulator takes variables as the gateway does (HERALD_LOG_FORMAT;
@@ -25,7 +25,7 @@ func TestEmulatorTakesVariables(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
 	environ := []string{"HERALD_ADDR=127.0.0.1:1", "HERALD_LOG_FORMAT=json", "HERALD_MAX_HUBZ=2"}
-	stdout, stderr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
+	stdout, stderr := &testsupport.Buffer{}, &testsupport.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runWith(ctx, []string{"--addr", addr}, environ, stdout, stderr) }()

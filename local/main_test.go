@@ -12,7 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/heraldrt/herald/shared/lambdafn"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -25,7 +25,7 @@ func TestDocsListEveryFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	usage := &syncbuf.Buffer{}
+	usage := &testsupport.Buffer{}
 	if err := run([]string{"-h"}, io.Discard, usage); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("run -h: %v", err)
 	}

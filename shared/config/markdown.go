@@ -6,27 +6,25 @@ import (
 	"strings"
 )
 
-// Markdown is docs/configuration.md: the configuration tables rendered
-// from the options types' tags (go test ./shared/config -update rewrites
-// the file).
+// Markdown is the settings section of docs/configuration.md: how the
+// sources combine and the tables rendered from the options types' tags
+// (go test ./shared/config -run TestConfigurationDoc -update rewrites it
+// between the file's BEGIN and END settings markers).
 func Markdown() string {
 	var b strings.Builder
 	b.WriteString(markdownIntro)
-	b.WriteString("\n## Nodes: `gateway/` and `local/`\n\n")
+	b.WriteString("\n### Nodes: `gateway/` and `local/`\n\n")
 	b.WriteString("The production gateway binary takes the Production defaults; `local/` (`make run`, the local emulator) the\n")
 	b.WriteString("Development ones where they differ. Both are one binary family (`config.Node`, assembled by `shared/node`).\n\n")
 	table(&b, reflect.TypeOf(Node{}), true)
-	b.WriteString("\n## Lambda functions: `functions/`\n\n")
+	b.WriteString("\n### Lambda functions: `functions/`\n\n")
 	b.WriteString("`functions/negotiate`, `functions/api` and `functions/chathub` (`config.Functions`, wired by `shared/lambdafn`).\n")
 	b.WriteString("In Lambda they take variables only; `functions/chathub` outside Lambda takes flags too.\n\n")
 	table(&b, reflect.TypeOf(Functions{}), false)
 	return b.String()
 }
 
-const markdownIntro = `# Configuration
-
-<!-- Generated from shared/config (the options types' struct tags) by
-     go test ./shared/config -run TestConfigurationDoc -update; do not edit. -->
+const markdownIntro = `## Settings
 
 Every binary reads its settings the same way, from four sources, each
 overriding the ones before it:

@@ -134,6 +134,7 @@ func NewREST(cfg RESTConfig) (http.Handler, error) {
 	for _, rt := range expand() {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.endpoint(rt))
 	}
+	mux.Handle("GET "+OpenAPIPath, openAPIHandler())
 	return &jsonMux{mux: mux}, nil
 }
 

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // modulePath identifies the repository root: the directory whose go.mod declares it.
@@ -79,7 +79,7 @@ type ConnectOptions struct {
 type Driver struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stderr *syncbuf.Buffer
+	stderr *testsupport.Buffer
 
 	writeMu sync.Mutex
 
@@ -138,7 +138,7 @@ func StartClient(t testing.TB, c Client) *Driver {
 	}
 
 	d := &Driver{
-		stderr:     &syncbuf.Buffer{},
+		stderr:     &testsupport.Buffer{},
 		changed:    make(chan struct{}),
 		readerDone: make(chan struct{}),
 	}
