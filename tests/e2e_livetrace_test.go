@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/tests/internal/browser"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
@@ -154,7 +154,7 @@ func TestLiveTracePageInChromium(t *testing.T) {
 	if _, err := b.Open(strings.Split(pageURL, "#")[0]); err != nil {
 		t.Fatal(err)
 	}
-	must("type the key", b.Fill("#key", emulator.DevAccessKey))
+	must("type the key", b.Fill("#key", node.DevAccessKey))
 	must("connect", b.Click("#connect"))
 	must("sign-in with the key", b.WaitFor(connected, browserWait))
 	must("disconnect", b.Click("#disconnect"))

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/chathub"
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/serverless"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
@@ -82,7 +82,7 @@ func withUpstreamClient(t *testing.T, c jsclient.Client) (*env, *upstreamLog) {
 	if err := os.WriteFile(settings, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnvClient(t, c, func(c *emulator.Config) {
+	e := newEnvClient(t, c, func(c *node.Config) {
 		c.UpstreamSettingsPath = settings
 		c.UpstreamTimeout = time.Second
 	})
@@ -90,7 +90,7 @@ func withUpstreamClient(t *testing.T, c jsclient.Client) (*env, *upstreamLog) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub.Store(chathub.New([]string{emulator.DevAccessKey}, sender, slog.New(slog.DiscardHandler)))
+	hub.Store(chathub.New([]string{node.DevAccessKey}, sender, slog.New(slog.DiscardHandler)))
 	return e, log
 }
 
