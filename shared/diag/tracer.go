@@ -40,9 +40,10 @@ func ParseMessagingMode(s string) (MessagingMode, error) {
 // Config configures a Tracer. Zero values mean the documented defaults:
 // every category off.
 type Config struct {
-	// Logger receives the resource logs, one Info record per event whose
-	// message is the event name and whose "category" attribute is the
-	// category. Default: discard.
+	// Logger receives the resource logs, one record per event whose
+	// message and "operationName" attribute are the event name, with
+	// Azure's field names (docs/diagnostics.md). UpstreamFailed is a Warn
+	// record, everything else Info. Default: discard.
 	Logger *slog.Logger
 	// Connectivity switches the connectivity logs on.
 	Connectivity bool
@@ -148,8 +149,15 @@ func (t *Tracer) Emit(e Event) {
 	if e.Node == "" {
 		e.Node = *t.node.Load()
 	}
+	if e.Message == "" {
+		e.Message = e.defaultMessage()
+	}
 	if t.logs(&e) {
-		t.log.LogAttrs(context.Background(), slog.LevelInfo, e.Name, e.attrs()...)
+		level := slog.LevelInfo
+		if e.Name == UpstreamFailed {
+			level = slog.LevelWarn
+		}
+		t.log.LogAttrs(context.Background(), level, e.Name, e.attrs()...)
 	}
 	if t.watching.Load() {
 		t.deliver(&e, true)
