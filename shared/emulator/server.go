@@ -205,6 +205,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 			Timeout:    cfg.UpstreamTimeout,
 			Logger:     s.log,
 			Observe:    s.metrics.Upstream,
+			Tracer:     cfg.Tracer,
 		})
 	}
 	gb, ok := s.bus.(gateway.Bus)

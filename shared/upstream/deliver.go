@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/heraldrt/herald/shared/diag"
 )
 
 // drainLimit is how much of an ignored response body is read so that the
@@ -30,6 +32,9 @@ func (s *Session) deliver(e event) {
 		if r.Err != nil || r.StatusCode < 200 || r.StatusCode > 299 {
 			s.logFailure(e, r, "", elapsed)
 		}
+		if e.kind == kindInvocation {
+			s.traceOutcome(&e, r, "")
+		}
 		return
 	}
 	frame, errText, err := replyFrame(s.info.Codec, e.id, r)
@@ -40,7 +45,11 @@ func (s *Session) deliver(e event) {
 	if errText != "" {
 		s.logFailure(e, r, errText, elapsed)
 	}
+	s.traceOutcome(&e, r, errText)
 	e.reply(frame)
+	if errText == "" && e.trace != "" {
+		s.emit(&e, diag.UpstreamAnswered, r.StatusCode, "")
+	}
 }
 
 // call posts e and returns the response. With keepBody the body of a 200
