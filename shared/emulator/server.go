@@ -179,6 +179,9 @@ func (s *Server) wire() error {
 	mux.Handle(httpapi.LivezPath, probes)
 	mux.Handle(httpapi.ReadyzPath, probes)
 	mux.HandleFunc("/{$}", s.home)
+	for _, p := range httpapi.UnsupportedModePaths {
+		mux.Handle(p, httpapi.UnsupportedModes())
+	}
 	s.http = &http.Server{
 		Handler:  streamDeadlines(diag.Middleware(cfg.Tracer, mux), cfg.HTTP.WriteTimeout),
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
