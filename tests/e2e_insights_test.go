@@ -78,6 +78,8 @@ func TestInsightsQueriesOnHeraldLogs(t *testing.T) {
 	text := e.payload("to-g")
 	send := status(t, "send to g", http.StatusAccepted)(e.rest.SendToGroup(ctx, hub, "g", recv, []any{text})).Header.Get(httpapi.TraceHeader)
 	e.expectRecv(t, "b", text)
+	leave := status(t, "remove b from g", http.StatusOK)(e.rest.RemoveFromGroup(ctx, hub, "g", b)).Header.Get(httpapi.TraceHeader)
+	userJoin := ok(t, "add alice to h")(e.rest.AddUserToGroup(ctx, hub, "alice", "h")).Header.Get(httpapi.TraceHeader)
 	for id, method := range map[string]string{"echo-1": "echo", "fail-1": "fail"} {
 		if err := e.js.Invoke("a1", id, method, "x"); err != nil {
 			t.Fatal(err)
@@ -127,6 +129,14 @@ func TestInsightsQueriesOnHeraldLogs(t *testing.T) {
 	rows = run("trace", "TRACING_ID", join)
 	if got := ops(rows); strings.Join(got, " ") != diag.GroupJoined || rows[0]["connectionId"] != b || rows[0]["groupName"] != "g" {
 		t.Errorf("trace of the group join: %v", rows)
+	}
+	rows = run("trace", "TRACING_ID", leave)
+	if got := ops(rows); strings.Join(got, " ") != diag.GroupLeft || rows[0]["connectionId"] != b || rows[0]["groupName"] != "g" {
+		t.Errorf("trace of the group leave: %v", rows)
+	}
+	rows = run("trace", "TRACING_ID", userJoin)
+	if got := ops(rows); strings.Join(got, " ") != diag.GroupJoined || rows[0]["userId"] != "alice" || rows[0]["groupName"] != "h" {
+		t.Errorf("trace of the user's group join: %v", rows)
 	}
 	// A client's invocation: its tracing id is in its MessageReceived.
 	for method, want := range map[string]string{
