@@ -36,7 +36,7 @@ func TestHTTPTransportsObserved(t *testing.T) {
 			t.Errorf("herald_connections %s %s = %v, want %v", c.transport, c.protocol, got, c.want)
 		}
 	}
-	if got := metric(m, "herald_connections_opened_total", "transportType", "ServerSentEvents"); got != 1 {
+	if got := metric(m, "herald_connections_opened_total", "transport", "ServerSentEvents"); got != 1 {
 		t.Errorf("opened over Server-Sent Events = %v, want 1", got)
 	}
 	if got := metric(m, "herald_connections_opened_total", "transport", "LongPolling"); got != 2 {
