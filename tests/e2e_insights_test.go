@@ -179,3 +179,43 @@ func TestInsightsQueriesOnHeraldLogs(t *testing.T) {
 		}
 	}
 }
+
+// In the diagnostic-only mode a diagnostic client's invocations for the
+// upstream are traced as its deliveries are; an ordinary client's are not.
+func TestDiagnosticClientInvocationsTraced(t *testing.T) {
+	t.Parallel()
+	logs := &syncbuf.Buffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	e, _ := withUpstreamClient(t, jsclient.Current, func(c *emulator.Config) {
+		c.Logger = logger
+		c.Tracer = diag.New(diag.Config{Logger: logger, Messaging: diag.MessagingDiagnostic})
+	})
+	plain := e.connect(t, "plain", "alice")
+	dc := e.js.ConnectWait(t, jsclient.ConnectOptions{
+		Name: "dc", URL: e.clientURL() + "&diag=yes", Transport: jsclient.WebSockets, Methods: []string{recv},
+	}, wait)
+	for _, name := range []string{"plain", "dc"} {
+		if err := e.js.Invoke(name, name+"-echo", "echo", "x"); err != nil {
+			t.Fatal(err)
+		}
+		e.js.ExpectFunc(t, wait, "echo reply", jsclient.IsReply(name, name+"-echo"))
+	}
+	query := `filter category = "MessagingLogs" and connectionId = "` + dc + `" | sort @timestamp asc`
+	var rows []insights.Row
+	eventually(t, "the diagnostic client's invocation traced", func() bool {
+		recs, err := insights.Parse(logs.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows, err = insights.Run(query, recs); err != nil {
+			t.Fatal(err)
+		}
+		return len(rows) == 3
+	})
+	if got := strings.Join(ops(rows), " "); got != "MessageReceived UpstreamDelivered UpstreamAnswered" || rows[0]["diagnostic"] != true {
+		t.Errorf("diagnostic client's trace: %v", rows)
+	}
+	if strings.Contains(logs.String(), plain) {
+		t.Errorf("an ordinary client's invocation was traced in diagnostic mode:\n%s", logs.String())
+	}
+}
