@@ -229,7 +229,8 @@ func TestMiddlewareHubFromPath(t *testing.T) {
 	}
 }
 
-// Upstream failures are Warn records; their reason is in the message.
+// Upstream failures are Info records like every resource log (the
+// upstream client writes the one warning); their reason is in the message.
 func TestUpstreamFailedLevel(t *testing.T) {
 	tr, logs := newTracer(diag.Config{Messaging: diag.MessagingAll})
 	tr.Emit(diag.Event{Category: diag.Messaging, Name: diag.UpstreamFailed, ConnectionID: "c1", Status: 500, Reason: "status code 500", Scope: "client"})
@@ -238,7 +239,7 @@ func TestUpstreamFailedLevel(t *testing.T) {
 	if len(recs) != 2 {
 		t.Fatalf("records %v", recs)
 	}
-	wantFields(t, recs[0], map[string]any{"level": "WARN", "message": "The upstream call failed. Reason: status code 500",
+	wantFields(t, recs[0], map[string]any{"level": "INFO", "message": "The upstream call failed. Reason: status code 500",
 		"status": float64(500), "messageType": "InvocationMessage"})
 	wantFields(t, recs[1], map[string]any{"level": "INFO", "groupName": "g", "messageType": "JoinGroupWithAckMessage"})
 }

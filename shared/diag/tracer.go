@@ -42,8 +42,9 @@ func ParseMessagingMode(s string) (MessagingMode, error) {
 type Config struct {
 	// Logger receives the resource logs, one record per event whose
 	// message and "operationName" attribute are the event name, with
-	// Azure's field names (docs/diagnostics.md). UpstreamFailed is a Warn
-	// record, everything else Info. Default: discard.
+	// Azure's field names (docs/diagnostics.md), at Info: a failure's
+	// warning is the operational record its producer writes, once.
+	// Default: discard.
 	Logger *slog.Logger
 	// Connectivity switches the connectivity logs on.
 	Connectivity bool
@@ -153,11 +154,7 @@ func (t *Tracer) Emit(e Event) {
 		e.Message = e.defaultMessage()
 	}
 	if t.logs(&e) {
-		level := slog.LevelInfo
-		if e.Name == UpstreamFailed {
-			level = slog.LevelWarn
-		}
-		t.log.LogAttrs(context.Background(), level, e.Name, e.attrs()...)
+		t.log.LogAttrs(context.Background(), slog.LevelInfo, e.Name, e.attrs()...)
 	}
 	if t.watching.Load() {
 		t.deliver(&e, true)

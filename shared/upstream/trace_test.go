@@ -96,7 +96,7 @@ func TestInvocationTraced(t *testing.T) {
 		t.Errorf("tracing ids are not one per invocation: %v", traces)
 	}
 	failed := recs[4]
-	if failed["level"] != "WARN" || failed["status"] != float64(500) ||
+	if failed["level"] != "INFO" || failed["status"] != float64(500) ||
 		!strings.Contains(failed["message"].(string), upstream.StatusErrorText(500)) {
 		t.Errorf("failure record %v", failed)
 	}
