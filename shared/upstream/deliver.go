@@ -46,10 +46,12 @@ func (s *Session) deliver(e event) {
 		s.logFailure(e, r, errText, elapsed)
 	}
 	s.traceOutcome(&e, r, errText)
-	e.reply(frame)
 	if errText == "" && e.trace != "" {
+		// Before the reply: the client may invoke again as soon as it
+		// has its answer, and its trace must read in order.
 		s.emit(&e, diag.UpstreamAnswered, r.StatusCode, "")
 	}
+	e.reply(frame)
 }
 
 // call posts e and returns the response. With keepBody the body of a 200
