@@ -6,24 +6,24 @@ JS    := tests/js
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help run sample test test-unit test-e2e deploy-test deploy-tools fuzz bench soak fmt lint build lambdas image image-docker clean js-deps
+.PHONY: help run sample test test-unit test-e2e deploy-test deploy-tools fuzz bench soak fmt lint build lambdas image image-docker release clean js-deps
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: ## run the local emulator on localhost:8888 (in-memory bus)
 	@$(MAKE) --no-print-directory js-deps >/dev/null 2>&1 || echo "note: make js-deps failed; the sample page will load @microsoft/signalr from jsDelivr"
-	@mkdir -p bin && $(GO) build -o bin/herald-local ./local
-	exec bin/herald-local
+	@mkdir -p bin && $(GO) build -ldflags='$(VERSION_LDFLAGS)' -o bin/herald ./local
+	exec bin/herald
 
 # The emulator's well-known development connection string (see local/).
 DEV_CONNECTION_STRING := Endpoint=http://localhost;Port=8888;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH;Version=1.0;
 sample: ## run the emulator with the sample chat hub (functions/chathub) as upstream of hub "chat": open http://localhost:8888/samples/chat/
 	@$(MAKE) --no-print-directory js-deps >/dev/null 2>&1 || echo "note: make js-deps failed; the sample page will load @microsoft/signalr from jsDelivr"
-	@mkdir -p bin && $(GO) build -o bin/herald-local ./local && $(GO) build -o bin/herald-chathub ./functions/chathub
+	@mkdir -p bin && $(GO) build -o bin/herald ./local && $(GO) build -o bin/herald-chathub ./functions/chathub
 	@HERALD_CONNECTION_STRING='$(DEV_CONNECTION_STRING)' bin/herald-chathub & pid=$$!; \
 	  trap 'kill $$pid 2>/dev/null; wait $$pid' EXIT; \
-	  bin/herald-local --config local/sample-settings.json
+	  bin/herald --config local/sample-settings.json
 
 test: js-deps deploy-tools ## everything: lint (vet, staticcheck, gofmt, cfn-lint), unit, end-to-end with the real JS client, the deploy rehearsal, short fuzzing
 	$(MAKE) --no-print-directory lint
@@ -31,8 +31,15 @@ test: js-deps deploy-tools ## everything: lint (vet, staticcheck, gofmt, cfn-lin
 	$(MAKE) --no-print-directory deploy-test
 	$(MAKE) --no-print-directory fuzz FUZZTIME=100000x
 
-test-unit: ## fast unit tests (Go only, no node)
-	$(GO) test -race -count=1 ./shared/...
+# The unit tier starts no server and needs neither node nor redis-server:
+# under -short every test that needs Redis or moto_server skips, saying so
+# (shared/redistest.SkipShort, shared/testsupport.SkipServer), and so do the
+# slow Redis Cluster failover tests. Examples cannot skip: the one that
+# needs Redis is left out by name. make test runs all of them.
+UNIT_PKGS := ./shared/... ./local/... ./gateway/... ./functions/...
+UNIT_SKIP := ^Example_redis$$
+test-unit: ## fast unit tests: Go only, no server, no node (-short; make test runs everything)
+	$(GO) test -race -short -count=1 -skip '$(UNIT_SKIP)' $(UNIT_PKGS)
 
 test-e2e: js-deps ## end-to-end tests with the official @microsoft/signalr client
 	$(GO) test -race -count=1 ./tests/...
@@ -86,16 +93,22 @@ lint: ## go vet, staticcheck (pinned), a gofmt check and cfn-lint on the templat
 	cfn-lint template.yaml infra/redis.yaml
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Every binary answers --version (shared/buildinfo); the gateway also reads
+# main.version.
+VERSION_LDFLAGS = -X github.com/heraldrt/herald/shared/buildinfo.Version=$(VERSION) -X main.version=$(VERSION)
 
-build: lambdas ## build the binaries: bin/ for this machine, build/<function>/bootstrap for Lambda
-	$(GO) build -trimpath -o bin/herald-local ./local
-	$(GO) build -trimpath -ldflags='-X main.version=$(VERSION)' -o bin/herald-gateway ./gateway
+build: lambdas ## build the binaries: bin/herald (the emulator, ./local), bin/herald-gateway, bin/herald-<function>; build/<function>/bootstrap for Lambda
+	$(GO) build -trimpath -ldflags='$(VERSION_LDFLAGS)' -o bin/herald ./local
+	$(GO) build -trimpath -ldflags='$(VERSION_LDFLAGS)' -o bin/herald-gateway ./gateway
+	@for f in $(FUNCTIONS); do \
+	  $(GO) build -trimpath -ldflags='$(VERSION_LDFLAGS)' -o bin/herald-$$f ./functions/$$f || exit 1; \
+	done
 
 # Lambda functions (functions/<name>): one bootstrap each for provided.al2023
 # on arm64, static, without the RPC entry point.
 FUNCTIONS    := negotiate api chathub
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
-LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+LAMBDA_FLAGS = -tags lambda.norpc -trimpath -ldflags='-s -w $(VERSION_LDFLAGS)'
 lambdas: ## build/<function>/bootstrap for every Lambda function (linux/arm64)
 	@for f in $(FUNCTIONS); do \
 	  echo "lambda $$f"; \
@@ -119,7 +132,7 @@ IMAGE_ARCH ?= arm64
 IMAGE_OUT  ?= build/herald-gateway-image.tar
 image: ## the gateway's container image without Docker: IMAGE_OUT (OCI archive, linux/IMAGE_ARCH) tagged IMAGE
 	@mkdir -p build/gateway-linux-$(IMAGE_ARCH)
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags='-s -w -X main.version=$(VERSION)' \
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags='-s -w $(VERSION_LDFLAGS)' \
 	  -o build/gateway-linux-$(IMAGE_ARCH)/herald-gateway ./gateway
 	$(GO) run ./infra/image --binary build/gateway-linux-$(IMAGE_ARCH)/herald-gateway --out $(IMAGE_OUT) --tag $(IMAGE) \
 	  --version $(VERSION) --revision "$$(git rev-parse HEAD 2>/dev/null)" --arch $(IMAGE_ARCH) \
@@ -128,8 +141,35 @@ image: ## the gateway's container image without Docker: IMAGE_OUT (OCI archive, 
 image-docker: ## the same image built by Docker (infra/gateway/Dockerfile), tagged IMAGE
 	docker build --platform linux/$(IMAGE_ARCH) --build-arg VERSION=$(VERSION) -f infra/gateway/Dockerfile -t $(IMAGE) .
 
+# A release in dist/: for each of RELEASE_PLATFORMS an archive of herald
+# (the emulator) and herald-gateway, a Lambda zip of each function
+# (bootstrap, linux/arm64, as template.yaml deploys it), the gateway image
+# (OCI archive, linux/IMAGE_ARCH), and SHA256SUMS over all of them. Every
+# binary is stamped with VERSION (--version prints it).
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+DIST := dist
+release: lambdas ## dist/: herald and herald-gateway archives per platform (RELEASE_PLATFORMS), the Lambda zips, the gateway image, SHA256SUMS
+	@command -v zip >/dev/null || { echo "zip is required: apt-get install -y zip"; exit 1; }
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	@for p in $(RELEASE_PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; d=herald-$(VERSION)-$$os-$$arch; \
+	  echo "release $$d"; mkdir -p $(DIST)/$$d || exit 1; \
+	  for b in herald:./local herald-gateway:./gateway; do \
+	    CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags='-s -w $(VERSION_LDFLAGS)' \
+	      -o $(DIST)/$$d/$${b%%:*} $${b#*:} || exit 1; \
+	  done; \
+	  cp LICENSE README.md $(DIST)/$$d/ && tar -C $(DIST) -czf $(DIST)/$$d.tar.gz $$d && rm -r $(DIST)/$$d || exit 1; \
+	done
+	@for f in $(FUNCTIONS); do \
+	  rm -f $(DIST)/herald-$$f-$(VERSION)-lambda-arm64.zip; \
+	  (cd build/$$f && zip -q -X ../../$(DIST)/herald-$$f-$(VERSION)-lambda-arm64.zip bootstrap) || exit 1; \
+	done
+	$(MAKE) --no-print-directory image IMAGE=herald-gateway:$(VERSION) IMAGE_OUT=$(DIST)/herald-gateway-$(VERSION)-image-$(IMAGE_ARCH).tar
+	cd $(DIST) && sha256sum *.tar.gz *.zip *.tar > SHA256SUMS
+	@cat $(DIST)/SHA256SUMS
+
 clean: ## remove build output and installed JS dependencies
-	rm -rf bin build $(JS)/node_modules
+	rm -rf bin build $(DIST) $(JS)/node_modules
 
 js-deps: $(JS)/node_modules/.package-lock.json ## install the pinned JS client (npm ci)
 

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heraldrt/herald/shared/buildinfo"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/diag"
@@ -23,6 +24,9 @@ import (
 )
 
 func main() {
+	if buildinfo.PrintVersion("herald", os.Args[1:], os.Stdout) {
+		return
+	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "herald:", err)
 		os.Exit(1)

@@ -12,20 +12,20 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/heraldrt/herald/shared/lambdafn"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestREADMEListsEveryFlag checks that each flag of the emulator appears
-// in the README's flag table.
-func TestREADMEListsEveryFlag(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+// TestDocsListEveryFlag checks that each flag of the emulator appears in
+// the flag table of the configuration reference.
+func TestDocsListEveryFlag(t *testing.T) {
+	readme, err := os.ReadFile("../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	usage := &syncbuf.Buffer{}
+	usage := &testsupport.Buffer{}
 	if err := run([]string{"-h"}, io.Discard, usage); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("run -h: %v", err)
 	}
@@ -35,7 +35,7 @@ func TestREADMEListsEveryFlag(t *testing.T) {
 	}
 	for _, f := range flags {
 		if !strings.Contains(string(readme), "`--"+f[1]+"`") {
-			t.Errorf("README does not list --%s", f[1])
+			t.Errorf("docs/configuration.md does not list --%s", f[1])
 		}
 	}
 }

@@ -25,7 +25,7 @@ Prints tokens signed with a connection string's AccessKey, as the Azure SDKs
 make them: a REST token for one data-plane URL, a client access token for a
 hub and user, and a ready curl line. Defaults fit the emulator of make run.
 
-  TOKEN=$(bin/herald-local token --print rest)
+  TOKEN=$(bin/herald token --print rest)
 
 Flags:
 `

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/emulator"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // tokenOut runs the token subcommand and returns what it printed.
 func tokenOut(t *testing.T, args ...string) string {
 	t.Helper()
-	out, errs := &syncbuf.Buffer{}, &syncbuf.Buffer{}
+	out, errs := &testsupport.Buffer{}, &testsupport.Buffer{}
 	if err := run(append([]string{"token"}, args...), out, errs); err != nil {
 		t.Fatalf("token %v: %v\n%s", args, err, errs.String())
 	}
@@ -101,7 +101,7 @@ func TestTokenDefaultsFitMakeRun(t *testing.T) {
 	if !strings.HasPrefix(curl, "curl -i -X POST 'http://localhost:8888/api/hubs/chat/:send?api-version=2022-06-01'") {
 		t.Fatalf("default curl line %q", curl)
 	}
-	errs := &syncbuf.Buffer{}
+	errs := &testsupport.Buffer{}
 	if err := run([]string{"token", "--print", "nope"}, io.Discard, errs); err == nil {
 		t.Fatal("--print nope accepted")
 	}

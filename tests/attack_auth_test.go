@@ -18,6 +18,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/proc"
 )
 
@@ -64,14 +65,9 @@ func openFDs(t *testing.T, pid int) int {
 // and returns the last count.
 func settleFDs(t *testing.T, pid, limit int, d time.Duration) int {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		n := openFDs(t, pid)
-		if n <= limit || time.Now().After(deadline) {
-			return n
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	var n int
+	testsupport.Until(d, func() bool { n = openFDs(t, pid); return n <= limit })
+	return n
 }
 
 // attackConns opens n connections to addr and writes prefix on each; they
@@ -129,10 +125,10 @@ func TestAttackIdleAndSlowConnectionsReleased(t *testing.T) {
 		// Measured at once: the timeouts start as soon as the server has
 		// accepted (or answered) a connection.
 		held := 0
-		for deadline := time.Now().Add(2 * time.Second); held < n*9/10 && time.Now().Before(deadline); {
+		testsupport.Until(2*time.Second, func() bool {
 			held = max(held, openFDs(t, pid)-control)
-			time.Sleep(10 * time.Millisecond)
-		}
+			return held >= n*9/10
+		})
 		if held < n*9/10 {
 			t.Fatalf("%s: only %d of %d connections are counted open: the measurement does not work", a.name, held, n)
 		}
@@ -322,17 +318,16 @@ func TestAttackTokens(t *testing.T) {
 	if code, body := call(t, http.MethodDelete, connURL, chatTok); code != http.StatusAccepted {
 		t.Fatalf("stop: %d %s", code, body)
 	}
-	deadline := time.Now().Add(wait)
-	for {
+	testsupport.Eventually(t, wait, "409 for the token of an ended connection", func() error {
 		code, body := call(t, http.MethodGet, connURL, chatTok)
-		if code == http.StatusConflict {
-			break
-		}
-		if code == http.StatusOK && body == "" || time.Now().After(deadline) {
+		if code == http.StatusOK && body == "" {
 			t.Fatalf("connection token reused after its connection ended: %d %q, want 409", code, body)
 		}
-		time.Sleep(50 * time.Millisecond) // 204 while the stopped connection is ending
-	}
+		if code != http.StatusConflict { // 204 while the stopped connection is ending
+			return fmt.Errorf("got %d %q, want 409", code, body)
+		}
+		return nil
+	})
 }
 
 // With app authentication, the herald.hubs and herald.applications claims
@@ -388,16 +383,16 @@ func TestAttackPublicMetrics(t *testing.T) {
 	}
 	_ = resp.Body.Close()
 	var body string
-	deadline := time.Now().Add(wait)
-	for !strings.Contains(body, "herald_connections{") {
-		if time.Now().After(deadline) {
-			t.Fatalf("--public-metrics: no herald_connections:\n%.500s", body)
-		}
+	testsupport.Eventually(t, wait, "--public-metrics: herald_connections", func() error {
 		var code int
 		if code, body = call(t, http.MethodGet, pub.URL()+"/metrics", ""); code != http.StatusOK {
 			t.Fatalf("--public-metrics: /metrics %d", code)
 		}
-	}
+		if !strings.Contains(body, "herald_connections{") {
+			return fmt.Errorf("not in:\n%.500s", body)
+		}
+		return nil
+	})
 	if strings.Contains(body, "secrethub") || strings.Contains(body, `hub="`) {
 		t.Errorf("public /metrics names hubs")
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
 
@@ -181,14 +182,11 @@ func runDurability(t *testing.T, c *cluster, what string, disrupt func()) {
 	// Deliveries still on their way (a poll held by the server, a slow client).
 	var lost map[string][]int
 	var got map[string]map[int]bool
-	deadline := time.Now().Add(wait)
-	for {
+	testsupport.Until(wait, func() bool {
 		got = received()
-		if lost = missing(got); len(lost) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		lost = missing(got)
+		return len(lost) == 0
+	})
 	total := 0
 	for _, name := range names {
 		total += len(got[name])
@@ -205,17 +203,11 @@ func runDurability(t *testing.T, c *cluster, what string, disrupt func()) {
 	}
 }
 
-// newDefaultCluster is newCluster with gateways on the production heartbeat (5 s) and
-// node TTL (15 s): the timing under which the gateways notice a restart last.
+// newDefaultCluster is newCluster: two gateway binaries, on the production heartbeat
+// (5 s) and node TTL (15 s), the timing under which the gateways notice a restart last.
 func newDefaultCluster(t *testing.T) *cluster {
 	t.Helper()
-	s := redistest.Start(t)
-	c := newClusterOn(t, s.URL(), 0)
-	c.redis = s
-	for range 2 {
-		c.addGateway(t, "--heartbeat", "5s", "--node-ttl", "15s")
-	}
-	return c
+	return newCluster(t, 2)
 }
 
 // TestAttackDurabilityRestartEmpty: Redis is killed and restarts empty 8 s later (the

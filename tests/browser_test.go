@@ -17,7 +17,7 @@ import (
 	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/samples"
 	"github.com/heraldrt/herald/shared/serverless"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/shared/upstream"
 	"github.com/heraldrt/herald/tests/internal/browser"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
@@ -36,7 +36,7 @@ const browserWait = 30 * time.Second
 func TestBrowserSampleChat(t *testing.T) {
 	t.Parallel()
 	b := browser.Start(t)
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {
 		if t.Failed() {

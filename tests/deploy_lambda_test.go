@@ -26,7 +26,8 @@ import (
 // The deployment tier, part 2: the Lambda bootstraps, built by the Makefile targets sam
 // build runs, run the way Lambda runs them (a local Runtime API), configured with the
 // environment template.yaml gives them, behind a stand-in for the template's load
-// balancer, with a gateway process and a real Redis. The official JS client connects
+// balancer, with the gateway binary (the one the image ships, configured by its
+// environment) and a real Redis. The official JS client connects
 // through the negotiate function and the gateway; REST calls go through the api function;
 // client invocations reach the sample hub function as upstream.
 
@@ -79,12 +80,14 @@ func newLambdaDeployment(t *testing.T) *lambdaDeployment {
 	if err := os.WriteFile(settings, []byte(upstream), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bin, err := localBinary()
+	bin, err := gatewayBinary()
 	if err != nil {
-		t.Fatalf("build ./local: %v", err)
+		t.Fatalf("build ./gateway: %v", err)
 	}
-	d.gateway, err = proc.Start(bin, "--role", "gateway", "--redis", redis.URL(), "--addr", "127.0.0.1:0",
-		"--access-key", lambdaTestKey, "--config", settings, "--log-level", "debug")
+	d.gateway, err = proc.StartEnv(bin, []string{
+		"REDIS_URL=" + redis.URL(), "HERALD_ADDR=127.0.0.1:0", "HERALD_ACCESS_KEYS=" + lambdaTestKey,
+		"HERALD_UPSTREAM_SETTINGS=" + settings, "HERALD_LOG_LEVEL=debug", "HERALD_LOG_FORMAT=text",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,15 +11,15 @@ import (
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
 
 // resourceLogs is an emulator's JSON resource log, parsed on demand.
-type resourceLogs struct{ buf *syncbuf.Buffer }
+type resourceLogs struct{ buf *testsupport.Buffer }
 
 func withResourceLogs(cfg diag.Config) (func(*emulator.Config), *resourceLogs) {
-	l := &resourceLogs{buf: &syncbuf.Buffer{}}
+	l := &resourceLogs{buf: &testsupport.Buffer{}}
 	cfg.Logger = slog.New(slog.NewJSONHandler(l.buf, nil))
 	return func(c *emulator.Config) { c.Tracer = diag.New(cfg) }, l
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/insights"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
@@ -58,7 +58,7 @@ func ops(rows []insights.Row) []string {
 func TestInsightsQueriesOnHeraldLogs(t *testing.T) {
 	t.Parallel()
 	queries := docQueries(t)
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	e, _ := withUpstreamClient(t, jsclient.Current, func(c *emulator.Config) {
 		c.Logger = logger
@@ -184,7 +184,7 @@ func TestInsightsQueriesOnHeraldLogs(t *testing.T) {
 // upstream are traced as its deliveries are; an ordinary client's are not.
 func TestDiagnosticClientInvocationsTraced(t *testing.T) {
 	t.Parallel()
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	e, _ := withUpstreamClient(t, jsclient.Current, func(c *emulator.Config) {
 		c.Logger = logger

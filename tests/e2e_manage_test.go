@@ -7,20 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
 )
 
-// eventually polls cond every 20 ms until it holds, failing the test after wait.
+// eventually is testsupport.EventuallyTrue within wait.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within %v", what, wait)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.EventuallyTrue(t, wait, what, cond)
 }
 
 // DELETE connections/{id}?reason=bye closes exactly that client, which reports the reason.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/emulator"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
 )
@@ -73,7 +73,7 @@ func listGroup(t *testing.T, rest *mgmt.Client, group string) map[string]string 
 // of a group; over every transport and protocol the client has.
 func TestAspNetSignalR1IDEverywhere(t *testing.T) {
 	t.Parallel()
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	e := newEnvClient(t, jsclient.AspNetSignalR1, func(c *emulator.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

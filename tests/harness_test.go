@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/emulator"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
 )
@@ -42,7 +42,7 @@ func newEnv(t *testing.T, configure ...func(*emulator.Config)) *env {
 // newEnvClient is newEnv whose driver runs the client library c.
 func newEnvClient(t *testing.T, c jsclient.Client, configure ...func(*emulator.Config)) *env {
 	t.Helper()
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	cfg := emulator.Config{
 		Addr:      "127.0.0.1:0",
 		AdminAddr: "127.0.0.1:0", // /metrics
@@ -102,7 +102,7 @@ func serveEmulator(t *testing.T, cfg emulator.Config) (srv *emulator.Server, sto
 // emulator's debug log is printed when the test failed.
 func runEmulator(t *testing.T, cfg emulator.Config) (*emulator.Server, func()) {
 	t.Helper()
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

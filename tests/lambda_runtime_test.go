@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/lambdahttp"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // A local implementation of the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API), enough to
@@ -149,8 +149,8 @@ type lambdaFunction struct {
 	name   string
 	api    *runtimeAPI
 	cmd    *exec.Cmd
-	stdout *syncbuf.Buffer // the function's logs (lambdacontext writes to stdout)
-	stderr *syncbuf.Buffer
+	stdout *testsupport.Buffer // the function's logs (lambdacontext writes to stdout)
+	stderr *testsupport.Buffer
 	exited chan struct{}
 	start  time.Time
 }
@@ -159,7 +159,7 @@ type lambdaFunction struct {
 // AWS_LAMBDA_RUNTIME_API, and stops it when t ends.
 func startFunction(t *testing.T, name, bootstrap string, env map[string]string) *lambdaFunction {
 	t.Helper()
-	f := &lambdaFunction{name: name, api: newRuntimeAPI(t), stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, exited: make(chan struct{})}
+	f := &lambdaFunction{name: name, api: newRuntimeAPI(t), stdout: &testsupport.Buffer{}, stderr: &testsupport.Buffer{}, exited: make(chan struct{})}
 	f.cmd = exec.Command(bootstrap)
 	for k, v := range env {
 		f.cmd.Env = append(f.cmd.Env, k+"="+v)

@@ -24,7 +24,7 @@ import (
 // order.
 func TestMultiNodeRedisOutage(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, 2)
+	c := newLocalCluster(t, 2) // an outage longer than the node TTL: the short one
 	ctx := context.Background()
 	p1 := c.connectTo(t, gw1, "p1", "pu1")
 	p2 := c.connectTo(t, gw2, "p2", "pu2")

@@ -31,9 +31,9 @@ func (c *cluster) tryConnectTo(t *testing.T, gw int, name, user string) string {
 // killed node's connections stop counting once its heartbeat runs out.
 func TestMultiNodeConnectionQuota(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, 0)
-	c.addGateway(t, "--max-connections", "2")
-	c.addGateway(t, "--max-connections", "2")
+	c := newLocalCluster(t, 0) // the short node TTL
+	c.addLocalGateway(t, "--max-connections", "2")
+	c.addLocalGateway(t, "--max-connections", "2")
 	c.connectTo(t, gw1, "a", "ua")
 	c.connectTo(t, gw2, "b", "ub")
 	for _, gw := range []int{gw1, gw2} {

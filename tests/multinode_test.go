@@ -318,7 +318,7 @@ func TestMultiNodeOrder(t *testing.T) {
 // clients and memberships are untouched.
 func TestMultiNodeGatewayKilled(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, 2)
+	c := newLocalCluster(t, 2) // the short node TTL
 	ctx := context.Background()
 	k1 := c.connectTo(t, gw1, "k1", "uk1")
 	s1 := c.connectTo(t, gw1, "s1", "both") // "both" has one connection on each gateway
@@ -383,7 +383,7 @@ type trafficCall struct {
 // 200, and one that stops or dies makes it answer 503 again.
 func TestMultiNodeNoGateway(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, 0)
+	c := newLocalCluster(t, 0) // the short node TTL
 	want503 := func(why string) error {
 		st, body := c.negotiate(t, "u")
 		if st != http.StatusServiceUnavailable || !strings.Contains(string(body), "No gateway is available yet") {
@@ -404,14 +404,14 @@ func TestMultiNodeNoGateway(t *testing.T) {
 		t.Errorf("health of the functions process with Redis up: %d, want 200", st)
 	}
 
-	gw := c.addGateway(t)
+	gw := c.addLocalGateway(t)
 	within(t, prompt, "negotiate once a gateway runs", want200)
 	if err := gw.Stop(); err != nil {
 		t.Errorf("gateway stop: %v", err)
 	}
 	within(t, prompt, "negotiate after the only gateway stopped", func() error { return want503("after a graceful stop") })
 
-	gw = c.addGateway(t)
+	gw = c.addLocalGateway(t)
 	within(t, prompt, "negotiate once another gateway runs", want200)
 	gw.Kill()
 	took := within(t, reapBound, "negotiate after the only gateway was killed", func() error { return want503("after SIGKILL") })

@@ -2,12 +2,14 @@ package tests
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/heraldrt/herald/shared/diag"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
 
@@ -56,11 +58,7 @@ func TestMultiNodeVersion0IDEverywhere(t *testing.T) {
 func awaitRelay(t *testing.T, c *cluster, events <-chan diag.Event, gw int) {
 	t.Helper()
 	c.connectTo(t, gw, "relay-probe", "relay-probe")
-	deadline := time.Now().Add(wait)
-	for {
-		if time.Now().After(deadline) {
-			t.Fatalf("gateway %d relayed no delivery to the live trace watcher within %v", gw+1, wait)
-		}
+	testsupport.Eventually(t, wait, fmt.Sprintf("gateway %d relaying a delivery to the live trace watcher", gw+1), func() error {
 		text := c.payload("relay")
 		status(t, "send to the probe", http.StatusAccepted)(c.rest.SendToUser(context.Background(), hub, "relay-probe", recv, []any{text}))
 		c.expectRecv(t, "relay-probe", text)
@@ -70,11 +68,12 @@ func awaitRelay(t *testing.T, c *cluster, events <-chan diag.Event, gw int) {
 			select {
 			case e := <-events:
 				if e.Name == diag.MessageDelivered && e.UserID == "relay-probe" {
-					return
+					return nil
 				}
 			case <-timer:
 				break drain
 			}
 		}
-	}
+		return errors.New("no delivery event yet")
+	})
 }

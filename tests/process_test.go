@@ -14,18 +14,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
+	"github.com/heraldrt/herald/tests/internal/awsstack"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
 	"github.com/heraldrt/herald/tests/internal/proc"
 )
 
-// The multi-process tier (multinode_test.go) runs the real ./local binary as separate
-// gateway and functions processes on one throwaway redis-server per test.
+// The multi-process tier (multinode_test.go) runs real processes on one throwaway
+// redis-server per test: gateway nodes are the shipped gateway binary (./gateway, the
+// one the container image runs), configured by its environment as ECS configures it;
+// the functions process (negotiate and REST) is `local --role functions` (the Lambda
+// bootstraps behind a load balancer stand-in are the deployment tier's). Tests that
+// need a gateway's death noticed within a second use `local --role gateway` with a
+// short node TTL and heartbeat (newLocalCluster), which the gateway binary does not
+// let its environment set.
 
 const (
-	nodeTTL   = time.Second            // --node-ttl of every gateway process
-	heartbeat = 200 * time.Millisecond // --heartbeat of every gateway process
+	nodeTTL   = time.Second            // --node-ttl of every `local --role gateway` process
+	heartbeat = 200 * time.Millisecond // --heartbeat of every `local --role gateway` process
 	probe     = "probe"                // a second client method, for messages outside settle's accounting
 	logTail   = 64 << 10               // bytes of each child's log printed when a test fails
 	logsEnv   = "HERALD_CHILD_LOGS"    // set (to anything) to print the children's logs even when a test passes
@@ -37,27 +46,37 @@ const (
 )
 
 var (
-	buildDir string // where localBinary put the binary; removed by TestMain
+	buildDir = sync.OnceValues(func() (string, error) { return os.MkdirTemp("", "herald-multinode-") })
 	// localBinary builds ./local once per test binary, on first use, with -race when the
 	// tests run with it, so the race detector watches the child processes too.
 	localBinary = sync.OnceValues(func() (string, error) {
-		dir, err := os.MkdirTemp("", "herald-multinode-")
-		if err != nil {
-			return "", err
-		}
-		buildDir = dir
-		var flags []string
-		if raceEnabled {
-			flags = append(flags, "-race")
-		}
-		return proc.Build(dir, flags...)
+		return buildBinary("herald-local", proc.Package)
+	})
+	// gatewayBinary builds ./gateway, the shipped gateway, like localBinary.
+	gatewayBinary = sync.OnceValues(func() (string, error) {
+		return buildBinary("herald-gateway", proc.GatewayPackage)
 	})
 )
 
-// removeBuildDir deletes what localBinary built (TestMain calls it after the tests).
+// buildBinary builds the main package pkg into buildDir as name, with -race when the
+// tests run with it.
+func buildBinary(name, pkg string) (string, error) {
+	dir, err := buildDir()
+	if err != nil {
+		return "", err
+	}
+	var flags []string
+	if raceEnabled {
+		flags = append(flags, "-race")
+	}
+	return proc.BuildPackage(dir, name, pkg, flags...)
+}
+
+// removeBuildDir deletes what localBinary and gatewayBinary built (TestMain calls it
+// after the tests).
 func removeBuildDir() {
-	if buildDir != "" {
-		_ = os.RemoveAll(buildDir)
+	if dir, err := buildDir(); err == nil {
+		_ = os.RemoveAll(dir)
 	}
 }
 
@@ -67,21 +86,36 @@ func removeBuildDir() {
 // process).
 type cluster struct {
 	*env
-	bin       string
+	bin       string            // ./local
+	gwBin     string            // ./gateway
+	local     bool              // gateway nodes are `local --role gateway` (newLocalCluster)
 	redis     *redistest.Server // nil on a Redis Cluster
 	redisURL  string
 	gateways  []*proc.Child // gateways[0] is "gateway 1"
+	nodes     []string      // the node name of each gateway in its diagnostic events (a prefix of it for the gateway binary)
 	functions *proc.Child
 	http      *http.Client
 }
 
-// newCluster starts Redis, `gateways` gateway processes and one functions process whose
-// negotiate hands out gateway 1's URL (a placeholder when there is no gateway), the
-// REST client and the node driver. Everything is stopped in Cleanup, clients first.
+// newCluster starts Redis, `gateways` gateway processes (the gateway binary) and one
+// functions process whose negotiate hands out gateway 1's URL (a placeholder when there
+// is no gateway), the REST client and the node driver. Everything is stopped in Cleanup,
+// clients first.
 func newCluster(t *testing.T, gateways int, functionsFlags ...string) *cluster {
 	t.Helper()
 	s := redistest.Start(t)
-	c := newClusterOn(t, s.URL(), gateways, functionsFlags...)
+	c := newClusterOf(t, false, s.URL(), gateways, functionsFlags...)
+	c.redis = s
+	return c
+}
+
+// newLocalCluster is newCluster whose gateway nodes are `local --role gateway` with a
+// node TTL of nodeTTL and a heartbeat of heartbeat, for tests that wait for a killed
+// gateway to be noticed (the gateway binary has the production 15 s TTL).
+func newLocalCluster(t *testing.T, gateways int, functionsFlags ...string) *cluster {
+	t.Helper()
+	s := redistest.Start(t)
+	c := newClusterOf(t, true, s.URL(), gateways, functionsFlags...)
 	c.redis = s
 	return c
 }
@@ -90,15 +124,29 @@ func newCluster(t *testing.T, gateways int, functionsFlags ...string) *cluster {
 // functions process gets functionsFlags too.
 func newClusterOn(t *testing.T, redisURL string, gateways int, functionsFlags ...string) *cluster {
 	t.Helper()
+	return newClusterOf(t, false, redisURL, gateways, functionsFlags...)
+}
+
+// newClusterOf is newClusterOn with local gateways (newLocalCluster) or not.
+func newClusterOf(t *testing.T, local bool, redisURL string, gateways int, functionsFlags ...string) *cluster {
+	t.Helper()
 	bin, err := localBinary()
 	if err != nil {
 		t.Fatalf("build ./local: %v", err)
 	}
-	c := &cluster{env: &env{}, bin: bin, redisURL: redisURL}
+	gwBin, err := gatewayBinary()
+	if err != nil {
+		t.Fatalf("build ./gateway: %v", err)
+	}
+	c := &cluster{env: &env{}, bin: bin, gwBin: gwBin, local: local, redisURL: redisURL}
 	c.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: wait}
 	t.Cleanup(c.http.CloseIdleConnections)
 	for range gateways {
-		c.addGateway(t)
+		if local {
+			c.addLocalGateway(t)
+		} else {
+			c.addGateway(t)
+		}
 	}
 	clientBase := "http://127.0.0.1:1/" // nobody listens: with no gateway, negotiate must not hand it out
 	if gateways > 0 {
@@ -120,9 +168,16 @@ func newClusterOn(t *testing.T, redisURL string, gateways int, functionsFlags ..
 // adminLine matches the admin listener's URL a process prints.
 var adminLine = regexp.MustCompile(`Admin listener \(pprof, metrics\): (\S+)`)
 
+// adminURLs holds the admin listener of each gateway binary process (*proc.Child →
+// URL): it does not print it, the test chose it.
+var adminURLs sync.Map
+
 // adminURL is the admin listener (pprof, /metrics) of a process.
 func adminURL(t *testing.T, p *proc.Child) string {
 	t.Helper()
+	if u, ok := adminURLs.Load(p); ok {
+		return u.(string)
+	}
 	m := adminLine.FindStringSubmatch(p.Stdout())
 	if m == nil {
 		t.Fatalf("%s printed no admin listener:\n%s", p.Addr, p.Stdout())
@@ -133,19 +188,62 @@ func adminURL(t *testing.T, p *proc.Child) string {
 // connStringLine matches the connection string the functions process prints.
 var connStringLine = regexp.MustCompile(`Endpoint=\S+`)
 
-// addGateway starts one more gateway process, with extra flags, and returns it.
+// addGateway starts one more gateway node, the gateway binary, configured by its
+// environment as a task definition configures it, with extra "NAME=value" variables,
+// and returns it. It listens on a loopback port the test picks (HERALD_ADDR, and
+// HERALD_INTERNAL_URL for the other nodes' forwarding), with an admin listener
+// (HERALD_ADMIN_ADDR) and debug logs.
 func (c *cluster) addGateway(t *testing.T, extra ...string) *proc.Child {
+	t.Helper()
+	if c.local {
+		t.Fatal("addGateway on a newLocalCluster: use addLocalGateway")
+	}
+	n := len(c.gateways) + 1
+	name := fmt.Sprintf("gateway %d", n)
+	node := fmt.Sprintf("gw%d-%s", n, strings.ReplaceAll(t.Name(), "/", "-"))
+	var gw *proc.Child
+	var err error
+	for range 3 { // a port picked may be taken before the gateway binds it
+		addr := fmt.Sprintf("127.0.0.1:%d", awsstack.FreePort(t))
+		admin := fmt.Sprintf("127.0.0.1:%d", awsstack.FreePort(t))
+		env := append([]string{
+			"REDIS_URL=" + c.redisURL,
+			"HERALD_ADDR=" + addr,
+			"HERALD_INTERNAL_URL=http://" + addr,
+			"HERALD_ADMIN_ADDR=" + admin,
+			"HERALD_ACCESS_KEYS=" + emulator.DevAccessKey, // the functions process's key
+			"HERALD_NODE_ID=" + node,
+			"HERALD_LOG_LEVEL=debug",
+			"HERALD_LOG_FORMAT=text",
+			"HERALD_SHUTDOWN_TIMEOUT=10s", // local's default, below proc.StopTimeout's
+		}, extra...)
+		if gw, err = proc.StartEnv(c.gwBin, env); err == nil {
+			adminURLs.Store(gw, "http://"+admin)
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	c.watch(t, name, gw)
+	c.gateways = append(c.gateways, gw)
+	c.nodes = append(c.nodes, node)
+	return gw
+}
+
+// addLocalGateway starts one more `local --role gateway` process, with extra flags,
+// and returns it (newLocalCluster).
+func (c *cluster) addLocalGateway(t *testing.T, extra ...string) *proc.Child {
 	t.Helper()
 	name := fmt.Sprintf("gateway %d", len(c.gateways)+1)
 	args := append([]string{"--role", "gateway", "--node-ttl", nodeTTL.String(), "--heartbeat", heartbeat.String()}, extra...)
 	gw := c.start(t, name, args...)
 	c.gateways = append(c.gateways, gw)
+	c.nodes = append(c.nodes, gw.Addr)
 	return gw
 }
 
-// start runs the local binary on Redis with args and debug logs; Cleanup stops it (a
-// graceful exit is required unless the test killed it), reports data races it found
-// and prints the tail of its logs when the test failed (or HERALD_CHILD_LOGS is set).
+// start runs the local binary on Redis with args and debug logs, watched (see watch).
 func (c *cluster) start(t *testing.T, name string, args ...string) *proc.Child {
 	t.Helper()
 	args = append([]string{"--redis", c.redisURL, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--log-level", "debug"}, args...)
@@ -153,7 +251,17 @@ func (c *cluster) start(t *testing.T, name string, args ...string) *proc.Child {
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+	c.watch(t, name, child)
+	return child
+}
+
+// watch makes Cleanup stop child (a graceful exit is required unless the test killed
+// it), report data races it found and print the tail of its logs when the test failed
+// (or HERALD_CHILD_LOGS is set).
+func (c *cluster) watch(t *testing.T, name string, child *proc.Child) {
+	t.Helper()
 	t.Cleanup(func() {
+		defer adminURLs.Delete(child)
 		if err := child.Stop(); err != nil {
 			t.Errorf("%s (%s) did not stop cleanly: %v", name, child.Addr, err)
 		}
@@ -168,7 +276,6 @@ func (c *cluster) start(t *testing.T, name string, args ...string) *proc.Child {
 			t.Logf("%s (%s) logs:\n%s", name, child.Addr, logs)
 		}
 	})
-	return child
 }
 
 // connectionInfo is the app negotiate endpoint's answer.
@@ -248,22 +355,12 @@ func (c *cluster) health(t *testing.T, child *proc.Child) int {
 	return resp.StatusCode
 }
 
-// within calls check until it returns nil, at most until timeout has passed, and
-// returns how long that took; it fails the test with check's last error otherwise.
+// within is testsupport.Eventually: it calls check until it returns nil, at most
+// until timeout has passed, and returns how long that took; it fails the test with
+// check's last error otherwise.
 func within(t *testing.T, timeout time.Duration, what string, check func() error) time.Duration {
 	t.Helper()
-	start := time.Now()
-	deadline := start.Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return time.Since(start)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after %v: %v", what, timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return testsupport.Eventually(t, timeout, what, check)
 }
 
 // want404 is for checks given to within: it takes a call's results and returns nil

@@ -22,7 +22,6 @@ import (
 	"github.com/heraldrt/herald/tests/internal/ecstask"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
-	"github.com/heraldrt/herald/tests/internal/proc"
 	"github.com/heraldrt/herald/tests/internal/rie"
 )
 
@@ -50,11 +49,7 @@ var rehearsalTools = sync.OnceValues(func() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var flags []string
-	if raceEnabled {
-		flags = append(flags, "-race")
-	}
-	gw, err := proc.BuildPackage(dir, "herald-gateway", "github.com/heraldrt/herald/gateway", flags...)
+	gw, err := gatewayBinary() // the multi-process tier's build
 	if err != nil {
 		return nil, err
 	}

@@ -10,10 +10,14 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/heraldrt/herald/shared/buildinfo"
 	"github.com/heraldrt/herald/shared/lambdafn"
 )
 
 func main() {
+	if buildinfo.PrintVersion("herald-api", os.Args[1:], os.Stdout) {
+		return
+	}
 	if err := lambdafn.Run(lambdafn.API); err != nil {
 		fmt.Fprintln(os.Stderr, "herald api:", err)
 		os.Exit(1)

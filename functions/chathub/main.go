@@ -38,6 +38,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heraldrt/herald/shared/buildinfo"
 	"github.com/heraldrt/herald/shared/chathub"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/connstr"
@@ -46,6 +47,9 @@ import (
 )
 
 func main() {
+	if buildinfo.PrintVersion("herald-chathub", os.Args[1:], os.Stdout) {
+		return
+	}
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
 		if err := lambdafn.Run(lambdafn.ChatHub); err != nil {
 			fmt.Fprintln(os.Stderr, "herald chathub:", err)

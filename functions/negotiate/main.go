@@ -10,10 +10,14 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/heraldrt/herald/shared/buildinfo"
 	"github.com/heraldrt/herald/shared/lambdafn"
 )
 
 func main() {
+	if buildinfo.PrintVersion("herald-negotiate", os.Args[1:], os.Stdout) {
+		return
+	}
 	if err := lambdafn.Run(lambdafn.Negotiate); err != nil {
 		fmt.Fprintln(os.Stderr, "herald negotiate:", err)
 		os.Exit(1)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // Region is the region the server's resources live in.
@@ -28,9 +30,11 @@ type Server struct {
 }
 
 // Start starts moto_server on a free loopback port and stops it when t
-// ends. Without moto_server it fails with an install hint.
+// ends. Without moto_server it fails with an install hint; under -short
+// (make test-unit starts no server) it skips t.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	testsupport.SkipServer(t, "moto_server")
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		t.Fatalf("moto_server not found: pip install 'moto[server]' (it emulates Secrets Manager and SSM for these tests): %v", err)

@@ -1,6 +1,9 @@
 package bus
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Default group limits (GroupLimits zero values). Azure SignalR documents
 // no such limit; these bound what one caller can make a connection or a
@@ -10,6 +13,17 @@ import "fmt"
 const (
 	DefaultMaxConnectionGroups = 1000
 	DefaultMaxUserGroups       = 1000
+)
+
+// User-level memberships added without a ttl (AddUserToGroup with
+// ttl < 0), as the 2024-12-01 REST reference states them: such a membership
+// lasts at most UserGroupLifetime, and only the user's
+// MaxUserGroupsWithoutTTL most recently updated ones are kept; adding one
+// more removes the oldest (a KindRemoveFromGroup envelope with ScopeUser,
+// as for an expiry). See docs/compat/rest-api.md#user-groups.
+const (
+	UserGroupLifetime       = 365 * 24 * time.Hour
+	MaxUserGroupsWithoutTTL = 100
 )
 
 // GroupLimits bounds group memberships. Zero means the default; a

@@ -10,6 +10,11 @@ type membership struct {
 	hub, group, user string
 	expires          time.Time // zero: never
 	index            int       // position in the expiry heap; -1 when absent
+	// noTTL marks a membership added without ttl; updated is when it was
+	// last added, which orders the user's noTTL memberships (the oldest
+	// beyond MaxUserGroupsWithoutTTL is removed).
+	noTTL   bool
+	updated time.Time
 }
 
 // activeAt reports whether the membership is unexpired at now.

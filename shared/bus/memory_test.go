@@ -126,12 +126,12 @@ func TestMemoryExpiry(t *testing.T) {
 	must(t, m.AddUserToGroup(ctx, "h", "solo", "u2", 9*time.Second)) // expires at 9s
 	must(t, m.AddUserToGroup(ctx, "h", "renewed", "u1", 10*time.Second))
 	must(t, m.AddUserToGroup(ctx, "h", "forever", "u1", 10*time.Second))
-	must(t, m.AddUserToGroup(ctx, "h", "forever", "u1", -1)) // cancels the expiry
+	must(t, m.AddUserToGroup(ctx, "h", "forever", "u1", -1)) // replaces the expiry with bus.UserGroupLifetime
 	must(t, m.AddUserToGroup(ctx, "h", "kept", "u1", 10*time.Second))
 	must(t, m.AddUserToGroup(ctx, "h", "kept", "u1", 0)) // leaves the 10s expiry
 	must(t, m.AddUserToGroup(ctx, "h", "dropped", "u3", time.Second))
 	must(t, m.RemoveUserFromGroup(ctx, "h", "dropped", "u3"))
-	wantSize(t, m, 1, 3)
+	wantSize(t, m, 1, 4)
 	c.drain()
 
 	clk.advance(5 * time.Second)
@@ -149,7 +149,7 @@ func TestMemoryExpiry(t *testing.T) {
 	wantList(t, "first sweep", c.drain(),
 		"remove-from-group user u2 solo",
 		"remove-from-group user u1 kept")
-	wantSize(t, m, 1, 1)
+	wantSize(t, m, 1, 2)
 	ok, err = m.GroupExists(ctx, "h", "kept")
 	wantBool(t, "GroupExists kept", false, ok, err)
 	ok, err = m.UserInGroup(ctx, "h", "renewed", "u1")
@@ -160,7 +160,7 @@ func TestMemoryExpiry(t *testing.T) {
 	wantList(t, "second sweep", c.drain(), "remove-from-group user u1 renewed")
 	m.Sweep()
 	wantList(t, "idle sweep", c.drain())
-	wantSize(t, m, 1, 0)
+	wantSize(t, m, 1, 1) // forever: a year
 
 	groups, err = m.Register(ctx, bus.Conn{Hub: "h", ID: "c3", User: "u1"})
 	must(t, err)
@@ -183,7 +183,7 @@ func TestMemoryReleasesState(t *testing.T) {
 		must(t, m.AddUserToGroup(ctx, hub, "g5", "u9", time.Hour))
 		must(t, m.AddUserToGroup(ctx, hub, "g6", "u9", 0))
 	}
-	wantSize(t, m, 2, 4)
+	wantSize(t, m, 2, 6) // g3 without ttl expires after a year
 
 	// Removing every connection leaves the recorded memberships.
 	for _, hub := range []string{"h1", "h2"} {
@@ -191,7 +191,7 @@ func TestMemoryReleasesState(t *testing.T) {
 			must(t, m.Unregister(ctx, hub, id))
 		}
 	}
-	wantSize(t, m, 2, 4)
+	wantSize(t, m, 2, 6)
 
 	must(t, m.RemoveUserFromAllGroups(ctx, "h1", "u1"))
 	must(t, m.RemoveUserFromAllGroups(ctx, "h1", "u9"))
@@ -270,4 +270,22 @@ func TestMemoryCloseWaitsForHandler(t *testing.T) {
 			<-closed
 		})
 	}
+}
+
+// A user-level membership added without ttl lasts bus.UserGroupLifetime.
+func TestMemoryUserGroupWithoutTTLLastsAYear(t *testing.T) {
+	ctx := t.Context()
+	clk := &clock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	m, c := newMemory(t, bus.MemoryConfig{SweepInterval: time.Hour, Now: clk.Now})
+	must(t, m.AddUserToGroup(ctx, "h", "g", "u1", -1))
+	c.drain()
+	clk.advance(bus.UserGroupLifetime - time.Second)
+	m.Sweep()
+	ok, err := m.UserInGroup(ctx, "h", "g", "u1")
+	wantBool(t, "UserInGroup just before a year", true, ok, err)
+	clk.advance(time.Second)
+	m.Sweep()
+	wantList(t, "sweep after a year", c.drain(), "remove-from-group user u1 g")
+	ok, err = m.UserInGroup(ctx, "h", "g", "u1")
+	wantBool(t, "UserInGroup after a year", false, ok, err)
 }

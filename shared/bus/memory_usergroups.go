@@ -3,12 +3,16 @@ package bus
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
 // AddUserToGroup adds the user's current connections to group and delivers
 // a KindAddToGroup envelope with ScopeUser. With ttl < 0 the membership is
-// recorded without expiry, so connections the user opens later join too;
+// recorded for UserGroupLifetime, so connections the user opens later join
+// too, and only the user's MaxUserGroupsWithoutTTL most recently updated
+// such memberships are kept (older ones are removed as expiries, with
+// their envelopes, delivered after the add's);
 // with ttl > 0 it is recorded until ttl from now (a later call replaces the
 // expiry); with ttl == 0 nothing is recorded and an existing membership is
 // left as it is. Expired memberships are removed by the sweeper, which
@@ -35,23 +39,52 @@ func (m *Memory) addUser(ctx context.Context, hub, group, user string, ttl time.
 		return UserGroupLimitError(lim)
 	}
 	h.userJoin(user, group)
+	es := []*Envelope{{Kind: KindAddToGroup, Hub: hub, Scope: ScopeUser, ID: user, Group: group}}
 	if ttl != 0 {
 		ms := h.members[user][group]
 		if ms == nil {
 			ms = &membership{hub: hub, group: group, user: user, index: -1}
 			h.putMembership(ms)
 		}
-		var expires time.Time
-		if ttl > 0 {
-			expires = m.now().Add(ttl)
+		now := m.now()
+		ms.noTTL, ms.updated = ttl < 0, now
+		if ttl < 0 {
+			ttl = UserGroupLifetime
 		}
-		m.setExpiryLocked(ms, expires)
+		m.setExpiryLocked(ms, now.Add(ttl))
+		if ms.noTTL {
+			es = append(es, m.keepNewestLocked(h, user)...)
+		}
 	}
 	m.releaseLocked(hub, h)
 	d := m.scheduleLocked()
 	m.mu.Unlock()
-	m.deliver(d, &Envelope{Kind: KindAddToGroup, Hub: hub, Scope: ScopeUser, ID: user, Group: group})
+	m.deliver(d, es...)
 	return nil
+}
+
+// keepNewestLocked removes the user's oldest memberships added without ttl
+// beyond MaxUserGroupsWithoutTTL, as expiries, and returns their envelopes.
+// It costs time in proportion to the user's memberships (at most
+// GroupLimits.PerUser), and only when the user has more than the most.
+func (m *Memory) keepNewestLocked(h *hubState, user string) []*Envelope {
+	var noTTL []*membership
+	for _, ms := range h.members[user] {
+		if ms.noTTL {
+			noTTL = append(noTTL, ms)
+		}
+	}
+	if len(noTTL) <= MaxUserGroupsWithoutTTL {
+		return nil
+	}
+	slices.SortFunc(noTTL, func(a, b *membership) int { return a.updated.Compare(b.updated) })
+	var es []*Envelope
+	for _, ms := range noTTL[:len(noTTL)-MaxUserGroupsWithoutTTL] {
+		m.dropMembershipLocked(h, ms)
+		h.userLeave(user, ms.group)
+		es = append(es, &Envelope{Kind: KindRemoveFromGroup, Hub: ms.hub, Scope: ScopeUser, ID: user, Group: ms.group})
+	}
+	return es
 }
 
 // RemoveUserFromGroup removes the user's membership of group, takes the

@@ -13,10 +13,13 @@ import (
 // source: every variable it reads is named by such a literal.
 var envName = regexp.MustCompile(`"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"`)
 
-// TestREADMEListsEveryVariable checks that each environment variable read
-// by this package appears in the README's configuration tables.
-func TestREADMEListsEveryVariable(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// configDoc is the configuration reference, where every variable is listed.
+const configDoc = "../../docs/configuration.md"
+
+// TestDocsListEveryVariable checks that each environment variable read
+// by this package appears in the configuration reference's tables.
+func TestDocsListEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile(configDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +51,6 @@ func TestREADMEListsEveryVariable(t *testing.T) {
 	}
 	sort.Strings(missing)
 	if len(missing) > 0 {
-		t.Errorf("README does not list %v", missing)
+		t.Errorf("%s does not list %v", configDoc, missing)
 	}
 }

@@ -15,13 +15,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/heraldrt/herald/shared/diag"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // logBuf collects a tracer's JSON log.
-type logBuf struct{ syncbuf.Buffer }
+type logBuf struct{ testsupport.Buffer }
 
 func (l *logBuf) records(t *testing.T) []map[string]any {
 	t.Helper()
@@ -183,10 +183,7 @@ func TestMiddleware(t *testing.T) {
 	if err != nil || !strings.Contains(line, "101") {
 		t.Fatalf("hijacked response %q %v", line, err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(logs.records(t)) < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testsupport.Until(5*time.Second, func() bool { return len(logs.records(t)) >= 2 })
 	recs := logs.records(t)
 	if len(recs) != 2 {
 		t.Fatalf("records %v", recs)

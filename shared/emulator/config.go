@@ -53,7 +53,10 @@ type Config struct {
 	// node's connections there (gateway.Config.InternalURL). Default:
 	// derived from the listener (gateway.DefaultInternalURL), e.g.
 	// http://127.0.0.1:8881.
-	InternalURL string
+	// InvokeTimeout bounds the wait for a client's result to a REST
+	// :invoke (gateway.Config.InvokeTimeout). Default 30s.
+	InvokeTimeout time.Duration
+	InternalURL   string
 	// Logger receives the logs. Default: discard.
 	Logger *slog.Logger
 	// AppSecret, when set, makes the app negotiate endpoint require an

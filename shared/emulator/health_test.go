@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 type healthAnswer struct {
@@ -74,13 +75,10 @@ func TestHealthDrainingGateway(t *testing.T) {
 // waitHealthy waits for Serve to have started the gateway.
 func waitHealthy(t *testing.T, u string) {
 	t.Helper()
-	for range 200 {
-		if code, _ := get(t, u); code == 200 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("%s never healthy", u)
+	testsupport.EventuallyTrue(t, 5*time.Second, u+" healthy", func() bool {
+		code, _ := get(t, u)
+		return code == 200
+	})
 }
 
 // Liveness ignores the bus: a node that cannot reach Redis keeps its

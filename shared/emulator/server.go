@@ -226,7 +226,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
 		NegotiateRate: cfg.NegotiateRate,
 		MaxHubs:       cfg.MaxHubs, MaxAddressConnections: cfg.MaxAddressConnections, ForwardedHops: cfg.ForwardedHops,
-		InternalURL: internal,
+		InternalURL: internal, InvokeTimeout: cfg.InvokeTimeout,
 	})
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/shared/token"
 )
 
@@ -39,7 +39,7 @@ func (m *authCounter) take() map[string]int {
 }
 
 // refusalRecords returns the JSON records of refused client tokens.
-func refusalRecords(t *testing.T, logs *syncbuf.Buffer) []map[string]any {
+func refusalRecords(t *testing.T, logs *testsupport.Buffer) []map[string]any {
 	t.Helper()
 	recs, err := logs.Records(LogClientTokenRefused)
 	if err != nil {
@@ -52,7 +52,7 @@ func refusalRecords(t *testing.T, logs *syncbuf.Buffer) []map[string]any {
 // record with hub, route, client address and reason, never the token, and
 // one count by reason.
 func TestClientTokenRefusalLogged(t *testing.T) {
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	m := &authCounter{}
 	h := newHarness(t, func(c *Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

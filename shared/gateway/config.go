@@ -112,6 +112,19 @@ type Config struct {
 	// ForwardedHops-th entry from the right. Default 0: the remote IP
 	// (X-Forwarded-For is ignored; it is the client's to forge).
 	ForwardedHops int
+	// InvokeTimeout bounds the wait for a client's result to a REST
+	// :invoke (completions.go). Default 30s (DefaultInvokeTimeout).
+	InvokeTimeout time.Duration
+	// MaxConnectionInvocations is the most REST :invoke calls waiting on
+	// one connection; the next is refused (429). Default 16.
+	MaxConnectionInvocations int
+	// MaxInvocations is the most REST :invoke calls waiting on this node.
+	// Default 10000.
+	MaxInvocations int
+	// MaxConnectionStreams is the most server-to-client streams open on
+	// one connection; the next StreamInvocation is answered with an error.
+	// Default 16.
+	MaxConnectionStreams int
 }
 
 // DefaultMaxHubs is Config.MaxHubs when not set.
@@ -146,6 +159,10 @@ func (c Config) withDefaults() (Config, error) {
 	setInt(&c.QueueMessages, 1024)
 	setInt(&c.QueueBytes, 4<<20)
 	setInt(&c.MaxDiagnosticConnections, DefaultMaxDiagnosticConnections)
+	setDuration(&c.InvokeTimeout, DefaultInvokeTimeout)
+	setInt(&c.MaxConnectionInvocations, DefaultMaxConnectionInvocations)
+	setInt(&c.MaxInvocations, DefaultMaxInvocations)
+	setInt(&c.MaxConnectionStreams, DefaultMaxConnectionStreams)
 	switch {
 	case c.MaxHubs == 0:
 		c.MaxHubs = DefaultMaxHubs

@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // After the socket filled up and the writer goroutine took over (setting a
 // write deadline), later direct writes must still work once that deadline
 // has passed.
 func TestDirectWritesAfterWriterDeadline(t *testing.T) {
+	testsupport.SkipSlow(t)
 	// The write timeout must outlast the slowest read of the burst by the
 	// test's client under -race on a loaded machine (2 s did not).
 	h := newHarness(t, func(c *Config) { c.WriteTimeout = 4 * time.Second; c.QueueBytes = 64 << 20 })

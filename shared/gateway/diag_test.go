@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/hubproto"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // upgradeStatus tries the WebSocket upgrade of a negotiated connection
@@ -59,13 +61,7 @@ func TestDiagnosticClientLimit(t *testing.T) {
 	}
 	h.connect("chat", "") // not diagnostic: not limited
 	_ = first.nc.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for h.gw.DiagnosticConnections() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("slot not released: %d", h.gw.DiagnosticConnections())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testsupport.EventuallyTrue(t, 5*time.Second, "diagnostic slot released", func() bool { return h.gw.DiagnosticConnections() == 1 })
 	nr, tok := negotiatedWith(t, h, "chat", dc)
 	c := h.dial("chat", nr.ConnectionToken, tok)
 	c.handshake(`{"protocol":"json","version":1}`)
@@ -95,21 +91,19 @@ func (e *events) add(ev *diag.Event) { e.mu.Lock(); e.all = append(e.all, *ev); 
 
 func (e *events) wait(t *testing.T, match func(diag.Event) bool) diag.Event {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var found diag.Event
+	testsupport.Eventually(t, 5*time.Second, "event", func() error {
 		e.mu.Lock()
+		defer e.mu.Unlock()
 		for _, ev := range e.all {
 			if match(ev) {
-				e.mu.Unlock()
-				return ev
+				found = ev
+				return nil
 			}
 		}
-		e.mu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatalf("event not seen; have %+v", e.all)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return fmt.Errorf("not seen; have %+v", e.all)
+	})
+	return found
 }
 
 // Connectivity and messaging events carry ids, reasons and the tracing id;

@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/hubproto"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 func TestSendScopes(t *testing.T) {
@@ -125,7 +126,7 @@ func TestInvocationsWithoutUpstream(t *testing.T) {
 		t.Fatalf("got %+v", m)
 	}
 	c.send(`{"type":4,"invocationId":"2","target":"s","arguments":[]}` + "\x1e")
-	if m := c.next(); m.InvocationID != "2" || m.Error != ErrTextNoStreaming {
+	if m := c.next(); m.InvocationID != "2" || m.Error != ErrTextNoUpstream {
 		t.Fatalf("got %+v", m)
 	}
 }
@@ -202,17 +203,12 @@ func TestShutdownClosesClientsWithReconnect(t *testing.T) {
 	waitFor(t, func() bool { return h.gw.Connections() == 0 })
 }
 
+// waitFor is testsupport.EventuallyTrue with a generous bound: under
+// -race on a loaded 2-core machine a teardown has been seen to take over
+// 5 s.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	// Generous: under -race on a loaded 2-core machine a teardown has
-	// been seen to take over 5 s; the condition is checked every 5 ms.
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 15s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testsupport.EventuallyTrue(t, 15*time.Second, "condition", cond)
 }
 
 // One broadcast reaches JSON and MessagePack clients, each in its protocol,

@@ -12,6 +12,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/heraldrt/herald/shared/hubproto"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // cpuTime is the CPU time this process has used, user and system.
@@ -81,6 +82,7 @@ func sendCPU(t *testing.T, c *client, stream []byte, done func()) time.Duration 
 // frames are not of one byte so that the quadratic term shows under -race,
 // which slows the per-frame work but not the scanning.)
 func TestTinyFramesCostLinearTime(t *testing.T) {
+	testsupport.SkipSlow(t)
 	const size, frame = 4 << 20, 64
 	h := newHarness(t, func(c *Config) { c.MaxMessageBytes = 2 * size })
 	control := h.connect("chat", "control")

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // limitCounter is a Metrics that also counts limit refusals.
@@ -36,7 +36,7 @@ func (m *limitCounter) count(limit string) int {
 // logs and counts it; connects to the hubs it holds still work, and the
 // hub slot comes back with the hub's last connection.
 func TestHubLimit(t *testing.T) {
-	logs, m := &syncbuf.Buffer{}, &limitCounter{}
+	logs, m := &testsupport.Buffer{}, &limitCounter{}
 	h := newHarness(t, func(c *Config) { withLog(logs)(c); c.MaxHubs = 2; c.Metrics = m })
 	a := h.connect("one", "a")
 	h.connect("two", "b")

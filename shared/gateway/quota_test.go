@@ -12,11 +12,11 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // withLog sends the gateway's log to l.
-func withLog(l *syncbuf.Buffer) func(*Config) {
+func withLog(l *testsupport.Buffer) func(*Config) {
 	return func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(l, nil)) }
 }
 
@@ -24,7 +24,7 @@ func withLog(l *syncbuf.Buffer) func(*Config) {
 // count reaches limit" and the log says so; a closed connection frees its
 // slot.
 func TestConnectionQuota(t *testing.T) {
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	h := newHarness(t, func(c *Config) { withLog(logs)(c); c.MaxConnections = 2 })
 	first := h.connect("chat", "a")
 	pending, tok := negotiated(t, h, "chat", "b") // negotiated while there is room
@@ -105,7 +105,7 @@ func TestUserConnectionQuota(t *testing.T) {
 
 // Over the negotiate rate, negotiate answers 429 with Retry-After.
 func TestNegotiateRate(t *testing.T) {
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	h := newHarness(t, func(c *Config) { withLog(logs)(c); c.NegotiateRate = 3 })
 	tok := h.clientToken("chat", "", nil)
 	for range 20 {

@@ -71,9 +71,6 @@ const (
 	// ErrTextNoUpstream answers a blocking invocation when no upstream
 	// handles the hub's messages.
 	ErrTextNoUpstream = "Invocation failed, no upstream is configured to handle client invocations in serverless mode."
-	// ErrTextNoStreaming answers a client streaming invocation, which
-	// serverless mode does not support.
-	ErrTextNoStreaming = "Client streaming invocations are not supported in serverless mode."
 	// ErrTextTooManyDiagnostic answers (429) a diagnostic client's connect
 	// while the node already holds MaxDiagnosticConnections of them.
 	ErrTextTooManyDiagnostic = "Too many diagnostic connections: the limit is reached, try again later or connect without the diagnostic claim."
@@ -122,8 +119,9 @@ func seenClose(reason, more string) string {
 }
 
 // Troubles is the table of every failure answer: the code sends these
-// texts, logs them, and the README's troubleshooting section is generated
-// from this table (TroubleshootingMarkdown; a test keeps them equal).
+// texts, logs them, and the troubleshooting guide (docs/troubleshooting.md)
+// is generated from this table (TroubleshootingMarkdown; a test keeps them
+// equal).
 var Troubles = []Trouble{
 	{Step: "negotiate, connect", Status: http.StatusBadRequest, Text: errHubMissing.Error() + " / " + errHubRepeated.Error() + " / " + errHubInvalid.Error(),
 		Why: "the `hub` query parameter is missing, repeated or not a hub name (a letter, then at most 128 letters, digits or ``_`,.[]``)",
@@ -217,20 +215,27 @@ var Troubles = []Trouble{
 		Why: "another node registered the same connection id first", Fix: "negotiate again", Diagnose: seenClose(ReasonDuplicate, "")},
 }
 
-// TroubleshootingMarkdown renders Troubles as the Markdown table of the
-// README's troubleshooting section.
+// TroubleshootingMarkdown renders Troubles as the Markdown of the
+// troubleshooting guide (docs/troubleshooting.md): one heading per answer,
+// then where it happens, why, what to do and how to see it, one line each.
 func TroubleshootingMarkdown() string {
 	var b strings.Builder
-	b.WriteString("| Where | Answer | Text | Why | What to do | How to see it |\n|---|---|---|---|---|---|\n")
-	for _, t := range Troubles {
-		answer := "Close message"
+	for i, t := range Troubles {
+		answer := "Close"
 		if t.AllowReconnect {
-			answer += ", `allowReconnect`"
+			answer += " (allowReconnect)"
 		}
 		if t.Status != 0 {
 			answer = fmt.Sprintf("HTTP %d", t.Status)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", t.Step, answer, "`"+t.Text+"`", t.Why, t.Fix, t.Diagnose)
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "### %s: `%s`\n\n", answer, t.Text)
+		fmt.Fprintf(&b, "- **Where:** %s.\n", t.Step)
+		fmt.Fprintf(&b, "- **Why:** %s.\n", t.Why)
+		fmt.Fprintf(&b, "- **What to do:** %s.\n", t.Fix)
+		fmt.Fprintf(&b, "- **How to see it:** %s.\n", t.Diagnose)
 	}
 	return b.String()
 }

@@ -7,38 +7,56 @@ import (
 	"testing"
 )
 
-var updateREADME = flag.Bool("update-readme", false, "rewrite the README's troubleshooting table from Troubles")
+var updateDocs = flag.Bool("update-docs", false, "rewrite the troubleshooting guide's generated part from Troubles")
 
 const (
-	readmePath = "../../README.md"
-	tableBegin = "<!-- troubles:begin (generated from shared/gateway/reasons.go: go test ./shared/gateway -run TestREADMETroubles -update-readme) -->\n"
-	tableEnd   = "<!-- troubles:end -->"
+	troublesDoc   = "../../docs/troubleshooting.md"
+	troublesBegin = "<!-- troubles:begin (generated from shared/gateway/reasons.go: go test ./shared/gateway -run TestTroubleshootingDoc -update-docs) -->\n"
+	troublesEnd   = "<!-- troubles:end -->"
 )
 
-// TestREADMETroubles keeps the README's troubleshooting table equal to
-// Troubles, the table the code answers with.
-func TestREADMETroubles(t *testing.T) {
-	raw, err := os.ReadFile(readmePath)
+// TestTroubleshootingDoc keeps the generated part of the troubleshooting
+// guide equal to Troubles, the table the code answers with.
+func TestTroubleshootingDoc(t *testing.T) {
+	raw, err := os.ReadFile(troublesDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(raw)
-	i, j := strings.Index(readme, tableBegin), strings.Index(readme, tableEnd)
+	doc := string(raw)
+	i, j := strings.Index(doc, troublesBegin), strings.Index(doc, troublesEnd)
 	if i < 0 || j < i {
-		t.Fatalf("README has no troubleshooting table between %q and %q", tableBegin, tableEnd)
+		t.Fatalf("%s has no generated part between %q and %q", troublesDoc, troublesBegin, troublesEnd)
 	}
 	want := TroubleshootingMarkdown()
-	got := readme[i+len(tableBegin) : j]
+	got := doc[i+len(troublesBegin) : j]
 	if got == want {
 		return
 	}
-	if *updateREADME {
-		if err := os.WriteFile(readmePath, []byte(readme[:i+len(tableBegin)]+want+readme[j:]), 0o644); err != nil {
+	if *updateDocs {
+		if err := os.WriteFile(troublesDoc, []byte(doc[:i+len(troublesBegin)]+want+doc[j:]), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	t.Errorf("README troubleshooting table is out of date; run go test ./shared/gateway -run TestREADMETroubles -update-readme\nwant:\n%s", want)
+	t.Errorf("%s is out of date; run go test ./shared/gateway -run TestTroubleshootingDoc -update-docs\nwant:\n%s", troublesDoc, want)
+}
+
+// TestTroubleshootingMarkdownShort checks that the generated guide keeps
+// every answer readable: a heading per answer and no line of a bullet
+// longer than a few sentences.
+func TestTroubleshootingMarkdownShort(t *testing.T) {
+	md := TroubleshootingMarkdown()
+	if n := strings.Count(md, "\n### "); n+1 != len(Troubles) || !strings.HasPrefix(md, "### ") {
+		t.Errorf("%d headings for %d Troubles", n+1, len(Troubles))
+	}
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(line, "|") {
+			t.Errorf("table row in the guide: %q", line)
+		}
+		if len([]rune(line)) > 400 {
+			t.Errorf("line of %d characters: %q", len([]rune(line)), line)
+		}
+	}
 }
 
 // TestTroublesComplete checks that every Close reason and client HTTP

@@ -49,6 +49,9 @@ type Server struct {
 	cutAll context.CancelFunc
 
 	diagConns atomic.Int64 // diagnostic connections being set up or open
+
+	invokes invokes // client results waited for (completions.go)
+	streams streams // server-to-client streams open (streams.go)
 }
 
 // New returns a Server for cfg. Call Start before serving.
@@ -186,6 +189,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasSuffix(p, "/client/negotiate"):
 		s.negotiate(w, r)
+	case strings.HasSuffix(p, internalPath):
+		s.serveInternal(w, r)
 	case strings.HasSuffix(p, "/client"):
 		s.connect(w, r)
 	default:

@@ -1,7 +1,7 @@
 package gateway
 
 import (
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 
 	"bufio"
 	"context"
@@ -57,11 +57,12 @@ func (h *harness) dialSmallBuffer(hub, user string) *client {
 // One client that stops reading among 1,000 is closed as a slow client and
 // the 999 others get every broadcast, in order.
 func TestOneStalledClientAmongThousand(t *testing.T) {
+	testsupport.SkipSlow(t)
 	const (
 		clients = 1000
 		ticks   = 50
 	)
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	h := newHarness(t, func(c *Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.QueueMessages, c.QueueBytes = 64, 256<<10

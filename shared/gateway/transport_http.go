@@ -196,6 +196,7 @@ func (s *Server) runHTTP(c *conn) {
 	session := c.session
 	h.inMu.Unlock()
 	s.idx.remove(c)
+	s.connEnded(c)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
 	if err := s.cfg.Bus.Unregister(ctx, c.hub, c.id); err != nil {
 		s.log.Warn("unregister connection", "hub", c.hub, "conn", c.id, "err", err)

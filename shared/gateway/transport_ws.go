@@ -130,6 +130,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
 		err = s.readLoop(c, rd, in)
 	}
 	s.idx.remove(c)
+	s.connEnded(c)
 	if errors.Is(err, os.ErrDeadlineExceeded) || isNetClosed(err) || errors.Is(err, io.EOF) {
 		// The client is gone: abort a blocked write, and cap a writer that
 		// starts after this (it would set a fresh deadline) at abortGrace.
@@ -261,13 +262,15 @@ func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 		case hubproto.TypeInvocation:
 			invocations++
 			switch {
+			case len(m.StreamIDs) > 0:
+				s.clientUpload(c, m) // streams.go
 			case c.session != nil:
 				_ = c.session.Invoke(*m, c.reply) // answered through reply
 			case m.InvocationID != "":
 				c.enqueue(completionErrorFrame(c.proto, m.InvocationID, ErrTextNoUpstream))
 			}
-		case hubproto.TypeStreamInvocation:
-			c.enqueue(completionErrorFrame(c.proto, m.InvocationID, ErrTextNoStreaming))
+		case hubproto.TypeStreamInvocation, hubproto.TypeStreamItem, hubproto.TypeCompletion, hubproto.TypeCancelInvocation:
+			s.clientMessage(c, m) // messages.go
 		case hubproto.TypeClose:
 			c.close(reasonClientClose, normalCloseFrame)
 			return nil, errClientClosed

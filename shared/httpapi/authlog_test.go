@@ -11,7 +11,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/httpapi"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/shared/token"
 )
 
@@ -42,7 +42,7 @@ func (*authCounts) Request(string, string, int, time.Duration)    {}
 func (*authCounts) Published(*bus.Envelope, time.Duration, error) {}
 
 // jsonRecords parses the JSON log lines written to buf.
-func jsonRecords(t *testing.T, buf *syncbuf.Buffer) []map[string]any {
+func jsonRecords(t *testing.T, buf *testsupport.Buffer) []map[string]any {
 	t.Helper()
 	recs, err := buf.Records("")
 	if err != nil {
@@ -53,7 +53,7 @@ func jsonRecords(t *testing.T, buf *syncbuf.Buffer) []map[string]any {
 
 // checkAuthRecord asserts buf holds exactly one record, the Warn refusal
 // record with want's fields, and that the token appears nowhere in it.
-func checkAuthRecord(t *testing.T, buf *syncbuf.Buffer, tok string, want map[string]any) {
+func checkAuthRecord(t *testing.T, buf *testsupport.Buffer, tok string, want map[string]any) {
 	t.Helper()
 	recs := jsonRecords(t, buf)
 	if len(recs) != 1 {
@@ -86,7 +86,7 @@ func checkAuthRecord(t *testing.T, buf *syncbuf.Buffer, tok string, want map[str
 // record with the route, hub, client address and reason, never the token,
 // and one count by reason.
 func TestRESTAuthRefusalLogged(t *testing.T) {
-	var buf syncbuf.Buffer
+	var buf testsupport.Buffer
 	counts := &authCounts{}
 	f := newFixture(t, func(c *httpapi.RESTConfig) {
 		c.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -148,7 +148,7 @@ func TestNegotiateAuthRefusalLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf syncbuf.Buffer
+	var buf testsupport.Buffer
 	counts := &authCounts{}
 	h := newNegotiate(t, httpapi.NegotiateConfig{App: app, Metrics: counts,
 		Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})

@@ -98,4 +98,7 @@ func ExampleRoutes() {
 	// HEAD   /hubs/{hub}/groups/{group}/users/{user}                200 200
 	// POST   /hubs/{hub}/:generateToken                             200 200
 	// GET    /hubs/{hub}/groups/{group}/connections                 200 -
+	// POST   /hubs/{hub}/connections/{connectionId}/:invoke         200 -
+	// POST   /hubs/{hub}/connections/{connectionId}/streams/{streamId}/:send 202 -
+	// POST   /hubs/{hub}/connections/{connectionId}/streams/{streamId}/:complete 202 -
 }

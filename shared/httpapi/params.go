@@ -27,7 +27,9 @@ func checkQuery(r *http.Request) error {
 // for :closeConnections 1..1024; connection ids at least 1 char).
 const (
 	maxGroupLen = 1024
-	maxUserLen  = 1024
+	// maxStreamIDLen is the longest stream id (the 2024-12-01 swagger).
+	maxStreamIDLen = 100
+	maxUserLen     = 1024
 )
 
 // hubKey returns the normalized hub key of the request: the lower-cased
@@ -45,7 +47,7 @@ func hubKey(r *http.Request) (string, error) {
 }
 
 // paramNoun names each path wildcard in error messages.
-var paramNoun = map[string]string{"group": "group name", "user": "user id", "connectionId": "connection id"}
+var paramNoun = map[string]string{"group": "group name", "user": "user id", "connectionId": "connection id", "streamId": "stream id"}
 
 // checkParams validates the path wildcards a route declares.
 func checkParams(r *http.Request, names []string) error {
@@ -66,6 +68,10 @@ func checkParams(r *http.Request, names []string) error {
 		case "connectionId":
 			if v == "" {
 				return invalid("connectionId", "Invalid connection id: it must not be empty.")
+			}
+		case "streamId":
+			if n := utf8.RuneCountInString(v); n < 1 || n > maxStreamIDLen || strings.TrimSpace(v) == "" {
+				return invalid("streamId", "Invalid stream id: it must have 1 to 100 characters and not be all whitespace.")
 			}
 		}
 	}

@@ -134,15 +134,17 @@ func NewREST(cfg RESTConfig) (http.Handler, error) {
 	for _, rt := range expand() {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.endpoint(rt))
 	}
+	mux.Handle("GET "+OpenAPIPath, openAPIHandler())
 	return &jsonMux{mux: mux}, nil
 }
 
 // call is one REST request on its way through a handler.
 type call struct {
-	w     http.ResponseWriter
-	r     *http.Request
-	hub   string // normalized hub key; empty for routes without {hub}
-	trace string
+	w      http.ResponseWriter
+	r      *http.Request
+	hub    string // normalized hub key; empty for routes without {hub}
+	trace  string
+	status int // success status for the request's api-version
 }
 
 func (c *call) ctx() context.Context { return c.r.Context() }
@@ -158,6 +160,7 @@ func (s *rest) endpoint(rt boundRoute) http.Handler {
 		if err == nil {
 			s.traceMembership(rt, c)
 		}
+		status := c.status
 		switch {
 		case err != nil:
 			ae := writeError(w, err)
@@ -171,11 +174,11 @@ func (s *rest) endpoint(rt boundRoute) http.Handler {
 			s.metrics.Request(rt.Name, r.Method, ae.status, s.now().Sub(start))
 			return
 		case body != nil:
-			writeJSON(w, rt.Status, body)
+			writeJSON(w, status, body)
 		default:
-			w.WriteHeader(rt.Status)
+			w.WriteHeader(status)
 		}
-		s.metrics.Request(rt.Name, r.Method, rt.Status, s.now().Sub(start))
+		s.metrics.Request(rt.Name, r.Method, status, s.now().Sub(start))
 	})
 }
 
@@ -185,6 +188,11 @@ func (s *rest) serve(rt boundRoute, c *call) (any, error) {
 	if err := checkQuery(c.r); err != nil {
 		return nil, err
 	}
+	status, err := checkAPIVersion(rt, c.r)
+	if err != nil {
+		return nil, err
+	}
+	c.status = status
 	if rt.Auth {
 		if err := s.authorize(c.r); err != nil {
 			return nil, err

@@ -6,14 +6,14 @@ import (
 
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/httpapi"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // Every group membership route that succeeds leaves GroupJoined or
 // GroupLeft with the hub, group, connection or user and the response's
 // tracing id; a refused one leaves nothing.
 func TestMembershipTraced(t *testing.T) {
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	tr := diag.New(diag.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Messaging: diag.MessagingAll})
 	f := newFixture(t, func(c *httpapi.RESTConfig) { c.Tracer = tr })
 	f.register("chat", "c1", "u1")

@@ -55,6 +55,12 @@ var routeTable = []route{
 
 	// Presence (2024-12-01): needs a bus implementing bus.GroupLister.
 	{"GET", "/hubs/{hub}/groups/{group}/connections", 200, apiOnly, bearer, "listGroupConnections", (*rest).listGroupConnections},
+
+	// Client results and server-to-client streams (2024-12-01): they reach
+	// the gateway node holding the connection (rest_invoke.go).
+	{"POST", "/hubs/{hub}/connections/{connectionId}/:invoke", 200, apiOnly, bearer, "invokeConnection", (*rest).invokeConnection},
+	{"POST", "/hubs/{hub}/connections/{connectionId}/streams/{streamId}/:send", 202, apiOnly, bearer, "sendStreamItem", (*rest).sendStreamItem},
+	{"POST", "/hubs/{hub}/connections/{connectionId}/streams/{streamId}/:complete", 202, apiOnly, bearer, "completeStream", (*rest).completeStream},
 }
 
 // Prefixes every route is registered under.

@@ -42,9 +42,18 @@ var effects = map[string]routeEffect{
 	"listGroupConnections":    {},
 }
 
+// elsewhere lists the routes whose success needs a gateway node holding the
+// connection: only their authentication is checked here; the tests named
+// cover the rest with real clients.
+var elsewhere = map[string]string{
+	"invokeConnection": "tests/e2e_clientresults_test.go",
+	"sendStreamItem":   "tests/e2e_streams_test.go",
+	"completeStream":   "tests/e2e_streams_test.go",
+}
+
 // concrete fills a route pattern's wildcards.
 func concrete(pattern string) string {
-	return strings.NewReplacer("{hub}", "Chat", "{group}", "g1", "{user}", "u1", "{connectionId}", "c1").Replace(pattern)
+	return strings.NewReplacer("{hub}", "Chat", "{group}", "g1", "{user}", "u1", "{connectionId}", "c1", "{streamId}", "s1").Replace(pattern)
 }
 
 func TestEveryRoute(t *testing.T) {
@@ -60,6 +69,9 @@ func TestEveryRoute(t *testing.T) {
 		}
 		seen[key] = true
 		want, ok := effects[rt.Name]
+		if _, other := elsewhere[rt.Name]; other {
+			ok = true
+		}
 		if !ok {
 			t.Errorf("route %s (%s) has no expectation in effects", key, rt.Name)
 			continue
@@ -91,6 +103,9 @@ func TestEveryRoute(t *testing.T) {
 				}
 			}
 
+			if elsewhere[rt.Name] != "" {
+				return
+			}
 			w := f.do(rt.Method, target, body)
 			if w.Code != rt.Status {
 				t.Fatalf("status %d, want %d; body %s", w.Code, rt.Status, w.Body.String())

@@ -37,6 +37,9 @@ func (b downBus) UserInGroup(context.Context, string, string, string) (bool, err
 	return false, b.err
 }
 func (b downBus) Ping(context.Context) error { return b.err }
+func (b downBus) Locate(context.Context, string, string) (string, error) {
+	return "", b.err
+}
 func (b downBus) GroupConnections(context.Context, string, string, int, string) ([]bus.Member, string, error) {
 	return nil, "", b.err
 }
@@ -59,7 +62,7 @@ func TestBusUnavailable(t *testing.T) {
 				}
 				target := concrete(rt.Pattern)
 				body := ""
-				if strings.HasPrefix(rt.Name, "send") {
+				if strings.HasPrefix(rt.Name, "send") || rt.Name == "invokeConnection" {
 					body = `{"target":"m"}`
 				}
 				w := serve(h, rt.Method, target, body, bearerHdr(sdkToken(t, target))...)

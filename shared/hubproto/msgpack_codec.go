@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // MessagePack is the MessagePack hub protocol ("messagepack", versions 1 and
@@ -302,7 +304,7 @@ func appendMsgpackBody(dst []byte, m *Message) []byte {
 		if len(m.StreamIDs) > 0 {
 			n = 6
 		}
-		dst = appendMPArrayHeader(dst, n)
+		dst = msgp.AppendArrayHeader(dst, n)
 		dst = appendMPInt(dst, int64(t))
 		dst = appendMPHeaders(dst, m.Headers)
 		dst = appendMPStringOrNil(dst, m.InvocationID)
@@ -313,7 +315,7 @@ func appendMsgpackBody(dst []byte, m *Message) []byte {
 			dst = append(dst, m.Arguments...)
 		}
 		if n == 6 {
-			dst = appendMPArrayHeader(dst, uint32(len(m.StreamIDs)))
+			dst = msgp.AppendArrayHeader(dst, uint32(len(m.StreamIDs)))
 			for _, id := range m.StreamIDs {
 				dst = appendMPString(dst, id)
 			}
@@ -349,7 +351,7 @@ func appendMsgpackBody(dst []byte, m *Message) []byte {
 	case TypeClose:
 		dst = append(dst, 0x93, byte(t))
 		dst = appendMPStringOrNil(dst, m.Error)
-		dst = appendMPBool(dst, m.AllowReconnect)
+		dst = msgp.AppendBool(dst, m.AllowReconnect)
 	case TypeAck, TypeSequence:
 		dst = append(dst, 0x92, byte(t))
 		dst = appendMPInt(dst, m.SequenceID)
@@ -371,7 +373,7 @@ func appendMPRaw(dst, raw []byte) []byte {
 // appendMPHeaders appends a map of headers with the names in sorted order,
 // so that the output is deterministic; no headers encode as the empty map.
 func appendMPHeaders(dst []byte, h map[string]string) []byte {
-	dst = appendMPMapHeader(dst, uint32(len(h)))
+	dst = msgp.AppendMapHeader(dst, uint32(len(h)))
 	if len(h) == 0 {
 		return dst
 	}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // JSONToMsgpack converts one JSON value (typically the arguments array of a
@@ -134,11 +136,11 @@ func appendJSONAsMsgpack(dst, b []byte, counts []uint32) []byte {
 		case ' ', '\t', '\n', '\r', ',', ':', ']', '}':
 			i++
 		case '[':
-			dst = appendMPArrayHeader(dst, counts[k])
+			dst = msgp.AppendArrayHeader(dst, counts[k])
 			k++
 			i++
 		case '{':
-			dst = appendMPMapHeader(dst, counts[k])
+			dst = msgp.AppendMapHeader(dst, counts[k])
 			k++
 			i++
 		case '"':
@@ -188,7 +190,7 @@ func appendMPNumber(dst, tok []byte) []byte {
 	if !bytes.ContainsAny(tok, ".eE") {
 		if tok[0] != '-' {
 			if u, ok := parseUint(tok); ok {
-				return appendMPUint(dst, u)
+				return msgp.AppendUint64(dst, u)
 			}
 		} else if len(tok) > 2 || tok[1] != '0' { // -0 is a float
 			if n, ok := parseInt(tok, math.MinInt64, math.MaxInt64); ok {
@@ -199,7 +201,7 @@ func appendMPNumber(dst, tok []byte) []byte {
 	// Out of range yields ±Inf (or 0) with an error we do not need: the
 	// syntax is valid, so the value is what JSON.parse would read.
 	f, _ := strconv.ParseFloat(string(tok), 64)
-	return appendMPFloat64(dst, f)
+	return msgp.AppendFloat64(dst, f)
 }
 
 // parseUint parses a string of decimal digits that fits uint64.

@@ -1,6 +1,7 @@
 package hubproto
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"strings"
 )
@@ -16,5 +17,5 @@ func hx(s string) []byte {
 
 // framed prefixes a MessagePack record body with its VarInt length.
 func framed(body []byte) []byte {
-	return append(appendVarInt(nil, len(body)), body...)
+	return append(binary.AppendUvarint(nil, uint64(len(body))), body...)
 }

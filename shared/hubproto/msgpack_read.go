@@ -1,16 +1,21 @@
 package hubproto
 
 import (
-	"encoding/binary"
 	"errors"
+	"math"
 	"unicode/utf8"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file reads the MessagePack subset SignalR needs: nil, booleans,
 // integers of every width, float32 and float64, str, bin, array, map, and ext
 // (which is skipped over, never interpreted, except that MsgpackToJSON
-// converts the timestamp extension -1). Every function is linear in the bytes
-// it passes over and none recurses, so nesting depth costs nothing.
+// converts the timestamp extension -1). Single values are read with the
+// github.com/tinylib/msgp primitives; walking nested values is done here,
+// iteratively, with element counts checked against the bytes left, so every
+// function is linear in the bytes it passes over, none recurses, and
+// nesting depth costs nothing (msgp's own Skip recurses).
 
 // mpKind is the format family of a MessagePack value.
 type mpKind uint8
@@ -39,119 +44,111 @@ type mpToken struct {
 
 var errTruncated = errors.New("truncated MessagePack value")
 
-// mpNext reads the value header at b[i]. It returns the index after the
-// value for scalars, str, bin and ext (their payload is b[t.pos:j]), and the
-// index after the header for array and map, whose elements follow.
+// mpNext reads the value header at b[i] with the msgp primitives. It returns
+// the index after the value for scalars, str, bin and ext (their payload is
+// b[t.pos:j]), and the index after the header for array and map, whose
+// elements follow. The element count of an array or map is as declared:
+// callers check it against the bytes left before relying on it.
 func mpNext(b []byte, i int) (t mpToken, j int, err error) {
 	if i >= len(b) {
 		return t, 0, errTruncated
 	}
-	c := b[i]
-	i++
-	switch {
-	case c <= 0x7F:
-		return mpToken{kind: mpUint, u: uint64(c)}, i, nil
-	case c >= 0xE0:
-		return mpToken{kind: mpInt, u: uint64(int64(int8(c)))}, i, nil
-	case c <= 0x8F:
-		return mpToken{kind: mpMap, u: uint64(c & 0x0F)}, i, nil
-	case c <= 0x9F:
-		return mpToken{kind: mpArray, u: uint64(c & 0x0F)}, i, nil
-	case c <= 0xBF:
-		return mpPayload(b, i, mpStr, 0, uint64(c&0x1F))
-	}
-	switch c {
-	case 0xC0:
-		return mpToken{kind: mpNil}, i, nil
-	case 0xC2, 0xC3:
-		return mpToken{kind: mpBool, u: uint64(c & 1)}, i, nil
-	case 0xC4, 0xC5, 0xC6: // bin 8, 16, 32
-		n, i, ok := beUint(b, i, 1<<(c-0xC4))
-		if !ok {
-			return t, 0, errTruncated
+	in := b[i:]
+	var rest []byte
+	switch typ := msgp.NextType(in); typ {
+	case msgp.NilType:
+		t.kind = mpNil
+		rest, err = msgp.ReadNilBytes(in)
+	case msgp.BoolType:
+		var v bool
+		v, rest, err = msgp.ReadBoolBytes(in)
+		t.kind = mpBool
+		if v {
+			t.u = 1
 		}
-		return mpPayload(b, i, mpBin, 0, n)
-	case 0xC7, 0xC8, 0xC9: // ext 8, 16, 32: length, type, data
-		n, i, ok := beUint(b, i, 1<<(c-0xC7))
-		if !ok || i >= len(b) {
-			return t, 0, errTruncated
+	case msgp.IntType:
+		var v int64
+		v, rest, err = msgp.ReadInt64Bytes(in)
+		t.kind, t.u = mpInt, uint64(v)
+	case msgp.UintType:
+		t.kind = mpUint
+		t.u, rest, err = msgp.ReadUint64Bytes(in)
+	case msgp.Float32Type:
+		var f float32
+		f, rest, err = msgp.ReadFloat32Bytes(in)
+		t.kind, t.u = mpFloat32, uint64(math.Float32bits(f))
+	case msgp.Float64Type:
+		var f float64
+		f, rest, err = msgp.ReadFloat64Bytes(in)
+		t.kind, t.u = mpFloat64, math.Float64bits(f)
+	case msgp.StrType, msgp.BinType:
+		var v []byte
+		if typ == msgp.StrType {
+			t.kind = mpStr
+			v, rest, err = msgp.ReadStringZC(in)
+		} else {
+			t.kind = mpBin
+			v, rest, err = msgp.ReadBytesZC(in)
 		}
-		return mpPayload(b, i+1, mpExt, int8(b[i]), n)
-	case 0xCA, 0xCB: // float 32, 64
-		kind, size := mpFloat32, 4
-		if c == 0xCB {
-			kind, size = mpFloat64, 8
+		t.u, t.pos = uint64(len(v)), len(b)-len(rest)-len(v)
+	case msgp.ArrayType, msgp.MapType:
+		var n uint32
+		if typ == msgp.ArrayType {
+			t.kind = mpArray
+			n, rest, err = msgp.ReadArrayHeaderBytes(in)
+		} else {
+			t.kind = mpMap
+			n, rest, err = msgp.ReadMapHeaderBytes(in)
 		}
-		u, i, ok := beUint(b, i, size)
-		if !ok {
-			return t, 0, errTruncated
-		}
-		return mpToken{kind: kind, u: u}, i, nil
-	case 0xCC, 0xCD, 0xCE, 0xCF: // uint 8-64
-		u, i, ok := beUint(b, i, 1<<(c-0xCC))
-		if !ok {
-			return t, 0, errTruncated
-		}
-		return mpToken{kind: mpUint, u: u}, i, nil
-	case 0xD0, 0xD1, 0xD2, 0xD3: // int 8-64, sign-extended
-		size := 1 << (c - 0xD0)
-		u, i, ok := beUint(b, i, size)
-		if !ok {
-			return t, 0, errTruncated
-		}
-		shift := 64 - 8*size
-		return mpToken{kind: mpInt, u: uint64(int64(u<<shift) >> shift)}, i, nil
-	case 0xD4, 0xD5, 0xD6, 0xD7, 0xD8: // fixext 1-16: type, data
-		if i >= len(b) {
-			return t, 0, errTruncated
-		}
-		return mpPayload(b, i+1, mpExt, int8(b[i]), 1<<(c-0xD4))
-	case 0xD9, 0xDA, 0xDB: // str 8, 16, 32
-		n, i, ok := beUint(b, i, 1<<(c-0xD9))
-		if !ok {
-			return t, 0, errTruncated
-		}
-		return mpPayload(b, i, mpStr, 0, n)
-	case 0xDC, 0xDD, 0xDE, 0xDF: // array 16, 32, map 16, 32
-		n, i, ok := beUint(b, i, 2<<(c&1))
-		if !ok {
-			return t, 0, errTruncated
-		}
-		kind := mpArray
-		if c >= 0xDE {
-			kind = mpMap
-		}
-		return mpToken{kind: kind, u: n}, i, nil
-	}
-	return t, 0, errors.New("reserved MessagePack byte 0xc1")
-}
-
-// mpPayload returns the token of a str, bin or ext whose n payload bytes
-// start at b[i], checking that they are there.
-func mpPayload(b []byte, i int, kind mpKind, ext int8, n uint64) (mpToken, int, error) {
-	if i > len(b) || n > uint64(len(b)-i) {
-		return mpToken{}, 0, errTruncated
-	}
-	return mpToken{kind: kind, ext: ext, u: n, pos: i}, i + int(n), nil
-}
-
-// beUint reads a big-endian unsigned integer of size 1, 2, 4 or 8 bytes.
-func beUint(b []byte, i, size int) (u uint64, j int, ok bool) {
-	if len(b)-i < size {
-		return 0, 0, false
-	}
-	switch size {
-	case 1:
-		u = uint64(b[i])
-	case 2:
-		u = uint64(binary.BigEndian.Uint16(b[i:]))
-	case 4:
-		u = uint64(binary.BigEndian.Uint32(b[i:]))
+		t.u = uint64(n)
+	case msgp.ExtensionType, msgp.TimeType, msgp.Complex64Type, msgp.Complex128Type:
+		ext := extView{typ: extType(in)}
+		rest, err = msgp.ReadExtensionBytes(in, &ext)
+		t.kind, t.ext, t.u, t.pos = mpExt, ext.typ, uint64(len(ext.data)), len(b)-len(rest)-len(ext.data)
 	default:
-		u = binary.BigEndian.Uint64(b[i:])
+		if len(in) > 0 && in[0] == 0xC1 {
+			return mpToken{}, 0, errors.New("reserved MessagePack byte 0xc1")
+		}
+		return mpToken{}, 0, errTruncated // an ext whose type byte is missing
 	}
-	return u, i + size, true
+	if err != nil {
+		if errors.Is(err, msgp.ErrShortBytes) {
+			err = errTruncated
+		}
+		return mpToken{}, 0, err
+	}
+	return t, len(b) - len(rest), nil
 }
+
+// extType returns the type of the ext whose header starts b, or 0 when b
+// ends inside the header (msgp.ReadExtensionBytes then reports it short).
+func extType(b []byte) int8 {
+	at := 1 // fixext 1-16: marker, type
+	switch b[0] {
+	case 0xC7: // ext 8: marker, 1-byte length, type
+		at = 2
+	case 0xC8:
+		at = 3
+	case 0xC9:
+		at = 5
+	}
+	if at >= len(b) {
+		return 0
+	}
+	return int8(b[at])
+}
+
+// extView is a msgp.Extension that keeps the payload of whatever ext type it
+// is given, without copying it.
+type extView struct {
+	typ  int8
+	data []byte
+}
+
+func (e *extView) ExtensionType() int8               { return e.typ }
+func (e *extView) Len() int                          { return len(e.data) }
+func (e *extView) MarshalBinaryTo(b []byte) error    { copy(b, e.data); return nil }
+func (e *extView) UnmarshalBinary(data []byte) error { e.data = data; return nil }
 
 // mpSkip validates the one value at b[i], with everything nested in it, and
 // returns the index just past it. Ext values are skipped whatever their type.
@@ -185,7 +182,7 @@ func isMsgpackValue(b []byte) bool {
 
 // isMsgpackArray reports whether b is exactly one valid MessagePack array.
 func isMsgpackArray(b []byte) bool {
-	return len(b) > 0 && (b[0]&0xF0 == 0x90 || b[0] == 0xDC || b[0] == 0xDD) && isMsgpackValue(b)
+	return msgp.NextType(b) == msgp.ArrayType && isMsgpackValue(b)
 }
 
 // mpReader reads the fields of a hub message array in order. Its methods

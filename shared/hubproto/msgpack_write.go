@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"unicode/utf8"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // This file writes MessagePack values, always in their shortest format, and
@@ -28,10 +30,9 @@ func AppendMsgpackInvocation(dst []byte, target string, args []byte) []byte {
 	if body > MaxMsgpackRecordSize {
 		return dst
 	}
-	dst = appendVarInt(dst, body)
+	dst = binary.AppendUvarint(dst, uint64(body))
 	dst = append(dst, 0x95, byte(TypeInvocation), 0x80, 0xC0)
-	dst = appendMPStrHeader(dst, len(target))
-	dst = append(dst, target...)
+	dst = msgp.AppendString(dst, target)
 	if len(args) == 0 {
 		return append(dst, 0x90)
 	}
@@ -50,7 +51,7 @@ func AppendMsgpackClose(dst []byte, errText string, allowReconnect bool) []byte 
 	dst = recordStart(dst)
 	dst = append(dst, 0x93, byte(TypeClose))
 	dst = appendMPStringOrNil(dst, errText)
-	dst = appendMPBool(dst, allowReconnect)
+	dst = msgp.AppendBool(dst, allowReconnect)
 	dst, _ = finishRecord(dst, start)
 	return dst
 }
@@ -83,49 +84,14 @@ func AppendMsgpackCompletion(dst []byte, invocationID, errText string, result []
 	return dst
 }
 
-// appendMPUint appends v in the shortest unsigned format.
-func appendMPUint(dst []byte, v uint64) []byte {
-	switch {
-	case v <= 0x7F:
-		return append(dst, byte(v))
-	case v <= math.MaxUint8:
-		return append(dst, 0xCC, byte(v))
-	case v <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(dst, 0xCD), uint16(v))
-	case v <= math.MaxUint32:
-		return binary.BigEndian.AppendUint32(append(dst, 0xCE), uint32(v))
-	}
-	return binary.BigEndian.AppendUint64(append(dst, 0xCF), v)
-}
-
 // appendMPInt appends v in the shortest format: unsigned when v >= 0, as the
-// JavaScript and .NET encoders do.
+// JavaScript and .NET encoders do (msgp.AppendInt64 alone would write a
+// signed format for v >= 128).
 func appendMPInt(dst []byte, v int64) []byte {
-	switch {
-	case v >= 0:
-		return appendMPUint(dst, uint64(v))
-	case v >= -32:
-		return append(dst, byte(v))
-	case v >= math.MinInt8:
-		return append(dst, 0xD0, byte(v))
-	case v >= math.MinInt16:
-		return binary.BigEndian.AppendUint16(append(dst, 0xD1), uint16(v))
-	case v >= math.MinInt32:
-		return binary.BigEndian.AppendUint32(append(dst, 0xD2), uint32(v))
+	if v >= 0 {
+		return msgp.AppendUint64(dst, uint64(v))
 	}
-	return binary.BigEndian.AppendUint64(append(dst, 0xD3), uint64(v))
-}
-
-// appendMPFloat64 appends f as a float 64.
-func appendMPFloat64(dst []byte, f float64) []byte {
-	return binary.BigEndian.AppendUint64(append(dst, 0xCB), math.Float64bits(f))
-}
-
-func appendMPBool(dst []byte, v bool) []byte {
-	if v {
-		return append(dst, 0xC3)
-	}
-	return append(dst, 0xC2)
+	return msgp.AppendInt64(dst, v)
 }
 
 // mpStrHeaderLen returns the length of the header of a str of n bytes.
@@ -154,28 +120,6 @@ func appendMPStrHeader(dst []byte, n int) []byte {
 	return binary.BigEndian.AppendUint32(append(dst, 0xDB), uint32(n))
 }
 
-// appendMPArrayHeader appends the header of an array of n elements.
-func appendMPArrayHeader(dst []byte, n uint32) []byte {
-	switch {
-	case n <= 15:
-		return append(dst, 0x90|byte(n))
-	case n <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(dst, 0xDC), uint16(n))
-	}
-	return binary.BigEndian.AppendUint32(append(dst, 0xDD), n)
-}
-
-// appendMPMapHeader appends the header of a map of n key-value pairs.
-func appendMPMapHeader(dst []byte, n uint32) []byte {
-	switch {
-	case n <= 15:
-		return append(dst, 0x80|byte(n))
-	case n <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(dst, 0xDE), uint16(n))
-	}
-	return binary.BigEndian.AppendUint32(append(dst, 0xDF), n)
-}
-
 // appendMPString appends s as a str. Invalid UTF-8 is replaced with U+FFFD
 // byte by byte, so that what Decode accepts and what the JSON encoder writes
 // for the same string agree.
@@ -183,14 +127,13 @@ func appendMPString(dst []byte, s string) []byte {
 	if !utf8.ValidString(s) {
 		s = validUTF8(s)
 	}
-	dst = appendMPStrHeader(dst, len(s))
-	return append(dst, s...)
+	return msgp.AppendString(dst, s)
 }
 
 // appendMPStringOrNil appends s as a str, or nil when s is "".
 func appendMPStringOrNil(dst []byte, s string) []byte {
 	if s == "" {
-		return append(dst, 0xC0)
+		return msgp.AppendNil(dst)
 	}
 	return appendMPString(dst, s)
 }

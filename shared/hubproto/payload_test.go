@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // payloadMap builds the octet-stream body the Management SDK sends for an
@@ -22,7 +24,7 @@ func payloadMap(t testing.TB, target string, args json.RawMessage) []byte {
 
 // payloadMapOf builds a MessagePack map of names to bin values.
 func payloadMapOf(kv ...any) []byte {
-	b := appendMPMapHeader(nil, uint32(len(kv)/2))
+	b := msgp.AppendMapHeader(nil, uint32(len(kv)/2))
 	for i := 0; i < len(kv); i += 2 {
 		b = appendMPString(b, kv[i].(string))
 		v := kv[i+1].([]byte)
@@ -64,7 +66,7 @@ func TestParsePayloadMap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	small := append(appendMPMapHeader(nil, 2), hx("ab 6d6573736167657061636b c4")...)
+	small := append(msgp.AppendMapHeader(nil, 2), hx("ab 6d6573736167657061636b c4")...)
 	small = append(append(small, byte(len(inv))), inv...)
 	small = append(small, hx("a3 786d6c c4 03 3c2f3e")...)
 	got, err = ParsePayloadMap(small)

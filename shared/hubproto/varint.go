@@ -1,6 +1,9 @@
 package hubproto
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // MaxMsgpackRecordSize is the largest record length a MessagePack VarInt
 // prefix may declare: 2^31-1 bytes, the 2 GB limit of HubProtocol.md. A
@@ -32,44 +35,23 @@ func MsgpackRecordSize(data []byte) (int, error) {
 
 // readVarInt reads the VarInt length prefix at the start of b: 7 bits per
 // byte, least significant group first, high bit set on every byte but the
-// last. It returns the declared length n and the prefix length k; k is 0 when
-// b ends inside the prefix. Overlong encodings of small values are accepted,
-// as the ASP.NET Core and JavaScript parsers accept them.
+// last (the unsigned varint of encoding/binary). It returns the declared
+// length n and the prefix length k; k is 0 when b ends inside the prefix.
+// Overlong encodings of small values are accepted, as the ASP.NET Core and
+// JavaScript parsers accept them; more than maxVarIntLen bytes, or a value
+// over MaxMsgpackRecordSize, is an error.
 func readVarInt(b []byte) (n, k int, err error) {
-	var v uint32
-	for i := range maxVarIntLen {
-		if i == len(b) {
-			return 0, 0, nil
-		}
-		c := b[i]
-		if i == maxVarIntLen-1 && c > 0x07 {
-			return 0, 0, fmt.Errorf("length prefix %#x exceeds %d bytes", b[:i+1], MaxMsgpackRecordSize)
-		}
-		v |= uint32(c&0x7F) << (7 * i)
-		if c&0x80 == 0 {
-			return int(v), i + 1, nil
-		}
+	p := b[:min(len(b), maxVarIntLen)]
+	v, k := binary.Uvarint(p)
+	switch {
+	case k == 0 && len(p) < maxVarIntLen:
+		return 0, 0, nil
+	case k <= 0:
+		return 0, 0, fmt.Errorf("length prefix %#x runs past %d bytes", p, maxVarIntLen)
+	case v > MaxMsgpackRecordSize:
+		return 0, 0, fmt.Errorf("length prefix %#x exceeds %d bytes", p[:k], MaxMsgpackRecordSize)
 	}
-	panic("unreachable: the fifth byte either ends the prefix or is refused")
-}
-
-// varIntLen returns the length of the shortest VarInt encoding of n >= 0.
-func varIntLen(n int) int {
-	k := 1
-	for n >= 0x80 {
-		n >>= 7
-		k++
-	}
-	return k
-}
-
-// appendVarInt appends the shortest VarInt encoding of n >= 0.
-func appendVarInt(dst []byte, n int) []byte {
-	for n >= 0x80 {
-		dst = append(dst, byte(n)|0x80)
-		n >>= 7
-	}
-	return append(dst, byte(n))
+	return int(v), k, nil
 }
 
 // recordStart reserves room for the longest length prefix at the end of dst
@@ -87,8 +69,9 @@ func finishRecord(dst []byte, start int) (out []byte, ok bool) {
 	if n > MaxMsgpackRecordSize {
 		return dst[:start], false
 	}
-	k := varIntLen(n)
+	var prefix [maxVarIntLen]byte
+	k := binary.PutUvarint(prefix[:], uint64(n))
 	copy(dst[start+k:], dst[start+maxVarIntLen:])
-	appendVarInt(dst[start:start], n)
+	copy(dst[start:], prefix[:k])
 	return dst[:len(dst)-maxVarIntLen+k], true
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/lambdafn"
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/shared/token"
 )
 
@@ -150,11 +151,12 @@ func TestNegotiateFunction(t *testing.T) {
 	}
 	defer gw.Close()
 	// The node records itself alive with its first heartbeat.
-	status, _, body := negotiate()
-	for deadline := time.Now().Add(10 * time.Second); status != http.StatusOK && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
+	var status int
+	var body string
+	testsupport.Until(10*time.Second, func() bool {
 		status, _, body = negotiate()
-	}
+		return status == http.StatusOK
+	})
 	var info struct{ URL, AccessToken string }
 	if err := json.Unmarshal([]byte(body), &info); status != http.StatusOK || err != nil ||
 		info.URL != "https://signalr.example.com/client/?hub=chat" {

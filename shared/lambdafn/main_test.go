@@ -1,22 +1,17 @@
 package lambdafn_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // TestMain runs against REDIS_URL or one throwaway redis-server; go-redis's
 // global logger is silenced.
 func TestMain(m *testing.M) {
-	redis.SetLogger(quiet{})
+	testsupport.QuietRedis()
 	goleak.VerifyTestMain(redistest.WithServer(m))
 }
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}

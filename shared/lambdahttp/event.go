@@ -1,61 +1,61 @@
 package lambdahttp
 
-// event is the union of the fields Herald reads from the two event
-// sources: an ALB target-group request and an HTTP API (payload 2.0) or
-// function URL request.
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// event is a decoded invocation: an ALB target-group request or an HTTP API
+// (payload 2.0) or function URL request, in aws-lambda-go's types. src says
+// which one is set; it is 0 for a payload that is neither.
 type event struct {
-	// Version is "2.0" for payload format 2.0; absent from ALB events.
-	Version string `json:"version"`
-
-	// ALB events.
-	HTTPMethod        string              `json:"httpMethod"`
-	Path              string              `json:"path"`
-	Query             map[string]string   `json:"queryStringParameters"`
-	MultiValueQuery   map[string][]string `json:"multiValueQueryStringParameters"`
-	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
-	Headers           map[string]string   `json:"headers"`
-	Body              string              `json:"body"`
-	IsBase64Encoded   bool                `json:"isBase64Encoded"`
-	RequestContext    requestContext      `json:"requestContext"`
-
-	// Payload 2.0 events.
-	RawPath        string   `json:"rawPath"`
-	RawQueryString string   `json:"rawQueryString"`
-	Cookies        []string `json:"cookies"`
+	src source
+	alb *events.ALBTargetGroupRequest
+	v2  *events.APIGatewayV2HTTPRequest
 }
 
-type requestContext struct {
-	ELB *struct {
-		TargetGroupArn string `json:"targetGroupArn"`
-	} `json:"elb"`
-	HTTP *struct {
-		Method   string `json:"method"`
-		Path     string `json:"path"`
-		SourceIP string `json:"sourceIp"`
-	} `json:"http"`
-	Stage      string `json:"stage"`
-	DomainName string `json:"domainName"`
-	RequestID  string `json:"requestId"`
+// probe is the part of a payload that tells its event source: an ALB event
+// has requestContext.elb, a payload 2.0 event version "2.0" and
+// requestContext.http.
+type probe struct {
+	Version        string `json:"version"`
+	RequestContext struct {
+		ELB  *struct{} `json:"elb"`
+		HTTP *struct{} `json:"http"`
+	} `json:"requestContext"`
+}
+
+// decodeEvent decodes payload as the event source it names. A payload that
+// is not JSON, or names a source whose fields do not decode, is an error
+// wrapping ErrEvent; one that names no source has src 0.
+func decodeEvent(payload []byte) (event, error) {
+	var p probe
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return event{}, fmt.Errorf("%w: %w", ErrEvent, err)
+	}
+	var ev event
+	var err error
+	switch {
+	case p.RequestContext.ELB != nil:
+		ev.src, ev.alb = fromALB, new(events.ALBTargetGroupRequest)
+		err = json.Unmarshal(payload, ev.alb)
+	case p.Version == "2.0" && p.RequestContext.HTTP != nil:
+		ev.src, ev.v2 = fromV2, new(events.APIGatewayV2HTTPRequest)
+		err = json.Unmarshal(payload, ev.v2)
+	}
+	if err != nil {
+		return event{}, fmt.Errorf("%w: %w", ErrEvent, err)
+	}
+	return ev, nil
 }
 
 // ALBResponse is the answer to an ALB event. Exactly one of Headers and
 // MultiValueHeaders is set: the form the request came in. Exported for
 // tests that decode a function's answer.
-type ALBResponse struct {
-	StatusCode        int                 `json:"statusCode"`
-	StatusDescription string              `json:"statusDescription"`
-	Headers           map[string]string   `json:"headers,omitempty"`
-	MultiValueHeaders map[string][]string `json:"multiValueHeaders,omitempty"`
-	Body              string              `json:"body"`
-	IsBase64Encoded   bool                `json:"isBase64Encoded"`
-}
+type ALBResponse = events.ALBTargetGroupResponse
 
 // V2Response is the answer to an HTTP API or function URL event (payload
 // 2.0). Exported for tests that decode a function's answer.
-type V2Response struct {
-	StatusCode      int               `json:"statusCode"`
-	Headers         map[string]string `json:"headers,omitempty"`
-	Cookies         []string          `json:"cookies,omitempty"`
-	Body            string            `json:"body"`
-	IsBase64Encoded bool              `json:"isBase64Encoded"`
-}
+type V2Response = events.APIGatewayV2HTTPResponse

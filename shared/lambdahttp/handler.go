@@ -31,11 +31,11 @@ func New(h http.Handler, log *slog.Logger) *Handler {
 // error wrapping ErrEvent (the load balancer then answers 502); an event
 // whose method, path or base64 body is malformed is answered 400.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	var ev event
-	if err := json.Unmarshal(payload, &ev); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrEvent, err)
+	ev, err := decodeEvent(payload)
+	if err != nil {
+		return nil, err
 	}
-	r, src, err := toRequest(ctx, &ev)
+	r, src, err := toRequest(ctx, ev)
 	if err != nil {
 		h.log.ErrorContext(ctx, "event is not a request", "err", err)
 		if src == 0 {
@@ -45,14 +45,14 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		w.header.Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = w.body.WriteString("Bad request: " + err.Error())
-		return h.answer(w, src, &ev)
+		return h.answer(w, src, ev)
 	}
 	w := newRecorder()
 	h.serve(w, r)
 	if r.Method == http.MethodHead {
 		w.body.Reset() // as net/http's server: a HEAD answer has no body
 	}
-	return h.answer(w, src, &ev)
+	return h.answer(w, src, ev)
 }
 
 // serve runs the handler; a panic becomes a 500, as net/http's server
@@ -69,9 +69,9 @@ func (h *Handler) serve(w *recorder, r *http.Request) {
 	h.h.ServeHTTP(w, r)
 }
 
-func (h *Handler) answer(w *recorder, src source, ev *event) ([]byte, error) {
+func (h *Handler) answer(w *recorder, src source, ev event) ([]byte, error) {
 	if src == fromALB {
-		return json.Marshal(w.alb(ev.MultiValueHeaders != nil))
+		return json.Marshal(w.alb(ev.alb.MultiValueHeaders != nil))
 	}
 	return json.Marshal(w.v2())
 }

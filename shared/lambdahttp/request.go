@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // ErrEvent wraps every error about an event that cannot become a request.
@@ -26,19 +28,19 @@ const (
 )
 
 // toRequest builds the request an event describes.
-func toRequest(ctx context.Context, ev *event) (*http.Request, source, error) {
-	switch {
-	case ev.RequestContext.ELB != nil:
-		r, err := albRequest(ctx, ev)
+func toRequest(ctx context.Context, ev event) (*http.Request, source, error) {
+	switch ev.src {
+	case fromALB:
+		r, err := albRequest(ctx, ev.alb)
 		return r, fromALB, err
-	case ev.Version == "2.0" && ev.RequestContext.HTTP != nil:
-		r, err := v2Request(ctx, ev)
+	case fromV2:
+		r, err := v2Request(ctx, ev.v2)
 		return r, fromV2, err
 	}
 	return nil, 0, fmt.Errorf("%w: neither an ALB target-group event (requestContext.elb) nor payload format 2.0 (version, requestContext.http)", ErrEvent)
 }
 
-func albRequest(ctx context.Context, ev *event) (*http.Request, error) {
+func albRequest(ctx context.Context, ev *events.ALBTargetGroupRequest) (*http.Request, error) {
 	header := http.Header{}
 	if ev.MultiValueHeaders != nil {
 		for k, vs := range ev.MultiValueHeaders {
@@ -51,17 +53,17 @@ func albRequest(ctx context.Context, ev *event) (*http.Request, error) {
 			header.Set(k, v)
 		}
 	}
-	query := ev.MultiValueQuery
+	query := ev.MultiValueQueryStringParameters
 	if query == nil {
-		query = make(map[string][]string, len(ev.Query))
-		for k, v := range ev.Query {
+		query = make(map[string][]string, len(ev.QueryStringParameters))
+		for k, v := range ev.QueryStringParameters {
 			query[k] = []string{v}
 		}
 	}
-	return build(ctx, ev.HTTPMethod, ev.Path, true, rawQuery(query), header, ev)
+	return build(ctx, ev.HTTPMethod, ev.Path, true, rawQuery(query), header, ev.Body, ev.IsBase64Encoded)
 }
 
-func v2Request(ctx context.Context, ev *event) (*http.Request, error) {
+func v2Request(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (*http.Request, error) {
 	rc := ev.RequestContext
 	header := http.Header{}
 	for k, v := range ev.Headers {
@@ -81,7 +83,7 @@ func v2Request(ctx context.Context, ev *event) (*http.Request, error) {
 	}
 	// Function URLs keep the path encoded; HTTP APIs decode it.
 	encoded := strings.Contains(rc.DomainName, ".lambda-url.")
-	r, err := build(ctx, rc.HTTP.Method, path, encoded, ev.RawQueryString, header, ev)
+	r, err := build(ctx, rc.HTTP.Method, path, encoded, ev.RawQueryString, header, ev.Body, ev.IsBase64Encoded)
 	if err == nil && rc.HTTP.SourceIP != "" {
 		r.RemoteAddr = net.JoinHostPort(rc.HTTP.SourceIP, "0")
 	}
@@ -89,8 +91,9 @@ func v2Request(ctx context.Context, ev *event) (*http.Request, error) {
 }
 
 // build assembles the request. path is percent-encoded when encoded is
-// true and decoded otherwise; query is a raw (encoded) query string.
-func build(ctx context.Context, method, path string, encoded bool, query string, header http.Header, ev *event) (*http.Request, error) {
+// true and decoded otherwise; query is a raw (encoded) query string; raw
+// is the body, base64 when b64 is true.
+func build(ctx context.Context, method, path string, encoded bool, query string, header http.Header, raw string, b64 bool) (*http.Request, error) {
 	if method == "" || !validMethod(method) {
 		return nil, fmt.Errorf("%w: method %q", ErrEvent, method)
 	}
@@ -110,10 +113,10 @@ func build(ctx context.Context, method, path string, encoded bool, query string,
 	} else {
 		u.Path = path
 	}
-	body := []byte(ev.Body)
-	if ev.IsBase64Encoded {
+	body := []byte(raw)
+	if b64 {
 		var err error
-		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+		if body, err = base64.StdEncoding.DecodeString(raw); err != nil {
 			return nil, fmt.Errorf("%w: body flagged base64 does not decode: %w", ErrEvent, err)
 		}
 	}

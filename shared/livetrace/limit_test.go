@@ -1,6 +1,7 @@
 package livetrace_test
 
 import (
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/livetrace"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // A node serves at most MaxWatchers live trace streams: the next gets 429
@@ -37,19 +39,15 @@ func TestMaxWatchers(t *testing.T) {
 		t.Errorf("malformed query: %d, want 400", got)
 	}
 	first.resp.Body.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testsupport.Eventually(t, 5*time.Second, "room after a stream closed", func() error {
 		resp, err := http.Get(srv.URL + "/livetrace/events?access_token=" + tok)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			break
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no room after a stream closed: %d", resp.StatusCode)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }

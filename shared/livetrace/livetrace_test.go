@@ -13,6 +13,7 @@ import (
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/livetrace"
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 const key = "live-trace-test-key-0123456789"
@@ -191,13 +192,7 @@ func TestRelayAcrossNodes(t *testing.T) {
 		t.Fatal("node b wants events with nobody watching")
 	}
 	s := openStream(t, urls[0], token(t, key, time.Hour, time.Now()))
-	deadline := time.Now().Add(10 * time.Second)
-	for !nodes[1].Connectivity() {
-		if time.Now().After(deadline) {
-			t.Fatal("node b never learned that node a watches")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.EventuallyTrue(t, 10*time.Second, "node b learning that node a watches", nodes[1].Connectivity)
 	// The watcher's subscription may lag the flag: emit until one arrives.
 	got := make(chan diag.Event, 1)
 	go func() {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldrt/herald/shared/metrics"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // emfLine is the part of an EMF log event CloudWatch reads.
@@ -118,12 +119,7 @@ func TestEMFRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); e.Run(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); strings.Count(w.String(), "\n") < 3; {
-		if time.Now().After(deadline) {
-			t.Fatal("no periodic flushes")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testsupport.EventuallyTrue(t, 10*time.Second, "periodic flushes", func() bool { return strings.Count(w.String(), "\n") >= 3 })
 	cancel()
 	<-done
 	before := strings.Count(w.String(), "\n")

@@ -41,6 +41,7 @@ type Metrics struct {
 	diagnostic  prometheus.Gauge
 	limits      *prometheus.CounterVec
 	auth        *prometheus.CounterVec
+	invocations *prometheus.CounterVec
 
 	// Pre-resolved per scope: the fan-out path does no label lookups.
 	receivedBy [numScopes]prometheus.Counter
@@ -124,9 +125,13 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "herald_auth_refusals_total",
 			Help: "Requests refused for their token, by endpoint (rest, negotiate, client) and reason (missing, malformed, signature, expired, not_yet_valid, audience, too_long, algorithm, issuer, no_exp, wrong_kind, scope, user_too_long).",
 		}, []string{"endpoint", "reason"}),
+		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_client_invocations_total",
+			Help: "REST :invoke calls to clients on this node by outcome (result, error, gone, timeout, limit), and Completions for no pending invocation (unknown).",
+		}, []string{"outcome"}),
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.opened, m.closed, m.received, m.sent,
-		m.sentBytes, m.overflows, m.rest, m.upstream, m.publish, m.publishErrs, m.diagnostic, m.limits, m.auth} {
+		m.sentBytes, m.overflows, m.rest, m.upstream, m.publish, m.publishErrs, m.diagnostic, m.limits, m.auth, m.invocations} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
@@ -206,6 +211,12 @@ func (m *Metrics) AuthRefused(endpoint, reason string) {
 
 // QueueOverflow implements gateway.Metrics.
 func (m *Metrics) QueueOverflow() { m.overflows.Inc() }
+
+// Invoked implements gateway.InvokeMetrics.
+func (m *Metrics) Invoked(outcome string) { m.invocations.WithLabelValues(outcome).Inc() }
+
+// UnknownCompletion implements gateway.InvokeMetrics.
+func (m *Metrics) UnknownCompletion() { m.invocations.WithLabelValues("unknown").Inc() }
 
 // Request implements httpapi.RESTMetrics.
 func (m *Metrics) Request(route, method string, status int, elapsed time.Duration) {

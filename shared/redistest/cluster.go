@@ -35,6 +35,7 @@ const cliHint = "redis-cli (Redis ≥ 7) is not on PATH: it creates the test clu
 // stopped when t ends.
 func ClusterAddr(t testing.TB) string {
 	t.Helper()
+	SkipShort(t)
 	if u := os.Getenv(EnvClusterURL); u != "" {
 		return u
 	}
@@ -55,7 +56,7 @@ type Cluster struct {
 // StartCluster starts a throwaway Redis Cluster of ClusterMasters masters
 // without replicas, waits until every node reports cluster_state:ok and
 // stops it when t ends. It fails t with an install hint when redis-server
-// or redis-cli is missing.
+// or redis-cli is missing, and skips it under -short.
 func StartCluster(t testing.TB) *Cluster {
 	t.Helper()
 	return startClusterT(t, 0)
@@ -70,6 +71,7 @@ func StartReplicatedCluster(t testing.TB) *Cluster {
 
 func startClusterT(t testing.TB, replicas int) *Cluster {
 	t.Helper()
+	SkipShort(t)
 	c, err := startCluster(t.TempDir(), replicas)
 	if err != nil {
 		t.Fatal(err)

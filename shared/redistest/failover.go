@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // replicaLine finds the first online replica in INFO replication.
@@ -28,7 +30,7 @@ func (c *Cluster) FailOver(ctx context.Context, key string, timeout time.Duratio
 		return fmt.Errorf("redistest: master of %q: %w", key, err)
 	}
 	var replica string
-	if err := poll(ctx, timeout, func() error {
+	if err := testsupport.Poll(timeout, func() error {
 		if _, err := master.Wait(ctx, 1, time.Second).Result(); err != nil {
 			return err
 		}
@@ -46,23 +48,10 @@ func (c *Cluster) FailOver(ctx context.Context, key string, timeout time.Duratio
 	if err := rep.Do(ctx, "CLUSTER", "FAILOVER").Err(); err != nil {
 		return fmt.Errorf("redistest: CLUSTER FAILOVER: %w", err)
 	}
-	return poll(ctx, timeout, func() error {
+	return testsupport.Poll(timeout, func() error {
 		if role := fmt.Sprint(rep.Do(ctx, "ROLE").Val()); !strings.HasPrefix(role, "[master") {
 			return fmt.Errorf("replica %s has role %s", replica, role)
 		}
 		return nil
 	})
-}
-
-// poll calls f every 50 ms until it returns nil or timeout passes, and
-// returns f's last error then.
-func poll(ctx context.Context, timeout time.Duration, f func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
-			return err
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -3,6 +3,8 @@ package redistest
 import (
 	"fmt"
 	"os"
+
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // TestingM is what TestMain hands to goleak.VerifyTestMain: *testing.M
@@ -19,12 +21,14 @@ type TestingM interface {
 //	func TestMain(m *testing.M) { goleak.VerifyTestMain(redistest.WithServer(m)) }
 //
 // A missing redis-server makes Run print the install hint and fail.
+// Under -short it starts nothing: the tests that need Redis skip (see
+// SkipShort).
 func WithServer(m TestingM) TestingM { return withServer{m} }
 
 type withServer struct{ m TestingM }
 
 func (w withServer) Run() int {
-	if os.Getenv(EnvURL) != "" {
+	if os.Getenv(EnvURL) != "" || testsupport.Short() {
 		return w.m.Run()
 	}
 	dir, err := os.MkdirTemp("", "redistest-")

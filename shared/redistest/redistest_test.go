@@ -64,6 +64,7 @@ type runFunc func() int
 func (f runFunc) Run() int { return f() }
 
 func TestWithServer(t *testing.T) {
+	redistest.SkipShort(t)         // WithServer starts nothing under -short
 	t.Setenv(redistest.EnvURL, "") // make WithServer start its own
 	var url string
 	code := redistest.WithServer(runFunc(func() int {

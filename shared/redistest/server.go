@@ -29,9 +29,10 @@ const readyTimeout = 10 * time.Second
 // Addr returns the URL (redis://host:port) of a Redis server for t: the
 // value of REDIS_URL when it is set, else that of a throwaway server that
 // Addr starts and that is stopped when t ends. It fails t with an install
-// hint when redis-server is missing.
+// hint when redis-server is missing, and skips it under -short.
 func Addr(t testing.TB) string {
 	t.Helper()
+	SkipShort(t)
 	if u := os.Getenv(EnvURL); u != "" {
 		return u
 	}
@@ -52,9 +53,10 @@ type Server struct {
 
 // Start starts a throwaway redis-server on a free port, waits until it
 // answers PING and stops it when t ends. It ignores REDIS_URL: use it for
-// tests that stop and restart the server.
+// tests that stop and restart the server. It skips t under -short.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	SkipShort(t)
 	s, err := start(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package serverless
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -31,7 +32,7 @@ func decodeRecord(codec hubproto.Codec, body []byte) (hubproto.Message, error) {
 	}
 	framed := make([]byte, 0, len(body)+5)
 	if codec.Binary() {
-		framed = appendVarInt(framed, len(body))
+		framed = binary.AppendUvarint(framed, uint64(len(body)))
 		framed = append(framed, body...)
 	} else {
 		framed = append(framed, body...)
@@ -45,13 +46,4 @@ func decodeRecord(codec hubproto.Codec, body []byte) (hubproto.Message, error) {
 		return hubproto.Message{}, fmt.Errorf("the body holds %d messages, want one", len(msgs))
 	}
 	return msgs[0], nil
-}
-
-// appendVarInt appends the VarInt length prefix of a MessagePack record.
-func appendVarInt(dst []byte, n int) []byte {
-	for n >= 0x80 {
-		dst = append(dst, byte(n)|0x80)
-		n >>= 7
-	}
-	return append(dst, byte(n))
 }

@@ -3,12 +3,14 @@ package taskmeta
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/shared/testsupport"
 	"go.uber.org/goleak"
 )
 
@@ -54,12 +56,12 @@ func watch(t *testing.T, e *endpoint) (calls *atomic.Int32, stop func()) {
 
 func waitPolls(t *testing.T, e *endpoint, n int32) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); e.polls.Load() < n; {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d polls", e.polls.Load())
+	testsupport.Eventually(t, 10*time.Second, "polls", func() error {
+		if got := e.polls.Load(); got < n {
+			return fmt.Errorf("only %d of %d", got, n)
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // RUNNING never calls; the first STOPPED calls once and ends the watch.
@@ -72,12 +74,7 @@ func TestWatchCallsOnceOnStopped(t *testing.T) {
 		t.Fatalf("called while RUNNING")
 	}
 	e.stopped.Store(true)
-	for deadline := time.Now().Add(10 * time.Second); calls.Load() == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("STOPPED never reported")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testsupport.EventuallyTrue(t, 10*time.Second, "STOPPED reported", func() bool { return calls.Load() != 0 })
 	polls := e.polls.Load()
 	time.Sleep(50 * time.Millisecond)
 	if calls.Load() != 1 || e.polls.Load() != polls {
@@ -97,12 +94,7 @@ func TestWatchRetriesFailures(t *testing.T) {
 	}
 	e.failing.Store(false)
 	e.stopped.Store(true)
-	for deadline := time.Now().Add(10 * time.Second); calls.Load() == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("STOPPED never reported after the endpoint recovered")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testsupport.EventuallyTrue(t, 10*time.Second, "STOPPED reported after the endpoint recovered", func() bool { return calls.Load() != 0 })
 }
 
 func TestDesiredStatusErrors(t *testing.T) {

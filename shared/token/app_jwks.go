@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -55,21 +55,15 @@ type JWKSAppConfig struct {
 	Now func() time.Time
 }
 
-// jwksApp is the AppVerifier of NewJWKSAppVerifier.
+// jwksApp is the AppVerifier of NewJWKSAppVerifier: keyfunc chooses the
+// keys (by kid, by the JWK's alg, all of them for a token without kid) from
+// a jwksStore that fetches the key set.
 type jwksApp struct {
-	url     string
-	client  *http.Client
-	refresh time.Duration
-	algs    []string
-	iss     string
-	aud     string
-	now     func() time.Time
-	parser  *jwt.Parser
-
-	mu        sync.Mutex // guards the fields below; held while fetching
-	keys      []publicKey
-	fetched   time.Time // last successful fetch
-	attempted time.Time // last fetch attempt
+	algs   []string
+	iss    string
+	aud    string
+	parser *jwt.Parser
+	keys   keyfunc.Keyfunc
 }
 
 var _ AppVerifier = (*jwksApp)(nil)
@@ -82,8 +76,9 @@ var _ AppVerifier = (*jwksApp)(nil)
 // and cached for Refresh. The key is chosen by the token's kid; a token
 // without kid is tried against every key fitting its alg. An unknown kid
 // forces a fetch (key rotation), at most once per JWKSMinRefetch. When a
-// refresh fails the cached keys stay in use. No goroutine is started:
-// fetches happen inside VerifyApp, one at a time.
+// refresh fails the cached keys stay in use. No goroutine is started and no
+// lock is held across a fetch: fetches happen inside VerifyApp, one at a
+// time, and the calls that need no new keys do not wait for them.
 func NewJWKSAppVerifier(cfg JWKSAppConfig) (AppVerifier, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
@@ -101,26 +96,33 @@ func NewJWKSAppVerifier(cfg JWKSAppConfig) (AppVerifier, error) {
 		}
 	}
 	algs = append([]string(nil), algs...)
-	v := &jwksApp{
-		url:     cfg.URL,
-		client:  cfg.Client,
-		refresh: cfg.Refresh,
-		algs:    algs,
-		iss:     cfg.Issuer,
-		aud:     cfg.Audience,
-		now:     cfg.Now,
-		parser:  jwt.NewParser(appOptions(algs, cfg.Leeway, cfg.Now)...),
+	store := &jwksStore{
+		MemoryJWKSet: jwkset.NewMemoryStorage(),
+		url:          cfg.URL,
+		client:       cfg.Client,
+		refresh:      cfg.Refresh,
+		now:          cfg.Now,
 	}
-	if v.client == nil {
-		v.client = &http.Client{Timeout: DefaultJWKSTimeout}
+	if store.client == nil {
+		store.client = &http.Client{Timeout: DefaultJWKSTimeout}
 	}
-	if v.refresh <= 0 {
-		v.refresh = DefaultJWKSRefresh
+	if store.refresh <= 0 {
+		store.refresh = DefaultJWKSRefresh
 	}
-	if v.now == nil {
-		v.now = time.Now
+	if store.now == nil {
+		store.now = time.Now
 	}
-	return v, nil
+	kf, err := keyfunc.New(keyfunc.Options{Storage: store})
+	if err != nil {
+		return nil, fmt.Errorf("token: jwks app verifier: %w", err)
+	}
+	return &jwksApp{
+		algs:   algs,
+		iss:    cfg.Issuer,
+		aud:    cfg.Audience,
+		parser: jwt.NewParser(appOptions(algs, cfg.Leeway, cfg.Now)...),
+		keys:   kf,
+	}, nil
 }
 
 // VerifyApp implements AppVerifier.
@@ -145,26 +147,29 @@ func (v *jwksApp) VerifyApp(ctx context.Context, raw string) (Claims, error) {
 	return Claims(claims), nil
 }
 
-// candidates returns the keys that may have signed a token with header h,
-// fetching the key set when it is missing, stale, or lacks h.Kid.
+// candidates returns the keys that may have signed a token with header h:
+// keyfunc's choice, less the keys that cannot verify h.Alg.
 func (v *jwksApp) candidates(ctx context.Context, h header) (jwt.VerificationKeySet, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-
-	now := v.now()
-	switch {
-	case v.keys == nil:
-		if err := v.fetch(ctx, now); err != nil {
-			return jwt.VerificationKeySet{}, err
-		}
-	case now.Sub(v.fetched) >= v.refresh && now.Sub(v.attempted) >= JWKSMinRefetch:
-		_ = v.fetch(ctx, now) // on failure keep the stale keys
+	hdr := map[string]any{"alg": h.Alg}
+	if h.Kid != "" {
+		hdr["kid"] = h.Kid
 	}
-
-	set := v.match(h)
-	if len(set.Keys) == 0 && h.Kid != "" && now.Sub(v.attempted) >= JWKSMinRefetch {
-		if err := v.fetch(ctx, now); err == nil {
-			set = v.match(h)
+	var set jwt.VerificationKeySet
+	got, err := v.keys.KeyfuncCtx(ctx)(&jwt.Token{Header: hdr})
+	if errors.Is(err, ErrKeySource) {
+		return set, err
+	}
+	switch got := got.(type) {
+	case jwt.VerificationKeySet:
+		for _, k := range got.Keys {
+			if fits(k, h.Alg) {
+				set.Keys = append(set.Keys, k)
+			}
+		}
+	case nil:
+	default:
+		if fits(got, h.Alg) {
+			set.Keys = append(set.Keys, got)
 		}
 	}
 	if len(set.Keys) == 0 {
@@ -174,51 +179,4 @@ func (v *jwksApp) candidates(ctx context.Context, h header) (jwt.VerificationKey
 		return set, fmt.Errorf("%w: no %s key", ErrSignature, h.Alg)
 	}
 	return set, nil
-}
-
-// match selects the cached keys for h: by kid when the token has one, else
-// every key fitting the alg.
-func (v *jwksApp) match(h header) jwt.VerificationKeySet {
-	var set jwt.VerificationKeySet
-	for _, k := range v.keys {
-		if (h.Kid == "" || k.kid == h.Kid) && k.fits(h.Alg) {
-			set.Keys = append(set.Keys, k.key)
-		}
-	}
-	return set
-}
-
-// fetch downloads and replaces the key set. v.mu must be held.
-func (v *jwksApp) fetch(ctx context.Context, now time.Time) error {
-	v.attempted = now
-	keys, err := v.download(ctx)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrKeySource, err)
-	}
-	v.keys, v.fetched = keys, now
-	return nil
-}
-
-func (v *jwksApp) download(ctx context.Context) ([]publicKey, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("fetch JWKS: %v", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := v.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch JWKS: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch JWKS: status %d", resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("fetch JWKS: %v", err)
-	}
-	if len(body) > maxJWKSBytes {
-		return nil, errors.New("fetch JWKS: document larger than 1 MiB")
-	}
-	return parseJWKS(body)
 }

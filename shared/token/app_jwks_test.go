@@ -26,7 +26,7 @@ func rsaJWK(kid string, k *rsa.PrivateKey) map[string]any {
 		"n": b64u(k.N.Bytes()), "e": b64u(big.NewInt(int64(k.E)).Bytes())}
 }
 
-func ecJWK(t *testing.T, kid, crv string, k *ecdsa.PrivateKey) map[string]any {
+func ecJWK(t testing.TB, kid, crv string, k *ecdsa.PrivateKey) map[string]any {
 	t.Helper()
 	pt, err := k.PublicKey.Bytes() // 0x04 || X || Y
 	if err != nil {
@@ -45,7 +45,7 @@ type jwksServer struct {
 	hits   int
 }
 
-func newJWKSServer(t *testing.T, keys ...map[string]any) *jwksServer {
+func newJWKSServer(t testing.TB, keys ...map[string]any) *jwksServer {
 	s := &jwksServer{keys: keys, status: http.StatusOK}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()

@@ -21,7 +21,7 @@ var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 func at(t time.Time) func() time.Time { return func() time.Time { return t } }
 
 // sign signs claims with method and key, adding header fields.
-func sign(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims, hdr map[string]any) string {
+func sign(t testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClaims, hdr map[string]any) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	for k, v := range hdr {

@@ -4,66 +4,51 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
+
+	"github.com/MicahParks/jwkset"
 )
 
-// publicKey is one usable key of a JSON Web Key Set.
-type publicKey struct {
-	kid string
-	alg string // the JWK's alg, "" when unset
-	key any    // *rsa.PublicKey or *ecdsa.PublicKey
-}
+// maxRSABits bounds the modulus of an accepted RSA key, so that a key set
+// cannot make each verification arbitrarily expensive.
+const maxRSABits = 8192
 
-// jwk is the subset of RFC 7517/7518 members Herald reads.
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-}
+// maxJWKSKeys bounds the keys kept from one key set document.
+const maxJWKSKeys = 64
 
-// parseJWKS decodes a JWK Set document. Keys that are not RSA or EC
-// signature keys, or that fail to decode, are skipped; a document with no
-// usable key is an error.
-func parseJWKS(data []byte) ([]publicKey, error) {
+// parseJWKS decodes a JWK Set document with jwkset, keeping RSA and EC
+// signature keys only. Keys that are of another type, meant for encryption,
+// malformed (an EC point off its curve, an RSA exponent that is even, below
+// 3 or above 2^31-1, a modulus over maxRSABits), or beyond the first
+// maxJWKSKeys usable ones are skipped; a document with no usable key is an
+// error. A JWK's x5u is never fetched.
+func parseJWKS(data []byte) ([]jwkset.JWK, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &set); err != nil {
 		return nil, fmt.Errorf("decode JWKS: %v", err)
 	}
-	var keys []publicKey
+	var keys []jwkset.JWK
 	for _, raw := range set.Keys {
-		var k jwk
-		if json.Unmarshal(raw, &k) != nil || (k.Use != "" && k.Use != "sig") {
+		if len(keys) == maxJWKSKeys {
+			break
+		}
+		var m jwkset.JWKMarshal
+		if json.Unmarshal(raw, &m) != nil || (m.USE != "" && m.USE != jwkset.UseSig) {
 			continue
 		}
-		var (
-			key any
-			err error
-		)
-		switch k.Kty {
-		case "RSA":
-			key, err = rsaKey(k.N, k.E)
-		case "EC":
-			key, err = ecKey(k.Crv, k.X, k.Y)
-		default:
+		if m.KTY != jwkset.KtyRSA && m.KTY != jwkset.KtyEC {
 			continue
 		}
-		if err != nil {
+		k, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
+		if err != nil || !usable(k.Key()) {
 			continue
 		}
-		keys = append(keys, publicKey{kid: k.Kid, alg: k.Alg, key: key})
+		keys = append(keys, k)
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("JWKS has no usable RSA or EC signing key")
@@ -71,65 +56,21 @@ func parseJWKS(data []byte) ([]publicKey, error) {
 	return keys, nil
 }
 
-// rsaKey builds an RSA public key from base64url modulus and exponent.
-func rsaKey(n, e string) (*rsa.PublicKey, error) {
-	nb, err := b64(n)
-	if err != nil || len(nb) == 0 {
-		return nil, errors.New("bad RSA modulus")
+// usable reports whether a decoded public key is one Herald verifies with.
+func usable(key any) bool {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		return k.N.Sign() > 0 && k.N.BitLen() <= maxRSABits && k.E >= 3 && k.E%2 == 1 && k.E <= 1<<31-1
+	case *ecdsa.PublicKey:
+		return true // jwkset checked the point is on its curve
 	}
-	eb, err := b64(e)
-	if err != nil || len(eb) == 0 || len(eb) > 4 {
-		return nil, errors.New("bad RSA exponent")
-	}
-	exp := 0
-	for _, b := range eb {
-		exp = exp<<8 | int(b)
-	}
-	if exp < 3 || exp%2 == 0 {
-		return nil, errors.New("bad RSA exponent")
-	}
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(nb), E: exp}, nil
+	return false
 }
 
-// ecKey builds an EC public key from a curve name and base64url coordinates,
-// checking that the point is on the curve.
-func ecKey(crv, x, y string) (*ecdsa.PublicKey, error) {
-	var curve elliptic.Curve
-	switch crv {
-	case "P-256":
-		curve = elliptic.P256()
-	case "P-384":
-		curve = elliptic.P384()
-	case "P-521":
-		curve = elliptic.P521()
-	default:
-		return nil, fmt.Errorf("unsupported curve %q", crv)
-	}
-	size := (curve.Params().BitSize + 7) / 8
-	xb, errX := b64(x)
-	yb, errY := b64(y)
-	if errX != nil || errY != nil || len(xb) == 0 || len(yb) == 0 || len(xb) > size || len(yb) > size {
-		return nil, errors.New("bad EC coordinates")
-	}
-	point := make([]byte, 1+2*size)
-	point[0] = 4 // uncompressed
-	copy(point[1+size-len(xb):1+size], xb)
-	copy(point[1+2*size-len(yb):], yb)
-	return ecdsa.ParseUncompressedPublicKey(curve, point)
-}
-
-// b64 decodes base64url with or without padding.
-func b64(s string) ([]byte, error) {
-	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-}
-
-// fits reports whether k can verify alg: RSA keys for RS*, EC keys of the
-// matching curve for ES*, and the JWK's own alg, when set, equal to alg.
-func (k publicKey) fits(alg string) bool {
-	if k.alg != "" && k.alg != alg {
-		return false
-	}
-	switch key := k.key.(type) {
+// fits reports whether key can verify alg: RSA keys for RS*, EC keys of the
+// matching curve for ES*.
+func fits(key any, alg string) bool {
+	switch key := key.(type) {
 	case *rsa.PublicKey:
 		return strings.HasPrefix(alg, "RS")
 	case *ecdsa.PublicKey:

@@ -35,7 +35,7 @@ var (
 	})
 )
 
-func rsaKey(t *testing.T, i int) *rsa.PrivateKey {
+func rsaKey(t testing.TB, i int) *rsa.PrivateKey {
 	t.Helper()
 	ks, err := rsaKeys()
 	if err != nil {
@@ -44,7 +44,7 @@ func rsaKey(t *testing.T, i int) *rsa.PrivateKey {
 	return ks[i]
 }
 
-func ecKey(t *testing.T, crv string) *ecdsa.PrivateKey {
+func ecKey(t testing.TB, crv string) *ecdsa.PrivateKey {
 	t.Helper()
 	ks, err := ecKeys()
 	if err != nil {

@@ -190,7 +190,7 @@ func TestInvokeRejectsOtherMessages(t *testing.T) {
 	c := newClient(t, upstream.Config{Settings: settingsFor("http://127.0.0.1:1", "/")})
 	s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "c"})
 	called := false
-	err := s.Invoke(hubproto.Message{Type: hubproto.TypeStreamInvocation, InvocationID: "1", Target: "x"}, func([]byte) { called = true })
+	err := s.Invoke(hubproto.Message{Type: hubproto.TypeCompletion, InvocationID: "1"}, func([]byte) { called = true })
 	if err == nil || called {
 		t.Errorf("err %v, reply called %v", err, called)
 	}

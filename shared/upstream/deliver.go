@@ -19,7 +19,7 @@ const drainLimit = 64 << 10
 func (s *Session) deliver(e event) {
 	blocking := e.kind == kindInvocation && e.id != ""
 	start := time.Now()
-	r := s.call(e, blocking)
+	r := s.call(e, blocking && !e.stream)
 	elapsed := time.Since(start)
 	if obs := s.c.cfg.Observe; obs != nil {
 		category := CategoryConnections
@@ -36,6 +36,10 @@ func (s *Session) deliver(e event) {
 			s.traceOutcome(&e, r, "")
 		}
 		return
+	}
+	if e.stream && r.Err == nil && r.StatusCode >= 200 && r.StatusCode <= 299 {
+		s.traceOutcome(&e, r, "")
+		return // the items and the completion come through the REST stream routes
 	}
 	frame, errText, err := replyFrame(s.info.Codec, e.id, r)
 	if err != nil {

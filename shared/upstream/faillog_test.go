@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
 // failureRecords returns the JSON records of failed upstream calls.
-func failureRecords(t *testing.T, logs *syncbuf.Buffer) []map[string]any {
+func failureRecords(t *testing.T, logs *testsupport.Buffer) []map[string]any {
 	t.Helper()
 	recs, err := logs.Records(upstream.LogCallFailed)
 	if err != nil {
@@ -62,7 +62,7 @@ func TestInvocationFailureLogged(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			logs := &syncbuf.Buffer{}
+			logs := &testsupport.Buffer{}
 			c := newClient(t, upstream.Config{
 				Settings: settingsFor(withSecrets(tc.base), ""),
 				Timeout:  300 * time.Millisecond,
@@ -82,10 +82,7 @@ func TestInvocationFailureLogged(t *testing.T) {
 					t.Errorf("completion error %q, want %q", m.Error, tc.reason)
 				}
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for len(failureRecords(t, logs)) == 0 && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
+			testsupport.Until(5*time.Second, func() bool { return len(failureRecords(t, logs)) > 0 })
 			recs := failureRecords(t, logs)
 			if len(recs) != 1 {
 				t.Fatalf("want one failure record, got %d: %s", len(recs), logs.String())

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
@@ -44,12 +45,8 @@ func TestConnectedFailureIsLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.next(t)
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), "status=403") {
-		if time.Now().After(deadline) {
-			t.Fatalf("logs: %s", logs.String())
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testsupport.Until(5*time.Second, func() bool { return strings.Contains(logs.String(), "status=403") }) {
+		t.Fatalf("logs: %s", logs.String())
 	}
 	if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "event=connected") || !strings.Contains(l, "connectionId=a") {
 		t.Errorf("logs: %s", l)

@@ -51,6 +51,7 @@ type event struct {
 	reply  func(frame []byte)
 	errMsg string // disconnected
 	trace  string // message tracing id; "" when the invocation is not traced
+	stream bool   // a StreamInvocation: only a failure is answered
 }
 
 // Connected queues the connected event. Call it once, after the client's
@@ -87,11 +88,18 @@ func (s *Session) Connected() error {
 // (ErrTextEnded) or ErrClosed (ErrTextShuttingDown), or an error for a msg
 // that is not a valid Invocation (the client is not answered; the gateway
 // never passes one).
+//
+// A hubproto.TypeStreamInvocation message is delivered the same way (the
+// request body is the StreamInvocation record), but the function answers
+// it later through the REST stream routes: reply is called only when the
+// call fails (any status but 2xx, no response), with an error Completion
+// that ends the stream; a 2xx response body is ignored.
 func (s *Session) Invoke(msg hubproto.Message, reply func(frame []byte)) error {
-	if msg.Type != hubproto.TypeInvocation {
+	if msg.Type != hubproto.TypeInvocation && msg.Type != hubproto.TypeStreamInvocation {
 		return fmt.Errorf("upstream: Invoke with a %v message", msg.Type)
 	}
-	e := event{kind: kindInvocation, name: msg.Target, id: msg.InvocationID, reply: reply}
+	e := event{kind: kindInvocation, name: msg.Target, id: msg.InvocationID, reply: reply,
+		stream: msg.Type == hubproto.TypeStreamInvocation}
 	if e.reply == nil {
 		e.id = ""
 	}

@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/diag"
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
 // tracedRecords waits until logs hold n messaging records and returns
 // them; a wrong count after a while is a failure.
-func tracedRecords(t *testing.T, logs *syncbuf.Buffer, n int) []map[string]any {
+func tracedRecords(t *testing.T, logs *testsupport.Buffer, n int) []map[string]any {
 	t.Helper()
 	var recs []map[string]any
 	deadline := time.Now().Add(5 * time.Second)
@@ -53,7 +53,7 @@ func TestInvocationTraced(t *testing.T) {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	})
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	tr := diag.New(diag.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Messaging: diag.MessagingAll})
 	c := newClient(t, upstream.Config{Settings: settingsFor(rec.URL, "/api/{event}"), Tracer: tr})
 	s := c.Session(upstream.ConnInfo{Hub: "chat", ConnectionID: "conn1", UserID: "alice"})
@@ -109,7 +109,7 @@ func TestInvocationTraced(t *testing.T) {
 // failure with the reason; the diagnostic mode records diagnostic
 // clients only.
 func TestInvocationTracedDiagnosticOnly(t *testing.T) {
-	logs := &syncbuf.Buffer{}
+	logs := &testsupport.Buffer{}
 	tr := diag.New(diag.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Messaging: diag.MessagingDiagnostic})
 	none := upstream.Static(upstream.Settings{Templates: []upstream.Template{{URLTemplate: "http://127.0.0.1:1/x", EventPattern: "other"}}})
 	c := newClient(t, upstream.Config{Settings: none, Tracer: tr})

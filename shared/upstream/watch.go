@@ -15,7 +15,10 @@ const DefaultWatchInterval = time.Second
 // WatchFile loads the settings file at path (ParseSettingsFile) and reloads
 // it whenever its modification time or size changes, polling every interval
 // (DefaultWatchInterval when interval <= 0); no file-system notification
-// library is needed, and it works on every file system.
+// library is needed, and it works on every file system. A change is loaded
+// once the file has stayed the same for one interval, so a file being
+// rewritten in place (truncated, then written) is not read half-written;
+// a reload therefore lands one to two intervals after the change.
 //
 // onChange receives the first load before WatchFile returns, then every
 // reload, from one goroutine at a time. On an error (the file is missing,
@@ -73,21 +76,31 @@ type fileState struct {
 type watcher struct {
 	path     string
 	onChange func(Settings, error)
-	last     fileState
+	last     fileState // the state last loaded (or reported)
+	pending  fileState // a changed state seen by the previous poll
+	changing bool      // pending holds a change not yet loaded
 }
 
-// check stats the file and reloads it when its state changed (or always,
-// when first is set).
+// check stats the file and reloads it when its state changed and then held
+// for one poll (or always, when first is set).
 func (w *watcher) check(first bool) {
 	var st fileState
 	fi, statErr := os.Stat(w.path)
 	if statErr == nil {
 		st = fileState{exists: true, modTime: fi.ModTime(), size: fi.Size()}
 	}
-	if !first && st == w.last {
-		return
+	if !first {
+		if st == w.last {
+			w.changing = false
+			return
+		}
+		if !w.changing || st != w.pending {
+			// Changed since the last poll: wait until it holds still.
+			w.pending, w.changing = st, true
+			return
+		}
 	}
-	w.last = st
+	w.last, w.changing = st, false
 	if statErr != nil {
 		w.onChange(Settings{}, fmt.Errorf("upstream settings: %w", statErr))
 		return

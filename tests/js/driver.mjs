@@ -10,6 +10,12 @@
 //    "accessToken":"optional JWT","skipNegotiation":false}
 //   {"cmd":"invoke","name":"c1","id":"r1","target":"echo","args":[...]}
 //   {"cmd":"send","name":"c1","id":"s1","target":"echo","args":[...]}
+//   {"cmd":"stream","name":"c1","id":"st1","target":"count","args":[...]}
+//                         connection.stream(...).subscribe(...): item / streamEnd events
+//   {"cmd":"cancel","name":"c1","id":"st1"}   dispose the subscription of stream st1
+//   {"cmd":"upload","name":"c1","id":"u1","target":"up","items":[...],"blocking":true}
+//                         invoke (blocking) or send target with a Subject argument, then
+//                         push items and complete it: result/error or sent event
 //   {"cmd":"stop","name":"c1"}
 //   {"cmd":"exit"}
 //
@@ -24,6 +30,12 @@
 //   sent        {name, id}                       send() resolved (the message left the client)
 //   stopped     {name}                           stop() resolved
 //   log         {name, level, message}           client log at Warning or above
+//   item        {name, id, item}                 a stream item arrived
+//   streamEnd   {name, id, error}                the stream completed (error null) or failed
+//   invoked     {name, target, args}             a client result handler ran (see results)
+//
+// connect's "results" maps a client method to what its handler returns:
+// {"value": v} returns v, {"error": "text"} throws, {"hang": true} never settles.
 //
 // Binary values (msgpack bin) are emitted as {"$binary":"<base64>"}; BigInts as decimal strings.
 //
@@ -52,6 +64,7 @@ const msgpack = (await import(selected[1])).default;
 if (/^5\./.test(signalR.VERSION ?? "") && typeof self === "undefined") delete globalThis.fetch;
 
 const connections = new Map();
+const streams = new Map();
 let exiting = false;
 
 // Keep stdout reserved for events.
@@ -131,6 +144,14 @@ async function connect(cmd) {
   if (cmd.reconnect) builder = builder.withAutomaticReconnect();
   const connection = builder.build();
 
+  for (const [method, spec] of Object.entries(cmd.results ?? {})) {
+    connection.on(method, (...args) => {
+      emit({ event: "invoked", name, target: method, args });
+      if (spec.error !== undefined) throw new Error(spec.error);
+      if (spec.hang) return new Promise(() => {});
+      return spec.value;
+    });
+  }
   for (const method of cmd.methods ?? []) {
     connection.on(method, (...args) => emit({ event: "message", name, target: method, args }));
   }
@@ -174,6 +195,30 @@ async function handle(cmd) {
       emit({ event: "result", name: cmd.name, id: cmd.id, result: result ?? null });
       return;
     }
+    case "stream": {
+      const name = cmd.name;
+      const sub = lookup(name).stream(cmd.target, ...(cmd.args ?? [])).subscribe({
+        next: (item) => emit({ event: "item", name, id: cmd.id, item }),
+        complete: () => emit({ event: "streamEnd", name, id: cmd.id, error: null }),
+        error: (err) => emit({ event: "streamEnd", name, id: cmd.id, error: errorMessage(err) }),
+      });
+      streams.set(name + "/" + cmd.id, sub);
+      return;
+    }
+    case "upload": {
+      const subject = new signalR.Subject();
+      const connection = lookup(cmd.name);
+      const call = cmd.blocking ? connection.invoke(cmd.target, subject) : connection.send(cmd.target, subject);
+      for (const item of cmd.items ?? []) subject.next(item);
+      subject.complete();
+      const result = await call;
+      if (cmd.blocking) emit({ event: "result", name: cmd.name, id: cmd.id, result: result ?? null });
+      else emit({ event: "sent", name: cmd.name, id: cmd.id });
+      return;
+    }
+    case "cancel":
+      streams.get(cmd.name + "/" + cmd.id)?.dispose();
+      return;
     case "send":
       await lookup(cmd.name).send(cmd.target, ...(cmd.args ?? []));
       emit({ event: "sent", name: cmd.name, id: cmd.id });

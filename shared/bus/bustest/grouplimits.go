@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
 )
@@ -20,7 +21,9 @@ func testGroupLimits(t *testing.T, e *env) {
 		e.addToGroup(fmt.Sprintf("g%d", i), "c1")
 	}
 	for i := range bus.DefaultMaxUserGroups {
-		e.addUser(fmt.Sprintf("g%d", i), "u1", -1)
+		// With a ttl: only bus.MaxUserGroupsWithoutTTL memberships without
+		// one are kept (testUserGroupCaps).
+		e.addUser(fmt.Sprintf("g%d", i), "u1", time.Hour)
 	}
 	r.take(t, bus.DefaultMaxConnectionGroups+bus.DefaultMaxUserGroups)
 	wantLimit := func(what string, err error) {

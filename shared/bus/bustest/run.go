@@ -96,6 +96,7 @@ var suite = []struct {
 	{"NamesInvalidUTF8", testNamesInvalidUTF8},
 	{"GroupLimits", testGroupLimits},
 	{"UserGroupNoExpiry", testUserGroupNoExpiry},
+	{"UserGroupCaps", testUserGroupCaps},
 	{"UserGroupTTLZero", testUserGroupTTLZero},
 	{"UserGroupExpiry", testUserGroupExpiry},
 	{"RegisterAfterAddUserToGroup", testRegisterAfterAddUser},

@@ -9,6 +9,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -17,6 +18,7 @@ import (
 // the new master, and the hub's state, replicated before the failure,
 // works there. It starts its own cluster (with replicas): it kills a node.
 func TestClusterFailover(t *testing.T) {
+	testsupport.SkipSlow(t)
 	t.Parallel()
 	ctx := t.Context()
 	rc := redistest.StartReplicatedCluster(t)

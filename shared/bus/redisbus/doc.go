@@ -23,7 +23,8 @@
 //	P:{h:H}:u:<user>            set    the user's connections
 //	P:{h:H}:g:<group>           set    the group's connections
 //	P:{h:H}:cg:<conn>           set    the connection's groups
-//	P:{h:H}:ug:<user>           zset   the user's user-level groups, score = expiry (server ms; +inf for none)
+//	P:{h:H}:ug:<user>           zset   the user's user-level groups, score = expiry (server ms; +inf: recorded before the one-year bound)
+//	P:{h:H}:ugn:<user>          zset   the user's groups added without ttl, score = when last added (server ms); the oldest beyond 100 is removed
 //	P:{h:H}:used:<conn>         string a claimed connection id (single-use connection tokens; expires with the connect window)
 //	P:{h:H}:exp                 zset   "<len(user)>:<user><group>" → expiry, the hub's expiring memberships
 //	P:{h:H}:live                zset   node → expiry (server ms): the nodes serving the hub (see Durability)

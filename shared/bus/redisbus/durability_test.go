@@ -13,6 +13,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -211,6 +212,7 @@ func TestDurabilityClientPause(t *testing.T) {
 // failover test), under broadcast traffic: callers are redirected to the
 // new master at once, where the nodes' subscriptions are not yet.
 func TestDurabilityClusterFailover(t *testing.T) {
+	testsupport.SkipSlow(t)
 	t.Parallel()
 	rc := redistest.StartReplicatedCluster(t)
 	t.Cleanup(func() { time.Sleep(1100 * time.Millisecond) }) // see TestClusterFailover

@@ -12,8 +12,9 @@ import (
 
 // A gateway node and the functions share one Redis: the functions publish
 // and change membership, the gateway node delivers to the connections it
-// holds.
-func Example() {
+// holds. It needs Redis (REDIS_URL, which TestMain sets): make test-unit,
+// which starts no server, skips it by its name.
+func Example_redis() {
 	ctx := context.Background()
 	rdb, err := redisbus.NewClient(os.Getenv("REDIS_URL")) // e.g. redis://localhost:6379
 	if err != nil {

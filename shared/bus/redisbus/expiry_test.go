@@ -95,3 +95,24 @@ func TestExpiredMembershipStopsCountingAtOnce(t *testing.T) {
 		t.Errorf("Register = %q, %v; want no groups", groups, err)
 	}
 }
+
+// TestUserGroupWithoutTTLLastsAYear: a user-level membership added without
+// ttl is recorded with an expiry bus.UserGroupLifetime from now on the
+// Redis server's clock (and scheduled for the sweep), not forever.
+func TestUserGroupWithoutTTLLastsAYear(t *testing.T) {
+	ctx := t.Context()
+	d := newDeployment(t, newClient(t, ""))
+	fn := d.node(redisbus.Config{SweepInterval: time.Hour})
+	before := time.Now()
+	must(t, fn.AddUserToGroup(ctx, "chat", "g", "u1", -1))
+	score, err := d.rdb.ZScore(ctx, fn.HubKey("chat", "ug:u1"), "g").Result()
+	must(t, err)
+	expires := time.UnixMilli(int64(score))
+	want := before.Add(bus.UserGroupLifetime)
+	if d := expires.Sub(want); d < -time.Minute || d > time.Minute {
+		t.Fatalf("membership expires at %v, want about %v", expires, want)
+	}
+	if n := d.rdb.ZCard(ctx, fn.HubKey("chat", "exp")).Val(); n != 1 {
+		t.Fatalf("expiry zset holds %d entries, want 1", n)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // TestHubChurnReclaimed: a node's hub set in Redis and its in-process hub
@@ -68,10 +69,7 @@ func TestHubReclaimRace(t *testing.T) {
 		}
 		must(t, gw.Unregister(ctx, hub, "b"))
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for rdb.SCard(ctx, key).Val() != 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testsupport.Until(2*time.Second, func() bool { return rdb.SCard(ctx, key).Val() == 0 })
 	if n := rdb.SCard(ctx, key).Val(); n != 0 || gw.TrackedHubs() != 0 {
 		t.Errorf("after the last connections left: %d hub set entries, %d in process", n, gw.TrackedHubs())
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 )
@@ -20,13 +21,9 @@ import (
 // (global) logger is silenced: outage tests make it print every failed
 // dial.
 func TestMain(m *testing.M) {
-	redis.SetLogger(quiet{})
+	testsupport.QuietRedis()
 	goleak.VerifyTestMain(redistest.WithServer(m))
 }
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}
 
 // newClient returns a client for url (default: redistest.Addr), closed
 // when t ends.
@@ -182,20 +179,11 @@ func (r *recorder) skip(t testing.TB, b bus.Bus) {
 	}
 }
 
-// eventually polls f every 20 ms until it returns nil or d passes.
+// eventually is testsupport.Eventually (the package's tests call it by
+// this name).
 func eventually(t testing.TB, d time.Duration, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, d, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testsupport.Eventually(t, d, what, f)
 }
 
 func must(t testing.TB, err error) {

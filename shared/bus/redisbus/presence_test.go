@@ -149,6 +149,7 @@ func TestKeyLayout(t *testing.T) {
 		p + ":{h:chat}:g:trial",
 		p + ":{h:chat}:cg:c1",
 		p + ":{h:chat}:ug:alice",
+		p + ":{h:chat}:ugn:alice", // alice was added to a group without ttl
 		p + ":{h:chat}:exp",
 		p + ":{h:chat}:live",
 		p + ":{nodes}:hubs:" + node,

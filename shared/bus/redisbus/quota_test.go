@@ -9,6 +9,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // A release that never reached Redis, and an acquisition that Redis applied
@@ -57,13 +58,7 @@ func testQuotaRepair(t *testing.T, cfg redisbus.Config) {
 		return gw.CheckConnection(ctx, "chat", "x", bus.ConnLimits{Max: 2}) == nil &&
 			errors.Is(gw.CheckConnection(ctx, "chat", "x", bus.ConnLimits{Max: 1}), bus.ErrLimitReached)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !one() {
-		if time.Now().After(deadline) {
-			t.Fatal("the count was not repaired within 10s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testsupport.EventuallyTrue(t, 10*time.Second, "the count repaired", one)
 	must(t, gw.AcquireConnection(ctx, "chat", "u4", lim))
 	if err := gw.CheckConnection(ctx, "chat", "x", lim); !errors.Is(err, bus.ErrLimitReached) {
 		t.Fatalf("check with two held = %v, want ErrLimitReached", err)

@@ -10,8 +10,10 @@ import (
 
 // AddUserToGroup adds the user's current connections to group and
 // publishes a KindAddToGroup envelope (ScopeUser), in one step. With
-// ttl < 0 the membership is recorded without expiry, so connections the
-// user opens later join too; with ttl > 0 it is recorded until ttl from
+// ttl < 0 the membership is recorded for bus.UserGroupLifetime, so
+// connections the user opens later join too, and only the user's
+// bus.MaxUserGroupsWithoutTTL most recently updated such memberships are
+// kept (an older one is removed as if it expired, with its envelope); with ttl > 0 it is recorded until ttl from
 // now on the Redis server's clock (a later call replaces the expiry);
 // with ttl == 0 nothing is recorded and an existing membership is left as
 // it is. Gateway nodes remove expired memberships within about
@@ -55,7 +57,7 @@ func (b *Bus) addUser(ctx context.Context, hub, group, user string, ttl time.Dur
 		return err
 	}
 	expires, err := scriptAddUser.Run(ctx, b.rdb, b.hubScriptKeys(hk), hk.base, hub, group, user, ms,
-		b.cfg.GroupLimits.PerUser).Int64()
+		b.cfg.GroupLimits.PerUser, bus.UserGroupLifetime.Milliseconds(), bus.MaxUserGroupsWithoutTTL).Int64()
 	if err != nil {
 		return scriptFailed(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/shared/testsupport"
 	"go.uber.org/goleak"
 )
 
@@ -90,10 +91,7 @@ func TestHealthThresholdsAndDraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	failing.Store(true)
-	deadline := time.Now().Add(2 * time.Second)
-	for target.State() != Unhealthy && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	testsupport.Until(2*time.Second, func() bool { return target.State() == Unhealthy })
 	if target.State() != Unhealthy || len(g.Replacements()) != 1 {
 		t.Fatalf("state %s, replacements %v: want unhealthy after 3 failed checks", target.State(), g.Replacements())
 	}

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // InstallHint is appended to every failure caused by a missing tool.
@@ -77,14 +77,14 @@ type Moto struct {
 	// Endpoint is its base URL, http://127.0.0.1:PORT (AWS_ENDPOINT_URL).
 	Endpoint string
 	cmd      *exec.Cmd
-	logs     *syncbuf.Buffer
+	logs     *testsupport.Buffer
 }
 
 // StartMoto runs moto_server on a free loopback port until t ends.
 func StartMoto(t testing.TB) *Moto {
 	t.Helper()
 	port := FreePort(t)
-	m := &Moto{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), logs: &syncbuf.Buffer{}}
+	m := &Moto{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), logs: &testsupport.Buffer{}}
 	m.cmd = exec.Command("moto_server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	m.cmd.Stdout, m.cmd.Stderr = m.logs, m.logs
 	if err := m.cmd.Start(); err != nil {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
 
@@ -36,7 +36,7 @@ const (
 type Browser struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stderr *syncbuf.Buffer
+	stderr *testsupport.Buffer
 
 	callMu  sync.Mutex // one command in flight
 	nextID  int
@@ -77,7 +77,7 @@ func Start(t testing.TB) *Browser {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core", "package.json")); err != nil {
 		t.Fatalf("browser: playwright-core is missing in %s (%v); %s", dir, err, npmHint)
 	}
-	b := &Browser{stderr: &syncbuf.Buffer{}, replies: make(chan reply, 16), done: make(chan struct{})}
+	b := &Browser{stderr: &testsupport.Buffer{}, replies: make(chan reply, 16), done: make(chan struct{})}
 	b.cmd = exec.Command(node, filepath.Join(dir, "browser.mjs"))
 	b.cmd.Dir = dir
 	b.cmd.Env = append(os.Environ(), EnvChromium+"="+exe)

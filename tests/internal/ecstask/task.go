@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // MetadataEnv is the variable ECS sets to the container's metadata endpoint v4.
@@ -29,7 +29,7 @@ type Task struct {
 	Name string
 	ARN  string
 	cmd  *exec.Cmd
-	logs *syncbuf.Buffer
+	logs *testsupport.Buffer
 	meta *httptest.Server
 
 	mu       sync.Mutex
@@ -47,7 +47,7 @@ type Task struct {
 // environment, as in a container) until Stop; t's cleanup kills it if still running.
 func Start(t testing.TB, name, bin string, env map[string]string) *Task {
 	t.Helper()
-	k := &Task{Name: name, ARN: "arn:aws:ecs:us-east-1:123456789012:task/rehearsal/" + name, logs: &syncbuf.Buffer{}, desired: "RUNNING", waited: make(chan struct{})}
+	k := &Task{Name: name, ARN: "arn:aws:ecs:us-east-1:123456789012:task/rehearsal/" + name, logs: &testsupport.Buffer{}, desired: "RUNNING", waited: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /task", func(w http.ResponseWriter, r *http.Request) {
 		k.mu.Lock()

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // modulePath identifies the repository root: the directory whose go.mod declares it.
@@ -72,6 +72,40 @@ type ConnectOptions struct {
 	AccessToken string `json:"accessToken,omitempty"`
 	// SkipNegotiation connects the WebSocket directly to URL (WebSockets only).
 	SkipNegotiation bool `json:"skipNegotiation,omitempty"`
+	// Results registers client result handlers: the handler of each method
+	// emits an invoked event, then returns, throws or hangs as its Result says.
+	Results map[string]Result `json:"results,omitempty"`
+}
+
+// Result is what a client result handler does (exactly one field set).
+type Result struct {
+	// Value is returned.
+	Value any `json:"value,omitempty"`
+	// Error is thrown as an Error with this message.
+	Error string `json:"error,omitempty"`
+	// Hang returns a promise that never settles.
+	Hang bool `json:"hang,omitempty"`
+}
+
+// Stream calls connection.stream(target, ...args) on connection name and subscribes:
+// each item is an item event carrying id, the end a streamEnd event.
+func (d *Driver) Stream(name, id, target string, args ...any) error {
+	return d.call("stream", name, id, target, args)
+}
+
+// Upload calls connection.invoke (blocking) or connection.send with a Subject argument,
+// then pushes items into it and completes it: a client-to-server stream. The outcome is
+// a result or error event (blocking) or a sent event carrying id.
+func (d *Driver) Upload(name, id, target string, blocking bool, items ...any) error {
+	if items == nil {
+		items = []any{}
+	}
+	return d.write(map[string]any{"cmd": "upload", "name": name, "id": id, "target": target, "items": items, "blocking": blocking})
+}
+
+// Cancel disposes the subscription of stream id (the client sends CancelInvocation).
+func (d *Driver) Cancel(name, id string) error {
+	return d.write(map[string]string{"cmd": "cancel", "name": name, "id": id})
 }
 
 // Driver is a running node process hosting any number of named SignalR client
@@ -79,7 +113,7 @@ type ConnectOptions struct {
 type Driver struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stderr *syncbuf.Buffer
+	stderr *testsupport.Buffer
 
 	writeMu sync.Mutex
 
@@ -138,7 +172,7 @@ func StartClient(t testing.TB, c Client) *Driver {
 	}
 
 	d := &Driver{
-		stderr:     &syncbuf.Buffer{},
+		stderr:     &testsupport.Buffer{},
 		changed:    make(chan struct{}),
 		readerDone: make(chan struct{}),
 	}

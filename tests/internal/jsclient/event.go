@@ -29,6 +29,12 @@ const (
 	KindStopped = "stopped"
 	// KindLog carries a client log line at Warning or above; Level and Message are set.
 	KindLog = "log"
+	// KindItem is sent for each stream item; ID and Item are set.
+	KindItem = "item"
+	// KindStreamEnd is sent when a stream completed (Error nil) or failed; ID is set.
+	KindStreamEnd = "streamEnd"
+	// KindInvoked is sent when a client result handler ran; Target and Args are set.
+	KindInvoked = "invoked"
 	// KindInvalid marks a stdout line of the driver that was not a JSON object (a driver bug).
 	KindInvalid = "invalid"
 )
@@ -47,6 +53,8 @@ type Event struct {
 	Args []json.RawMessage `json:"args"`
 	// ID is the id given to Invoke or Send (result, error, sent).
 	ID string `json:"id"`
+	// Item is the raw JSON value of a stream item (item).
+	Item json.RawMessage `json:"item"`
 	// Result is the raw JSON completion value of an invoke; "null" when void (result).
 	Result json.RawMessage `json:"result"`
 	// Error is the error the connection closed with; nil for a clean close (closed, reconnecting).

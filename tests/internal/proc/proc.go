@@ -1,7 +1,8 @@
-// Package proc builds Herald's local binary (./local) and runs it as child
-// processes for tests and benchmarks that need real processes: a Child
-// listens on a loopback port it picked itself, reports its address on
-// stdout, and is stopped with SIGTERM (then SIGKILL) or killed outright.
+// Package proc builds Herald's binaries (./local, ./gateway) and runs them
+// as child processes for tests and benchmarks that need real processes: a
+// Child listens on a loopback port, reports its address (local on stdout,
+// the gateway binary in its "gateway listening" log line), and is stopped
+// with SIGTERM (then SIGKILL) or killed outright.
 package proc
 
 import (
@@ -16,11 +17,15 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // Package is the import path of the binary Build compiles.
 const Package = "github.com/heraldrt/herald/local"
+
+// GatewayPackage is the import path of the gateway binary, the one the
+// container image ships.
+const GatewayPackage = "github.com/heraldrt/herald/gateway"
 
 // Timeouts of a child's life cycle.
 const (
@@ -61,8 +66,8 @@ type Child struct {
 	Addr string
 
 	cmd    *exec.Cmd
-	stdout *syncbuf.Buffer
-	stderr *syncbuf.Buffer
+	stdout *testsupport.Buffer
+	stderr *testsupport.Buffer
 	waited chan struct{} // closed when cmd.Wait has returned
 	err    error         // cmd.Wait's result, set before waited is closed
 
@@ -71,15 +76,36 @@ type Child struct {
 	stop   func() error
 }
 
-// urlLine matches the start-up line with the base URL.
-var urlLine = regexp.MustCompile(`listening on http://[^\s:]+:(\d+)`)
+// urlLine matches local's start-up line with the base URL (stdout);
+// gatewayLine the gateway binary's log line with it (stderr, text or JSON
+// logs).
+var (
+	urlLine     = regexp.MustCompile(`listening on http://[^\s:]+:(\d+)`)
+	gatewayLine = regexp.MustCompile(`gateway listening.*\burl"?[=:]"?http://[^\s:"]+:(\d+)`)
+)
 
 // Start runs bin with args, which must make it listen on 127.0.0.1 (e.g.
 // "--addr", "127.0.0.1:0"), and waits until it has printed its address
 // and /api/health answers 200. Stop it with Stop (or Kill).
 func Start(bin string, args ...string) (*Child, error) {
-	c := &Child{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, waited: make(chan struct{})}
-	c.cmd = exec.Command(bin, args...)
+	return start(exec.Command(bin, args...))
+}
+
+// StartEnv runs bin without arguments in exactly the environment env
+// ("NAME=value" entries; nothing is inherited, as in a container), for the
+// gateway binary, which is configured by its environment: env must make it
+// listen on 127.0.0.1 (HERALD_ADDR). It waits like Start, for the
+// "gateway listening" log line and a healthy /api/health.
+func StartEnv(bin string, env []string) (*Child, error) {
+	cmd := exec.Command(bin)
+	cmd.Env = env
+	return start(cmd)
+}
+
+func start(cmd *exec.Cmd) (*Child, error) {
+	bin, args := cmd.Path, cmd.Args[1:]
+	c := &Child{stdout: &testsupport.Buffer{}, stderr: &testsupport.Buffer{}, waited: make(chan struct{})}
+	c.cmd = cmd
 	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
 	if err := c.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("proc: start %s: %w", bin, err)
@@ -97,7 +123,11 @@ func Start(bin string, args ...string) (*Child, error) {
 func (c *Child) awaitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for c.Addr == "" {
-		if m := urlLine.FindStringSubmatch(c.stdout.String()); m != nil {
+		m := urlLine.FindStringSubmatch(c.stdout.String())
+		if m == nil {
+			m = gatewayLine.FindStringSubmatch(c.stderr.String())
+		}
+		if m != nil {
 			c.Addr = net.JoinHostPort("127.0.0.1", m[1])
 			break
 		}

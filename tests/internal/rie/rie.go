@@ -23,7 +23,7 @@ import (
 
 	"github.com/heraldrt/herald/tests/internal/awsstack"
 
-	"github.com/heraldrt/herald/shared/syncbuf"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // Module and Version pin the emulator.
@@ -51,7 +51,7 @@ type Function struct {
 	Name   string
 	url    string
 	cmd    *exec.Cmd
-	logs   *syncbuf.Buffer
+	logs   *testsupport.Buffer
 	exited chan struct{}
 	mu     sync.Mutex // one invocation at a time, as in one execution environment
 	client *http.Client
@@ -64,7 +64,7 @@ func Start(t testing.TB, rie, name, bootstrap, handler string, timeout, memory i
 	t.Helper()
 	apiPort, rapidPort := awsstack.FreePort(t), awsstack.FreePort(t)
 	f := &Function{Name: name, url: "http://127.0.0.1:" + strconv.Itoa(apiPort) + InvokePath,
-		logs: &syncbuf.Buffer{}, exited: make(chan struct{}),
+		logs: &testsupport.Buffer{}, exited: make(chan struct{}),
 		client: &http.Client{Timeout: time.Duration(timeout+5) * time.Second}}
 	f.cmd = exec.Command(rie,
 		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(apiPort),

@@ -16,6 +16,7 @@ for _, m in ipairs(due) do
   local score = redis.call('ZSCORE', ug, group)
   if score and not active(score, now) then
     redis.call('ZREM', ug, group)
+    redis.call('ZREM', base .. 'ugn:' .. user, group)
     for _, conn in ipairs(redis.call('SMEMBERS', base .. 'u:' .. user)) do
       leave(base, conn, group)
     end

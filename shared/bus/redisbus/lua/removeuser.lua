@@ -10,11 +10,12 @@ if group == '' then
   for _, g in ipairs(redis.call('ZRANGE', ug, 0, -1)) do
     redis.call('ZREM', base .. 'exp', exp_member(user, g))
   end
-  redis.call('DEL', ug)
+  redis.call('DEL', ug, base .. 'ugn:' .. user)
   for _, conn in ipairs(conns) do leave_all(base, conn) end
   publish(hub, K_REMOVE_ALL, S_USER, user, '')
 else
   redis.call('ZREM', ug, group)
+  redis.call('ZREM', base .. 'ugn:' .. user, group)
   redis.call('ZREM', base .. 'exp', exp_member(user, group))
   for _, conn in ipairs(conns) do leave(base, conn, group) end
   publish(hub, K_REMOVE, S_USER, user, group)
