@@ -43,7 +43,10 @@ var opDocs = map[string]opDoc{
 	"groupExists":             {summary: "Whether a group has a connection (200, or 404).", query: []string{"application"}},
 	"userInGroup":             {summary: "Whether a user is in a group (200, or 404).", query: []string{"application"}},
 	"generateToken":           {summary: "Issue a client access token for the hub.", query: []string{"application", "userId", "minutesToExpire"}, result: "ClientToken"},
-	"listGroupConnections":    {summary: "List the connections in a group, a page at a time.", query: []string{"application", "api-version", "maxpagesize", "top", "continuationToken"}, result: "GroupMemberPage"},
+	"listGroupConnections":    {summary: "List the connections in a group, a page at a time.", query: []string{"application", "maxpagesize", "top", "continuationToken"}, result: "GroupMemberPage"},
+	"invokeConnection":        {summary: "Invoke a method on one connection and answer with the client's result.", query: []string{"application"}, body: "PayloadMessage", result: "ClientInvocationResult"},
+	"sendStreamItem":          {summary: "Send an item of a server-to-client stream the connection opened.", query: []string{"application", "completed"}, body: "StreamItem"},
+	"completeStream":          {summary: "End a server-to-client stream, with an error when reason is given.", query: []string{"application", "reason"}},
 }
 
 // openAPIQuery describes the query parameters of opDocs.
@@ -54,7 +57,8 @@ var openAPIQuery = map[string]struct{ desc, typ string }{
 	"reason":            {"Reason given to the closed clients.", "string"},
 	"userId":            {"User id of the token.", "string"},
 	"minutesToExpire":   {"Lifetime of the token in minutes.", "integer"},
-	"api-version":       {"API version; required by listing.", "string"},
+	"api-version":       {"API version (" + strings.Join(SupportedAPIVersions, ", ") + "); 2020-10-01 answers its own status codes, an unknown value 400.", "string"},
+	"completed":         {"true when this item is the stream's last.", "boolean"},
 	"maxpagesize":       {"Most entries in one page.", "integer"},
 	"top":               {"Most entries in all pages.", "integer"},
 	"continuationToken": {"Where the next page starts (from nextLink).", "string"},
@@ -67,6 +71,8 @@ var openAPISchemas = map[string]any{
 		"target":    str(),
 		"arguments": map[string]any{"type": "array", "items": map[string]any{}},
 	}, "target"),
+	"ClientInvocationResult": obj(map[string]any{"result": map[string]any{}}, "result"),
+	"StreamItem":             map[string]any{},
 	"ClientToken": obj(map[string]any{"token": str()}, "token"),
 	"GroupMemberPage": obj(map[string]any{
 		"value":    map[string]any{"type": "array", "items": obj(map[string]any{"connectionId": str(), "userId": str()}, "connectionId")},
@@ -109,7 +115,11 @@ func OpenAPI() []byte {
 			"responses":   responses(rt.Status, d.result, rt.Auth),
 		}
 		params := pathParams(rt.Pattern)
-		for _, q := range d.query {
+		query := d.query
+		if strings.HasPrefix(rt.Pattern, "/api/hubs/") {
+			query = append(query[:len(query):len(query)], "api-version")
+		}
+		for _, q := range query {
 			p := openAPIQuery[q]
 			params = append(params, map[string]any{"name": q, "in": "query", "description": p.desc, "schema": map[string]any{"type": p.typ}})
 		}
