@@ -24,7 +24,7 @@ func TestMultiNodeStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newCluster(t, 1)
-	c.addGateway(t, "--config", settings)
+	c.addGateway(t, "HERALD_UPSTREAM_SETTINGS="+settings)
 	f.rest = c.rest
 	t.Cleanup(func() {
 		select {

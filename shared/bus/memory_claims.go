@@ -20,7 +20,7 @@ const minClaimSweep = 1024
 // ClaimConnection claims connection id of hub for ttl (see
 // ConnectionClaims).
 func (m *Memory) ClaimConnection(ctx context.Context, hub, id string, ttl time.Duration) error {
-	if err := checkArgs("hub", hub, "connection id", id); err != nil {
+	if err := CheckNames("hub", hub, "connection id", id); err != nil {
 		return fmt.Errorf("claim connection: %w", err)
 	}
 	if err := m.lock(ctx); err != nil {

@@ -42,9 +42,9 @@ func (m *Memory) RemoveFromAllGroups(ctx context.Context, hub, connID string) er
 // changeConn applies a connection-level membership change of kind and
 // delivers its envelope; group is ignored for KindRemoveFromAllGroups.
 func (m *Memory) changeConn(ctx context.Context, kind Kind, hub, group, connID string) error {
-	err := checkArgs("hub", hub, "connection id", connID)
+	err := CheckNames("hub", hub, "connection id", connID)
 	if err == nil && kind != KindRemoveFromAllGroups {
-		err = checkArgs("group", group)
+		err = CheckNames("group", group)
 	}
 	if err != nil {
 		return err

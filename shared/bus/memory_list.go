@@ -28,7 +28,7 @@ func (m *Memory) GroupConnections(ctx context.Context, hub, group string, max in
 }
 
 func (m *Memory) groupConnections(ctx context.Context, hub, group string, max int, cursor string) ([]Member, string, error) {
-	if err := checkArgs("hub", hub, "group", group); err != nil {
+	if err := CheckNames("hub", hub, "group", group); err != nil {
 		return nil, "", err
 	}
 	if max < 1 {

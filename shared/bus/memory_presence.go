@@ -54,9 +54,9 @@ func (m *Memory) UserInGroup(ctx context.Context, hub, group, user string) (bool
 // query validates hub and the name/value pairs in args and runs f on the
 // hub's state under the lock; an unknown hub answers false.
 func (m *Memory) query(ctx context.Context, hub string, f func(h *hubState) bool, args ...string) (bool, error) {
-	err := checkArgs("hub", hub)
+	err := CheckNames("hub", hub)
 	if err == nil {
-		err = checkArgs(args...)
+		err = CheckNames(args...)
 	}
 	if err != nil {
 		return false, err

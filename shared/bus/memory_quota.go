@@ -19,7 +19,7 @@ type hubUser struct{ hub, user string }
 // AcquireConnection counts a connection of user in hub unless that would
 // pass lim (see Quotas).
 func (m *Memory) AcquireConnection(ctx context.Context, hub, user string, lim ConnLimits) error {
-	if err := checkArgs("hub", hub); err != nil {
+	if err := CheckNames("hub", hub); err != nil {
 		return fmt.Errorf("acquire connection: %w", err)
 	}
 	if err := m.lock(ctx); err != nil {

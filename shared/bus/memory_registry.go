@@ -13,11 +13,11 @@ import (
 // ErrConnectionExists when c.ID is registered in c.Hub already and
 // ErrInvalidArgument for an empty hub or id; c.User may be empty.
 func (m *Memory) Register(ctx context.Context, c Conn) ([]string, error) {
-	if err := checkArgs("hub", c.Hub, "connection id", c.ID); err != nil {
+	if err := CheckNames("hub", c.Hub, "connection id", c.ID); err != nil {
 		return nil, fmt.Errorf("register connection: %w", err)
 	}
 	if c.User != "" {
-		if err := checkArgs("user", c.User); err != nil {
+		if err := CheckNames("user", c.User); err != nil {
 			return nil, fmt.Errorf("register connection: %w", err)
 		}
 	}
@@ -57,7 +57,7 @@ func (m *Memory) Register(ctx context.Context, c Conn) ([]string, error) {
 // Unregister forgets the connection and takes it out of every group.
 // Nothing is delivered. Unknown connections are not an error.
 func (m *Memory) Unregister(ctx context.Context, hub, connID string) error {
-	if err := checkArgs("hub", hub, "connection id", connID); err != nil {
+	if err := CheckNames("hub", hub, "connection id", connID); err != nil {
 		return fmt.Errorf("unregister connection: %w", err)
 	}
 	if err := m.lock(ctx); err != nil {
@@ -78,7 +78,7 @@ func (m *Memory) Unregister(ctx context.Context, hub, connID string) error {
 // Locate returns the Addr the connection was registered with, or
 // ErrConnectionNotFound.
 func (m *Memory) Locate(ctx context.Context, hub, connID string) (string, error) {
-	if err := checkArgs("hub", hub, "connection id", connID); err != nil {
+	if err := CheckNames("hub", hub, "connection id", connID); err != nil {
 		return "", fmt.Errorf("locate connection: %w", err)
 	}
 	if err := m.lock(ctx); err != nil {

@@ -26,7 +26,7 @@ func (m *Memory) AddUserToGroup(ctx context.Context, hub, group, user string, tt
 }
 
 func (m *Memory) addUser(ctx context.Context, hub, group, user string, ttl time.Duration) error {
-	if err := checkArgs("hub", hub, "group", group, "user", user); err != nil {
+	if err := CheckNames("hub", hub, "group", group, "user", user); err != nil {
 		return err
 	}
 	if err := m.lock(ctx); err != nil {
@@ -110,9 +110,9 @@ func (m *Memory) RemoveUserFromAllGroups(ctx context.Context, hub, user string) 
 // removeUser removes user from group, or from every group when all is
 // set, and delivers the matching envelope.
 func (m *Memory) removeUser(ctx context.Context, hub, group, user string, all bool) error {
-	err := checkArgs("hub", hub, "user", user)
+	err := CheckNames("hub", hub, "user", user)
 	if err == nil && !all {
-		err = checkArgs("group", group)
+		err = CheckNames("group", group)
 	}
 	if err != nil {
 		return err

@@ -95,9 +95,10 @@ func CheckName(what, name string) error {
 	return nil
 }
 
-// checkArgs returns an error wrapping ErrInvalidArgument naming the
-// first empty or non-UTF-8 value of its name/value pairs (see CheckName).
-func checkArgs(pairs ...string) error {
+// CheckNames returns an error wrapping ErrInvalidArgument naming the
+// first empty or non-UTF-8 value of its what/name pairs (see CheckName),
+// for a Bus implementation's arguments.
+func CheckNames(pairs ...string) error {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if err := CheckName(pairs[i], pairs[i+1]); err != nil {
 			return err

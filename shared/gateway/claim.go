@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -18,27 +17,27 @@ const TextTokenUsed = "This connection token was already used to open a connecti
 // clocks, which check the token's expiry, may differ from Redis's.
 const claimSkew = time.Minute
 
-// claimOnce claims the connection id of info through the bus, so that its
+// claimOnce claims the connection id of req through the bus, so that its
 // connection token opens one connection in the whole deployment. It
 // answers the request and reports false when the id was claimed before
 // (409) or the bus cannot tell (503). A bus without claims (a test double)
 // claims nothing.
-func (s *Server) claimOnce(w http.ResponseWriter, r *http.Request, info *connInfo) bool {
+func (s *Server) claimOnce(w http.ResponseWriter, r *http.Request, req *connRequest) bool {
 	c, ok := s.cfg.Bus.(bus.ConnectionClaims)
 	if !ok {
 		return true
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WriteTimeout)
+	ctx, cancel := s.busContext(r.Context())
 	defer cancel()
-	err := c.ClaimConnection(ctx, info.hub, info.id, s.cfg.ConnectWindow+claimSkew)
+	err := c.ClaimConnection(ctx, req.hub, req.id, s.cfg.ConnectWindow+claimSkew)
 	switch {
 	case err == nil:
 		return true
 	case errors.Is(err, bus.ErrAlreadyClaimed):
-		s.log.Info("connection token reused", "hub", info.hub, "conn", info.id, "user", info.user)
+		s.log.Info("connection token reused", "hub", req.hub, "conn", req.id, "user", req.user)
 		httpError(w, http.StatusConflict, TextTokenUsed)
 	default:
-		s.log.Warn("claim connection", "hub", info.hub, "conn", info.id, "err", err)
+		s.log.Warn("claim connection", "hub", req.hub, "conn", req.id, "err", err)
 		httpError(w, http.StatusServiceUnavailable, ReasonInternal)
 	}
 	return false

@@ -25,7 +25,7 @@ func TestCloseGraceSurvivesReadRenewal(t *testing.T) {
 		return c != nil
 	})
 	c.closeWithMessage("bye", false)
-	c.writers.Wait() // the final frames are written and the grace is set
+	c.waitClosed() // the final frames are written and the grace is set
 	// What the read loop does before its next read.
 	c.extendRead(time.Now().Add(time.Minute))
 	start := time.Now()

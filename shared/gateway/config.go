@@ -51,6 +51,12 @@ type Config struct {
 	ClientTimeout time.Duration
 	// WriteTimeout bounds one write to a client socket. Default 10s.
 	WriteTimeout time.Duration
+	// BusTimeout bounds one call the gateway makes to the bus: registering
+	// and unregistering a connection, claiming its connection token,
+	// locating the node that holds it, and the quota counts. A call over
+	// it fails (the connect gets 503, a teardown logs it). Default 5s
+	// (DefaultBusTimeout).
+	BusTimeout time.Duration
 	// MaxMessageBytes is the largest client message accepted; larger ones
 	// close the connection. Default 1 MiB.
 	MaxMessageBytes int
@@ -127,6 +133,9 @@ type Config struct {
 	MaxConnectionStreams int
 }
 
+// DefaultBusTimeout is Config.BusTimeout when not set.
+const DefaultBusTimeout = 5 * time.Second
+
 // DefaultMaxHubs is Config.MaxHubs when not set.
 const DefaultMaxHubs = 1000
 
@@ -153,6 +162,7 @@ func (c Config) withDefaults() (Config, error) {
 	setDuration(&c.KeepAliveInterval, 15*time.Second)
 	setDuration(&c.ClientTimeout, 30*time.Second)
 	setDuration(&c.WriteTimeout, 10*time.Second)
+	setDuration(&c.BusTimeout, DefaultBusTimeout)
 	setDuration(&c.LongPollTimeout, 90*time.Second)
 	c.InternalURL = strings.TrimSuffix(c.InternalURL, "/")
 	setInt(&c.MaxMessageBytes, 1<<20)

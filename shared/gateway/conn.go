@@ -12,17 +12,17 @@ import (
 )
 
 // conn is one client connection. The index fields (groups) are guarded by
-// the index lock; the queue fields by mu.
+// the index lock; the queue and the write state by mu.
 //
-// Writing: while nothing is queued and no writer runs, a frame is queued
-// and the connection handed to its flush worker (flush.go), which writes
-// everything queued by then with one non-blocking write; an idle
+// Writing: while nothing is queued and no writer runs (Idle), a frame is
+// queued and the connection handed to its flush worker (flush.go), which
+// writes everything queued by then with one non-blocking write; an idle
 // connection costs no goroutine. When the socket would block (or the
 // connection has no raw socket, e.g. TLS; or the Server is not started),
 // a writer goroutine drains the queue with blocking, vectored writes, then
 // exits once the queue is empty. One owner (flush worker or writer) writes
-// at a time, counted in writers; the reader waits for it when the
-// connection ends.
+// at a time; which one, and how far a close has got, is the connection's
+// writeState (writestate.go, with its transition table).
 type conn struct {
 	id, hub, user string
 	proto         proto
@@ -42,24 +42,19 @@ type conn struct {
 
 	lastWrite atomic.Int64 // unix nanoseconds of the last write (keep-alive)
 	expires   int64        // unix nanoseconds its authentication expires (asrs.s.coae); 0: never. Set before the keeper sees c
-	abort     atomic.Bool  // closing as a slow consumer: writes get abortGrace at most
 
-	mu     sync.Mutex
-	queue  [][]byte // frames waiting for the writer
-	queued int      // bytes in queue
-	// writing is set while a writer goroutine owns the socket's write side,
-	// and while the connection is being set up (nothing may be written
-	// before it is registered).
-	writing bool
-	// closing is set once the connection is being closed: nothing more is
-	// queued; the final frames are written after the queue (or instead of
-	// it, with dropQueue) and writing stops for good.
-	closing     bool
-	dropQueue   bool
-	headPartial bool // queue[0] is the rest of a frame already partly written
-	final       [][]byte
+	mu sync.Mutex
+	// ws is the writeState; changed under mu only (setStateLocked), read
+	// without it by a blocking write looking for Aborting.
+	ws       atomic.Uint32
+	closedCh chan struct{} // closed on entering Closed; made by waitClosed
+	queue    [][]byte      // frames waiting for the owner
+	queued   int           // bytes in queue
+	// headPartial: queue[0] is the rest of a frame already partly
+	// written; it is written even when the queue is dropped.
+	headPartial bool
+	final       [][]byte // the frames a close writes last
 	closeReason string
-	writers     sync.WaitGroup
 
 	deadline time.Time // write deadline set on nc; used by the writer only
 	// readCap, once the connection is closing, is the latest read deadline
@@ -69,12 +64,15 @@ type conn struct {
 	readCap atomic.Int64
 }
 
-// abortGrace bounds the writes to a connection being closed as a slow
-// consumer: its Close frames get this long, not a whole WriteTimeout.
+// abortGrace bounds the writes to a connection being aborted (a slow
+// consumer, or a client that is gone): its Close frames get this long,
+// not a whole WriteTimeout.
 const abortGrace = time.Second
 
+// newConn returns a connection in the Setup state: frames queue, and
+// nothing is written until resume.
 func newConn(srv *Server, nc net.Conn, hub, id, user string) *conn {
-	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, writing: true, kslot: -1, shard: srv.flush.shardFor()}
+	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, kslot: -1, shard: srv.flush.shardFor()}
 	if sc, ok := nc.(syscall.Conn); ok && directWriteSupported {
 		if raw, err := sc.SyscallConn(); err == nil {
 			c.raw = raw
@@ -84,23 +82,33 @@ func newConn(srv *Server, nc net.Conn, hub, id, user string) *conn {
 	return c
 }
 
-// resume ends the set-up pause: what was queued meanwhile gets written.
+// resume ends the set-up pause: what was queued meanwhile gets written,
+// and a close made meanwhile goes ahead.
 func (c *conn) resume() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.writing = false
-	if len(c.queue) > 0 || c.closing {
-		c.startWriterLocked()
+	switch c.state() {
+	case wsSetup:
+		if len(c.queue) == 0 {
+			c.setStateLocked(wsIdle)
+			return
+		}
+		c.startWriterLocked(wsWriting)
+	case wsSetupClosing:
+		c.startWriterLocked(wsClosing)
+	case wsSetupAborting:
+		c.startWriterLocked(wsAborting)
 	}
 }
 
-func (c *conn) startWriterLocked() {
-	c.writing = true
+// startWriterLocked moves c to state to (Writing, Closing or Aborting)
+// with its writer as the owner, and starts the writer.
+func (c *conn) startWriterLocked(to writeState) {
+	c.setStateLocked(to)
 	if c.hs != nil {
 		c.hs.wake() // the transport's request goroutine writes
 		return
 	}
-	c.writers.Add(1)
 	go c.writeLoop()
 }
 
@@ -119,15 +127,16 @@ func (c *conn) enqueueTo(frame []byte, sched *schedBatch) bool {
 		return false // an HTTP transport connection before its handshake
 	}
 	c.mu.Lock()
-	if c.closing {
+	st := c.state()
+	if st.closing() {
 		c.mu.Unlock()
 		return false
 	}
-	if !c.writing && c.raw != nil && c.srv.flush.running.Load() {
+	idle := st == wsIdle
+	if idle && c.raw != nil && c.srv.flush.running.Load() {
 		c.queue = append(c.queue, frame)
 		c.queued += len(frame)
-		c.writing = true
-		c.writers.Add(1) // released by the flush worker
+		c.setStateLocked(wsFlushing) // until the flush worker lets go
 		c.mu.Unlock()
 		if sched != nil {
 			sched.add(c)
@@ -137,32 +146,26 @@ func (c *conn) enqueueTo(frame []byte, sched *schedBatch) bool {
 		return true
 	}
 	defer c.mu.Unlock()
-	if !c.writing && c.raw != nil {
+	if idle && c.raw != nil {
 		n, err := directWrite(c.raw, frame)
 		if n == len(frame) && err == nil {
 			c.lastWrite.Store(time.Now().UnixNano())
 			return true
 		}
 		if err != nil && !errors.Is(err, errWouldBlock) {
-			c.brokenLocked()
+			c.failLocked()
 			return false
 		}
 		if n > 0 {
 			// The rest of a started frame must follow, whatever the queue bounds.
 			c.queue, c.queued, c.headPartial = append(c.queue, frame[n:]), len(frame)-n, true
-			c.startWriterLocked()
+			c.startWriterLocked(wsWriting)
 			return true
 		}
 	}
 	if len(c.queue) >= c.srv.cfg.QueueMessages || c.queued+len(frame) > c.srv.cfg.QueueBytes {
 		frames, queued := len(c.queue), c.queued
-		c.dropQueue = true
-		c.closeLocked(ReasonSlowClient, closeMessageFrame(c.proto, ReasonSlowClient, false), normalCloseFrame)
-		// A write in flight gets one more second, not a whole WriteTimeout.
-		c.abort.Store(true)
-		if c.nc != nil {
-			_ = c.nc.SetWriteDeadline(time.Now().Add(abortGrace))
-		}
+		c.closeLocked(ReasonSlowClient, true, closeMessageFrame(c.proto, ReasonSlowClient, false), normalCloseFrame)
 		c.srv.cfg.Metrics.QueueOverflow()
 		c.srv.log.Warn("closing slow client", "hub", c.hub, "conn", c.id, "user", c.user,
 			"queued_frames", frames, "queued_bytes", queued)
@@ -170,8 +173,8 @@ func (c *conn) enqueueTo(frame []byte, sched *schedBatch) bool {
 	}
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
-	if !c.writing {
-		c.startWriterLocked()
+	if idle {
+		c.startWriterLocked(wsWriting)
 	}
 	return true
 }
@@ -180,10 +183,13 @@ func (c *conn) enqueueTo(frame []byte, sched *schedBatch) bool {
 // connection's protocol.
 func (c *conn) reply(record []byte) { c.enqueue(c.proto.frame(record)) }
 
-// brokenLocked stops all writing after a failed write and makes the reader
-// return, which ends the connection.
-func (c *conn) brokenLocked() {
-	c.closing, c.dropQueue, c.final = true, true, nil
+// failLocked stops all writing after a failed write (Closed) and makes the
+// reader return, which ends the connection. The caller owned the write
+// side, or found it Idle.
+func (c *conn) failLocked() {
+	clear(c.queue)
+	c.queue, c.queued, c.headPartial, c.final = nil, 0, false, nil
+	c.setStateLocked(wsClosed)
 	c.capReadLocked(time.Now())
 }
 
@@ -214,25 +220,45 @@ func (c *conn) extendRead(d time.Time) {
 }
 
 // close flushes what is queued, then writes frames and stops writing. Only
-// the first call has an effect.
+// the first close has an effect.
 func (c *conn) close(reason string, frames ...[]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closeLocked(reason, frames...)
+	c.closeLocked(reason, false, frames...)
 }
 
-func (c *conn) closeLocked(reason string, frames ...[]byte) {
-	if c.closing {
-		return
+// closeLocked makes the close transition: Closing, or with abort Aborting
+// (the queue is dropped and writes get abortGrace); frames are written
+// last. It reports false when the connection was closing already.
+func (c *conn) closeLocked(reason string, abort bool, frames ...[]byte) bool {
+	st := c.state()
+	if st.closing() {
+		return false
 	}
-	c.closing = true
-	c.closeReason = reason
-	c.final = frames
-	if !c.writing {
-		c.startWriterLocked()
-	} else if c.hs != nil {
-		c.hs.closeLocked()
+	c.closeReason, c.final = reason, frames
+	to, setupTo := wsClosing, wsSetupClosing
+	if abort {
+		to, setupTo = wsAborting, wsSetupAborting
 	}
+	switch st {
+	case wsSetup:
+		c.setStateLocked(setupTo) // resume starts the writer
+		if c.hs != nil {
+			c.hs.closeLocked()
+		}
+	case wsIdle:
+		c.startWriterLocked(to)
+	default: // Flushing, Writing: the owner finds the close
+		c.setStateLocked(to)
+		if c.hs != nil {
+			c.hs.closeLocked()
+		}
+	}
+	if abort && c.nc != nil {
+		// A write in flight gets abortGrace more, not a whole WriteTimeout.
+		_ = c.nc.SetWriteDeadline(time.Now().Add(abortGrace))
+	}
+	return true
 }
 
 // closeWithMessage closes with a hub protocol Close message and a normal
@@ -242,11 +268,7 @@ func (c *conn) closeWithMessage(reason string, allowReconnect bool) {
 }
 
 // isClosing reports whether the connection is being closed.
-func (c *conn) isClosing() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closing
-}
+func (c *conn) isClosing() bool { return c.state().closing() }
 
 // reason reports why the connection was closed ("" while open).
 func (c *conn) reason() string {
@@ -255,17 +277,19 @@ func (c *conn) reason() string {
 	return c.closeReason
 }
 
-// writeLoop drains the queue with one vectored write per batch and returns
-// when it is empty. On close it writes the final frames, then lets the
-// reader return after a short grace for the client's close reply.
+// writeLoop is the writer goroutine: it owns the write side from its start
+// (Writing, Closing or Aborting) and drains the queue with one vectored
+// write per batch. Writing, it returns (Idle) once the queue is empty;
+// closing, it then writes the final frames, lets the reader return after a
+// short grace for the client's close reply and leaves the connection Closed.
 func (c *conn) writeLoop() {
-	defer c.writers.Done()
 	var spare [][]byte
 	for {
 		c.mu.Lock()
+		st := c.state()
 		batch := c.queue
 		c.queue, c.queued = spare[:0], 0
-		if c.dropQueue {
+		if st == wsAborting {
 			keep := 0
 			if c.headPartial && len(batch) > 0 {
 				keep = 1 // a frame cut in half would corrupt the stream
@@ -275,14 +299,14 @@ func (c *conn) writeLoop() {
 		}
 		c.headPartial = false
 		if len(batch) == 0 {
-			if !c.closing {
+			if st == wsWriting {
 				// Direct writes check the socket's write deadline too:
 				// leave none behind.
 				if !c.deadline.IsZero() {
 					c.deadline = time.Time{}
 					_ = c.nc.SetWriteDeadline(c.deadline)
 				}
-				c.writing = false
+				c.setStateLocked(wsIdle)
 				c.mu.Unlock()
 				return
 			}
@@ -295,8 +319,9 @@ func (c *conn) writeLoop() {
 			}
 			c.mu.Lock()
 			c.capReadLocked(time.Now().Add(grace))
+			c.setStateLocked(wsClosed) // nothing is written after the close
 			c.mu.Unlock()
-			return // writing stays set: nothing is written after the close
+			return
 		}
 		c.mu.Unlock()
 
@@ -306,7 +331,7 @@ func (c *conn) writeLoop() {
 		spare = batch
 		if err != nil {
 			c.mu.Lock()
-			c.brokenLocked()
+			c.failLocked()
 			c.mu.Unlock()
 			return
 		}
@@ -323,9 +348,9 @@ func (c *conn) write(frames [][]byte, now time.Time, timeout time.Duration) erro
 			return err
 		}
 	}
-	if c.abort.Load() {
-		// Checked after setting the deadline, so a slow-client close that
-		// raced with it still bounds this write.
+	if c.state() == wsAborting {
+		// Checked after setting the deadline, so an abort that raced with
+		// it still bounds this write.
 		c.deadline = time.Time{}
 		if err := c.nc.SetWriteDeadline(now.Add(min(timeout, abortGrace))); err != nil {
 			return err
@@ -346,14 +371,31 @@ func (c *conn) cut() {
 	_ = c.nc.Close()
 }
 
-// stopWriter stops writing and waits for a running writer. A close already
-// under way still writes its final frames (bounded by a 1s deadline);
-// otherwise the client is gone and nothing more is written.
-func (c *conn) stopWriter() {
+// stop stops writing and returns once the connection is Closed (the stop
+// transition). A close already under way still writes its final frames
+// (bounded by a 1s deadline); otherwise the client is gone and nothing
+// more is written. peerGone reports a reader that ended because the client
+// is gone (end of stream, read deadline, socket closed): the queue is
+// dropped, a write in flight is aborted at once and later ones get
+// abortGrace. An HTTP transport's write side is the request woken to
+// write, which nobody waits for: it becomes Closed at once.
+func (c *conn) stop(peerGone bool) {
 	c.mu.Lock()
-	if !c.closing {
-		c.closing, c.dropQueue, c.final = true, true, nil
+	switch st := c.state(); {
+	case c.hs != nil, st.setup(), st == wsIdle:
+		c.final = nil
+		c.setStateLocked(wsClosed)
+	case st == wsFlushing, st == wsWriting:
+		c.final = nil
+		c.setStateLocked(wsAborting)
+	case st == wsClosing && peerGone:
+		c.setStateLocked(wsAborting)
 	}
 	c.mu.Unlock()
-	c.writers.Wait()
+	if peerGone && c.nc != nil {
+		// After the state: a writer that sets a fresh deadline sees
+		// Aborting and caps it.
+		_ = c.nc.SetWriteDeadline(time.Now())
+	}
+	c.waitClosed()
 }

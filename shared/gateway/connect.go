@@ -9,8 +9,9 @@ import (
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
-// connInfo is what the connect request tells about a connection.
-type connInfo struct {
+// connRequest is what a connect request tells about the connection it
+// opens: admitted with it (admit), and kept for the upstream session.
+type connRequest struct {
 	hub, id, user string
 	claims        token.Claims
 	query         string // the client's query for upstream, minus secrets
@@ -48,58 +49,55 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, msg)
 		return
 	}
-	info := connInfo{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery)}
+	req := connRequest{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery)}
 	if !isWebSocketUpgrade(r) {
-		s.serveHTTPTransport(w, r, info, expired)
+		s.serveHTTPTransport(w, r, req, expired)
 		return
 	}
 	if !allowed(claims.String("asrs.s.htt"), httWebSockets) {
 		httpError(w, http.StatusBadRequest, TextTransportNotAllowed)
 		return
 	}
-	if !s.admit(w, r, &info) {
+	if !s.admit(w, r, &req) {
 		return
 	}
-	s.serveWebSocket(w, r, info) // calls s.conns.Done when the connection ends
+	s.serveWebSocket(w, r, req) // its end gives back what admit took
 }
 
 // admit takes what a new connection holds until it ends, in order: a
 // diagnostic slot (asrs.s.dc), a place in Shutdown's count, its quota
 // slots, its id in the index and, last, the claim of its id that makes
-// the connection token single-use (claimOnce); it sets info.diag. When one is refused
+// the connection token single-use (claimOnce); it sets req.diag. When one is refused
 // it gives back the ones taken, answers the request and reports false.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, info *connInfo) bool {
-	info.diag = isDiagnostic(info.claims)
-	if info.diag && !s.acquireDiagnostic() {
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, req *connRequest) bool {
+	req.diag = isDiagnostic(req.claims)
+	if req.diag && !s.acquireDiagnostic() {
 		httpError(w, http.StatusTooManyRequests, ErrTextTooManyDiagnostic)
 		return false
 	}
 	if !s.track() {
-		s.endDiagnostic(info.diag)
+		s.endDiagnostic(req.diag)
 		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
 		return false
 	}
-	if !s.acquireConnection(w, r, info.hub, info.user) {
+	if !s.acquireConnection(w, r, req.hub, req.user) {
 		s.conns.Done()
-		s.endDiagnostic(info.diag)
+		s.endDiagnostic(req.diag)
 		return false
 	}
 	addr := ""
 	if s.cfg.MaxAddressConnections > 0 {
 		addr = clientAddress(r, s.cfg.ForwardedHops)
 	}
-	if err := s.idx.reserve(info.hub, info.id, addr); err != nil {
-		s.releaseConnection(info.hub, info.user)
+	if err := s.idx.reserve(req.hub, req.id, addr); err != nil {
+		s.releaseConnection(req.hub, req.user)
 		s.conns.Done()
-		s.endDiagnostic(info.diag)
-		s.refuseReserve(w, info, addr, err)
+		s.endDiagnostic(req.diag)
+		s.refuseReserve(w, req, addr, err)
 		return false
 	}
-	if !s.claimOnce(w, r, info) { // last: a refusal above leaves the token usable
-		s.idx.unreserve(info.hub, info.id)
-		s.releaseConnection(info.hub, info.user)
-		s.conns.Done()
-		s.endDiagnostic(info.diag)
+	if !s.claimOnce(w, r, req) { // last: a refusal above leaves the token usable
+		s.refund(req)
 		return false
 	}
 	return true
@@ -107,14 +105,14 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, info *connInfo) b
 
 // refuseReserve answers a connect the index refused, logs it once and
 // counts a limit it hit.
-func (s *Server) refuseReserve(w http.ResponseWriter, info *connInfo, addr string, err error) {
+func (s *Server) refuseReserve(w http.ResponseWriter, req *connRequest, addr string, err error) {
 	switch {
 	case errors.Is(err, errHubLimit):
-		s.log.Warn(ReasonHubLimit, "hub", info.hub, "user", info.user, "max_hubs", s.cfg.MaxHubs)
+		s.log.Warn(ReasonHubLimit, "hub", req.hub, "user", req.user, "max_hubs", s.cfg.MaxHubs)
 		s.limitReached(LimitHubs)
 		httpError(w, http.StatusTooManyRequests, ReasonHubLimit)
 	case errors.Is(err, errAddressLimit):
-		s.log.Warn(ReasonAddressLimit, "hub", info.hub, "user", info.user, "address", addr,
+		s.log.Warn(ReasonAddressLimit, "hub", req.hub, "user", req.user, "address", addr,
 			"max_address_connections", s.cfg.MaxAddressConnections)
 		s.limitReached(LimitAddressConnections)
 		httpError(w, http.StatusTooManyRequests, ReasonAddressLimit)

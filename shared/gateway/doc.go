@@ -19,6 +19,13 @@
 // forwards those for connections it does not hold to the owner's
 // Config.InternalURL, found through the bus (bus.Locator).
 //
+// Every connection, whatever its transport, goes through one lifecycle
+// (lifecycle.go): admission, registration, start after the handshake, and
+// teardown, each written once. Who writes to a connection at any moment,
+// and how far its close has got, is one explicit state with a documented
+// transition table (writestate.go). Calls to the bus are bounded by
+// Config.BusTimeout, never by a client socket's timeouts.
+//
 // Reading costs memory and CPU in proportion to the bytes a client actually
 // sent, never to lengths or counts it declares: a frame's payload is read
 // into a buffer that grows with what arrives (wsread.go), the pending bytes

@@ -64,7 +64,8 @@ func benchFanout(b *testing.B, n int, codec hubproto.Codec, configure func(*Conf
 			b.Fatal("reserve failed")
 		}
 		serving.Add(1)
-		go func() { defer serving.Done(); h.gw.serveConn(srvSide, srvSide, connInfo{hub: "bench", id: id}) }()
+		h.gw.conns.Add(1) // what admit counts; the connection's end releases it
+		go func() { defer serving.Done(); h.gw.serveConn(srvSide, srvSide, connRequest{hub: "bench", id: id}) }()
 		if err := wsutil.WriteClientText(cliSide, handshake); err != nil {
 			b.Fatal(err)
 		}

@@ -144,13 +144,14 @@ func (b *schedBatch) done() {
 
 // flushOnce writes what is queued for c (at most flushChunk bytes, or one
 // larger frame) with one non-blocking write. The worker owns c's write side
-// (c.writing, counted in c.writers) from the push until it lets go here. It
-// reports whether c stays owned with more to write.
+// from the push (Flushing) until it lets go here: Idle when everything
+// went out, or to c's writer goroutine when the socket is full (Writing)
+// or c is closing. It reports whether c stays owned with more to write.
 func (c *conn) flushOnce(sh *flushShard, now int64) bool {
 	c.mu.Lock()
-	if c.closing {
-		// The writer goroutine flushes (or drops) the queue and writes the
-		// final frames.
+	if c.state() != wsFlushing {
+		// Closing or Aborting: the writer goroutine flushes (or drops)
+		// the queue and writes the final frames.
 		c.handOffLocked()
 		c.mu.Unlock()
 		return false
@@ -184,11 +185,10 @@ func (c *conn) flushOnce(sh *flushShard, now int64) bool {
 	switch {
 	case err == nil:
 		c.lastWrite.Store(now)
-		if len(c.queue) > 0 || c.closing {
+		if len(c.queue) > 0 || c.state() != wsFlushing {
 			return true
 		}
-		c.writing = false
-		c.writers.Done()
+		c.setStateLocked(wsIdle)
 		return false
 	case errors.Is(err, errWouldBlock):
 		if n > 0 {
@@ -203,22 +203,20 @@ func (c *conn) flushOnce(sh *flushShard, now int64) bool {
 		c.queue[0] = rest
 		c.queued += len(rest)
 		c.headPartial = n > 0
+		if c.state() == wsFlushing {
+			c.setStateLocked(wsWriting)
+		}
 		c.handOffLocked()
 		return false
 	default:
-		c.brokenLocked()
-		c.writers.Done() // writing stays set: nothing more is written
+		c.failLocked()
 		return false
 	}
 }
 
 // handOffLocked passes the write side from a flush worker to a writer
-// goroutine of c's own.
-func (c *conn) handOffLocked() {
-	c.writers.Add(1)
-	go c.writeLoop()
-	c.writers.Done()
-}
+// goroutine of c's own; the state says what it is to do.
+func (c *conn) handOffLocked() { go c.writeLoop() }
 
 // dropHead removes the first n frames of q in place.
 func dropHead(q [][]byte, n int) [][]byte {

@@ -54,7 +54,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, hub, id string)
 	if s.cfg.InternalURL == "" {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WriteTimeout)
+	ctx, cancel := s.busContext(r.Context())
 	addr, err := s.cfg.Bus.Locate(ctx, hub, id)
 	cancel()
 	switch {

@@ -27,7 +27,7 @@ func (s *Server) admitNegotiate(w http.ResponseWriter, r *http.Request, hub, use
 	if s.quotas == nil {
 		return true
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WriteTimeout)
+	ctx, cancel := s.busContext(r.Context())
 	defer cancel()
 	if s.cfg.NegotiateRate > 0 {
 		retry, err := s.quotas.TakeNegotiate(ctx, s.cfg.NegotiateRate)
@@ -56,7 +56,7 @@ func (s *Server) acquireConnection(w http.ResponseWriter, r *http.Request, hub, 
 	if s.quotas == nil || !s.cfg.connQuotaOn() {
 		return true
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WriteTimeout)
+	ctx, cancel := s.busContext(r.Context())
 	defer cancel()
 	if err := s.quotas.AcquireConnection(ctx, hub, user, s.cfg.connLimits()); err != nil {
 		return s.connectionRefused(w, "connect", hub, user, err)
@@ -69,7 +69,7 @@ func (s *Server) releaseConnection(hub, user string) {
 	if s.quotas == nil || !s.cfg.connQuotaOn() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+	ctx, cancel := s.busContext(context.Background())
 	defer cancel()
 	if err := s.quotas.ReleaseConnection(ctx, hub, user); err != nil {
 		s.log.Warn("release connection quota", "hub", hub, "user", user, "err", err)

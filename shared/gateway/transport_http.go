@@ -1,14 +1,11 @@
 package gateway
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/hubproto"
 )
 
@@ -34,10 +31,10 @@ type httpConn struct {
 	greeted bool
 	lastIn  atomic.Int64 // unix nanoseconds of the last client request
 
-	inMu       sync.Mutex // serializes client messages
-	handshaken bool       // guarded by inMu
-	pending    inbox      // guarded by inMu: an incomplete handshake or record
-	info       connInfo   // for the upstream session
+	inMu       sync.Mutex  // serializes client messages
+	handshaken bool        // guarded by inMu
+	pending    inbox       // guarded by inMu: an incomplete handshake or record
+	req        connRequest // for the upstream session
 
 	pollMu sync.Mutex
 	poll   chan struct{} // closed to supersede the pending poll; nil when none
@@ -98,26 +95,34 @@ func (h *httpConn) endWith(err error) {
 }
 
 // take hands the writing request everything queued (and, once the
-// connection is closing, its final frames). closing reports that the
-// connection is closing: nothing more will be queued. When nothing is
-// queued and the connection is open, the next enqueue wakes the writer.
+// connection is closing, its final frames, leaving it Closed). closing
+// reports that the connection is closing: nothing more will be queued.
+// When nothing is queued and the connection is open it becomes Idle: the
+// next enqueue wakes the writer. Before resume it hands over nothing.
 func (c *conn) take() (frames [][]byte, closing bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	frames = c.queue
-	c.queue, c.queued = nil, 0
-	if c.dropQueue {
-		frames = nil
-	}
-	if c.closing {
+	switch st := c.state(); st {
+	case wsWriting:
+		frames = c.queue
+		c.queue, c.queued = nil, 0
+		if len(frames) == 0 {
+			c.setStateLocked(wsIdle)
+		}
+		return frames, false
+	case wsClosing, wsAborting:
+		if st == wsClosing {
+			frames = c.queue
+		}
+		c.queue, c.queued = nil, 0
 		frames = append(frames, c.final...)
 		c.final = nil
+		c.setStateLocked(wsClosed)
 		return frames, true
+	case wsClosed:
+		return nil, true
 	}
-	if len(frames) == 0 {
-		c.writing = false
-	}
-	return frames, false
+	return nil, false // Setup (and its closing variants: resume wakes), Idle
 }
 
 // framePayload returns the hub protocol bytes of a data frame the server
@@ -140,30 +145,22 @@ func framePayload(f []byte) []byte {
 }
 
 // openHTTP starts a Server-Sent Events or Long Polling connection for a
-// request carrying an unused connection token: it is indexed and
-// registered at once, so requests for it landing on other nodes find it,
-// but it receives messages only after its handshake. It reports false
-// after answering the request with an error.
-func (s *Server) openHTTP(w http.ResponseWriter, r *http.Request, info connInfo, kind int) (*conn, bool) {
-	if !s.admit(w, r, &info) {
+// request carrying an unused connection token: it is admitted and
+// registered at once (lifecycle.go), so requests for it landing on other
+// nodes find it, but it receives messages only after its handshake. It
+// reports false after answering the request with an error.
+func (s *Server) openHTTP(w http.ResponseWriter, r *http.Request, req connRequest, kind int) (*conn, bool) {
+	if !s.admit(w, r, &req) {
 		return nil, false
 	}
-	c := newConn(s, nil, info.hub, info.id, info.user)
-	c.diag = info.diag
-	c.hs = &httpConn{kind: kind, wakeCh: make(chan struct{}, 1), endCh: make(chan struct{}), info: info}
+	c := newConn(s, nil, req.hub, req.id, req.user)
+	c.diag = req.diag
+	c.hs = &httpConn{kind: kind, wakeCh: make(chan struct{}, 1), endCh: make(chan struct{}), req: req}
 	c.hs.opened = time.Now()
 	c.hs.lastIn.Store(c.hs.opened.UnixNano())
-	s.idx.add(c)
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
-	_, err := s.cfg.Bus.Register(ctx, bus.Conn{Hub: info.hub, ID: info.id, User: info.user, Addr: s.cfg.InternalURL})
-	cancel()
-	if err != nil {
-		s.idx.remove(c)
-		s.releaseConnection(info.hub, info.user)
-		s.conns.Done()
-		s.endDiagnostic(info.diag)
-		s.log.Warn("register connection", "hub", info.hub, "conn", info.id, "user", info.user, "err", err)
-		if errors.Is(err, bus.ErrConnectionExists) {
+	if err := s.register(c); err != nil {
+		s.end(c, ending{transport: c.hs.transportName(), err: err})
+		if registerRefusal(err) == ReasonDuplicate {
 			httpError(w, http.StatusConflict, TextIDInUse)
 		} else {
 			httpError(w, http.StatusServiceUnavailable, ReasonInternal)
@@ -177,9 +174,8 @@ func (s *Server) openHTTP(w http.ResponseWriter, r *http.Request, info connInfo,
 // runHTTP owns an HTTP transport connection: it ends it when the handshake
 // does not come within HandshakeTimeout, when a Server-Sent Events client
 // sends nothing for ClientTimeout (ping timeout) and when a Long Polling
-// client does not poll for ClientTimeout; then it removes it everywhere.
+// client does not poll for ClientTimeout; then it tears it down (end).
 func (s *Server) runHTTP(c *conn) {
-	defer s.conns.Done()
 	h := c.hs
 	t := time.NewTimer(min(s.cfg.HandshakeTimeout, s.cfg.ClientTimeout))
 	defer t.Stop()
@@ -191,31 +187,12 @@ func (s *Server) runHTTP(c *conn) {
 			t.Reset(s.checkHTTP(c, now))
 		}
 	}
-	c.stopWriter()
-	h.inMu.Lock() // no handshake starts a session after this
-	session := c.session
+	// A handshake (which sets the session and the metrics) runs under
+	// inMu and starts only before the end: after this none runs.
+	h.inMu.Lock()
+	//lint:ignore SA2001 an empty critical section: a barrier for the handshake
 	h.inMu.Unlock()
-	s.idx.remove(c)
-	s.connEnded(c)
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
-	if err := s.cfg.Bus.Unregister(ctx, c.hub, c.id); err != nil {
-		s.log.Warn("unregister connection", "hub", c.hub, "conn", c.id, "err", err)
-	}
-	cancel()
-	s.releaseConnection(c.hub, c.user)
-	s.endDiagnostic(c.diag)
-	if session != nil {
-		_ = session.Disconnected(disconnectError(c, h.endErr))
-	}
-	h.inMu.Lock() // c.metrics is set by the handshake, under inMu
-	m := c.metrics
-	h.inMu.Unlock()
-	if m != nil {
-		label := CloseLabel(c.reason(), h.endErr)
-		m.Closed(label)
-		s.traceEnded(c, h.transportName(), label)
-	}
-	s.log.Debug("connection ended", "hub", c.hub, "conn", c.id, "user", c.user, "transport", h.transportName(), "reason", c.reason(), "err", h.endErr)
+	s.end(c, ending{transport: h.transportName(), registered: true, err: h.endErr})
 }
 
 // checkHTTP applies the timeouts of runHTTP and returns when to check again.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/hubproto"
-	"github.com/heraldrt/herald/shared/upstream"
 )
 
 // receive serves POST: the body holds client messages (first the
@@ -104,21 +103,6 @@ func (s *Server) httpHandshake(c *conn, data []byte) (rest []byte) {
 		c.resume()
 		return nil
 	}
-	info := h.info
-	if s.cfg.Upstream != nil {
-		c.session = s.cfg.Upstream.Session(upstream.ConnInfo{
-			Hub: c.hub, ConnectionID: c.id, UserID: c.user, Claims: info.claims,
-			Query: info.query, Codec: c.proto.codec(),
-		})
-		_ = c.session.Connected()
-	}
-	c.resume()
-	s.keeper.add(c)
-	if s.draining.Load() {
-		c.close(ReasonServiceReloading, closeMessageFrame(c.proto, ReasonServiceReloading, true), normalCloseFrame)
-	}
-	c.metrics = s.cfg.Metrics.ConnectionOpened(c.hub, h.transportName(), c.proto.String(), c.diag)
-	s.traceStarted(c, h.transportName())
-	s.log.Debug("connection started", "hub", c.hub, "conn", c.id, "user", c.user, "transport", h.transportName(), "protocol", c.proto.String())
+	s.start(c, &h.req, h.transportName())
 	return rest
 }

@@ -14,14 +14,14 @@ import (
 // (DELETE). A request for a connection another node holds is forwarded
 // there. expired reports a connection token past its connect window: good
 // for an existing connection only.
-func (s *Server) serveHTTPTransport(w http.ResponseWriter, r *http.Request, info connInfo, expired bool) {
-	c := s.idx.get(info.hub, info.id)
+func (s *Server) serveHTTPTransport(w http.ResponseWriter, r *http.Request, req connRequest, expired bool) {
+	c := s.idx.get(req.hub, req.id)
 	if c == nil {
 		if r.Header.Get(forwardHeader) != "" {
 			httpError(w, http.StatusNotFound, TextNoConnection)
 			return
 		}
-		if s.forward(w, r, info.hub, info.id) {
+		if s.forward(w, r, req.hub, req.id) {
 			return
 		}
 		switch {
@@ -36,11 +36,11 @@ func (s *Server) serveHTTPTransport(w http.ResponseWriter, r *http.Request, info
 		if wantsEventStream(r) {
 			kind = httSSE
 		}
-		if !allowed(info.claims.String("asrs.s.htt"), kind) {
+		if !allowed(req.claims.String("asrs.s.htt"), kind) {
 			httpError(w, http.StatusBadRequest, TextTransportNotAllowed)
 			return
 		}
-		c, ok := s.openHTTP(w, r, info, kind)
+		c, ok := s.openHTTP(w, r, req, kind)
 		if !ok {
 			return
 		}

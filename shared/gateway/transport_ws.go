@@ -13,9 +13,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/hubproto"
-	"github.com/heraldrt/herald/shared/upstream"
 )
 
 // transportWebSockets names the transport in logs and metrics.
@@ -32,22 +30,19 @@ var (
 	errProtocol     = errors.New("websocket protocol error")
 )
 
-// serveWebSocket upgrades r and hands the connection to a goroutine of its
-// own (the reader; the writer gets another), then returns: net/http then
-// lets go of its request, buffers and grown handler stack, which would
-// otherwise stay alive as long as the connection (about 15 KiB each).
-func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info connInfo) {
-	hub, id := info.hub, info.id
+// serveWebSocket upgrades r for an admitted connection and hands it to a
+// goroutine of its own (the reader; the writer gets another), then
+// returns: net/http then lets go of its request, buffers and grown handler
+// stack, which would otherwise stay alive as long as the connection (about
+// 15 KiB each).
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, req connRequest) {
 	nc, rw, _, err := ws.HTTPUpgrader{Timeout: s.cfg.WriteTimeout}.Upgrade(r, w)
 	if err != nil {
-		s.idx.unreserve(hub, id)
-		s.releaseConnection(hub, info.user)
-		s.conns.Done()
-		s.endDiagnostic(info.diag)
 		if nc != nil {
 			_ = nc.Close()
 		}
-		s.log.Debug("websocket upgrade failed", "hub", hub, "conn", id, "err", err)
+		s.log.Debug("websocket upgrade failed", "hub", req.hub, "conn", req.id, "err", err)
+		s.refund(&req)
 		return
 	}
 	// Keep only what the HTTP server already read; drop its 4 KiB buffers.
@@ -56,107 +51,56 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, info con
 		pre, _ := rw.Reader.Peek(n)
 		src = io.MultiReader(bytes.NewReader(bytes.Clone(pre)), nc)
 	}
-	go func() {
-		defer s.conns.Done()
-		defer s.endDiagnostic(info.diag)
-		s.serveConn(nc, src, info)
-	}()
+	go s.serveConn(nc, src, req)
 }
 
-// serveConn runs an upgraded connection whose id is reserved: handshake,
-// registration, then the read loop on this goroutine and the write loop on
-// its own. It returns after both have ended and the connection is gone from
-// the index and the bus. src reads the client's frames.
-func (s *Server) serveConn(nc net.Conn, src io.Reader, info connInfo) {
-	hub, id, user := info.hub, info.id, info.user
+// serveConn runs an upgraded, admitted connection (lifecycle.go):
+// handshake, registration, then the read loop on this goroutine and the
+// write loop on its own. It returns after both have ended and the
+// connection is gone from the index and the bus, and out of Shutdown's
+// count. src reads the client's frames.
+func (s *Server) serveConn(nc net.Conn, src io.Reader, req connRequest) {
 	// At the shutdown deadline the socket is cut whatever the state: in the
-	// handshake or ending, the connection is not in the index.
+	// handshake or ending, the connection is not in the index. closeSocket
+	// disarms the cut (or waits for it) and closes the socket, before the
+	// connection leaves Shutdown's count.
 	cut := make(chan struct{})
 	stopCut := context.AfterFunc(s.cutCtx, func() { _ = nc.Close(); close(cut) })
-	defer func() {
+	closeSocket := func() {
 		if !stopCut() {
 			<-cut
 		}
-	}()
-	c := newConn(s, nc, hub, id, user)
-	c.diag = info.diag
+		_ = nc.Close()
+	}
+	c := newConn(s, nc, req.hub, req.id, req.user)
+	c.diag = req.diag
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 
 	in := &inbox{}
-	if !s.handshake(c, rd, in, handshakeTimeout(info.claims, s.cfg.HandshakeTimeout)) {
-		s.idx.unreserve(hub, id)
-		_ = nc.Close()
-		s.releaseConnection(hub, user)
+	if !s.handshake(c, rd, in, handshakeTimeout(req.claims, s.cfg.HandshakeTimeout)) {
+		closeSocket()
+		s.refund(&req)
 		return
 	}
 	// The handshake response is queued; nothing is written until the
 	// connection is indexed and registered, so a client whose start()
 	// resolved can be reached at once by sends, group changes and
 	// existence checks.
-	s.idx.add(c)
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
-	_, err := s.cfg.Bus.Register(ctx, bus.Conn{Hub: hub, ID: id, User: user, Addr: s.cfg.InternalURL})
-	cancel()
-	var why string
-	if err != nil {
-		why = ReasonInternal
-		if errors.Is(err, bus.ErrConnectionExists) {
-			why = ReasonDuplicate
-		}
-		s.log.Warn("register connection", "hub", hub, "conn", id, "user", user, "err", err)
+	e := ending{transport: transportWebSockets, closeTransport: closeSocket}
+	if rerr := s.register(c); rerr != nil {
+		why := registerRefusal(rerr)
 		c.closeWithMessage(why, why == ReasonInternal)
 		c.resume()
+		e.err = rerr
 	} else {
-		if s.cfg.Upstream != nil {
-			c.session = s.cfg.Upstream.Session(upstream.ConnInfo{
-				Hub: hub, ConnectionID: id, UserID: user, Claims: info.claims,
-				Query: info.query, Codec: c.proto.codec(),
-			})
-			_ = c.session.Connected() // queued; failures are the upstream's to log
-		}
-		c.resume()
-		if exp := authExpiry(info.claims); !exp.IsZero() {
-			c.expires = exp.UnixNano()
-		}
-		s.keeper.add(c)
-		if s.draining.Load() {
-			// Shutdown began while this connection was being set up and
-			// may not have seen it in the index.
-			c.close(ReasonServiceReloading, closeMessageFrame(c.proto, ReasonServiceReloading, true), normalCloseFrame)
-		}
-		c.metrics = s.cfg.Metrics.ConnectionOpened(hub, transportWebSockets, c.proto.String(), c.diag)
-		s.traceStarted(c, transportWebSockets)
-		s.log.Debug("connection started", "hub", hub, "conn", id, "user", user, "transport", "WebSockets", "protocol", c.proto.String())
-		err = s.readLoop(c, rd, in)
-	}
-	s.idx.remove(c)
-	s.connEnded(c)
-	if errors.Is(err, os.ErrDeadlineExceeded) || isNetClosed(err) || errors.Is(err, io.EOF) {
+		e.registered = true
+		s.start(c, &req, transportWebSockets)
+		e.err = s.readLoop(c, rd, in)
 		// The client is gone: abort a blocked write, and cap a writer that
-		// starts after this (it would set a fresh deadline) at abortGrace.
-		c.abort.Store(true)
-		_ = nc.SetWriteDeadline(time.Now())
+		// starts after this at abortGrace.
+		e.peerGone = errors.Is(e.err, os.ErrDeadlineExceeded) || isNetClosed(e.err) || errors.Is(e.err, io.EOF)
 	}
-	c.stopWriter()
-	s.keeper.remove(c) // after closing is set: check does not put it back
-	_ = nc.Close()
-	if why == "" {
-		ctx, cancel = context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
-		if uerr := s.cfg.Bus.Unregister(ctx, hub, id); uerr != nil {
-			s.log.Warn("unregister connection", "hub", hub, "conn", id, "err", uerr)
-		}
-		cancel()
-	}
-	s.releaseConnection(hub, user)
-	if c.session != nil {
-		_ = c.session.Disconnected(disconnectError(c, err))
-	}
-	if c.metrics != nil {
-		label := CloseLabel(c.reason(), err)
-		c.metrics.Closed(label)
-		s.traceEnded(c, transportWebSockets, label)
-	}
-	s.log.Debug("connection ended", "hub", hub, "conn", id, "user", user, "reason", c.reason(), "err", err)
+	s.end(c, e)
 }
 
 // handshake reads the client's handshake within timeout into in and queues
@@ -229,11 +173,8 @@ func (s *Server) readLoop(c *conn, rd *frameReader, in *inbox) error {
 
 // failRead closes the connection the way err calls for and returns err.
 func (s *Server) failRead(c *conn, err error) error {
-	c.mu.Lock()
-	closing := c.closing
-	c.mu.Unlock()
 	switch {
-	case closing, errors.Is(err, errClientClosed):
+	case c.isClosing(), errors.Is(err, errClientClosed):
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.closeWithMessage(ReasonPingTimeout, false)
 	case errors.Is(err, errTooLarge):

@@ -14,6 +14,7 @@ import (
 	"github.com/heraldrt/herald/shared/livetrace"
 	"github.com/heraldrt/herald/shared/redistest"
 	"github.com/heraldrt/herald/shared/testsupport"
+	htoken "github.com/heraldrt/herald/shared/token"
 )
 
 const key = "live-trace-test-key-0123456789"
@@ -105,11 +106,26 @@ func TestTokens(t *testing.T) {
 	tr := diag.New(diag.Config{})
 	_, srv := newServer(t, livetrace.Config{Tracer: tr})
 	now := time.Now()
+	issue := func(aud string, lifetime time.Duration, alg string) string {
+		iss, err := htoken.NewIssuer(htoken.IssuerConfig{Key: key, Algorithm: alg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := iss.Issue(aud, nil, lifetime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
 	for name, tok := range map[string]string{
 		"missing":   "",
 		"wrong key": token(t, "not-the-key-0123456789", time.Hour, now),
 		"expired":   token(t, key, time.Minute, now.Add(-time.Hour)),
 		"garbage":   "a.b.c",
+		// A client token of the same key: another audience.
+		"client token": issue("http://localhost/client/?hub=chat", time.Hour, "HS256"),
+		"longer lived": issue(livetrace.Audience, 48*time.Hour, "HS256"),
+		"HS512":        issue(livetrace.Audience, time.Hour, "HS512"),
 	} {
 		resp, err := http.Get(srv.URL + "/livetrace/events?access_token=" + tok)
 		if err != nil {
@@ -128,6 +144,16 @@ func TestTokens(t *testing.T) {
 	}
 	if tr.Watchers() != 0 {
 		t.Error("a refused stream counts as a watcher")
+	}
+	// The control: the same token as the refused ones but for the one
+	// difference each has is accepted.
+	resp, err := http.Get(srv.URL + "/livetrace/events?access_token=" + issue(livetrace.Audience, time.Hour, "HS256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a live trace token from the shared issuer: %d", resp.StatusCode)
 	}
 }
 

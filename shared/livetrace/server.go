@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/query"
+	"github.com/heraldrt/herald/shared/token"
 )
 
 //go:embed page.html
@@ -58,6 +59,7 @@ const TextTooManyWatchers = "Live trace watcher count reaches limit"
 // Server serves the live trace page and stream, and runs the relay.
 type Server struct {
 	cfg      Config
+	verifier *token.Verifier
 	tracer   *diag.Tracer
 	log      *slog.Logger
 	instance string
@@ -100,7 +102,11 @@ func New(cfg Config) (*Server, error) {
 	case cfg.MaxWatchers < 0:
 		cfg.MaxWatchers = 0
 	}
-	return &Server{cfg: cfg, tracer: cfg.Tracer, log: cfg.Logger, instance: randomID(),
+	v, err := newVerifier(cfg.Keys, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, verifier: v, tracer: cfg.Tracer, log: cfg.Logger, instance: randomID(),
 		done: make(chan struct{}), kick: make(chan struct{}, 1)}, nil
 }
 
@@ -159,7 +165,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, qe.Message(), http.StatusBadRequest)
 		return
 	}
-	if err := verify(r.URL.Query().Get("access_token"), s.cfg.Keys, s.cfg.Now()); err != nil {
+	if err := verify(s.verifier, r.URL.Query().Get("access_token"), s.cfg.Now()); err != nil {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		http.Error(w, "Unauthorized: "+err.Error(), http.StatusUnauthorized)
 		return

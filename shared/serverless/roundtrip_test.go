@@ -76,7 +76,7 @@ func (rt *roundTrip) invoke(t *testing.T, s *upstream.Session, codec hubproto.Co
 
 func TestRoundTripJSON(t *testing.T) {
 	rt := newRoundTrip(t, []string{otherKey, key}) // the hub knows only the secondary key
-	s := rt.client.Session(upstream.ConnInfo{
+	s := rt.client.Session(upstream.Connection{
 		Hub: "chat", ConnectionID: "conn-9", UserID: "alice",
 		Claims: map[string]any{"role": "admin", "exp": 1e9}, Query: upstream.ClientQuery("hub=chat&lang=fr&access_token=x"),
 	})
@@ -111,7 +111,7 @@ func TestRoundTripJSON(t *testing.T) {
 
 func TestRoundTripMessagePack(t *testing.T) {
 	rt := newRoundTrip(t, []string{key})
-	s := rt.client.Session(upstream.ConnInfo{Hub: "chat", ConnectionID: "conn-mp", Codec: hubproto.MessagePack})
+	s := rt.client.Session(upstream.Connection{Hub: "chat", ConnectionID: "conn-mp", Codec: hubproto.MessagePack})
 	args, _ := hubproto.JSONToMsgpack(nil, []byte(`[[1,"two",3.5]]`))
 	c := rt.invoke(t, s, hubproto.MessagePack, hubproto.Message{Type: hubproto.TypeInvocation, InvocationID: "1", Target: "echo", Arguments: args})
 	result, err := hubproto.MsgpackToJSON(nil, c.Result)
@@ -122,7 +122,7 @@ func TestRoundTripMessagePack(t *testing.T) {
 
 func TestRoundTripBadSignature(t *testing.T) {
 	rt := newRoundTrip(t, []string{otherKey}) // the hub does not know this key
-	s := rt.client.Session(upstream.ConnInfo{Hub: "chat", ConnectionID: "conn-1"})
+	s := rt.client.Session(upstream.Connection{Hub: "chat", ConnectionID: "conn-1"})
 	c := rt.invoke(t, s, hubproto.JSON, hubproto.Message{Type: hubproto.TypeInvocation, InvocationID: "1", Target: "echo", Arguments: []byte(`[1]`)})
 	if c.Error != "Invocation failed, status code 401" {
 		t.Errorf("completion %+v", c)

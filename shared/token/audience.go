@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -76,6 +77,10 @@ type Audience struct {
 	// ("localhost:8888" and "localhost" are the same entry); empty accepts
 	// any host.
 	Hosts []string
+	// Exact, when set, replaces every rule above: one aud entry must equal
+	// it byte for byte. It is for Herald's own tokens, whose audience names
+	// a purpose rather than a URL (the live trace's).
+	Exact string
 }
 
 // Kind is the kind of token an [Audience] accepts.
@@ -99,10 +104,16 @@ func (a Audience) Match(aud []string) error {
 	if len(aud) == 0 {
 		return fmt.Errorf("%w: token has no aud, expected %s", ErrAudience, a)
 	}
-	want := a.requestPath()
-	for _, entry := range aud {
-		if a.matchOne(entry, want) {
+	if a.Exact != "" {
+		if slices.Contains(aud, a.Exact) {
 			return nil
+		}
+	} else {
+		want := a.requestPath()
+		for _, entry := range aud {
+			if a.matchOne(entry, want) {
+				return nil
+			}
 		}
 	}
 	got := make([]string, len(aud))
@@ -114,6 +125,9 @@ func (a Audience) Match(aud []string) error {
 
 // String describes a for error messages.
 func (a Audience) String() string {
+	if a.Exact != "" {
+		return fmt.Sprintf("exactly %q", a.Exact)
+	}
 	s := fmt.Sprintf("path %q", a.Path)
 	if a.Hub != "" {
 		s += fmt.Sprintf(" hub %q", a.Hub)

@@ -181,3 +181,25 @@ func TestVerifyAudienceSDKTokens(t *testing.T) {
 		t.Errorf("Verify other user: %v", err)
 	}
 }
+
+// An exact audience accepts only an entry equal to it, byte for byte, and
+// none of the URL rules apply.
+func TestAudienceExact(t *testing.T) {
+	a := token.Audience{Exact: "herald-livetrace", Path: "/client/"}
+	for _, tc := range []struct {
+		aud []string
+		ok  bool
+	}{
+		{[]string{"herald-livetrace"}, true},
+		{[]string{"http://h/client/", "herald-livetrace"}, true},
+		{[]string{"Herald-Livetrace"}, false},
+		{[]string{"herald-livetrace "}, false},
+		{[]string{"http://h/client/"}, false},
+		{nil, false},
+	} {
+		err := a.Match(tc.aud)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, token.ErrAudience)) {
+			t.Errorf("%q: %v, want ok=%v", tc.aud, err, tc.ok)
+		}
+	}
+}

@@ -37,8 +37,8 @@ func New(cfg Config) *Client {
 	}
 }
 
-// ConnInfo describes the client connection a Session delivers events for.
-type ConnInfo struct {
+// Connection is the client connection a Session delivers events for.
+type Connection struct {
 	// Hub is the hub name as the connection uses it (lower-case in Herald).
 	Hub string
 	// ConnectionID is the public connection id.
@@ -61,7 +61,7 @@ type ConnInfo struct {
 // Session returns a new Session for one client connection. Call Connected
 // after the handshake, Invoke for each Invocation the client sends, and
 // Disconnected once the connection is gone.
-func (c *Client) Session(info ConnInfo) *Session {
+func (c *Client) Session(info Connection) *Session {
 	if info.Codec == nil {
 		info.Codec = hubproto.JSON
 	}

@@ -21,7 +21,7 @@ func TestRequests(t *testing.T) {
 		Settings:   settingsFor(rec.URL, "/runtime/webhooks/signalr?code=k&e={event}"),
 		AccessKeys: []string{keyPrimary, keySecondary},
 	})
-	s := c.Session(upstream.ConnInfo{
+	s := c.Session(upstream.Connection{
 		Hub: "chat", ConnectionID: "conn-1", UserID: "alice",
 		Claims: map[string]any{"sub": "alice", "aud": "x", "asrs.s.uid": "alice", "role": "admin"},
 		Query:  upstream.ClientQuery("hub=chat&id=tok&access_token=jwt&lang=en"),
@@ -83,7 +83,7 @@ func TestRequests(t *testing.T) {
 func TestRequestsAnonymous(t *testing.T) {
 	rec := newRecorder(t, nil)
 	c := newClient(t, upstream.Config{Settings: settingsFor(rec.URL, "/{hub}/{category}/{event}")})
-	s := c.Session(upstream.ConnInfo{Hub: "chat", ConnectionID: "c2"})
+	s := c.Session(upstream.Connection{Hub: "chat", ConnectionID: "c2"})
 	if err := s.Disconnected(""); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestInvocationResults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.event, func(t *testing.T) {
 			out := make(replies, 1)
-			s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "c-" + tt.event})
+			s := c.Session(upstream.Connection{Hub: "h", ConnectionID: "c-" + tt.event})
 			if err := s.Invoke(invocation("1", tt.event, nil), out.reply); err != nil {
 				t.Fatal(err)
 			}
@@ -156,7 +156,7 @@ func TestNoMatchAnswersAtOnce(t *testing.T) {
 	c := newClient(t, upstream.Config{Settings: upstream.Static(upstream.Settings{Templates: []upstream.Template{
 		{URLTemplate: "http://127.0.0.1:1/", CategoryPattern: "connections", EventPattern: "disconnected"},
 	}})})
-	s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "c"})
+	s := c.Session(upstream.Connection{Hub: "h", ConnectionID: "c"})
 	if err := s.Connected(); !errors.Is(err, upstream.ErrNoMatch) {
 		t.Errorf("Connected: %v", err)
 	}
@@ -176,7 +176,7 @@ func TestNoMatchAnswersAtOnce(t *testing.T) {
 
 func TestNoSettings(t *testing.T) {
 	c := newClient(t, upstream.Config{})
-	s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "c"})
+	s := c.Session(upstream.Connection{Hub: "h", ConnectionID: "c"})
 	out := make(replies, 1)
 	if err := s.Invoke(invocation("1", "echo", 1), out.reply); !errors.Is(err, upstream.ErrNoMatch) {
 		t.Errorf("Invoke: %v", err)
@@ -188,7 +188,7 @@ func TestNoSettings(t *testing.T) {
 
 func TestInvokeRejectsOtherMessages(t *testing.T) {
 	c := newClient(t, upstream.Config{Settings: settingsFor("http://127.0.0.1:1", "/")})
-	s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "c"})
+	s := c.Session(upstream.Connection{Hub: "h", ConnectionID: "c"})
 	called := false
 	err := s.Invoke(hubproto.Message{Type: hubproto.TypeCompletion, InvocationID: "1"}, func([]byte) { called = true })
 	if err == nil || called {

@@ -63,7 +63,7 @@ func TestOrderPerConnection(t *testing.T) {
 
 	sessions := make([]*upstream.Session, conns)
 	for i := range sessions {
-		sessions[i] = c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: fmt.Sprint("c", i)})
+		sessions[i] = c.Session(upstream.Connection{Hub: "h", ConnectionID: fmt.Sprint("c", i)})
 	}
 	var answered sync.WaitGroup
 	for n := range perConn {
@@ -128,7 +128,7 @@ func TestConcurrencyBound(t *testing.T) {
 	c := upstream.New(upstream.Config{Settings: settingsFor(rec.URL, "/"), MaxConcurrent: limit})
 	var wg sync.WaitGroup
 	for i := range 20 {
-		s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: fmt.Sprint("c", i)})
+		s := c.Session(upstream.Connection{Hub: "h", ConnectionID: fmt.Sprint("c", i)})
 		for j := range 5 {
 			wg.Add(1)
 			if err := s.Invoke(invocation(fmt.Sprint(j), "m", j), func([]byte) { wg.Done() }); err != nil {
@@ -166,8 +166,8 @@ func TestHungUpstreamDoesNotBlockOthers(t *testing.T) {
 	release := make(chan struct{})
 	rec := newRecorder(t, hang(release))
 	c := newClient(t, upstream.Config{Settings: settingsFor(rec.URL, "/{hub}")})
-	slow := c.Session(upstream.ConnInfo{Hub: "slow", ConnectionID: "a"})
-	fast := c.Session(upstream.ConnInfo{Hub: "fast", ConnectionID: "b"})
+	slow := c.Session(upstream.Connection{Hub: "slow", ConnectionID: "a"})
+	fast := c.Session(upstream.Connection{Hub: "fast", ConnectionID: "b"})
 
 	slowOut, fastOut := make(replies, 2), make(replies, 1)
 	if err := slow.Invoke(invocation("1", "m", 1), slowOut.reply); err != nil {
@@ -201,7 +201,7 @@ func TestTimeout(t *testing.T) {
 	defer close(release)
 	rec := newRecorder(t, hang(release))
 	c := newClient(t, upstream.Config{Settings: settingsFor(rec.URL, "/"), Timeout: 50 * time.Millisecond})
-	s := c.Session(upstream.ConnInfo{Hub: "slow", ConnectionID: "a"})
+	s := c.Session(upstream.Connection{Hub: "slow", ConnectionID: "a"})
 	out := make(replies, 1)
 	start := time.Now()
 	if err := s.Invoke(invocation("1", "m", 1), out.reply); err != nil {
@@ -220,7 +220,7 @@ func TestUnreachable(t *testing.T) {
 	url := rec.URL
 	rec.Close() // nothing listens there any more
 	c := newClient(t, upstream.Config{Settings: settingsFor(url, "/")})
-	s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "a"})
+	s := c.Session(upstream.Connection{Hub: "h", ConnectionID: "a"})
 	out := make(replies, 1)
 	if err := s.Invoke(invocation("1", "m", 1), out.reply); err != nil {
 		t.Fatal(err)
@@ -234,7 +234,7 @@ func TestQueueFull(t *testing.T) {
 	release := make(chan struct{})
 	rec := newRecorder(t, hang(release))
 	c := newClient(t, upstream.Config{Settings: settingsFor(rec.URL, "/"), QueueLength: 2})
-	s := c.Session(upstream.ConnInfo{Hub: "slow", ConnectionID: "a"})
+	s := c.Session(upstream.Connection{Hub: "slow", ConnectionID: "a"})
 	out := make(replies, 8)
 	if err := s.Invoke(invocation("1", "m", 1), out.reply); err != nil {
 		t.Fatal(err)
@@ -267,7 +267,7 @@ func TestQueueBytes(t *testing.T) {
 	release := make(chan struct{})
 	rec := newRecorder(t, hang(release))
 	c := newClient(t, upstream.Config{Settings: settingsFor(rec.URL, "/"), QueueBytes: 100})
-	s := c.Session(upstream.ConnInfo{Hub: "slow", ConnectionID: "a"})
+	s := c.Session(upstream.Connection{Hub: "slow", ConnectionID: "a"})
 	out := make(replies, 8)
 	big := string(make([]byte, 200))
 	if err := s.Invoke(invocation("1", "m", 1), out.reply); err != nil {
@@ -291,7 +291,7 @@ func TestCloseAbortsHungCalls(t *testing.T) {
 	defer close(release)
 	rec := newRecorder(t, hang(release))
 	c := upstream.New(upstream.Config{Settings: settingsFor(rec.URL, "/")})
-	s := c.Session(upstream.ConnInfo{Hub: "slow", ConnectionID: "a"})
+	s := c.Session(upstream.Connection{Hub: "slow", ConnectionID: "a"})
 	out := make(replies, 4)
 	for _, id := range []string{"1", "2"} {
 		if err := s.Invoke(invocation(id, "m", 1), out.reply); err != nil {
@@ -315,7 +315,7 @@ func TestCloseAbortsHungCalls(t *testing.T) {
 	if m := out.completion(t); m.Error != upstream.ErrTextShuttingDown {
 		t.Errorf("completion %+v", m)
 	}
-	if err := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "b"}).Connected(); !errors.Is(err, upstream.ErrClosed) {
+	if err := c.Session(upstream.Connection{Hub: "h", ConnectionID: "b"}).Connected(); !errors.Is(err, upstream.ErrClosed) {
 		t.Errorf("Connected after Close: %v", err)
 	}
 	if err := c.Close(context.Background()); err != nil {
@@ -329,7 +329,7 @@ func TestCloseWaitsForQueuedEvents(t *testing.T) {
 		<-release
 	})
 	c := upstream.New(upstream.Config{Settings: settingsFor(rec.URL, "/")})
-	s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "a"})
+	s := c.Session(upstream.Connection{Hub: "h", ConnectionID: "a"})
 	if err := s.Connected(); err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestCloseWaitsForQueuedEvents(t *testing.T) {
 func TestInvokeAfterDisconnected(t *testing.T) {
 	rec := newRecorder(t, nil)
 	c := newClient(t, upstream.Config{Settings: settingsFor(rec.URL, "/")})
-	s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "a"})
+	s := c.Session(upstream.Connection{Hub: "h", ConnectionID: "a"})
 	if err := s.Disconnected(""); err != nil {
 		t.Fatal(err)
 	}

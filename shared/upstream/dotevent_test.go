@@ -31,7 +31,7 @@ func TestInvokeRefusesInvalidTargets(t *testing.T) {
 	rec := newRecorder(t, nil)
 	c := newClient(t, upstream.Config{Settings: upstream.Static(upstream.Settings{Templates: []upstream.Template{
 		{URLTemplate: rec.URL + "/api/{event}"}}})})
-	s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "a", Codec: hubproto.JSON})
+	s := c.Session(upstream.Connection{Hub: "h", ConnectionID: "a", Codec: hubproto.JSON})
 	for _, target := range []string{".", "..", "a\xffb"} {
 		out := make(replies, 1)
 		err := s.Invoke(invocation("1", target, 1), out.reply)

@@ -56,7 +56,7 @@ func ExampleClient() {
 		Settings:   upstream.Static(upstream.Settings{Templates: []upstream.Template{{URLTemplate: fn.URL + "/runtime/webhooks/signalr"}}}),
 		AccessKeys: []string{"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"},
 	})
-	s := client.Session(upstream.ConnInfo{Hub: "chat", ConnectionID: "conn-1", UserID: "alice", Codec: hubproto.JSON})
+	s := client.Session(upstream.Connection{Hub: "chat", ConnectionID: "conn-1", UserID: "alice", Codec: hubproto.JSON})
 	s.Connected()
 
 	msgs, _, _ := hubproto.JSON.Decode([]byte("{\"type\":1,\"invocationId\":\"1\",\"target\":\"echo\",\"arguments\":[\"hi\"]}\x1e"))

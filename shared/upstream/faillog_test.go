@@ -68,7 +68,7 @@ func TestInvocationFailureLogged(t *testing.T) {
 				Timeout:  300 * time.Millisecond,
 				Logger:   slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 			})
-			s := c.Session(upstream.ConnInfo{Hub: "chat", ConnectionID: "conn1", UserID: "alice"})
+			s := c.Session(upstream.Connection{Hub: "chat", ConnectionID: "conn1", UserID: "alice"})
 			got := make(replies, 1)
 			reply := got.reply
 			if tc.id == "" {

@@ -40,7 +40,7 @@ func TestConnectedFailureIsLogged(t *testing.T) {
 		Settings: settingsFor(rec.URL, "/"),
 		Logger:   slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
-	s := c.Session(upstream.ConnInfo{Hub: "chat", ConnectionID: "a"})
+	s := c.Session(upstream.Connection{Hub: "chat", ConnectionID: "a"})
 	if err := s.Connected(); err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func TestObserve(t *testing.T) {
 		got = append(got, observation{category, status, err})
 		mu.Unlock()
 	}})
-	s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "c1"})
+	s := c.Session(upstream.Connection{Hub: "h", ConnectionID: "c1"})
 	if err := s.Connected(); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestObserve(t *testing.T) {
 		mu.Unlock()
 	}})
 	out := make(replies, 1)
-	if err := down.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "c2"}).Invoke(invocation("1", "x", nil), out.reply); err != nil {
+	if err := down.Session(upstream.Connection{Hub: "h", ConnectionID: "c2"}).Invoke(invocation("1", "x", nil), out.reply); err != nil {
 		t.Fatal(err)
 	}
 	out.completion(t)

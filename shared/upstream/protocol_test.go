@@ -12,7 +12,7 @@ import (
 func TestJSONBodyIsRawRecord(t *testing.T) {
 	rec := newRecorder(t, nil)
 	c := newClient(t, upstream.Config{Settings: settingsFor(rec.URL, "/")})
-	s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "a", Codec: hubproto.JSON})
+	s := c.Session(upstream.Connection{Hub: "h", ConnectionID: "a", Codec: hubproto.JSON})
 	record := `{ "arguments": [1.50, "x"], "target": "send", "extra": true, "type": 1 }`
 	msgs, _, err := hubproto.JSON.Decode([]byte(record + "\x1e"))
 	if err != nil {
@@ -38,7 +38,7 @@ func TestMessagePackSession(t *testing.T) {
 		w.Write(answer)
 	})
 	c := newClient(t, upstream.Config{Settings: settingsFor(rec.URL, "/")})
-	s := c.Session(upstream.ConnInfo{Hub: "h", ConnectionID: "a", Codec: hubproto.MessagePack})
+	s := c.Session(upstream.Connection{Hub: "h", ConnectionID: "a", Codec: hubproto.MessagePack})
 
 	frame := hubproto.AppendMsgpackInvocation(nil, "echo", []byte{0x91, 0xA2, 'h', 'i'})
 	msgs, _, err := hubproto.MessagePack.Decode(frame)

@@ -20,7 +20,7 @@ import (
 // answered through reply.
 type Session struct {
 	c           *Client
-	info        ConnInfo
+	info        Connection
 	header      http.Header // the headers common to every request
 	contentType string      // of invocations
 	diag        bool        // a diagnostic client (messaging logs)
@@ -68,7 +68,7 @@ func (s *Session) Connected() error {
 }
 
 // Invoke queues an Invocation the client sent. msg must be a
-// hubproto.TypeInvocation message as ConnInfo.Codec decoded it: the request
+// hubproto.TypeInvocation message as Connection.Codec decoded it: the request
 // body is msg.Raw, the client's record byte for byte without its framing
 // (a message without Raw is encoded with the codec). The session keeps
 // msg.Raw until the call is made; it must not be modified.

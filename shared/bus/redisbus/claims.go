@@ -15,7 +15,7 @@ func (b *Bus) ClaimConnection(ctx context.Context, hub, id string, ttl time.Dura
 	if err := checkName("hub", hub); err != nil {
 		return fmt.Errorf("claim connection: %w", err)
 	}
-	if err := checkArgs("connection id", id); err != nil {
+	if err := bus.CheckNames("connection id", id); err != nil {
 		return fmt.Errorf("claim connection: %w", err)
 	}
 	if err := b.enter(ctx); err != nil {

@@ -46,10 +46,10 @@ func (b *Bus) RemoveFromAllGroups(ctx context.Context, hub, connID string) error
 func (b *Bus) changeConn(ctx context.Context, kind bus.Kind, hub, group, connID string) error {
 	err := checkName("hub", hub)
 	if err == nil {
-		err = checkArgs("connection id", connID)
+		err = bus.CheckNames("connection id", connID)
 	}
 	if err == nil && kind != bus.KindRemoveFromAllGroups {
-		err = checkArgs("group", group)
+		err = bus.CheckNames("group", group)
 	}
 	if err != nil {
 		return err

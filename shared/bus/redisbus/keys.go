@@ -61,14 +61,3 @@ func checkName(what, name string) error {
 	}
 	return nil
 }
-
-// checkArgs returns an error wrapping bus.ErrInvalidArgument naming the
-// first empty or non-UTF-8 value of its name/value pairs.
-func checkArgs(pairs ...string) error {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if err := bus.CheckName(pairs[i], pairs[i+1]); err != nil {
-			return err
-		}
-	}
-	return nil
-}

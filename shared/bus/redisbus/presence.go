@@ -66,7 +66,7 @@ func (b *Bus) userInGroup(ctx context.Context, hub, group, user string) (bool, e
 	if err := checkName("hub", hub); err != nil {
 		return false, err
 	}
-	if err := checkArgs("group", group, "user", user); err != nil {
+	if err := bus.CheckNames("group", group, "user", user); err != nil {
 		return false, err
 	}
 	if err := b.enter(ctx); err != nil {
@@ -119,7 +119,7 @@ func (b *Bus) query(ctx context.Context, hub string, read func(hubKeys) (int64, 
 	if err := checkName("hub", hub); err != nil {
 		return 0, err
 	}
-	if err := checkArgs(args...); err != nil {
+	if err := bus.CheckNames(args...); err != nil {
 		return 0, err
 	}
 	if err := b.enter(ctx); err != nil {
@@ -159,7 +159,7 @@ func (b *Bus) groupConnections(ctx context.Context, hub, group string, max int, 
 	if err := checkName("hub", hub); err != nil {
 		return nil, "", err
 	}
-	if err := checkArgs("group", group); err != nil {
+	if err := bus.CheckNames("group", group); err != nil {
 		return nil, "", err
 	}
 	if max < 1 {

@@ -24,11 +24,11 @@ func (b *Bus) Register(ctx context.Context, c bus.Conn) ([]string, error) {
 	if err := checkName("hub", c.Hub); err != nil {
 		return nil, fmt.Errorf("register connection: %w", err)
 	}
-	if err := checkArgs("connection id", c.ID); err != nil {
+	if err := bus.CheckNames("connection id", c.ID); err != nil {
 		return nil, fmt.Errorf("register connection: %w", err)
 	}
 	if c.User != "" {
-		if err := checkArgs("user", c.User); err != nil {
+		if err := bus.CheckNames("user", c.User); err != nil {
 			return nil, fmt.Errorf("register connection: %w", err)
 		}
 	}
@@ -110,7 +110,7 @@ func (b *Bus) Locate(ctx context.Context, hub, connID string) (string, error) {
 	if err := checkName("hub", hub); err != nil {
 		return "", fmt.Errorf("locate connection: %w", err)
 	}
-	if err := checkArgs("connection id", connID); err != nil {
+	if err := bus.CheckNames("connection id", connID); err != nil {
 		return "", fmt.Errorf("locate connection: %w", err)
 	}
 	if err := b.enter(ctx); err != nil {
@@ -181,7 +181,7 @@ func (b *Bus) Unregister(ctx context.Context, hub, connID string) error {
 	if err := checkName("hub", hub); err != nil {
 		return fmt.Errorf("unregister connection: %w", err)
 	}
-	if err := checkArgs("connection id", connID); err != nil {
+	if err := bus.CheckNames("connection id", connID); err != nil {
 		return fmt.Errorf("unregister connection: %w", err)
 	}
 	if err := b.unregister(ctx, hub, connID); err != nil {

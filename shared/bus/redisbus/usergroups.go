@@ -39,7 +39,7 @@ func (b *Bus) addUser(ctx context.Context, hub, group, user string, ttl time.Dur
 	if err := checkName("hub", hub); err != nil {
 		return err
 	}
-	if err := checkArgs("group", group, "user", user); err != nil {
+	if err := bus.CheckNames("group", group, "user", user); err != nil {
 		return err
 	}
 	if err := b.enter(ctx); err != nil {
@@ -99,10 +99,10 @@ func (b *Bus) RemoveUserFromAllGroups(ctx context.Context, hub, user string) err
 func (b *Bus) removeUser(ctx context.Context, hub, group, user string, all bool) error {
 	err := checkName("hub", hub)
 	if err == nil {
-		err = checkArgs("user", user)
+		err = bus.CheckNames("user", user)
 	}
 	if err == nil && !all {
-		err = checkArgs("group", group)
+		err = bus.CheckNames("group", group)
 	}
 	if err != nil {
 		return err
