@@ -56,7 +56,7 @@ func TestInvocationTraced(t *testing.T) {
 	logs := &testsupport.Buffer{}
 	tr := diag.New(diag.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Messaging: diag.MessagingAll})
 	c := newClient(t, upstream.Config{Settings: settingsFor(rec.URL, "/api/{event}"), Tracer: tr})
-	s := c.Session(upstream.ConnInfo{Hub: "chat", ConnectionID: "conn1", UserID: "alice"})
+	s := c.Session(upstream.Connection{Hub: "chat", ConnectionID: "conn1", UserID: "alice"})
 	got := make(replies, 2)
 
 	if err := s.Invoke(invocation("1", "ok", "x"), got.reply); err != nil {
@@ -113,8 +113,8 @@ func TestInvocationTracedDiagnosticOnly(t *testing.T) {
 	tr := diag.New(diag.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Messaging: diag.MessagingDiagnostic})
 	none := upstream.Static(upstream.Settings{Templates: []upstream.Template{{URLTemplate: "http://127.0.0.1:1/x", EventPattern: "other"}}})
 	c := newClient(t, upstream.Config{Settings: none, Tracer: tr})
-	plain := c.Session(upstream.ConnInfo{Hub: "chat", ConnectionID: "plain"})
-	dc := c.Session(upstream.ConnInfo{Hub: "chat", ConnectionID: "dc", Claims: map[string]any{"asrs.s.dc": "true"}})
+	plain := c.Session(upstream.Connection{Hub: "chat", ConnectionID: "plain"})
+	dc := c.Session(upstream.Connection{Hub: "chat", ConnectionID: "dc", Claims: map[string]any{"asrs.s.dc": "true"}})
 	got := make(replies, 2)
 	for _, s := range []*upstream.Session{plain, dc} {
 		if err := s.Invoke(invocation("1", "nomatch", "x"), got.reply); err == nil {
