@@ -77,13 +77,13 @@ func TestResourceLogsTraceAMessage(t *testing.T) {
 	for _, id := range []string{id1, id2} {
 		// Logged just after the handshake response went out.
 		eventually(t, "one ConnectionStarted for "+id, func() bool {
-			return len(logs.find(t, "msg", diag.ConnectionStarted, "connectionId", id, "category", "ConnectivityLogs", "transport", "WebSockets")) == 1
+			return len(logs.find(t, "msg", diag.ConnectionStarted, "connectionId", id, "category", "ConnectivityLogs", "transportType", "WebSockets")) == 1
 		})
 	}
 	status(t, "close c1", http.StatusOK)(e.rest.CloseConnection(ctx, hub, id1, "kicked"))
 	e.js.Expect(t, "c1", jsclient.KindClosed, wait)
 	eventually(t, "ConnectionAborted with the reason", func() bool {
-		return len(logs.find(t, "msg", diag.ConnectionAborted, "connectionId", id1, "reason", "kicked", "reasonLabel", "app_closed")) == 1
+		return len(logs.find(t, "msg", diag.ConnectionAborted, "connectionId", id1, "message", "Connection aborted. Reason: kicked", "reasonLabel", "app_closed")) == 1
 	})
 	if err := e.js.Stop("c2"); err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func sameID(t *testing.T, ev diag.Event, what, id string) {
 func listGroup(t *testing.T, rest *mgmt.Client, group string) map[string]string {
 	t.Helper()
 	resp := status(t, "list "+group, http.StatusOK)(rest.Do(context.Background(), http.MethodGet, hub,
-		"/groups/"+mgmt.Escape(group)+"/connections", url.Values{"api-version": {"2024-12-01"}}, nil))
+		"/groups/"+mgmt.Escape(group)+"/connections", nil, nil))
 	var page struct {
 		Value []struct {
 			ConnectionID string `json:"connectionId"`

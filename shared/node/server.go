@@ -180,6 +180,9 @@ func (s *Server) wire() error {
 	mux.Handle(httpapi.LivezPath, probes)
 	mux.Handle(httpapi.ReadyzPath, probes)
 	mux.HandleFunc("/{$}", s.home)
+	for _, p := range httpapi.UnsupportedModePaths {
+		mux.Handle(p, httpapi.UnsupportedModes())
+	}
 	s.http = &http.Server{
 		Handler:  streamDeadlines(diag.Middleware(cfg.Tracer, mux), cfg.HTTP.WriteTimeout),
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -206,6 +209,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 			Timeout:    cfg.UpstreamTimeout,
 			Logger:     s.log,
 			Observe:    s.metrics.Upstream,
+			Tracer:     cfg.Tracer,
 		})
 	}
 	gb, ok := s.bus.(gateway.Bus)
