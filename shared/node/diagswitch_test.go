@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/redistest"
@@ -214,5 +215,45 @@ func TestDiagnosticsDeploymentScope(t *testing.T) {
 	testsupport.EventuallyTrue(t, 10*time.Second, "a off", func() bool { return !trA.HTTP() })
 	if code, body := get(t, a.AdminURL()+DiagnosticsPath+"?scope=deployment"); code != 404 {
 		t.Errorf("GET deployment after DELETE: %d %s", code, body)
+	}
+}
+
+// A deployment setting written straight to Redis (the AWS route) is
+// followed; one that is not valid JSON, or oversized, is ignored with one
+// warning and the switches in use stay.
+func TestDiagnosticsDeploymentKeyHostile(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := redistest.KeyPrefix(t)
+	logs := &testsupport.Buffer{}
+	_, tr := redisNode(t, srv.URL(), prefix, "a", logs)
+	rdb, err := redisbus.NewClient(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	key := prefix + ":{diag}:switches"
+	on := diag.Switches{Connectivity: true, HTTP: true}
+	if err := rdb.Set(t.Context(), key, `{"connectivity":true,"messaging":"off","http":true,"by":"alice"}`, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testsupport.EventuallyTrue(t, 10*time.Second, "the key is followed", func() bool { return tr.Switches() == on })
+	if !strings.Contains(logs.String(), `"by":"alice"`) {
+		t.Errorf("the change record lacks the key's by: %s", logs.String())
+	}
+	for i, bad := range []string{`{"connectivity":false,"messaging":"loud"}`, `not json`,
+		`{"http":false,"x":"` + strings.Repeat("a", redisbus.MaxDiagSwitchesBytes) + `"}`} {
+		if err := rdb.Set(t.Context(), key, bad, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		want := i + 1
+		testsupport.EventuallyTrue(t, 10*time.Second, "a warning for the bad key", func() bool {
+			return strings.Count(logs.String(), `"level":"WARN"`) >= want
+		})
+		if tr.Switches() != on {
+			t.Fatalf("%.40s changed the switches to %v", bad, tr.Switches())
+		}
+	}
+	if n := switchLogs(logs); n != 1 {
+		t.Errorf("%d change records, want 1", n)
 	}
 }
