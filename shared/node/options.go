@@ -83,5 +83,6 @@ func FromOptions(o config.Node, b bus.Bus, log *slog.Logger, registry *prometheu
 			WriteTimeout: o.HTTPWriteTimeout, IdleTimeout: o.HTTPIdleTimeout, MaxHeaderBytes: o.HTTPMaxHeaderBytes,
 		},
 		TaskMetadataURL: o.TaskMetadataURL, TaskMetadataInterval: o.TaskMetadataInterval,
+		DiagPoll: o.DiagPoll,
 	}, nil
 }
