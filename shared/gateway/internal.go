@@ -39,6 +39,7 @@ const (
 	codeInvokeFailed     = "Error.Invocation.Failed"
 	codeInvokeTimeout    = "Error.Invocation.Timeout"
 	codeInvokeTooMany    = "Error.Invocation.TooManyPending"
+	codeResultTooLarge   = "Error.Invocation.ResultTooLarge"
 	codeInvalidRequest   = "Error.Request.Invalid"
 	codeUnauthorized     = "Error.Request.Unauthorized"
 )
@@ -118,13 +119,19 @@ func (s *Server) internalInvoke(ctx context.Context, w http.ResponseWriter, hub,
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
-		_ = json.NewEncoder(w).Encode(invokeResponse{Result: result})
+		// No HTML escaping: it would grow a result of "<" sixfold past
+		// MaxInvokeResultBytes.
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(invokeResponse{Result: result})
 	case errors.As(err, &ce):
 		restError(w, http.StatusBadRequest, codeInvokeFailed, ce.Message)
 	case errors.Is(err, ErrInvokeGone):
 		restError(w, http.StatusNotFound, codeConnNotExisted, "The connection does not exist, or ended before it answered (clients without client result support, such as @microsoft/signalr before 7 and @aspnet/signalr, close their connection when asked for a result).")
 	case errors.Is(err, ErrInvokeTimeout):
 		restError(w, http.StatusGatewayTimeout, codeInvokeTimeout, "The client did not answer in time ("+s.cfg.InvokeTimeout.String()+"); clients without client result support never answer.")
+	case errors.Is(err, ErrInvokeResultTooLarge):
+		restError(w, http.StatusBadRequest, codeResultTooLarge, "The client's result is larger than "+strconv.Itoa(MaxInvokeResultBytes)+" bytes as JSON.")
 	case errors.Is(err, ErrInvokeLimit):
 		restError(w, http.StatusTooManyRequests, codeInvokeTooMany, "Too many invocations are waiting for this connection or node.")
 	default:

@@ -127,7 +127,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"endpoint", "reason"}),
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_client_invocations_total",
-			Help: "REST :invoke calls to clients on this node by outcome (result, error, gone, timeout, limit), and Completions for no pending invocation (unknown).",
+			Help: "REST :invoke calls to clients on this node by outcome (result, error, gone, timeout, limit, too_large), and Completions for no pending invocation (unknown).",
 		}, []string{"outcome"}),
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.opened, m.closed, m.received, m.sent,

@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/heraldrt/herald/shared/hubproto"
+)
+
+// postInvoke calls the internal endpoint's invoke for connection id of hub
+// chat with a valid internal token, and returns the status, the error code
+// and the body.
+func postInvoke(t *testing.T, h *harness, id string) (int, string, []byte) {
+	t.Helper()
+	base := h.srv.URL + internalPath
+	tok, err := h.iss.Issue(base+"?hub=chat", map[string]any{InternalClaim: "1"}, 0)
+	if err != nil {
+		t.Error(err)
+		return 0, "", nil
+	}
+	q := url.Values{"op": {"invoke"}, "hub": {"chat"}, "id": {id}}
+	req, _ := http.NewRequest(http.MethodPost, base+"?"+q.Encode(), strings.NewReader(`{"target":"x","arguments":[]}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return 0, "", nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("x-ms-error-code"), b
+}
+
+type internalAnswer struct {
+	code    int
+	errCode string
+	body    []byte
+}
+
+// A client's result within MaxMessageBytes is relayed within the REST
+// route's 2 MiB read: a JSON result of "<" is not HTML-escaped sixfold,
+// and a MessagePack result that grows past MaxInvokeResultBytes as JSON
+// is refused (400, counted as too_large) rather than cut by the REST side
+// into an invalid answer.
+func TestInvokeResultBoundedForREST(t *testing.T) {
+	m := &invokeCounts{}
+	h := newHarness(t, func(c *Config) { c.Metrics = m })
+	n := 400_000 // 400 kB received; as escaped JSON, 2.4 MB
+
+	a := h.connect("chat", "")
+	done := make(chan internalAnswer, 1)
+	go func() { c, e, b := postInvoke(t, h, a.id); done <- internalAnswer{c, e, b} }()
+	inv := a.next()
+	a.send(`{"type":3,"invocationId":"` + inv.InvocationID + `","result":"` + strings.Repeat("<", n) + `"}` + "\x1e")
+	got := <-done
+	if got.code != http.StatusOK || len(got.body) > 2<<20 {
+		t.Fatalf("JSON result: %d, %d bytes, want 200 within 2 MiB", got.code, len(got.body))
+	}
+	var r struct{ Result string }
+	if err := json.Unmarshal(got.body, &r); err != nil || r.Result != strings.Repeat("<", n) {
+		t.Fatalf("JSON result not relayed intact: %v", err)
+	}
+
+	b := h.connectWith(hubproto.MessagePack, "chat", "")
+	go func() { c, e, b := postInvoke(t, h, b.id); done <- internalAnswer{c, e, b} }()
+	inv = b.next()
+	str := append([]byte{0xdb, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}, make([]byte, n)...) // str32 of NULs
+	for i := 5; i < len(str); i++ {
+		str[i] = 0x01
+	}
+	b.sendMessage(&hubproto.Message{Type: hubproto.TypeCompletion, InvocationID: inv.InvocationID, HasResult: true, Result: str})
+	got = <-done
+	if got.code != http.StatusBadRequest || got.errCode != codeResultTooLarge {
+		t.Fatalf("MessagePack result growing to %d bytes: %d %q (%d bytes), want 400 %s", 6*n, got.code, got.errCode, len(got.body), codeResultTooLarge)
+	}
+	if c, _ := m.get("too_large"); c != 1 {
+		t.Errorf("too_large counted %d times, want 1", c)
+	}
+	if p := h.gw.invokes.pending(); p != 0 {
+		t.Errorf("%d invocations pending", p)
+	}
+}
