@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -158,14 +159,22 @@ func (s *rest) callOwner(c *call, q url.Values, body []byte) (any, error) {
 			msg: "The gateway holding the connection cannot be reached.", cause: err}
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxInternalAnswer))
+	// One byte more than allowed tells a long answer from one that fits: a
+	// cut answer is not JSON, and writeJSON would turn it into 200 "{}".
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxInternalAnswer+1))
 	if err != nil {
 		return nil, &apiError{status: http.StatusServiceUnavailable, code: codeServiceUnavailable,
 			msg: "The gateway's answer was cut.", cause: err}
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		return json.RawMessage(bytes.TrimSpace(answer)), nil
+		answer = bytes.TrimSpace(answer)
+		if len(answer) > maxInternalAnswer || !json.Valid(answer) {
+			return nil, &apiError{status: http.StatusBadGateway, code: codeInternal,
+				msg:   "The gateway's answer is too long or not JSON.",
+				cause: fmt.Errorf("internal answer of %d bytes (limit %d) is not valid JSON", len(answer), maxInternalAnswer)}
+		}
+		return json.RawMessage(answer), nil
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil, nil
 	}
