@@ -29,6 +29,9 @@ const (
 	internalOpInvoke   = "invoke"
 	internalOpItem     = "streamItem"
 	internalOpComplete = "streamComplete"
+	// EndpointInternal is the endpoint label of internal endpoint token
+	// refusals counted through AuthMetrics.
+	EndpointInternal = "internal"
 )
 
 // REST error codes the internal endpoint answers with (Herald's, in
@@ -57,12 +60,20 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 	}
 	raw := token.FromRequest(r)
 	claims, err := s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, Hub: hub})
+	label := token.Reason(err)
 	if err == nil && claims.String(InternalClaim) != "1" {
-		err = errors.New("not a token for the internal endpoint")
+		err, label = errors.New("not a token for the internal endpoint"), token.ReasonWrongKind
 	}
 	if err != nil {
-		s.log.Warn("internal request refused", "hub", hub, "err", err)
-		restError(w, http.StatusUnauthorized, codeUnauthorized, "Unauthorized: "+err.Error())
+		// The endpoint is on the client listener, which faces the
+		// internet: refusals are counted as well as logged.
+		if am, ok := s.cfg.Metrics.(AuthMetrics); ok {
+			am.AuthRefused(EndpointInternal, label)
+		}
+		reason := token.Scrub(err.Error(), raw)
+		s.log.Warn("internal request refused", "hub", hub, "remoteAddr", clientAddress(r, s.cfg.ForwardedHops),
+			"reasonLabel", label, "reason", reason)
+		restError(w, http.StatusUnauthorized, codeUnauthorized, "Unauthorized: "+reason)
 		return
 	}
 	q := r.URL.Query()

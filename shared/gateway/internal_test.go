@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,7 +16,8 @@ import (
 // without the claim, one for another hub, one signed with another key or none
 // at all get 401 and reach no client.
 func TestInternalEndpointAuth(t *testing.T) {
-	h := newHarness(t, nil)
+	ac := &authCounter{}
+	h := newHarness(t, func(c *Config) { c.Metrics = ac })
 	a := h.connect("chat", "")
 	base := h.srv.URL + internalPath
 	other, err := token.NewIssuer(token.IssuerConfig{Key: "another-key-0123456789abcdef"})
@@ -55,6 +57,11 @@ func TestInternalEndpointAuth(t *testing.T) {
 		if code, body := post(tok, "chat"); code != http.StatusUnauthorized {
 			t.Errorf("%s: %d %s, want 401", name, code, body)
 		}
+	}
+	// Each refusal is counted, by reason.
+	want := map[string]int{"internal/missing": 1, "internal/audience": 3, "internal/wrong_kind": 1, "internal/signature": 1}
+	if got := ac.take(); !maps.Equal(got, want) {
+		t.Errorf("refusals counted %v, want %v", got, want)
 	}
 	// The valid token works: the client gets the invocation.
 	done := make(chan int, 1)

@@ -123,7 +123,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"limit"}),
 		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_auth_refusals_total",
-			Help: "Requests refused for their token, by endpoint (rest, negotiate, client) and reason (missing, malformed, signature, expired, not_yet_valid, audience, too_long, algorithm, issuer, no_exp, wrong_kind, scope, user_too_long).",
+			Help: "Requests refused for their token, by endpoint (rest, negotiate, client, internal) and reason (missing, malformed, signature, expired, not_yet_valid, audience, too_long, algorithm, issuer, no_exp, wrong_kind, scope, user_too_long).",
 		}, []string{"endpoint", "reason"}),
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_client_invocations_total",
