@@ -11,20 +11,16 @@ import (
 	"github.com/heraldrt/herald/shared/hubproto"
 )
 
-// postInvoke calls the internal endpoint's invoke for connection id of hub
-// chat with a valid internal token, and returns the status, the error code
-// and the body.
-func postInvoke(t *testing.T, h *harness, id string) (int, string, []byte) {
+// postInvoke calls the internal endpoint's invoke of target "x" for
+// connection id of hub with token tok ("" for none), and returns the
+// status, the error code and the body. It may run on another goroutine.
+func postInvoke(t *testing.T, h *harness, tok, hub, id string) (int, string, []byte) {
 	t.Helper()
-	base := h.srv.URL + internalPath
-	tok, err := h.iss.Issue(base+"?hub=chat", map[string]any{InternalClaim: "1"}, 0)
-	if err != nil {
-		t.Error(err)
-		return 0, "", nil
+	q := url.Values{"op": {"invoke"}, "hub": {hub}, "id": {id}}
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+internalPath+"?"+q.Encode(), strings.NewReader(`{"target":"x","arguments":[]}`))
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	q := url.Values{"op": {"invoke"}, "hub": {"chat"}, "id": {id}}
-	req, _ := http.NewRequest(http.MethodPost, base+"?"+q.Encode(), strings.NewReader(`{"target":"x","arguments":[]}`))
-	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Error(err)
@@ -33,6 +29,16 @@ func postInvoke(t *testing.T, h *harness, id string) (int, string, []byte) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header.Get("x-ms-error-code"), b
+}
+
+// internalToken is a valid internal token for hub chat.
+func internalToken(t *testing.T, h *harness) string {
+	t.Helper()
+	tok, err := h.iss.Issue(h.srv.URL+internalPath+"?hub=chat", map[string]any{InternalClaim: "1"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 type internalAnswer struct {
@@ -51,9 +57,10 @@ func TestInvokeResultBoundedForREST(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Metrics = m })
 	n := 400_000 // 400 kB received; as escaped JSON, 2.4 MB
 
+	tok := internalToken(t, h)
 	a := h.connect("chat", "")
 	done := make(chan internalAnswer, 1)
-	go func() { c, e, b := postInvoke(t, h, a.id); done <- internalAnswer{c, e, b} }()
+	go func() { c, e, b := postInvoke(t, h, tok, "chat", a.id); done <- internalAnswer{c, e, b} }()
 	inv := a.next()
 	a.send(`{"type":3,"invocationId":"` + inv.InvocationID + `","result":"` + strings.Repeat("<", n) + `"}` + "\x1e")
 	got := <-done
@@ -66,7 +73,7 @@ func TestInvokeResultBoundedForREST(t *testing.T) {
 	}
 
 	b := h.connectWith(hubproto.MessagePack, "chat", "")
-	go func() { c, e, b := postInvoke(t, h, b.id); done <- internalAnswer{c, e, b} }()
+	go func() { c, e, b := postInvoke(t, h, tok, "chat", b.id); done <- internalAnswer{c, e, b} }()
 	inv = b.next()
 	str := append([]byte{0xdb, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}, make([]byte, n)...) // str32 of NULs
 	for i := 5; i < len(str); i++ {

@@ -1,11 +1,8 @@
 package gateway
 
 import (
-	"io"
 	"maps"
 	"net/http"
-	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/heraldrt/herald/shared/token"
@@ -33,18 +30,8 @@ func TestInternalEndpointAuth(t *testing.T) {
 	}
 	internal := map[string]any{InternalClaim: "1"}
 	post := func(tok, hub string) (int, string) {
-		q := url.Values{"op": {"invoke"}, "hub": {hub}, "id": {a.id}}
-		req, _ := http.NewRequest(http.MethodPost, base+"?"+q.Encode(), strings.NewReader(`{"target":"x","arguments":[]}`))
-		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, _, b := postInvoke(t, h, tok, hub, a.id)
+		return code, string(b)
 	}
 	for name, tok := range map[string]string{
 		"none":         "",
