@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/heraldrt/herald/shared/token"
 )
@@ -121,6 +122,11 @@ func (s *Server) internalInvoke(ctx context.Context, w http.ResponseWriter, hub,
 	if string(req.Arguments) == "null" {
 		req.Arguments = nil
 	}
+	// The wait may outlast the listener's WriteTimeout (30 s by default,
+	// InvokeTimeout's default too): without a later deadline the answer,
+	// a 504 or a late result, would not be written and the REST route
+	// would see a broken call.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.InvokeTimeout + s.cfg.WriteTimeout))
 	result, err := s.Invoke(ctx, hub, id, req.Target, req.Arguments, 0)
 	var ce *ClientError
 	switch {

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldrt/herald/shared/hubproto"
 )
@@ -89,5 +91,28 @@ func TestInvokeResultBoundedForREST(t *testing.T) {
 	}
 	if p := h.gw.invokes.pending(); p != 0 {
 		t.Errorf("%d invocations pending", p)
+	}
+}
+
+// An invocation's wait may outlast the listener's WriteTimeout: the
+// internal endpoint's answer (here the 504 after InvokeTimeout) is still
+// written, not dropped with the connection.
+func TestInvokeAnswerOutlastsWriteTimeout(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.InvokeTimeout = 600 * time.Millisecond })
+	srv := httptest.NewUnstartedServer(h.gw)
+	srv.Config.WriteTimeout = 200 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	a := h.connect("chat", "")
+	q := url.Values{"op": {"invoke"}, "hub": {"chat"}, "id": {a.id}}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+internalPath+"?"+q.Encode(), strings.NewReader(`{"target":"x","arguments":[]}`))
+	req.Header.Set("Authorization", "Bearer "+internalToken(t, h))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout || resp.Header.Get("x-ms-error-code") != codeInvokeTimeout {
+		t.Fatalf("%d %q, want 504 %s", resp.StatusCode, resp.Header.Get("x-ms-error-code"), codeInvokeTimeout)
 	}
 }
