@@ -23,7 +23,8 @@ import (
 // docs/compat/streams.md hold the facts and choices.
 
 // The internal endpoint's contract, mirrored from shared/gateway/internal.go
-// (tests/invoke_internal_test.go checks they agree).
+// (the end-to-end tests in tests/e2e_clientresults_test.go and
+// tests/e2e_streams_test.go go through both sides, so a mismatch fails them).
 const (
 	internalPath  = "/client/internal"
 	internalClaim = "herald.internal"
