@@ -35,7 +35,17 @@ var (
 	// ErrInvokeLimit: too many invocations are waiting for the connection
 	// or for the node.
 	ErrInvokeLimit = errors.New("gateway: too many pending client invocations")
+	// ErrInvokeResultTooLarge: the client's result, as JSON, is longer
+	// than MaxInvokeResultBytes.
+	ErrInvokeResultTooLarge = errors.New("gateway: the client's result is too large")
 )
+
+// MaxInvokeResultBytes bounds a client's result as JSON: the internal
+// endpoint's answer wraps it in {"result":...} and the REST route reads at
+// most 2 MiB of it (shared/httpapi/rest_invoke.go). A result within
+// MaxMessageBytes can still exceed it once converted: MessagePack strings
+// of control characters grow sixfold as JSON escapes.
+const MaxInvokeResultBytes = 2<<20 - 64
 
 // ClientError is the error a client returned for an invocation.
 type ClientError struct{ Message string }
@@ -46,7 +56,7 @@ func (e *ClientError) Error() string { return "client returned an error: " + e.M
 // gateway calls it when its Metrics does.
 type InvokeMetrics interface {
 	// Invoked counts one client invocation by outcome: "result", "error",
-	// "gone", "timeout", "limit".
+	// "gone", "timeout", "limit", "too_large".
 	Invoked(outcome string)
 	// UnknownCompletion counts a Completion for no pending invocation.
 	UnknownCompletion()
@@ -202,6 +212,8 @@ func (s *Server) finishInvoke(hub, id string, o invokeOutcome) (json.RawMessage,
 	case errors.Is(o.err, ErrInvokeGone):
 		s.invokeOutcome("gone")
 		s.log.Info("client invocation failed: the connection ended", "hub", hub, "conn", id)
+	case errors.Is(o.err, ErrInvokeResultTooLarge):
+		s.invokeOutcome("too_large")
 	}
 	return o.result, o.err
 }
@@ -236,6 +248,11 @@ func (s *Server) clientCompletion(c *conn, m *hubproto.Message) {
 		o.result = js
 	case m.HasResult:
 		o.result = append(json.RawMessage(nil), m.Result...)
+	}
+	if len(o.result) > MaxInvokeResultBytes {
+		s.log.Warn("client result refused: too large", "hub", c.hub, "conn", c.id, "invocation", m.InvocationID,
+			"bytes", len(o.result), "limit", MaxInvokeResultBytes)
+		o = invokeOutcome{err: ErrInvokeResultTooLarge}
 	}
 	p.done <- o
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/heraldrt/herald/shared/token"
 )
@@ -29,6 +30,9 @@ const (
 	internalOpInvoke   = "invoke"
 	internalOpItem     = "streamItem"
 	internalOpComplete = "streamComplete"
+	// EndpointInternal is the endpoint label of internal endpoint token
+	// refusals counted through AuthMetrics.
+	EndpointInternal = "internal"
 )
 
 // REST error codes the internal endpoint answers with (Herald's, in
@@ -39,6 +43,7 @@ const (
 	codeInvokeFailed     = "Error.Invocation.Failed"
 	codeInvokeTimeout    = "Error.Invocation.Timeout"
 	codeInvokeTooMany    = "Error.Invocation.TooManyPending"
+	codeResultTooLarge   = "Error.Invocation.ResultTooLarge"
 	codeInvalidRequest   = "Error.Request.Invalid"
 	codeUnauthorized     = "Error.Request.Unauthorized"
 )
@@ -56,12 +61,20 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 	}
 	raw := token.FromRequest(r)
 	claims, err := s.verifier.Verify(raw, token.Audience{Path: r.URL.Path, Hub: hub})
+	label := token.Reason(err)
 	if err == nil && claims.String(InternalClaim) != "1" {
-		err = errors.New("not a token for the internal endpoint")
+		err, label = errors.New("not a token for the internal endpoint"), token.ReasonWrongKind
 	}
 	if err != nil {
-		s.log.Warn("internal request refused", "hub", hub, "err", err)
-		restError(w, http.StatusUnauthorized, codeUnauthorized, "Unauthorized: "+err.Error())
+		// The endpoint is on the client listener, which faces the
+		// internet: refusals are counted as well as logged.
+		if am, ok := s.cfg.Metrics.(AuthMetrics); ok {
+			am.AuthRefused(EndpointInternal, label)
+		}
+		reason := token.Scrub(err.Error(), raw)
+		s.log.Warn("internal request refused", "hub", hub, "remoteAddr", clientAddress(r, s.cfg.ForwardedHops),
+			"reasonLabel", label, "reason", reason)
+		restError(w, http.StatusUnauthorized, codeUnauthorized, "Unauthorized: "+reason)
 		return
 	}
 	q := r.URL.Query()
@@ -109,6 +122,11 @@ func (s *Server) internalInvoke(ctx context.Context, w http.ResponseWriter, hub,
 	if string(req.Arguments) == "null" {
 		req.Arguments = nil
 	}
+	// The wait may outlast the listener's WriteTimeout (30 s by default,
+	// InvokeTimeout's default too): without a later deadline the answer,
+	// a 504 or a late result, would not be written and the REST route
+	// would see a broken call.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.InvokeTimeout + s.cfg.WriteTimeout))
 	result, err := s.Invoke(ctx, hub, id, req.Target, req.Arguments, 0)
 	var ce *ClientError
 	switch {
@@ -118,13 +136,19 @@ func (s *Server) internalInvoke(ctx context.Context, w http.ResponseWriter, hub,
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
-		_ = json.NewEncoder(w).Encode(invokeResponse{Result: result})
+		// No HTML escaping: it would grow a result of "<" sixfold past
+		// MaxInvokeResultBytes.
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(invokeResponse{Result: result})
 	case errors.As(err, &ce):
 		restError(w, http.StatusBadRequest, codeInvokeFailed, ce.Message)
 	case errors.Is(err, ErrInvokeGone):
 		restError(w, http.StatusNotFound, codeConnNotExisted, "The connection does not exist, or ended before it answered (clients without client result support, such as @microsoft/signalr before 7 and @aspnet/signalr, close their connection when asked for a result).")
 	case errors.Is(err, ErrInvokeTimeout):
 		restError(w, http.StatusGatewayTimeout, codeInvokeTimeout, "The client did not answer in time ("+s.cfg.InvokeTimeout.String()+"); clients without client result support never answer.")
+	case errors.Is(err, ErrInvokeResultTooLarge):
+		restError(w, http.StatusBadRequest, codeResultTooLarge, "The client's result is larger than "+strconv.Itoa(MaxInvokeResultBytes)+" bytes as JSON.")
 	case errors.Is(err, ErrInvokeLimit):
 		restError(w, http.StatusTooManyRequests, codeInvokeTooMany, "Too many invocations are waiting for this connection or node.")
 	default:

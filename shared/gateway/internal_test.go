@@ -1,10 +1,8 @@
 package gateway
 
 import (
-	"io"
+	"maps"
 	"net/http"
-	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/heraldrt/herald/shared/token"
@@ -15,7 +13,8 @@ import (
 // without the claim, one for another hub, one signed with another key or none
 // at all get 401 and reach no client.
 func TestInternalEndpointAuth(t *testing.T) {
-	h := newHarness(t, nil)
+	ac := &authCounter{}
+	h := newHarness(t, func(c *Config) { c.Metrics = ac })
 	a := h.connect("chat", "")
 	base := h.srv.URL + internalPath
 	other, err := token.NewIssuer(token.IssuerConfig{Key: "another-key-0123456789abcdef"})
@@ -31,18 +30,8 @@ func TestInternalEndpointAuth(t *testing.T) {
 	}
 	internal := map[string]any{InternalClaim: "1"}
 	post := func(tok, hub string) (int, string) {
-		q := url.Values{"op": {"invoke"}, "hub": {hub}, "id": {a.id}}
-		req, _ := http.NewRequest(http.MethodPost, base+"?"+q.Encode(), strings.NewReader(`{"target":"x","arguments":[]}`))
-		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, _, b := postInvoke(t, h, tok, hub, a.id)
+		return code, string(b)
 	}
 	for name, tok := range map[string]string{
 		"none":         "",
@@ -55,6 +44,11 @@ func TestInternalEndpointAuth(t *testing.T) {
 		if code, body := post(tok, "chat"); code != http.StatusUnauthorized {
 			t.Errorf("%s: %d %s, want 401", name, code, body)
 		}
+	}
+	// Each refusal is counted, by reason.
+	want := map[string]int{"internal/missing": 1, "internal/audience": 3, "internal/wrong_kind": 1, "internal/signature": 1}
+	if got := ac.take(); !maps.Equal(got, want) {
+		t.Errorf("refusals counted %v, want %v", got, want)
 	}
 	// The valid token works: the client gets the invocation.
 	done := make(chan int, 1)

@@ -13,7 +13,8 @@ import (
 // SupportedAPIVersions lists the api-version values the /api routes accept:
 // the published SignalR data-plane versions and the dated versions the
 // Azure SDKs and swagger examples send. Another value is answered 400 with
-// this list; a missing one is served as 2022-06-01, as before.
+// this list, as is an empty or repeated one (the name in any case); a
+// missing one is served as 2022-06-01, as before.
 var SupportedAPIVersions = []string{"2020-10-01", "2022-06-01", "2022-11-01", "2023-07-01", "2024-01-01", "2024-12-01"}
 
 // apiVersion2020 is the version whose status codes differ from the later
@@ -34,12 +35,22 @@ func checkAPIVersion(rt boundRoute, r *http.Request) (int, error) {
 	if strings.HasPrefix(rt.Pattern, "/api/v1/") {
 		return rt.Status, nil
 	}
-	vs := r.URL.Query()["api-version"]
-	if len(vs) == 0 || vs[0] == "" {
+	// The name is matched case-insensitively, as ASP.NET reads query
+	// parameters: "API-Version=x" must not slip past as no version.
+	var vs []string
+	for k, kv := range r.URL.Query() {
+		if strings.EqualFold(k, "api-version") {
+			vs = append(vs, kv...)
+		}
+	}
+	if len(vs) == 0 {
 		return rt.Status, nil
 	}
+	if len(vs) > 1 {
+		return 0, invalid("api-version", "Give api-version once.")
+	}
 	v := vs[0]
-	if len(vs) > 1 || !slices.Contains(SupportedAPIVersions, v) {
+	if !slices.Contains(SupportedAPIVersions, v) {
 		return 0, invalid("api-version", "Unsupported api-version '"+clipText(v, 64)+"'. The supported versions are: "+strings.Join(SupportedAPIVersions, ", ")+".")
 	}
 	return rt.StatusAt(v), nil

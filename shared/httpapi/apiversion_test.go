@@ -64,10 +64,25 @@ func TestUnknownAPIVersion(t *testing.T) {
 			}
 		}
 	}
-	w := f.do("POST", "/api/hubs/chat/:send?api-version=2022-06-01&api-version=2024-12-01", `{"target":"m"}`)
-	if w.Code != http.StatusBadRequest {
-		t.Errorf("repeated api-version: %d, want 400", w.Code)
+	// Repeated (even behind an empty first value), empty, or named in
+	// another case: refused, never served as "no version".
+	for _, q := range []string{
+		"api-version=2022-06-01&api-version=2024-12-01",
+		"api-version=&api-version=bogus",
+		"api-version=&api-version=2024-12-01",
+		"api-version=",
+		"API-Version=bogus",
+		"api-version=2024-12-01&API-VERSION=2020-10-01",
+	} {
+		w := f.do("POST", "/api/hubs/chat/:send?"+q, `{"target":"m"}`)
+		if w.Code != http.StatusBadRequest || w.Header().Get("x-ms-error-code") != "Error.Request.Invalid" {
+			t.Errorf("%s: %d %s, want 400", q, w.Code, w.Body.String())
+		}
 	}
+	if w := f.do("POST", "/api/hubs/chat/:send?API-Version=2024-12-01", `{"target":"m"}`); w.Code != http.StatusAccepted {
+		t.Errorf("API-Version=2024-12-01: %d %s, want 202", w.Code, w.Body.String())
+	}
+	f.reset()
 	if n := len(f.envelopes()); n != 0 {
 		t.Errorf("%d envelopes reached the bus", n)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -22,18 +23,57 @@ import (
 // docs/compat/streams.md hold the facts and choices.
 
 // The internal endpoint's contract, mirrored from shared/gateway/internal.go
-// (tests/invoke_internal_test.go checks they agree).
+// (the end-to-end tests in tests/e2e_clientresults_test.go and
+// tests/e2e_streams_test.go go through both sides, so a mismatch fails them).
 const (
 	internalPath  = "/client/internal"
 	internalClaim = "herald.internal"
+	// internalOpInvoke is the op of an invoke call.
+	internalOpInvoke = "invoke"
+	// Codes of internal call timeouts.
+	codeInvokeTimeout  = "Error.Invocation.Timeout"
+	codeGatewayTimeout = "Error.Service.Timeout"
 	// internalTokenLifetime covers the call: the token is checked once, on
 	// arrival.
 	internalTokenLifetime = time.Minute
-	// internalCallLimit bounds one internal call beyond the caller's own
-	// deadline; the gateway answers a client that does not reply after its
-	// InvokeTimeout (30s by default).
+	// internalCallLimit bounds an internal invoke call; the gateway answers
+	// a client that does not reply after its InvokeTimeout (30s by default).
 	internalCallLimit = 2 * time.Minute
+	// deadlineMargin is kept from the caller's deadline (a Lambda
+	// function's, whose runtime stops it there) to answer the REST caller
+	// in time.
+	deadlineMargin = time.Second
 )
+
+// streamCallLimit bounds an internal stream call (:send, :complete): the
+// gateway only queues the frame and answers at once, so a gateway that
+// does not answer within it is hung. A variable for tests.
+var streamCallLimit = 10 * time.Second
+
+// internalCallContext bounds an internal call of op: its own limit, and
+// deadlineMargin before the caller's deadline when it has one.
+func internalCallContext(parent context.Context, op string) (context.Context, context.CancelFunc) {
+	end := time.Now().Add(streamCallLimit)
+	if op == internalOpInvoke {
+		end = time.Now().Add(internalCallLimit)
+	}
+	if d, ok := parent.Deadline(); ok && d.Add(-deadlineMargin).Before(end) {
+		end = d.Add(-deadlineMargin)
+	}
+	return context.WithDeadline(parent, end)
+}
+
+// internalTimeout is the answer when the owning gateway did not answer in
+// time: the operation may have reached the client, so it is no 503 "not
+// applied" that an SDK would retry.
+func internalTimeout(op string) *apiError {
+	if op == internalOpInvoke {
+		return &apiError{status: http.StatusGatewayTimeout, code: codeInvokeTimeout,
+			msg: "No result in time: the gateway holding the connection did not answer before the request's deadline; the client may still run the invocation."}
+	}
+	return &apiError{status: http.StatusGatewayTimeout, code: codeGatewayTimeout,
+		msg: "The gateway holding the connection did not answer in time; the stream message may or may not have been delivered."}
+}
 
 // internalClient calls gateway nodes; their responses are small JSON.
 var internalClient = &http.Client{
@@ -67,7 +107,7 @@ func (s *rest) invokeConnection(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.callOwner(c, url.Values{"op": {"invoke"}}, body)
+	return s.callOwner(c, url.Values{"op": {internalOpInvoke}}, body)
 }
 
 func (s *rest) sendStreamItem(c *call) (any, error) {
@@ -140,7 +180,7 @@ func (s *rest) callOwner(c *call, q url.Values, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(c.ctx(), internalCallLimit)
+	ctx, cancel := internalCallContext(c.ctx(), q.Get("op"))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
@@ -154,18 +194,32 @@ func (s *rest) callOwner(c *call, q url.Values, body []byte) (any, error) {
 		if c.ctx().Err() != nil {
 			return nil, c.ctx().Err()
 		}
+		if ctx.Err() != nil {
+			return nil, internalTimeout(q.Get("op"))
+		}
 		return nil, &apiError{status: http.StatusServiceUnavailable, code: codeServiceUnavailable,
 			msg: "The gateway holding the connection cannot be reached.", cause: err}
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxInternalAnswer))
+	// One byte more than allowed tells a long answer from one that fits: a
+	// cut answer is not JSON, and writeJSON would turn it into 200 "{}".
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxInternalAnswer+1))
+	if err != nil && ctx.Err() != nil && c.ctx().Err() == nil {
+		return nil, internalTimeout(q.Get("op"))
+	}
 	if err != nil {
 		return nil, &apiError{status: http.StatusServiceUnavailable, code: codeServiceUnavailable,
 			msg: "The gateway's answer was cut.", cause: err}
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		return json.RawMessage(bytes.TrimSpace(answer)), nil
+		answer = bytes.TrimSpace(answer)
+		if len(answer) > maxInternalAnswer || !json.Valid(answer) {
+			return nil, &apiError{status: http.StatusBadGateway, code: codeInternal,
+				msg:   "The gateway's answer is too long or not JSON.",
+				cause: fmt.Errorf("internal answer of %d bytes (limit %d) is not valid JSON", len(answer), maxInternalAnswer)}
+		}
+		return json.RawMessage(answer), nil
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil, nil
 	}

@@ -123,11 +123,11 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"limit"}),
 		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_auth_refusals_total",
-			Help: "Requests refused for their token, by endpoint (rest, negotiate, client) and reason (missing, malformed, signature, expired, not_yet_valid, audience, too_long, algorithm, issuer, no_exp, wrong_kind, scope, user_too_long).",
+			Help: "Requests refused for their token, by endpoint (rest, negotiate, client, internal) and reason (missing, malformed, signature, expired, not_yet_valid, audience, too_long, algorithm, issuer, no_exp, wrong_kind, scope, user_too_long).",
 		}, []string{"endpoint", "reason"}),
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_client_invocations_total",
-			Help: "REST :invoke calls to clients on this node by outcome (result, error, gone, timeout, limit), and Completions for no pending invocation (unknown).",
+			Help: "REST :invoke calls to clients on this node by outcome (result, error, gone, timeout, limit, too_large), and Completions for no pending invocation (unknown).",
 		}, []string{"outcome"}),
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.opened, m.closed, m.received, m.sent,
