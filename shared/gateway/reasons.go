@@ -46,6 +46,12 @@ const (
 	// ReasonTokenExpired closes a connection whose access token carried
 	// asrs.s.coae and has expired.
 	ReasonTokenExpired = "Connection closed because its access token expired"
+	// ReasonConnectionLost is logged (never sent: nobody is left to read
+	// it) for a connection whose socket or stream ended without a close
+	// from the client: a WebSocket without a close frame, a Server-Sent
+	// Events stream without a Close message, a Long Polling poll cut off
+	// and never renewed.
+	ReasonConnectionLost = "The connection was lost without a close from the client"
 )
 
 // HTTP answers of the client endpoints (plain-text bodies).

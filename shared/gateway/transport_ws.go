@@ -26,8 +26,12 @@ const readBufferSize = 512
 
 var (
 	errClientClosed = errors.New("client closed the connection")
-	errTooLarge     = errors.New("message too large")
-	errProtocol     = errors.New("websocket protocol error")
+	// errConnectionLost ends a Server-Sent Events or Long Polling
+	// connection whose stream or poll the client's side cut off without a
+	// close (transport_sse.go, transport_http.go).
+	errConnectionLost = errors.New("connection lost")
+	errTooLarge       = errors.New("message too large")
+	errProtocol       = errors.New("websocket protocol error")
 )
 
 // serveWebSocket upgrades r for an admitted connection and hands it to a
