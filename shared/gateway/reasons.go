@@ -193,7 +193,7 @@ var Troubles = []Trouble{
 		Why: "the application closed the connection through the REST API (`DELETE …/connections/{id}`, `:closeConnections`) without a reason; with one, the client sees that reason",
 		Fix: "expected; pass `reason` to tell clients why", Diagnose: seenClose(ReasonAppClosed, "the REST call's `HttpRequest`")},
 	{Step: "connection", Text: ReasonPingTimeout,
-		Why:      "nothing came from the client for 30 s (it sends a Ping every 15 s): the network dropped, or the client's tab or process was frozen",
+		Why:      "nothing came from the client for 30 s (it sends a Ping every 15 s; on Long Polling, no poll after the last one was answered): the network dropped silently, or the client's tab or process was frozen. A socket or stream that ended without a close is `connection_lost` instead (docs/diagnostics.md)",
 		Fix:      "use automatic reconnect; keep the client's keep-alive interval below half the server's client timeout",
 		Diagnose: seenClose(ReasonPingTimeout, "")},
 	{Step: "connection", Text: ReasonServiceReloading, AllowReconnect: true,
