@@ -1,29 +1,29 @@
 // Command gateway is a Herald gateway node for production: it holds client
 // connections (/client/...) and answers health checks (/livez for liveness,
-// /readyz and /api/health for readiness), with
-// every node and the stateless functions sharing state through Redis. It is
-// configured by environment variables, listed in shared/config (and the
-// README); SIGTERM drains it: clients are closed with "Service reloading,
-// try reconnecting" (allowReconnect) within HERALD_SHUTDOWN_TIMEOUT. On ECS
-// the same drain starts earlier, as soon as the task metadata endpoint
-// reports the task's DesiredStatus as STOPPED.
+// /readyz and /api/health for readiness), with every node and the
+// stateless functions sharing state through Redis. It is configured by
+// environment variables, flags and an optional options file
+// (docs/configuration.md, shared/config Node with its production
+// defaults); SIGTERM drains it: clients are closed with "Service
+// reloading, try reconnecting" (allowReconnect) within
+// HERALD_SHUTDOWN_TIMEOUT. On ECS the same drain starts earlier, as soon
+// as the task metadata endpoint reports the task's DesiredStatus as
+// STOPPED.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/config"
-	"github.com/heraldrt/herald/shared/diag"
-	"github.com/heraldrt/herald/shared/emulator"
-	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/metrics"
-	"github.com/heraldrt/herald/shared/upstream"
+	"github.com/heraldrt/herald/shared/node"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=1.2.3"
@@ -31,88 +31,60 @@ import (
 var version = "dev"
 
 func main() {
-	switch {
-	case len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-version"):
+	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-version") {
 		fmt.Println("herald-gateway", version)
 		return
-	case len(os.Args) > 1:
-		fmt.Fprintln(os.Stderr, "herald gateway: no arguments: it is configured by environment variables (README, shared/config); --version prints the version")
-		os.Exit(2)
 	}
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Environ(), os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "herald gateway:", err)
 		os.Exit(1)
 	}
 }
 
-func run() (err error) {
-	cfg, err := config.GatewayFromEnv(os.Getenv)
+// run serves until ctx is done, configured by args and environ, logging
+// to stderr.
+func run(ctx context.Context, args, environ []string, stderr io.Writer) (err error) {
+	var opts config.Node
+	res, err := config.Load(&opts, config.Production, config.Sources{Name: "gateway", Args: args, Environ: environ, Output: stderr})
 	if err != nil {
 		return err
 	}
-	dcfg, err := config.DiagnosticsFromEnv(os.Getenv)
+	if len(res.Args) > 0 {
+		return fmt.Errorf("unexpected arguments %q: settings are flags, variables or an options file (docs/configuration.md); --version prints the version", res.Args)
+	}
+	log, err := config.Logger(stderr, opts.LogLevel, opts.LogFormat)
 	if err != nil {
 		return err
 	}
-	hcfg, err := config.HTTPFromEnv(os.Getenv)
-	lim, err := config.LimitsFromEnv(os.Getenv)
+	for _, w := range res.Warnings {
+		log.Warn("configuration", "warning", w)
+	}
+	b, closeBus, err := node.OpenBus(opts, log)
 	if err != nil {
 		return err
 	}
-	log, err := config.Logger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
-	if err != nil {
-		return err
-	}
-	redisbus.RouteClientLogs(log)
-	client, err := redisbus.NewClient(cfg.RedisURL)
-	if err != nil {
-		return fmt.Errorf("REDIS_URL: %w", err)
-	}
-	defer func() { err = errors.Join(err, client.Close()) }()
-	b, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: cfg.RedisPrefix, NodeID: cfg.NodeID, Logger: log,
-		GroupLimits: lim.GroupLimits()})
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, b.Close()) }()
-	cors, err := httpapi.NewCORSPolicy(cfg.CORSOrigins)
-	if err != nil {
-		return fmt.Errorf("HERALD_CORS_ORIGINS: %w", err)
-	}
-	var fixed *upstream.Settings
-	if cfg.UpstreamURLTemplate != "" && cfg.UpstreamSettings == "" {
-		fixed = &upstream.Settings{Templates: []upstream.Template{{URLTemplate: cfg.UpstreamURLTemplate}}}
+	defer func() { err = errors.Join(err, closeBus()) }()
+	if n, ok := b.(interface{ NodeID() string }); ok {
+		opts.NodeID = n.NodeID() // generated when not configured: names the node in events
 	}
 	registry := metrics.NewRegistry()
-	srv, err := emulator.New(emulator.Config{
-		Upstream: fixed,
-		Addr:     cfg.Addr, AccessKeys: cfg.AccessKeys, Bus: b, Role: emulator.RoleGateway, Logger: log,
-		InternalURL:          cfg.InternalURL,
-		UpstreamSettingsPath: cfg.UpstreamSettings, ConnectWindow: cfg.ConnectWindow,
-		MaxMessageBytes: cfg.MaxMessageBytes, ShutdownTimeout: cfg.ShutdownTimeout,
-		Registry: registry, AdminAddr: dcfg.AdminAddr, PublicMetrics: dcfg.PublicMetrics,
-		MaxDiagnosticConnections: dcfg.MaxDiagnosticConnections,
-		Tracer: diag.New(diag.Config{Logger: log, Node: b.NodeID(),
-			Connectivity: dcfg.LogConnectivity, Messaging: dcfg.LogMessaging, HTTP: dcfg.LogHTTP}),
-		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
-		NegotiateRate: cfg.NegotiateRate, TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
-		HTTP: emulator.HTTPLimits{
-			ReadHeaderTimeout: hcfg.ReadHeaderTimeout, ReadTimeout: hcfg.ReadTimeout,
-			WriteTimeout: hcfg.WriteTimeout, IdleTimeout: hcfg.IdleTimeout, MaxHeaderBytes: hcfg.MaxHeaderBytes,
-		},
-		MaxHubs: config.NoLimitNegative(lim.MaxHubs), MaxAddressConnections: lim.MaxAddressConnections,
-		ForwardedHops: lim.ForwardedHops, MaxLiveTraceWatchers: config.NoLimitNegative(lim.MaxLiveTraceWatchers),
-		CORS:            &cors,
-		TaskMetadataURL: cfg.TaskMetadataURL, TaskMetadataInterval: cfg.TaskMetadataInterval,
-	})
+	cfg, err := node.FromOptions(opts, b, log, registry)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if cfg.MetricsEMF {
+	srv, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	if opts.MetricsEMF {
 		emf, err := metrics.NewEMFExporter(metrics.EMFConfig{Gatherer: registry, Writer: os.Stdout,
-			Dimensions: map[string]string{"Service": "gateway"}, Interval: cfg.MetricsEMFInterval, Logger: log})
+			Dimensions: map[string]string{"Service": "gateway"}, Interval: opts.MetricsEMFInterval, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -121,7 +93,7 @@ func run() (err error) {
 		go func() { defer close(emfDone); emf.Run(emfCtx) }()
 		defer func() { stopEMF(); <-emfDone }() // after Serve: the last flush has the drain
 	}
-	log.Info("gateway listening", "version", version, "addr", cfg.Addr, "url", srv.URL(), "node", b.NodeID(), "redis", config.RedactURL(cfg.RedisURL))
+	log.Info("gateway listening", "version", version, "role", opts.Role, "addr", opts.Addr, "url", srv.URL(), "node", opts.NodeID, "redis", config.RedactURL(opts.RedisURL))
 	err = srv.Serve(ctx)
 	log.Info("gateway stopped", "err", err)
 	return err

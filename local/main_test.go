@@ -19,7 +19,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // TestDocsListEveryFlag checks that each flag of the emulator appears in
-// the flag table of the configuration reference.
+// docs/configuration.md (generated from shared/config).
 func TestDocsListEveryFlag(t *testing.T) {
 	readme, err := os.ReadFile("../docs/configuration.md")
 	if err != nil {

@@ -10,13 +10,13 @@ import (
 
 	"github.com/heraldrt/herald/shared/conninfo"
 	"github.com/heraldrt/herald/shared/connstr"
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/token"
 )
 
 // devConnectionString is the connection string of an emulator started with
 // the defaults (`make run`).
-const devConnectionString = "Endpoint=http://localhost;Port=8888;AccessKey=" + emulator.DevAccessKey + ";Version=1.0;"
+const devConnectionString = "Endpoint=http://localhost;Port=8888;AccessKey=" + node.DevAccessKey + ";Version=1.0;"
 
 // tokenUsage heads the token subcommand's help.
 const tokenUsage = `usage: herald token [flags]

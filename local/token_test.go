@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/testsupport"
 )
 
@@ -45,7 +45,7 @@ func post(t *testing.T, u, tok, body string) int {
 // negotiate; and that a token for another key is refused (so the check can
 // fail).
 func TestTokenAgainstEmulator(t *testing.T) {
-	s, err := emulator.New(emulator.Config{Addr: "127.0.0.1:0"})
+	s, err := node.New(node.Development(node.Config{Addr: "127.0.0.1:0"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestTokenAgainstEmulator(t *testing.T) {
 	if code := post(t, send, user, `{"target":"t","arguments":[]}`); code != http.StatusUnauthorized {
 		t.Fatalf("a token for another URL: %d, want 401", code)
 	}
-	other := tokenOut(t, "--connection-string", strings.Replace(cs, emulator.DevAccessKey, "another-key-another-key-another-key-00", 1), "--print", "rest")
+	other := tokenOut(t, "--connection-string", strings.Replace(cs, node.DevAccessKey, "another-key-another-key-another-key-00", 1), "--print", "rest")
 	if code := post(t, send, other, `{"target":"t","arguments":[]}`); code != http.StatusUnauthorized {
 		t.Fatalf("a token signed with another key: %d, want 401", code)
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/proc"
 )
@@ -168,7 +168,7 @@ func tokenFor(t *testing.T, claims jwt.MapClaims, m jwt.SigningMethod, key any) 
 		m = jwt.SigningMethodHS256
 	}
 	if key == nil {
-		key = []byte(emulator.DevAccessKey)
+		key = []byte(node.DevAccessKey)
 	}
 	tok, err := jwt.NewWithClaims(m, claims).SignedString(key)
 	if err != nil {

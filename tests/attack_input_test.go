@@ -18,8 +18,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/heraldrt/herald/shared/bus"
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/livetrace"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/upstream"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
@@ -180,7 +180,7 @@ func TestAttackDotEventsAgainstNormalizingUpstream(t *testing.T) {
 	}))
 	t.Cleanup(up.Close)
 	const eventsBase = "/hooks/chat/events"
-	e := newEnv(t, func(cfg *emulator.Config) {
+	e := newEnv(t, func(cfg *node.Config) {
 		cfg.Upstream = &upstream.Settings{Templates: []upstream.Template{{URLTemplate: up.URL + eventsBase + "/{event}"}}}
 	})
 	e.connect(t, "a", "alice")
@@ -277,7 +277,7 @@ func (c *cluster) hubClientURL(t *testing.T, h string) (string, string) {
 func TestAttackGroupLimits(t *testing.T) {
 	t.Parallel()
 	const limit = 20
-	e := newEnv(t, func(cfg *emulator.Config) {
+	e := newEnv(t, func(cfg *node.Config) {
 		cfg.GroupLimits = bus.GroupLimits{PerConnection: limit, PerUser: limit}
 	})
 	ctx := context.Background()
@@ -302,7 +302,7 @@ func TestAttackGroupLimits(t *testing.T) {
 func TestAttackConnectionsPerAddress(t *testing.T) {
 	t.Parallel()
 	const limit = 3
-	e := newEnv(t, func(cfg *emulator.Config) { cfg.MaxAddressConnections = limit })
+	e := newEnv(t, func(cfg *node.Config) { cfg.MaxAddressConnections = limit })
 	var names []string
 	for i := range limit {
 		names = append(names, fmt.Sprintf("c%d", i))
@@ -385,7 +385,7 @@ func rawConnectHubStatus(t *testing.T, base, h string) string {
 // slot comes back when its last connection leaves.
 func TestAttackHubsPerNode(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(cfg *emulator.Config) { cfg.MaxHubs = 2 })
+	e := newEnv(t, func(cfg *node.Config) { cfg.MaxHubs = 2 })
 	e.connect(t, "a", "") // hub chat
 	connectHub := func(name, h string) jsclient.Event {
 		if err := e.js.Connect(jsclient.ConnectOptions{Name: name, URL: e.srv.URL() + "/api?hub=" + h, Transport: jsclient.WebSockets}); err != nil {
@@ -421,8 +421,8 @@ func TestAttackHubsPerNode(t *testing.T) {
 // events: a process serves at most MaxLiveTraceWatchers of them, and the next gets 429.
 func TestAttackLiveTraceWatchers(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(cfg *emulator.Config) { cfg.MaxLiveTraceWatchers = 2 })
-	tok, err := livetrace.Token(emulator.DevAccessKey, time.Hour, time.Now())
+	e := newEnv(t, func(cfg *node.Config) { cfg.MaxLiveTraceWatchers = 2 })
+	tok, err := livetrace.Token(node.DevAccessKey, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/tests/bench"
 	"github.com/heraldrt/herald/tests/internal/proc"
 )
@@ -52,7 +52,7 @@ func startAttackTarget(t *testing.T, args ...string) *attackTarget {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := bench.NewClient(child.Addr, hub, emulator.DevAccessKey)
+	client, err := bench.NewClient(child.Addr, hub, node.DevAccessKey)
 	if err != nil {
 		t.Fatal(err)
 	}

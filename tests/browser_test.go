@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/chathub"
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/samples"
 	"github.com/heraldrt/herald/shared/serverless"
 	"github.com/heraldrt/herald/shared/testsupport"
@@ -48,7 +48,7 @@ func TestBrowserSampleChat(t *testing.T) {
 	var hubFn atomic.Pointer[serverless.Hub]
 	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hubFn.Load().ServeHTTP(w, r) }))
 	t.Cleanup(fn.Close)
-	apiCfg := emulator.Config{
+	apiCfg := node.Config{
 		Addr: "127.0.0.1:0", Logger: logger.With("emulator", "api"),
 		Upstream: &upstream.Settings{Templates: []upstream.Template{{URLTemplate: fn.URL + "/runtime/webhooks/signalr"}}},
 	}
@@ -58,7 +58,7 @@ func TestBrowserSampleChat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hubFn.Store(chathub.New([]string{emulator.DevAccessKey}, sender, slog.New(slog.DiscardHandler)))
+	hubFn.Store(chathub.New([]string{node.DevAccessKey}, sender, slog.New(slog.DiscardHandler)))
 	rest, err := mgmt.New(api.ConnectionString())
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func TestBrowserSampleChat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, _ := runEmulator(t, emulator.Config{
+	pages, _ := runEmulator(t, node.Config{
 		Addr: "127.0.0.1:0", Logger: logger.With("emulator", "pages"),
 		SignalRScript: filepath.Join(root, samples.DefaultSignalRScript),
 	})

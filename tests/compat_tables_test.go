@@ -153,11 +153,11 @@ func clientsMarkdown() string {
 // restOperation is one row of the REST table: an operation of the route
 // table with every method and path that serve it.
 type restOperation struct {
-	name    string
-	methods []string
-	paths   []string
-	api, v1 []string // success statuses under /api and /api/v1 ("-": not served)
-	public  bool
+	name             string
+	methods          []string
+	paths            []string
+	api, api2020, v1 []string // success statuses under /api (later versions, 2020-10-01) and /api/v1 ("-": not served)
+	public           bool
 }
 
 // restMarkdown is the REST table: one row per operation of
@@ -187,6 +187,7 @@ func restMarkdown() string {
 		op.methods = appendNew(op.methods, r.Method)
 		op.paths = appendNew(op.paths, p)
 		op.api = appendNew(op.api, fmt.Sprint(r.Status))
+		op.api2020 = appendNew(op.api2020, fmt.Sprint(r.StatusAt("2020-10-01")))
 		s := v1[r.Method+" "+p]
 		if s == "" {
 			s = "-"
@@ -194,7 +195,8 @@ func restMarkdown() string {
 		op.v1 = appendNew(op.v1, s)
 	}
 	var b strings.Builder
-	b.WriteString("| Operation | Method | Paths | `/api` | `/api/v1` |\n|---|---|---|---|---|\n")
+	vs := httpapi.SupportedAPIVersions
+	fmt.Fprintf(&b, "| Operation | Method | Paths | `/api`, api-version %s to %s or none | `/api`, api-version %s | `/api/v1` |\n|---|---|---|---|---|---|\n", vs[1], vs[len(vs)-1], vs[0])
 	for _, op := range ops {
 		paths := make([]string, len(op.paths))
 		for i, p := range op.paths {
@@ -204,8 +206,8 @@ func restMarkdown() string {
 		if op.public {
 			name += " (no token)"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", name, strings.Join(op.methods, ", "), strings.Join(paths, ", "),
-			strings.Join(op.api, " / "), strings.Join(op.v1, " / "))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", name, strings.Join(op.methods, ", "), strings.Join(paths, ", "),
+			strings.Join(op.api, " / "), strings.Join(op.api2020, " / "), strings.Join(op.v1, " / "))
 	}
 	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,9 +15,9 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/config"
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/lambdafn"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/tests/internal/cfn"
 )
 
@@ -46,24 +47,24 @@ func TestTemplateGatewayEnvironment(t *testing.T) {
 			env[cfn.Lookup(s, "Name").(string)] = "secret-from-" + fmt.Sprint(cfn.Lookup(s, "ValueFrom"))
 		}
 		rec := &recorder{vars: env, read: map[string]bool{}}
-		g, err := config.GatewayFromEnv(rec.get)
+		g, err := config.NodeFromEnv(rec.get)
 		if err != nil {
 			t.Fatalf("%s: gateway configuration: %v", scenario, err)
 		}
-		if _, err := config.DiagnosticsFromEnv(rec.get); err != nil {
-			t.Fatalf("%s: gateway diagnostics configuration: %v", scenario, err)
+		if idle := seconds(t, attribute(e.Resolve(tpl.Resources["LoadBalancer"].Properties).(map[string]any)["LoadBalancerAttributes"], "idle_timeout.timeout_seconds")); g.HTTPIdleTimeout <= idle {
+			t.Errorf("%s: HERALD_HTTP_IDLE_TIMEOUT %v is not above the load balancer's idle timeout %v", scenario, g.HTTPIdleTimeout, idle)
 		}
-		if h, err := config.HTTPFromEnv(rec.get); err != nil {
-			t.Fatalf("%s: gateway HTTP configuration: %v", scenario, err)
-		} else if idle := seconds(t, attribute(e.Resolve(tpl.Resources["LoadBalancer"].Properties).(map[string]any)["LoadBalancerAttributes"], "idle_timeout.timeout_seconds")); h.IdleTimeout <= idle {
-			t.Errorf("%s: HERALD_HTTP_IDLE_TIMEOUT %v is not above the load balancer's idle timeout %v", scenario, h.IdleTimeout, idle)
+		if g.ForwardedHops != 1 {
+			t.Errorf("%s: HERALD_FORWARDED_HOPS %d behind the load balancer, want 1", scenario, g.ForwardedHops)
 		}
-		lim, err := config.LimitsFromEnv(rec.get)
-		if err != nil {
-			t.Fatalf("%s: gateway limits configuration: %v", scenario, err)
+		if g.Role != string(node.RoleGateway) {
+			t.Errorf("%s: role %s, want gateway", scenario, g.Role)
 		}
-		if lim.ForwardedHops != 1 {
-			t.Errorf("%s: HERALD_FORWARDED_HOPS %d behind the load balancer, want 1", scenario, lim.ForwardedHops)
+		known := config.Variables(&config.Node{})
+		for v := range env {
+			if !slices.Contains(known, v) {
+				t.Errorf("%s: the template sets %s, which the gateway does not read (docs/configuration.md)", scenario, v)
+			}
 		}
 		for v := range rec.read {
 			if _, set := env[v]; !set && gatewayDefaults[v] == "" {
@@ -130,7 +131,7 @@ func TestTemplateGatewayLifecycle(t *testing.T) {
 	tpl := template(t)
 	e := tpl.With(nil)
 	c := gatewayContainer(t, tpl, e)
-	g, err := config.GatewayFromEnv(func(name string) string {
+	g, err := config.NodeFromEnv(func(name string) string {
 		for _, kv := range c["Environment"].([]any) {
 			if cfn.Lookup(kv, "Name") == name {
 				return fmt.Sprint(cfn.Lookup(kv, "Value"))
@@ -209,7 +210,7 @@ func gatewayServer(t *testing.T) string {
 	t.Helper()
 	b := bus.NewMemory(bus.MemoryConfig{})
 	t.Cleanup(func() { _ = b.Close() }) // after the server has stopped
-	srv, err := emulator.New(emulator.Config{Addr: "127.0.0.1:0", Role: emulator.RoleGateway, Bus: b, AccessKeys: []string{"k"}})
+	srv, err := node.New(node.Config{Addr: "127.0.0.1:0", Role: node.RoleGateway, Bus: b, AccessKeys: []string{"k"}})
 	if err != nil {
 		t.Fatal(err)
 	}

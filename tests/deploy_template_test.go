@@ -85,12 +85,27 @@ var (
 		// Set on NegotiateFunction; the other functions read them and ignore them.
 		"HERALD_ALLOW_ANONYMOUS_NEGOTIATE": "only the negotiate function uses it",
 		"HERALD_CORS_ORIGINS":              "only the negotiate function answers browsers",
+		"HERALD_OPTIONS_FILE":              "Lambda takes its settings from variables",
+		"ADDR":                             "the listen address of functions/chathub outside Lambda",
 	}
 	chatHubDefaults = map[string]string{
 		"HERALD_REDIS_URL_SECRET": "the chat hub does not use Redis",
 		"HERALD_REDIS_PREFIX":     "the chat hub does not use Redis",
 	}
 	gatewayDefaults = map[string]string{
+		"HERALD_OPTIONS_FILE":               "the task takes its settings from variables",
+		"HERALD_ROLE":                       "gateway, the default of the gateway binary",
+		"HERALD_NODE_TTL":                   "15 s: a node that stopped heartbeating is dead after it",
+		"HERALD_HEARTBEAT":                  "5 s, a third of the node TTL",
+		"HERALD_UPSTREAM_TIMEOUT":           "100 s, the Azure emulator's upstream timeout",
+		"HERALD_SIGNALR_JS":                 "the sample chat page is served by the functions role only",
+		"HERALD_APP_SECRET":                 "the gateway role serves no app negotiate",
+		"HERALD_APP_JWKS_URL":               "the gateway role serves no app negotiate",
+		"HERALD_APP_AUDIENCE":               "the gateway role serves no app negotiate",
+		"HERALD_APP_ISSUER":                 "the gateway role serves no app negotiate",
+		"HERALD_CLAIMS":                     "the gateway role serves no app negotiate",
+		"HERALD_TOKEN_LIFETIME":             "the gateway role serves no app negotiate",
+		"HERALD_MAX_BODY_BYTES":             "the gateway role serves no REST API",
 		"HERALD_NODE_ID":                    "generated per task: tasks are interchangeable",
 		"HERALD_UPSTREAM_SETTINGS":          "a settings file; the template uses HERALD_UPSTREAM_URL_TEMPLATE",
 		"HERALD_CONNECTION_STRING":          "the keys come from HERALD_ACCESS_KEYS (a Secrets Manager secret)",
@@ -116,6 +131,11 @@ var (
 		"HERALD_MAX_USER_GROUPS":            "1,000 groups per user and hub (enforced by the functions)",
 		"ECS_CONTAINER_METADATA_URI_V4":     "set by ECS in every container",
 		"HERALD_METRICS_EMF_INTERVAL":       "60 s, CloudWatch's standard resolution",
+		"HERALD_INVOKE_TIMEOUT":             "30 s for a client's result to a REST :invoke",
+		"HERALD_MAX_CONNECTION_INVOCATIONS": "16 REST :invoke calls waiting per connection",
+		"HERALD_MAX_INVOCATIONS":            "10,000 REST :invoke calls waiting per task",
+		"HERALD_MAX_CONNECTION_STREAMS":     "16 server-to-client streams per connection",
+		"HERALD_BUS_TIMEOUT":                "5 s per bus call, under the ALB's and the client's timeouts",
 	}
 )
 
@@ -259,6 +279,12 @@ func TestTemplateFunctionEnvironment(t *testing.T) {
 			for v := range rec.read {
 				if _, set := env[v]; !set && functionsDefaults[v] == "" && (name != lambdafn.ChatHub || chatHubDefaults[v] == "") {
 					t.Errorf("%s, %s reads %s, which the template does not set", scenario, fn, v)
+				}
+			}
+			known := config.Variables(&config.Functions{})
+			for v := range env {
+				if _, byLambda := lambdaProvided[v]; !byLambda && !slices.Contains(known, v) {
+					t.Errorf("%s, %s: the template sets %s, which the functions do not read (docs/configuration.md)", scenario, fn, v)
 				}
 			}
 			if name != lambdafn.ChatHub && (env["HERALD_REDIS_URL_SECRET"] == "" || env["REDIS_URL"] != "" || env["HERALD_REDIS_PREFIX"] != "herald") {

@@ -11,15 +11,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldrt/herald/shared/diag"
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/shared/token"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
 
 // closeWant is how one connection's end must show: the connectivity event
-// (resource log record and live trace event), its reason and the close
-// label (reasonLabel, and the reason of herald_connections_closed_total).
+// (resource log record and live trace event), its reason (in its message)
+// and the close label (reasonLabel, and the reason of
+// herald_connections_closed_total).
 type closeWant struct{ event, reason, label string }
 
 var (
@@ -47,11 +48,11 @@ type closeEnv struct {
 	labels map[string]int // expected herald_connections_closed_total by reason
 }
 
-func newCloseEnv(t *testing.T, configure func(*emulator.Config)) *closeEnv {
+func newCloseEnv(t *testing.T, configure func(*node.Config)) *closeEnv {
 	t.Helper()
 	traced, logs := withResourceLogs(diag.Config{Connectivity: true})
 	reg := prometheus.NewRegistry()
-	e := newEnv(t, traced, configure, func(c *emulator.Config) { c.Registry = reg })
+	e := newEnv(t, traced, configure, func(c *node.Config) { c.Registry = reg })
 	return &closeEnv{env: e, logs: logs, live: collectLiveEnds(t, e.srv.URL()), reg: reg, labels: map[string]int{}}
 }
 
@@ -96,12 +97,15 @@ func (ce *closeEnv) expect(t *testing.T, id string, tr jsclient.Transport, w clo
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	reason, _ := rec["reason"].(string)
-	if rec["msg"] != w.event || reason != w.reason || rec["reasonLabel"] != w.label || rec["transport"] != string(tr) {
-		t.Errorf("%s: log record %v, want %s reason %q reasonLabel %s", what, rec, w.event, w.reason, w.label)
+	message := "Connection ended."
+	if w.event == diag.ConnectionAborted {
+		message = "Connection aborted. Reason: " + w.reason
 	}
-	if ev.Name != w.event || ev.Reason != w.reason || ev.ReasonLabel != w.label || ev.Transport != string(tr) {
-		t.Errorf("%s: live trace event %+v, want %s reason %q reasonLabel %s", what, ev, w.event, w.reason, w.label)
+	if rec["msg"] != w.event || rec["message"] != message || rec["reasonLabel"] != w.label || rec["transportType"] != string(tr) {
+		t.Errorf("%s: log record %v, want %s %q reasonLabel %s", what, rec, w.event, message, w.label)
+	}
+	if ev.Name != w.event || ev.Message != message || ev.ReasonLabel != w.label || ev.Transport != string(tr) {
+		t.Errorf("%s: live trace event %+v, want %s %q reasonLabel %s", what, ev, w.event, message, w.label)
 	}
 	// One end per connection, in either view.
 	time.Sleep(50 * time.Millisecond)
@@ -211,19 +215,19 @@ func (l *liveEnds) ends(id string) int {
 // ended"). Timeouts are short on the emulators so the slow causes are quick.
 func TestCloseClassificationPerTransport(t *testing.T) {
 	t.Parallel()
-	shortTimeouts := func(c *emulator.Config) {
+	shortTimeouts := func(c *node.Config) {
 		c.ClientTimeout, c.KeepAliveInterval, c.LongPollTimeout = 2*time.Second, 500*time.Millisecond, time.Second
 	}
 	fast := newCloseEnv(t, shortTimeouts)
 	reload := newCloseEnv(t, shortTimeouts)
-	slow := newCloseEnv(t, func(c *emulator.Config) {
+	slow := newCloseEnv(t, func(c *node.Config) {
 		// Time to fill a frozen client's socket buffers before its ping
 		// timeout; a small queue overflows soon after.
 		c.ClientTimeout, c.KeepAliveInterval, c.LongPollTimeout = 6*time.Second, 500*time.Millisecond, time.Second
 		c.QueueMessages, c.QueueBytes = 8, 256<<10
 	})
 	ctx := context.Background()
-	iss, err := token.NewIssuer(token.IssuerConfig{Key: emulator.DevAccessKey})
+	iss, err := token.NewIssuer(token.IssuerConfig{Key: node.DevAccessKey})
 	if err != nil {
 		t.Fatal(err)
 	}

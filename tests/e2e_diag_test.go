@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/heraldrt/herald/shared/diag"
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
@@ -18,10 +18,10 @@ import (
 // resourceLogs is an emulator's JSON resource log, parsed on demand.
 type resourceLogs struct{ buf *testsupport.Buffer }
 
-func withResourceLogs(cfg diag.Config) (func(*emulator.Config), *resourceLogs) {
+func withResourceLogs(cfg diag.Config) (func(*node.Config), *resourceLogs) {
 	l := &resourceLogs{buf: &testsupport.Buffer{}}
 	cfg.Logger = slog.New(slog.NewJSONHandler(l.buf, nil))
-	return func(c *emulator.Config) { c.Tracer = diag.New(cfg) }, l
+	return func(c *node.Config) { c.Tracer = diag.New(cfg) }, l
 }
 
 // find returns the records whose fields include want (key, value pairs).
@@ -77,13 +77,13 @@ func TestResourceLogsTraceAMessage(t *testing.T) {
 	for _, id := range []string{id1, id2} {
 		// Logged just after the handshake response went out.
 		eventually(t, "one ConnectionStarted for "+id, func() bool {
-			return len(logs.find(t, "msg", diag.ConnectionStarted, "connectionId", id, "category", "ConnectivityLogs", "transport", "WebSockets")) == 1
+			return len(logs.find(t, "msg", diag.ConnectionStarted, "connectionId", id, "category", "ConnectivityLogs", "transportType", "WebSockets")) == 1
 		})
 	}
 	status(t, "close c1", http.StatusOK)(e.rest.CloseConnection(ctx, hub, id1, "kicked"))
 	e.js.Expect(t, "c1", jsclient.KindClosed, wait)
 	eventually(t, "ConnectionAborted with the reason", func() bool {
-		return len(logs.find(t, "msg", diag.ConnectionAborted, "connectionId", id1, "reason", "kicked", "reasonLabel", "app_closed")) == 1
+		return len(logs.find(t, "msg", diag.ConnectionAborted, "connectionId", id1, "message", "Connection aborted. Reason: kicked", "reasonLabel", "app_closed")) == 1
 	})
 	if err := e.js.Stop("c2"); err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func TestResourceLogsTraceAMessage(t *testing.T) {
 func TestDiagnosticClients(t *testing.T) {
 	t.Parallel()
 	configure, logs := withResourceLogs(diag.Config{Messaging: diag.MessagingDiagnostic})
-	e := newEnv(t, configure, func(c *emulator.Config) { c.MaxDiagnosticConnections = 1 })
+	e := newEnv(t, configure, func(c *node.Config) { c.MaxDiagnosticConnections = 1 })
 	ctx := context.Background()
 	plain := e.connect(t, "plain", "alice")
 	diagnostic := e.js.ConnectWait(t, jsclient.ConnectOptions{

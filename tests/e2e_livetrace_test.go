@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/tests/internal/browser"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
@@ -134,7 +134,7 @@ func TestLiveTracePageInChromium(t *testing.T) {
 	}
 	hasTrace := false
 	for _, ev := range events {
-		hasTrace = hasTrace || (ev["messageTracingId"] == trace && ev["event"] == "MessageDelivered")
+		hasTrace = hasTrace || (ev["messageTracingId"] == trace && ev["operationName"] == "MessageDelivered")
 	}
 	if len(events) != after || !hasTrace {
 		t.Errorf("JSON export: %d events, delivery of %s %v (rows %d)", len(events), trace, hasTrace, after)
@@ -145,7 +145,7 @@ func TestLiveTracePageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(raw)), "\r\n")
-	if !strings.HasPrefix(lines[0], "time,node,category,event,hub,connectionId") || len(lines) != after+1 || !strings.Contains(string(raw), trace) {
+	if !strings.HasPrefix(lines[0], "time,node,category,operationName,message,hubName,connectionId") || len(lines) != after+1 || !strings.Contains(string(raw), trace) {
 		t.Errorf("CSV export: header %q, %d lines (rows %d), trace %v", lines[0], len(lines), after, strings.Contains(string(raw), trace))
 	}
 
@@ -154,7 +154,7 @@ func TestLiveTracePageInChromium(t *testing.T) {
 	if _, err := b.Open(strings.Split(pageURL, "#")[0]); err != nil {
 		t.Fatal(err)
 	}
-	must("type the key", b.Fill("#key", emulator.DevAccessKey))
+	must("type the key", b.Fill("#key", node.DevAccessKey))
 	must("connect", b.Click("#connect"))
 	must("sign-in with the key", b.WaitFor(connected, browserWait))
 	must("disconnect", b.Click("#disconnect"))

@@ -43,7 +43,7 @@ func TestHTTPTransportsObserved(t *testing.T) {
 		t.Errorf("opened over Long Polling = %v, want 2", got)
 	}
 	for _, k := range kinds {
-		if got := logs.find(t, "msg", diag.ConnectionStarted, "connectionId", ids[k.name], "transport", transport[k.name]); len(got) != 1 {
+		if got := logs.find(t, "msg", diag.ConnectionStarted, "connectionId", ids[k.name], "transportType", transport[k.name]); len(got) != 1 {
 			t.Errorf("ConnectionStarted of %s: %v", k.name, got)
 		}
 		live.expect(t, diag.ConnectionStarted, ids[k.name], transport[k.name])
@@ -65,8 +65,8 @@ func TestHTTPTransportsObserved(t *testing.T) {
 			metric(m, "herald_connections", "hub", hub, "transport", "LongPolling", "protocol", "messagepack") == 1
 	})
 	eventually(t, "the ends logged", func() bool {
-		return len(logs.find(t, "msg", diag.ConnectionAborted, "connectionId", ids["lp-json"], "transport", "LongPolling", "reason", "kicked", "reasonLabel", "app_closed")) == 1 &&
-			len(logs.find(t, "msg", diag.ConnectionEnded, "connectionId", ids["sse-json"], "transport", "ServerSentEvents")) == 1
+		return len(logs.find(t, "msg", diag.ConnectionAborted, "connectionId", ids["lp-json"], "transportType", "LongPolling", "message", "Connection aborted. Reason: kicked", "reasonLabel", "app_closed")) == 1 &&
+			len(logs.find(t, "msg", diag.ConnectionEnded, "connectionId", ids["sse-json"], "transportType", "ServerSentEvents")) == 1
 	})
 	live.expect(t, diag.ConnectionAborted, ids["lp-json"], "LongPolling")
 	live.expect(t, diag.ConnectionEnded, ids["sse-json"], "ServerSentEvents")

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/hubproto"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/upstream"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
@@ -112,7 +112,7 @@ func withStreamFunction(t *testing.T) (*env, *streamFunction) {
 	f := &streamFunction{open: map[string][2]string{}, errs: make(chan error, 16)}
 	fn := httptest.NewServer(f)
 	t.Cleanup(fn.Close)
-	e := newEnv(t, func(c *emulator.Config) {
+	e := newEnv(t, func(c *node.Config) {
 		c.Upstream = &upstream.Settings{Templates: []upstream.Template{{URLTemplate: fn.URL + "/{event}"}}}
 	})
 	f.rest = e.rest

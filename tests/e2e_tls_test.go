@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/token"
 )
 
@@ -69,7 +69,7 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 func TestTLS(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t, t.TempDir())
 	t.Setenv("NODE_EXTRA_CA_CERTS", certFile)
-	e := newEnv(t, func(c *emulator.Config) { c.TLSCertFile, c.TLSKeyFile = certFile, keyFile })
+	e := newEnv(t, func(c *node.Config) { c.TLSCertFile, c.TLSKeyFile = certFile, keyFile })
 	if !strings.HasPrefix(e.srv.URL(), "https://") || !strings.Contains(e.srv.ConnectionString(), "Endpoint=https://") {
 		t.Fatalf("URL %s, connection string %s: want https", e.srv.URL(), e.srv.ConnectionString())
 	}
@@ -77,7 +77,7 @@ func TestTLS(t *testing.T) {
 
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	defer client.CloseIdleConnections()
-	iss, err := token.NewIssuer(token.IssuerConfig{Key: emulator.DevAccessKey})
+	iss, err := token.NewIssuer(token.IssuerConfig{Key: node.DevAccessKey})
 	if err != nil {
 		t.Fatal(err)
 	}

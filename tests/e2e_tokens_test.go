@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/gateway"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/token"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
@@ -52,7 +52,7 @@ func TestDefaultTokenLifetime(t *testing.T) {
 func TestCloseOnAuthExpirationOfficialClient(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	iss, err := token.NewIssuer(token.IssuerConfig{Key: emulator.DevAccessKey})
+	iss, err := token.NewIssuer(token.IssuerConfig{Key: node.DevAccessKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/gateway"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
 )
@@ -98,7 +98,7 @@ func TestTransportsReconnectAfterRestart(t *testing.T) {
 			t.Errorf("%s reconnecting after %q, want %q", name, ev.ErrorText(), gateway.ReasonServiceReloading)
 		}
 	}
-	runEmulator(t, emulator.Config{Addr: addr}) // stopped in Cleanup
+	runEmulator(t, node.Config{Addr: addr}) // stopped in Cleanup
 	for _, name := range names {
 		e.js.Expect(t, name, jsclient.KindReconnected, 4*wait) // the client's retry delays: 0, 2, 10 s
 	}

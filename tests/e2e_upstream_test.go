@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/chathub"
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/serverless"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
@@ -52,8 +52,9 @@ func withUpstream(t *testing.T) (*env, *upstreamLog) {
 	return withUpstreamClient(t, jsclient.Current)
 }
 
-// withUpstreamClient is withUpstream whose driver runs the client library c.
-func withUpstreamClient(t *testing.T, c jsclient.Client) (*env, *upstreamLog) {
+// withUpstreamClient is withUpstream whose driver runs the client library c;
+// configure adjusts the emulator's configuration further.
+func withUpstreamClient(t *testing.T, c jsclient.Client, configure ...func(*node.Config)) (*env, *upstreamLog) {
 	t.Helper()
 	log := &upstreamLog{}
 	var hub atomic.Pointer[serverless.Hub] // set once the emulator's connection string is known
@@ -82,15 +83,15 @@ func withUpstreamClient(t *testing.T, c jsclient.Client) (*env, *upstreamLog) {
 	if err := os.WriteFile(settings, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnvClient(t, c, func(c *emulator.Config) {
+	e := newEnvClient(t, c, append([]func(*node.Config){func(c *node.Config) {
 		c.UpstreamSettingsPath = settings
 		c.UpstreamTimeout = time.Second
-	})
+	}}, configure...)...)
 	sender, err := serverless.NewSender(serverless.SenderConfig{ConnectionString: e.srv.ConnectionString()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub.Store(chathub.New([]string{emulator.DevAccessKey}, sender, slog.New(slog.DiscardHandler)))
+	hub.Store(chathub.New([]string{node.DevAccessKey}, sender, slog.New(slog.DiscardHandler)))
 	return e, log
 }
 

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/diag"
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
@@ -49,7 +49,7 @@ func sameID(t *testing.T, ev diag.Event, what, id string) {
 func listGroup(t *testing.T, rest *mgmt.Client, group string) map[string]string {
 	t.Helper()
 	resp := status(t, "list "+group, http.StatusOK)(rest.Do(context.Background(), http.MethodGet, hub,
-		"/groups/"+mgmt.Escape(group)+"/connections", url.Values{"api-version": {"2024-12-01"}}, nil))
+		"/groups/"+mgmt.Escape(group)+"/connections", nil, nil))
 	var page struct {
 		Value []struct {
 			ConnectionID string `json:"connectionId"`
@@ -74,7 +74,7 @@ func listGroup(t *testing.T, rest *mgmt.Client, group string) map[string]string 
 func TestAspNetSignalR1IDEverywhere(t *testing.T) {
 	t.Parallel()
 	logs := &testsupport.Buffer{}
-	e := newEnvClient(t, jsclient.AspNetSignalR1, func(c *emulator.Config) {
+	e := newEnvClient(t, jsclient.AspNetSignalR1, func(c *node.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	t.Cleanup(func() {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
@@ -27,23 +27,23 @@ const (
 
 // env is one emulator, one REST client and one node driver, all stopped in Cleanup.
 type env struct {
-	srv  *emulator.Server
+	srv  *node.Server
 	rest *mgmt.Client
 	js   *jsclient.Driver
 	seq  atomic.Int64
 	stop func() error // cancels Serve and returns its result; idempotent
 }
 
-func newEnv(t *testing.T, configure ...func(*emulator.Config)) *env {
+func newEnv(t *testing.T, configure ...func(*node.Config)) *env {
 	t.Helper()
 	return newEnvClient(t, jsclient.Current, configure...)
 }
 
 // newEnvClient is newEnv whose driver runs the client library c.
-func newEnvClient(t *testing.T, c jsclient.Client, configure ...func(*emulator.Config)) *env {
+func newEnvClient(t *testing.T, c jsclient.Client, configure ...func(*node.Config)) *env {
 	t.Helper()
 	logs := &testsupport.Buffer{}
-	cfg := emulator.Config{
+	cfg := node.Config{
 		Addr:      "127.0.0.1:0",
 		AdminAddr: "127.0.0.1:0", // /metrics
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -74,11 +74,11 @@ func newEnvClient(t *testing.T, c jsclient.Client, configure ...func(*emulator.C
 
 // serveEmulator starts an emulator with cfg. stop cancels its Serve and returns
 // Serve's error (nil when it ended because of the cancel); it is idempotent.
-func serveEmulator(t *testing.T, cfg emulator.Config) (srv *emulator.Server, stop func() error) {
+func serveEmulator(t *testing.T, cfg node.Config) (srv *node.Server, stop func() error) {
 	t.Helper()
-	srv, err := emulator.New(cfg)
+	srv, err := node.New(node.Development(cfg))
 	if err != nil {
-		t.Fatalf("emulator.New: %v", err)
+		t.Fatalf("node.New: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -100,7 +100,7 @@ func serveEmulator(t *testing.T, cfg emulator.Config) (srv *emulator.Server, sto
 // runEmulator is serveEmulator for emulators a test stops and starts itself: stop
 // reports a failure to stop and also runs in Cleanup. Without cfg.Logger the
 // emulator's debug log is printed when the test failed.
-func runEmulator(t *testing.T, cfg emulator.Config) (*emulator.Server, func()) {
+func runEmulator(t *testing.T, cfg node.Config) (*node.Server, func()) {
 	t.Helper()
 	logs := &testsupport.Buffer{}
 	if cfg.Logger == nil {

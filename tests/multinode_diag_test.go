@@ -11,16 +11,16 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/diag"
-	"github.com/heraldrt/herald/shared/emulator"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/livetrace"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // liveStream reads a /livetrace/events stream into a channel.
 func liveStream(t *testing.T, base string) <-chan diag.Event {
 	t.Helper()
-	tok, err := livetrace.Token(emulator.DevAccessKey, time.Hour, time.Now())
+	tok, err := livetrace.Token(node.DevAccessKey, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/redistest"
 	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/awsstack"
@@ -200,7 +200,7 @@ func (c *cluster) addGateway(t *testing.T, extra ...string) *proc.Child {
 	}
 	n := len(c.gateways) + 1
 	name := fmt.Sprintf("gateway %d", n)
-	node := fmt.Sprintf("gw%d-%s", n, strings.ReplaceAll(t.Name(), "/", "-"))
+	nodeID := fmt.Sprintf("gw%d-%s", n, strings.ReplaceAll(t.Name(), "/", "-"))
 	var gw *proc.Child
 	var err error
 	for range 3 { // a port picked may be taken before the gateway binds it
@@ -211,8 +211,8 @@ func (c *cluster) addGateway(t *testing.T, extra ...string) *proc.Child {
 			"HERALD_ADDR=" + addr,
 			"HERALD_INTERNAL_URL=http://" + addr,
 			"HERALD_ADMIN_ADDR=" + admin,
-			"HERALD_ACCESS_KEYS=" + emulator.DevAccessKey, // the functions process's key
-			"HERALD_NODE_ID=" + node,
+			"HERALD_ACCESS_KEYS=" + node.DevAccessKey, // the functions process's key
+			"HERALD_NODE_ID=" + nodeID,
 			"HERALD_LOG_LEVEL=debug",
 			"HERALD_LOG_FORMAT=text",
 			"HERALD_SHUTDOWN_TIMEOUT=10s", // local's default, below proc.StopTimeout's
@@ -227,7 +227,7 @@ func (c *cluster) addGateway(t *testing.T, extra ...string) *proc.Child {
 	}
 	c.watch(t, name, gw)
 	c.gateways = append(c.gateways, gw)
-	c.nodes = append(c.nodes, node)
+	c.nodes = append(c.nodes, nodeID)
 	return gw
 }
 

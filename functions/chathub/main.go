@@ -6,7 +6,8 @@
 //
 // The hub's methods are documented in package shared/chathub.
 //
-// Configuration (environment):
+// Configuration (config.Functions, docs/configuration.md; variables,
+// flags or an options file):
 //
 //	HERALD_CONNECTION_STRING  the service's connection string (required;
 //	                          `make run` prints the local emulator's)
@@ -30,6 +31,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -41,7 +43,6 @@ import (
 	"github.com/heraldrt/herald/shared/buildinfo"
 	"github.com/heraldrt/herald/shared/chathub"
 	"github.com/heraldrt/herald/shared/config"
-	"github.com/heraldrt/herald/shared/connstr"
 	"github.com/heraldrt/herald/shared/lambdafn"
 	"github.com/heraldrt/herald/shared/serverless"
 )
@@ -65,22 +66,22 @@ func main() {
 }
 
 func run(log *slog.Logger) error {
-	raw := os.Getenv("HERALD_CONNECTION_STRING")
-	if raw == "" {
-		return errors.New("HERALD_CONNECTION_STRING is required (the local emulator prints it: make run)")
+	var cfg config.Functions
+	res, err := config.Load(&cfg, config.Production, config.Sources{Name: "chathub", Args: os.Args[1:], Environ: os.Environ(), Output: os.Stderr})
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	cs, err := connstr.Parse(raw)
 	if err != nil {
 		return err
 	}
-	keys := config.SplitList(os.Getenv("HERALD_ACCESS_KEYS"))
-	if len(keys) == 0 {
-		keys = []string{cs.AccessKey}
+	for _, w := range res.Warnings {
+		log.Warn("configuration", "warning", w)
 	}
-	addr := os.Getenv("ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:7071"
+	raw := cfg.ConnectionString
+	if raw == "" {
+		return errors.New("HERALD_CONNECTION_STRING (--connection-string) is required (the local emulator prints it: make run)")
 	}
+	keys, addr := cfg.AccessKeys, cfg.Addr
 	sender, err := serverless.NewSender(serverless.SenderConfig{ConnectionString: raw})
 	if err != nil {
 		return err

@@ -2,146 +2,102 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/connstr"
-	"github.com/heraldrt/herald/shared/httpapi"
 )
 
-// Functions is the configuration of the Lambda functions (functions/), read
-// by FunctionsFromEnv. Each field names its variable and default.
+// Functions is the configuration of the Lambda functions (functions/) and
+// of functions/chathub run outside Lambda. Fields are documented by their
+// usage tags (docs/configuration.md); a setting the nodes share has their
+// variable and flag.
 type Functions struct {
-	// AccessKeys is HERALD_ACCESS_KEYS, comma-separated; the first signs.
-	// When empty, the AccessKey of HERALD_CONNECTION_STRING is used. In AWS
-	// the keys come from AccessKeysSecret or AccessKeysParameter instead;
-	// exactly one of the three sources must be set.
-	AccessKeys []string
-	// AccessKeysSecret is HERALD_ACCESS_KEYS_SECRET: the name or ARN of a
-	// Secrets Manager secret whose SecretString holds the comma-separated
-	// keys, read with the AWS SDK (shared/awsparams) at the first
-	// invocation. Default: none.
-	AccessKeysSecret string
-	// AccessKeysParameter is HERALD_ACCESS_KEYS_PARAMETER: the name of an
-	// SSM Parameter Store parameter (SecureString) holding the keys, read
-	// the same way. Default: none.
-	AccessKeysParameter string
-	// RedisURL is REDIS_URL: one server, redis:// or rediss://
-	// (TLS); a Redis Cluster, redis+cluster://host:port[,host:port...] or
-	// rediss+cluster:// (see redisbus.NewClient). Default
-	// "redis://127.0.0.1:6379/0". The chat hub does not use it.
-	RedisURL string
-	// RedisURLSecret is HERALD_REDIS_URL_SECRET: the name or ARN of a
-	// Secrets Manager secret whose SecretString is the Redis URL (with its
-	// password), read with the AWS SDK at cold start instead of REDIS_URL.
-	// Set one of the two. Default: none.
-	RedisURLSecret string
-	// RedisPrefix is HERALD_REDIS_PREFIX; it must match the gateways'.
-	// Default "herald".
-	RedisPrefix string
-	// PublicURL is HERALD_PUBLIC_URL, the endpoint clients and REST callers
-	// reach (the load balancer or its domain), e.g.
-	// https://signalr.example.com/. It is the base of the client URLs
-	// negotiate hands out and the audience base of the tokens it signs,
-	// and the chat hub calls the REST API there. Default: none (negotiate
-	// derives the base from each request; the chat hub needs it).
-	PublicURL string
-	// AppSecret is HERALD_APP_SECRET: require an HS256 app token (with exp)
-	// signed with it on /api/negotiate. Default: none.
-	AppSecret string
-	// AppJWKSURL is HERALD_APP_JWKS_URL: require an app token on
-	// /api/negotiate verified against this JWKS (RS/ES). Default: none.
-	AppJWKSURL string
-	// AppAudience is HERALD_APP_AUDIENCE and AppIssuer HERALD_APP_ISSUER:
-	// when set, an app token's aud must include it and its iss equal it
-	// (set both with HERALD_APP_JWKS_URL: an identity provider signs
-	// tokens for many applications). Default: not checked.
-	AppAudience string
-	AppIssuer   string
-	// AllowAnonymousNegotiate is HERALD_ALLOW_ANONYMOUS_NEGOTIATE: let the
-	// negotiate function start without HERALD_APP_SECRET or
-	// HERALD_APP_JWKS_URL, taking the user id from the request (anyone
-	// may then connect as anyone). Default false: the negotiate function
-	// refuses to start without app authentication.
-	AllowAnonymousNegotiate bool
-	// CORSOrigins is HERALD_CORS_ORIGINS, the comma-separated browser
-	// origins (https://app.example.com) allowed to call /api/negotiate
-	// cross-origin with credentials, or "*" for every origin without
-	// credentials. Default: none.
-	CORSOrigins []string
-	// MaxBodyBytes is HERALD_MAX_BODY_BYTES, the largest REST message
-	// body the api function accepts; larger ones get 413. Default 750000
-	// (httpapi.ALBMaxBodyBytes): what fits the load balancer's 1 MB Lambda
-	// body limit even base64-encoded.
-	MaxBodyBytes int
-	// Claims is HERALD_CLAIMS, the comma-separated app-token claims copied
-	// into access tokens. Default: none.
-	Claims []string
-	// TokenLifetime is HERALD_TOKEN_LIFETIME, the lifetime of access tokens
-	// from /api/negotiate. Default 1h.
-	TokenLifetime time.Duration
-	// GroupLimits are HERALD_MAX_CONNECTION_GROUPS and
-	// HERALD_MAX_USER_GROUPS (see Limits), enforced by the REST function.
-	GroupLimits bus.GroupLimits
+	OptionsFile string `flag:"options-file" env:"HERALD_OPTIONS_FILE" usage:"a JSON options file: an object of settings by flag name (or variable name), below the environment and the flags in precedence"`
+
+	AccessKeys          []string `flag:"access-key,access-keys" env:"HERALD_ACCESS_KEYS" secret:"true" usage:"comma-separated AccessKeys; the first signs. Exactly one key source must be set: this (or HERALD_CONNECTION_STRING), HERALD_ACCESS_KEYS_SECRET or HERALD_ACCESS_KEYS_PARAMETER"`
+	ConnectionString    string   `flag:"connection-string" env:"HERALD_CONNECTION_STRING" secret:"true" usage:"an Azure-style connection string whose AccessKey is used when no AccessKey is given, and whose endpoint is the public URL when none is given"`
+	AccessKeysSecret    string   `flag:"access-keys-secret" env:"HERALD_ACCESS_KEYS_SECRET" usage:"Secrets Manager secret (name or ARN) whose SecretString holds the comma-separated keys, read with the AWS SDK at the first invocation"`
+	AccessKeysParameter string   `flag:"access-keys-parameter" env:"HERALD_ACCESS_KEYS_PARAMETER" usage:"SSM Parameter Store parameter (SecureString) holding the keys, read the same way"`
+
+	RedisURL       string `flag:"redis,redis-url" env:"REDIS_URL" default:"redis://127.0.0.1:6379/0" secret:"true" usage:"Redis (rediss:// for TLS); a Redis Cluster: redis+cluster://host:port[,host:port…] (rediss+cluster:// for TLS); the chat hub does not use it"`
+	RedisURLSecret string `flag:"redis-url-secret" env:"HERALD_REDIS_URL_SECRET" usage:"Secrets Manager secret (name or ARN) holding the Redis URL with its password, read at cold start instead of REDIS_URL"`
+	RedisPrefix    string `flag:"redis-prefix" env:"HERALD_REDIS_PREFIX" default:"herald" usage:"prefix of every Redis key and channel; the same as the gateways'"`
+
+	PublicURL string `flag:"public-url,client-url" env:"HERALD_PUBLIC_URL" doc:"none: derived per request" usage:"the endpoint clients and REST callers reach (e.g. https://signalr.example.com/): base of the client URLs negotiate hands out and audience of their tokens; the chat hub calls the REST API there"`
+
+	AppSecret               string        `flag:"app-secret" env:"HERALD_APP_SECRET" secret:"true" usage:"require an HS256 app token (with exp) signed with this secret on /api/negotiate; the user is its sub"`
+	AppJWKSURL              string        `flag:"app-jwks,app-jwks-url" env:"HERALD_APP_JWKS_URL" usage:"require an app token on /api/negotiate verified against this JWKS URL (RS/ES)"`
+	AppAudience             string        `flag:"app-audience" env:"HERALD_APP_AUDIENCE" usage:"an app token's aud must include this (set it with a JWKS: an identity provider signs tokens for many applications)"`
+	AppIssuer               string        `flag:"app-issuer" env:"HERALD_APP_ISSUER" usage:"an app token's iss must equal this"`
+	AllowAnonymousNegotiate bool          `flag:"allow-anonymous-negotiate" env:"HERALD_ALLOW_ANONYMOUS_NEGOTIATE" default:"false" usage:"let the negotiate function start without HERALD_APP_SECRET or HERALD_APP_JWKS_URL (callers then choose their user id); otherwise it refuses to start"`
+	Claims                  []string      `flag:"claims" env:"HERALD_CLAIMS" usage:"comma-separated app-token claims copied into access tokens (keep tokens small)"`
+	TokenLifetime           time.Duration `flag:"token-lifetime" env:"HERALD_TOKEN_LIFETIME" default:"1h" usage:"lifetime of access tokens from /api/negotiate"`
+	CORSOrigins             []string      `flag:"cors-origins" env:"HERALD_CORS_ORIGINS" doc:"none: no cross-origin calls" usage:"comma-separated browser origins (https://app.example.com) allowed to call /api/negotiate cross-origin with credentials, or * for every origin without credentials"`
+
+	MaxBodyBytes        int `flag:"max-body-bytes" env:"HERALD_MAX_BODY_BYTES" default:"750000" min:"1" usage:"largest REST message body of the api function; larger ones get 413 (750000 fits the load balancer's 1 MB Lambda body limit even base64-encoded)"`
+	MaxConnectionGroups int `flag:"max-connection-groups" env:"HERALD_MAX_CONNECTION_GROUPS" default:"1000" usage:"most groups of one connection; a join beyond answers 409 (0: no limit)"`
+	MaxUserGroups       int `flag:"max-user-groups" env:"HERALD_MAX_USER_GROUPS" default:"1000" usage:"most recorded group memberships of one user in a hub; a join beyond answers 409 (0: no limit)"`
+
+	Addr string `flag:"addr" env:"ADDR" default:"127.0.0.1:7071" usage:"functions/chathub outside Lambda: its listen address"`
 }
 
-// FunctionsFromEnv reads the functions' variables. Every problem is an error
-// wrapping ErrInvalid that names the variable.
-func FunctionsFromEnv(get Getenv) (Functions, error) {
-	r := &reader{get: get}
-	f := Functions{
-		AccessKeys:              r.list("HERALD_ACCESS_KEYS"),
-		AccessKeysSecret:        r.str("HERALD_ACCESS_KEYS_SECRET", ""),
-		AccessKeysParameter:     r.str("HERALD_ACCESS_KEYS_PARAMETER", ""),
-		RedisURL:                r.secretURL("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		RedisURLSecret:          r.str("HERALD_REDIS_URL_SECRET", ""),
-		RedisPrefix:             r.str("HERALD_REDIS_PREFIX", "herald"),
-		PublicURL:               r.str("HERALD_PUBLIC_URL", ""),
-		AppSecret:               r.str("HERALD_APP_SECRET", ""),
-		AppJWKSURL:              r.str("HERALD_APP_JWKS_URL", ""),
-		AppAudience:             r.str("HERALD_APP_AUDIENCE", ""),
-		AppIssuer:               r.str("HERALD_APP_ISSUER", ""),
-		AllowAnonymousNegotiate: r.boolean("HERALD_ALLOW_ANONYMOUS_NEGOTIATE"),
-		CORSOrigins:             r.corsOrigins("HERALD_CORS_ORIGINS"),
-		MaxBodyBytes:            r.integer("HERALD_MAX_BODY_BYTES", httpapi.ALBMaxBodyBytes),
-		Claims:                  r.list("HERALD_CLAIMS"),
-		TokenLifetime:           r.duration("HERALD_TOKEN_LIFETIME", time.Hour),
+func (*Functions) family() string { return "functions" }
+
+// GroupLimits returns the bus's group limits (where 0 means its default
+// and a negative value no limit).
+func (f *Functions) GroupLimits() bus.GroupLimits {
+	return groupLimits(f.MaxConnectionGroups, f.MaxUserGroups)
+}
+
+// GroupLimits returns the bus's group limits (where 0 means its default
+// and a negative value no limit).
+func (n *Node) GroupLimits() bus.GroupLimits {
+	return groupLimits(n.MaxConnectionGroups, n.MaxUserGroups)
+}
+
+func groupLimits(perConnection, perUser int) bus.GroupLimits {
+	return bus.GroupLimits{PerConnection: NoLimitNegative(perConnection), PerUser: NoLimitNegative(perUser)}
+}
+
+// NoLimitNegative maps a limit where 0 means none to the convention of
+// settings whose zero value means a default: 0 becomes -1.
+func NoLimitNegative(n int) int {
+	if n == 0 {
+		return -1
 	}
-	f.GroupLimits = Limits{
-		MaxConnectionGroups: r.limit("HERALD_MAX_CONNECTION_GROUPS", bus.DefaultMaxConnectionGroups),
-		MaxUserGroups:       r.limit("HERALD_MAX_USER_GROUPS", bus.DefaultMaxUserGroups),
-	}.GroupLimits()
-	if cs := r.str("HERALD_CONNECTION_STRING", ""); cs != "" && len(f.AccessKeys) == 0 {
-		parsed, err := connstr.Parse(cs)
-		if err != nil {
-			r.fail("HERALD_CONNECTION_STRING", err)
+	return n
+}
+
+func (f *Functions) validate(set func(string) bool) error {
+	v := &validator{fields: fieldsOf(reflectType(f))}
+	if f.ConnectionString != "" && len(f.AccessKeys) == 0 {
+		if cs, err := connstr.Parse(f.ConnectionString); err != nil {
+			v.fail("connection-string", err)
 		} else {
-			f.AccessKeys = []string{parsed.AccessKey}
+			f.AccessKeys = []string{cs.AccessKey}
 			if f.PublicURL == "" {
-				f.PublicURL = parsed.ServerBase()
+				f.PublicURL = cs.ServerBase()
 			}
 		}
 	}
 	sources := 0
-	for _, set := range []bool{len(f.AccessKeys) > 0, f.AccessKeysSecret != "", f.AccessKeysParameter != ""} {
-		if set {
+	for _, s := range []bool{len(f.AccessKeys) > 0, f.AccessKeysSecret != "", f.AccessKeysParameter != ""} {
+		if s {
 			sources++
 		}
 	}
-	if sources != 1 && r.err == nil {
-		r.fail("HERALD_ACCESS_KEYS", fmt.Errorf("set exactly one of it (or HERALD_CONNECTION_STRING), HERALD_ACCESS_KEYS_SECRET and HERALD_ACCESS_KEYS_PARAMETER; %d are set", sources))
+	if sources != 1 {
+		v.fail("access-key", fmt.Errorf("set exactly one of it (or HERALD_CONNECTION_STRING), HERALD_ACCESS_KEYS_SECRET and HERALD_ACCESS_KEYS_PARAMETER; %d are set", sources))
 	}
-	if f.RedisURLSecret != "" && r.str("REDIS_URL", "") != "" {
-		r.fail("HERALD_REDIS_URL_SECRET", fmt.Errorf("set it or REDIS_URL, not both"))
+	if f.RedisURLSecret != "" && set("redis") {
+		v.fail("redis-url-secret", fmt.Errorf("set it or REDIS_URL, not both"))
 	}
+	v.redisURL("redis", f.RedisURL)
 	if f.AppSecret != "" && f.AppJWKSURL != "" {
-		r.fail("HERALD_APP_SECRET", fmt.Errorf("set it or HERALD_APP_JWKS_URL, not both"))
+		v.fail("app-secret", fmt.Errorf("set it or HERALD_APP_JWKS_URL, not both"))
 	}
-	if f.PublicURL != "" {
-		if u, err := url.Parse(f.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			r.fail("HERALD_PUBLIC_URL", fmt.Errorf("%q is not an absolute http(s) URL", f.PublicURL))
-		}
-	}
-	return f, r.err
+	v.cors("cors-origins", f.CORSOrigins)
+	v.absoluteURL("public-url", f.PublicURL)
+	return v.err
 }

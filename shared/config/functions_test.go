@@ -47,7 +47,7 @@ func TestFunctionsErrors(t *testing.T) {
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.name) {
 			t.Errorf("%v: err %v, want one naming %s", tc.env, err, tc.name)
 		}
-		if err != nil && strings.Contains(err.Error(), "secret") {
+		if err != nil && (strings.Contains(err.Error(), ":secret") || strings.Contains(err.Error(), "garbage")) {
 			t.Errorf("error leaks a value: %v", err)
 		}
 	}
@@ -68,13 +68,6 @@ func TestFunctionsSafeDefaults(t *testing.T) {
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), k) {
 			t.Errorf("%s=%s: %v", k, v, err)
 		}
-	}
-	g, err := GatewayFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_CORS_ORIGINS": "*"}))
-	if err != nil || len(g.CORSOrigins) != 1 {
-		t.Fatalf("gateway CORS: %+v %v", g, err)
-	}
-	if _, err := GatewayFromEnv(env(map[string]string{"HERALD_ACCESS_KEYS": "k", "HERALD_CORS_ORIGINS": "app.example"})); !errors.Is(err, ErrInvalid) {
-		t.Errorf("gateway bad CORS origin: %v", err)
 	}
 }
 

@@ -85,11 +85,18 @@ func TestCategories(t *testing.T) {
 	if len(recs) != 2 {
 		t.Fatalf("records: %v", recs)
 	}
-	if r := recs[0]; r["msg"] != "ConnectionAborted" || r["category"] != "ConnectivityLogs" || r["connectionId"] != "c1" || r["reason"] != "Connection ping timeout" || r["hub"] != "chat" {
-		t.Errorf("connectivity record %v", r)
-	}
-	if r := recs[1]; r["msg"] != "MessageDelivered" || r["category"] != "MessagingLogs" || r["connectionId"] != "c2" || r["messageTracingId"] != "t1" || r["diagnostic"] != true {
-		t.Errorf("messaging record %v", r)
+	wantFields(t, recs[0], map[string]any{"msg": "ConnectionAborted", "operationName": "ConnectionAborted",
+		"category": "ConnectivityLogs", "collection": "Connection", "connectionId": "c1", "connectionType": "Client",
+		"message": "Connection aborted. Reason: Connection ping timeout", "hubName": "chat", "level": "INFO"})
+	wantFields(t, recs[1], map[string]any{"msg": "MessageDelivered", "operationName": "MessageDelivered",
+		"category": "MessagingLogs", "collection": "Message", "connectionId": "c2", "messageTracingId": "t1",
+		"diagnostic": true, "message": "Queued a message to the connection."})
+	for _, r := range recs {
+		for _, old := range []string{"hub", "reason", "transport", "remoteAddr"} {
+			if _, ok := r[old]; ok {
+				t.Errorf("record has the pre-Azure field %q: %v", old, r)
+			}
+		}
 	}
 }
 
@@ -182,9 +189,8 @@ func TestMiddleware(t *testing.T) {
 		t.Fatalf("records %v", recs)
 	}
 	r := recs[0]
-	if r["msg"] != "HttpRequest" || r["path"] != "/teapot" || r["status"] != float64(418) || r["hub"] != "chat" || r["httpMethod"] != "GET" {
-		t.Errorf("record %v", r)
-	}
+	wantFields(t, r, map[string]any{"operationName": "HttpRequest", "path": "/teapot", "status": float64(418),
+		"hubName": "chat", "httpMethod": "GET", "callerIpAddress": "127.0.0.1", "category": "HttpRequestLogs"})
 	if strings.Contains(logs.String(), "secret") {
 		t.Error("the query's token was logged")
 	}
@@ -194,4 +200,43 @@ func TestMiddleware(t *testing.T) {
 	if h := diag.Middleware(nil, mux); h != http.Handler(mux) {
 		t.Error("nil tracer wraps the handler")
 	}
+}
+
+// wantFields fails unless record r has each of want's fields with its value.
+func wantFields(t *testing.T, r map[string]any, want map[string]any) {
+	t.Helper()
+	for k, v := range want {
+		if r[k] != v {
+			t.Errorf("%s = %#v, want %#v in %v", k, r[k], v, r)
+		}
+	}
+}
+
+// REST records name their hub from the path; the name is bounded.
+func TestMiddlewareHubFromPath(t *testing.T) {
+	tr, logs := newTracer(diag.Config{HTTP: true})
+	h := diag.Middleware(tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	long := strings.Repeat("h", 500)
+	for _, target := range []string{"/api/v1/hubs/chat/users/u1", "/api/hubs/news", "/api/v1/hubs/" + long + "/groups/g"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", target, nil))
+	}
+	recs := logs.records(t)
+	if len(recs) != 3 || recs[0]["hubName"] != "chat" || recs[1]["hubName"] != "news" || recs[2]["hubName"] != long[:128] {
+		t.Fatalf("records %v", recs)
+	}
+}
+
+// Upstream failures are Info records like every resource log (the
+// upstream client writes the one warning); their reason is in the message.
+func TestUpstreamFailedLevel(t *testing.T) {
+	tr, logs := newTracer(diag.Config{Messaging: diag.MessagingAll})
+	tr.Emit(diag.Event{Category: diag.Messaging, Name: diag.UpstreamFailed, ConnectionID: "c1", Status: 500, Reason: "status code 500", Scope: "client"})
+	tr.Emit(diag.Event{Category: diag.Messaging, Name: diag.GroupJoined, ConnectionID: "c1", Group: "g", TraceID: "t"})
+	recs := logs.records(t)
+	if len(recs) != 2 {
+		t.Fatalf("records %v", recs)
+	}
+	wantFields(t, recs[0], map[string]any{"level": "INFO", "message": "The upstream call failed. Reason: status code 500",
+		"status": float64(500), "messageType": "InvocationMessage"})
+	wantFields(t, recs[1], map[string]any{"level": "INFO", "groupName": "g", "messageType": "JoinGroupWithAckMessage"})
 }

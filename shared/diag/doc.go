@@ -11,7 +11,8 @@
 // watchers.
 //
 // Messaging logs come in two modes, like Azure's "collect all" and
-// "collect partially": MessagingAll logs every delivery, and
-// MessagingDiagnostic only deliveries to diagnostic clients (connections
-// whose token has the asrs.s.dc claim).
+// "collect partially": MessagingAll logs every message, and
+// MessagingDiagnostic only those of diagnostic clients (connections whose
+// token has the asrs.s.dc claim), both directions: deliveries to them and
+// their invocations for the upstream.
 package diag

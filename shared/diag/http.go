@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -31,9 +32,9 @@ func Middleware(t *Tracer, next http.Handler) http.Handler {
 		t.Emit(Event{
 			Category: HTTP, Name: HTTPRequest,
 			HTTPMethod: r.Method, Path: r.URL.Path, Status: status,
-			Hub:        r.URL.Query().Get("hub"),
+			Hub:        hubOf(r),
 			DurationMS: float64(time.Since(start).Microseconds()) / 1000,
-			RemoteAddr: r.RemoteAddr,
+			RemoteAddr: callerIP(r.RemoteAddr),
 		})
 	})
 }
@@ -79,3 +80,28 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap lets http.ResponseController reach the original writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// hubOf returns the hub a request is about: the segment after "hubs" in
+// a REST path (/api/v1/hubs/{hub}/...), else the "hub" query parameter
+// (client negotiate and connect).
+func hubOf(r *http.Request) string {
+	hub := r.URL.Query().Get("hub")
+	if _, rest, ok := strings.Cut(r.URL.Path, "/hubs/"); ok {
+		hub, _, _ = strings.Cut(rest, "/")
+	}
+	if len(hub) > maxLoggedHub {
+		hub = hub[:maxLoggedHub] // an unauthenticated caller's input: logged bounded
+	}
+	return hub
+}
+
+// maxLoggedHub bounds the hub name an HTTP record repeats.
+const maxLoggedHub = 128
+
+// callerIP returns the IP address of a request's RemoteAddr ("ip:port").
+func callerIP(remote string) string {
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		return host
+	}
+	return remote
+}

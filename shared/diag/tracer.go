@@ -40,9 +40,11 @@ func ParseMessagingMode(s string) (MessagingMode, error) {
 // Config configures a Tracer. Zero values mean the documented defaults:
 // every category off.
 type Config struct {
-	// Logger receives the resource logs, one Info record per event whose
-	// message is the event name and whose "category" attribute is the
-	// category. Default: discard.
+	// Logger receives the resource logs, one record per event whose
+	// message and "operationName" attribute are the event name, with
+	// Azure's field names (docs/diagnostics.md), at Info: a failure's
+	// warning is the operational record its producer writes, once.
+	// Default: discard.
 	Logger *slog.Logger
 	// Connectivity switches the connectivity logs on.
 	Connectivity bool
@@ -147,6 +149,9 @@ func (t *Tracer) Emit(e Event) {
 	}
 	if e.Node == "" {
 		e.Node = *t.node.Load()
+	}
+	if e.Message == "" {
+		e.Message = e.defaultMessage()
 	}
 	if t.logs(&e) {
 		t.log.LogAttrs(context.Background(), slog.LevelInfo, e.Name, e.attrs()...)

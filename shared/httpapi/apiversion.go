@@ -42,10 +42,17 @@ func checkAPIVersion(rt boundRoute, r *http.Request) (int, error) {
 	if len(vs) > 1 || !slices.Contains(SupportedAPIVersions, v) {
 		return 0, invalid("api-version", "Unsupported api-version '"+clipText(v, 64)+"'. The supported versions are: "+strings.Join(SupportedAPIVersions, ", ")+".")
 	}
-	if s, ok := status2020[rt.Name]; ok && v == apiVersion2020 {
-		return s, nil
+	return rt.StatusAt(v), nil
+}
+
+// StatusAt is the route's success status for a request with api-version
+// version (one of SupportedAPIVersions, or "" for none). Routes under
+// /api/v1 ignore the version.
+func (rt Route) StatusAt(version string) int {
+	if s, ok := status2020[rt.Name]; ok && version == apiVersion2020 && !strings.HasPrefix(rt.Pattern, "/api/v1/") {
+		return s
 	}
-	return rt.Status, nil
+	return rt.Status
 }
 
 // clipText shortens s to at most n bytes for an error message.

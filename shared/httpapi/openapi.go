@@ -73,7 +73,7 @@ var openAPISchemas = map[string]any{
 	}, "target"),
 	"ClientInvocationResult": obj(map[string]any{"result": map[string]any{}}, "result"),
 	"StreamItem":             map[string]any{},
-	"ClientToken": obj(map[string]any{"token": str()}, "token"),
+	"ClientToken":            obj(map[string]any{"token": str()}, "token"),
 	"GroupMemberPage": obj(map[string]any{
 		"value":    map[string]any{"type": "array", "items": obj(map[string]any{"connectionId": str(), "userId": str()}, "connectionId")},
 		"nextLink": str(),

@@ -157,6 +157,9 @@ func (s *rest) endpoint(rt boundRoute) http.Handler {
 		c := &call{w: w, r: r, trace: uuid.NewString()}
 		w.Header().Set(TraceHeader, c.trace)
 		body, err := s.serve(rt, c)
+		if err == nil {
+			s.traceMembership(rt, c)
+		}
 		status := c.status
 		switch {
 		case err != nil:
@@ -213,13 +216,19 @@ func (s *rest) serve(rt boundRoute, c *call) (any, error) {
 func (s *rest) publish(c *call, e *bus.Envelope) error {
 	e.Hub = c.hub
 	e.TraceID = c.trace
+	// Received before published: a local delivery can happen before
+	// Publish returns, and the trace must read in order.
+	if e.Kind == bus.KindSend && s.tracer.Messaging(false) {
+		ev := diag.Event{Category: diag.Messaging, Name: diag.MessageReceived,
+			Hub: e.Hub, TraceID: e.TraceID, Scope: e.Scope.String(), Target: e.ID, Method: e.Message.Target}
+		if e.Scope == bus.ScopeGroup {
+			ev.Group = e.ID
+		}
+		s.tracer.Emit(ev)
+	}
 	start := s.now()
 	err := s.bus.Publish(c.ctx(), e)
 	s.metrics.Published(e, s.now().Sub(start), err)
-	if err == nil && e.Kind == bus.KindSend && s.tracer.Messaging(false) {
-		s.tracer.Emit(diag.Event{Category: diag.Messaging, Name: diag.MessageReceived,
-			Hub: e.Hub, TraceID: e.TraceID, Scope: e.Scope.String(), Target: e.ID, Method: e.Message.Target})
-	}
 	return err
 }
 

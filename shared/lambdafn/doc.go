@@ -4,7 +4,8 @@
 // functions/chathub (the sample upstream hub). Each main calls Run with
 // its name.
 //
-// Per cold start, Run reads the environment (config.FunctionsFromEnv),
+// Per cold start, Run reads its settings (config.Functions, from the
+// environment; docs/configuration.md),
 // reads the Redis URL (REDIS_URL, or the secret HERALD_REDIS_URL_SECRET
 // with the AWS SDK) and creates one Redis client and one stateless Redis
 // bus, shared by every invocation of that execution environment. The
@@ -12,7 +13,7 @@
 // a Secrets Manager secret or SSM parameter with the AWS SDK
 // (shared/awsparams). Until they are read, requests
 // get 503 and the next one tries again. The handlers are the ones the
-// local emulator serves (emulator.NewFunctions, chathub.New), adapted to
+// local emulator serves (functions.New, chathub.New), adapted to
 // Lambda events by lambdahttp. Logs are JSON or text per the function's
 // logging configuration, with the request id of each invocation
 // (aws-lambda-go's lambdacontext handler).

@@ -14,7 +14,7 @@ import (
 	"github.com/heraldrt/herald/shared/chathub"
 	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/connstr"
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/functions"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/serverless"
 )
@@ -98,7 +98,7 @@ func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Funct
 		return nil, redisURLError(err)
 	}
 	b, err := redisbus.New(redisbus.Config{Client: client, KeyPrefix: cfg.RedisPrefix, Stateless: true, Logger: log,
-		GroupLimits: cfg.GroupLimits})
+		GroupLimits: cfg.GroupLimits()})
 	if err != nil {
 		_ = client.Close()
 		return nil, err
@@ -109,7 +109,7 @@ func newBusFunction(name string, cfg config.Functions, log *slog.Logger) (*Funct
 		if err != nil {
 			return nil, err
 		}
-		fns, err := emulator.NewFunctions(emulator.FunctionsConfig{
+		fns, err := functions.New(functions.Config{
 			Bus: b, ConnectionString: connectionString(cfg.PublicURL, keys[0]), AccessKeys: keys,
 			ClientBase: cfg.PublicURL, AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, AppAudience: cfg.AppAudience, AppIssuer: cfg.AppIssuer,
 			ClaimAllowList: cfg.Claims, TokenLifetime: cfg.TokenLifetime, Logger: log, CORS: cors,

@@ -12,17 +12,21 @@ import (
 )
 
 // Run is the main of the named function inside Lambda: it reads the
-// environment, creates the function once for this execution environment
+// environment (config.Functions; unknown HERALD_* variables are logged), creates the function once for this execution environment
 // and serves invocations from the Lambda Runtime API
 // (AWS_LAMBDA_RUNTIME_API) until the process is stopped. It returns only
 // when the configuration is unusable; the main then exits, which Lambda
 // reports as a failed init with the logged reason.
 func Run(name string) error {
 	log := slog.New(lambdacontext.NewLogHandler()).With("function", name)
-	cfg, err := config.FunctionsFromEnv(os.Getenv)
+	var cfg config.Functions
+	res, err := config.Load(&cfg, config.Production, config.Sources{Name: name, Environ: os.Environ()})
 	if err != nil {
 		log.Error("configuration", "err", err)
 		return err
+	}
+	for _, w := range res.Warnings {
+		log.Warn("configuration", "warning", w)
 	}
 	f, err := New(name, cfg, log)
 	if err != nil {

@@ -84,7 +84,7 @@ func (c *Client) Session(info Connection) *Session {
 	if info.Codec.Binary() {
 		contentType = ContentTypeMessagePack
 	}
-	return &Session{c: c, info: info, header: h, contentType: contentType}
+	return &Session{c: c, info: info, header: h, contentType: contentType, diag: isDiagnostic(info.Claims)}
 }
 
 // Close stops accepting events (Session methods then return ErrClosed) and

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/heraldrt/herald/shared/diag"
 )
 
 // Defaults of Config.
@@ -71,6 +73,11 @@ type Config struct {
 	// (0 when no response came), how long it took and its error; it
 	// feeds metrics and must be fast. Default: none.
 	Observe func(category string, status int, elapsed time.Duration, err error)
+	// Tracer receives the messaging events of client invocations
+	// (MessageReceived, UpstreamDelivered, UpstreamAnswered,
+	// UpstreamFailed) while it wants them; diagnostic clients are told by
+	// their token's diagnostic claim. Default: none.
+	Tracer *diag.Tracer
 }
 
 func (c Config) withDefaults() Config {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/heraldrt/herald/shared/diag"
 )
 
 // drainLimit is how much of an ignored response body is read so that the
@@ -30,9 +32,13 @@ func (s *Session) deliver(e event) {
 		if r.Err != nil || r.StatusCode < 200 || r.StatusCode > 299 {
 			s.logFailure(e, r, "", elapsed)
 		}
+		if e.kind == kindInvocation {
+			s.traceOutcome(&e, r, "")
+		}
 		return
 	}
 	if e.stream && r.Err == nil && r.StatusCode >= 200 && r.StatusCode <= 299 {
+		s.traceOutcome(&e, r, "")
 		return // the items and the completion come through the REST stream routes
 	}
 	frame, errText, err := replyFrame(s.info.Codec, e.id, r)
@@ -42,6 +48,12 @@ func (s *Session) deliver(e event) {
 	}
 	if errText != "" {
 		s.logFailure(e, r, errText, elapsed)
+	}
+	s.traceOutcome(&e, r, errText)
+	if errText == "" && e.trace != "" {
+		// Before the reply: the client may invoke again as soon as it
+		// has its answer, and its trace must read in order.
+		s.emit(&e, diag.UpstreamAnswered, r.StatusCode, "")
 	}
 	e.reply(frame)
 }

@@ -23,6 +23,7 @@ type Session struct {
 	info        Connection
 	header      http.Header // the headers common to every request
 	contentType string      // of invocations
+	diag        bool        // a diagnostic client (messaging logs)
 
 	mu      sync.Mutex
 	queue   []event
@@ -49,6 +50,7 @@ type event struct {
 	body   []byte
 	reply  func(frame []byte)
 	errMsg string // disconnected
+	trace  string // message tracing id; "" when the invocation is not traced
 	stream bool   // a StreamInvocation: only a failure is answered
 }
 
@@ -101,6 +103,7 @@ func (s *Session) Invoke(msg hubproto.Message, reply func(frame []byte)) error {
 	if e.reply == nil {
 		e.id = ""
 	}
+	s.traceReceived(&e)
 	if err := checkEventName(msg.Target); err != nil {
 		s.fail(e, ErrTextInvalidTarget)
 		return err
@@ -198,6 +201,9 @@ func (s *Session) run() {
 
 // fail answers a blocking invocation that is not delivered.
 func (s *Session) fail(e event, errText string) {
+	if e.kind == kindInvocation {
+		s.traceOutcome(&e, Response{}, errText)
+	}
 	if e.kind != kindInvocation || e.id == "" {
 		return
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldrt/herald/shared/emulator"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
 )
 
@@ -47,7 +47,7 @@ func TestSoak(t *testing.T) {
 		}
 		duration = max(d, time.Minute)
 	}
-	srv, err := emulator.New(emulator.Config{Addr: "127.0.0.1:0"})
+	srv, err := node.New(node.Development(node.Config{Addr: "127.0.0.1:0"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func writeHeapProfile(t *testing.T, path string) {
 // churn opens perRound connections, sends to all, to groups and to users,
 // checks every client got its messages, and closes them three ways: a
 // Close message, a dropped socket and a REST close.
-func churn(ctx context.Context, hc *http.Client, rest *mgmt.Client, srv *emulator.Server, round int) error {
+func churn(ctx context.Context, hc *http.Client, rest *mgmt.Client, srv *node.Server, round int) error {
 	clients := make([]*client, 0, perRound)
 	defer func() {
 		for _, c := range clients {

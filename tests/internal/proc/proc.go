@@ -10,13 +10,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/testsupport"
 )
 
@@ -88,7 +91,9 @@ var (
 // "--addr", "127.0.0.1:0"), and waits until it has printed its address
 // and /api/health answers 200. Stop it with Stop (or Kill).
 func Start(bin string, args ...string) (*Child, error) {
-	return start(exec.Command(bin, args...))
+	cmd := exec.Command(bin, args...)
+	cmd.Env = childEnv()
+	return start(cmd)
 }
 
 // StartEnv runs bin without arguments in exactly the environment env
@@ -225,4 +230,22 @@ func (c *Child) terminate() error {
 	_ = c.cmd.Process.Kill()
 	<-c.waited
 	return fmt.Errorf("proc: process ignored SIGTERM for %v; killed", StopTimeout)
+}
+
+// childEnv is this process's environment without the variables Herald's
+// binaries read as settings (docs/configuration.md): a child is
+// configured by its flags alone, whatever the shell running the tests
+// exports (REDIS_URL for shared/redistest, say).
+func childEnv() []string {
+	settings := map[string]bool{}
+	for _, v := range append(config.Variables(&config.Node{}), config.Variables(&config.Functions{})...) {
+		settings[v] = true
+	}
+	var out []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); !settings[name] {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package emulator
+package node
 
 import (
 	"bufio"
@@ -152,7 +152,7 @@ func (w *deadlineWriter) SetReadDeadline(t time.Time) error { return w.rc.SetRea
 func (w *deadlineWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := w.ResponseWriter.(http.Hijacker)
 	if !ok {
-		return nil, nil, errors.New("emulator: the response cannot be hijacked")
+		return nil, nil, errors.New("node: the response cannot be hijacked")
 	}
 	w.own = true
 	return hj.Hijack()

@@ -1,4 +1,4 @@
-package emulator
+package node
 
 import (
 	"crypto/tls"
@@ -14,11 +14,11 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 	case cfg.TLSCertFile == "" && cfg.TLSKeyFile == "":
 		return nil, nil
 	case cfg.TLSCertFile == "" || cfg.TLSKeyFile == "":
-		return nil, errors.New("emulator: TLS needs both a certificate and a key file")
+		return nil, errors.New("node: TLS needs both a certificate and a key file")
 	}
 	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: TLS certificate: %w", err)
+		return nil, fmt.Errorf("node: TLS certificate: %w", err)
 	}
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,

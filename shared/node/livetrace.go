@@ -1,4 +1,4 @@
-package emulator
+package node
 
 import (
 	"fmt"
@@ -23,7 +23,7 @@ func (s *Server) wireLiveTrace(mux *http.ServeMux) error {
 	}
 	lt, err := livetrace.New(cfg)
 	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
+		return fmt.Errorf("node: %w", err)
 	}
 	s.live = lt
 	mux.Handle("/livetrace/", lt)

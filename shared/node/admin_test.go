@@ -1,4 +1,4 @@
-package emulator
+package node
 
 import (
 	"strings"
@@ -48,7 +48,7 @@ func TestAdminListenerOffByDefault(t *testing.T) {
 	if s.AdminURL() != "" {
 		t.Fatal("admin listener on by default")
 	}
-	if _, err := New(Config{Addr: "127.0.0.1:0", AdminAddr: "nonsense"}); err == nil {
+	if _, err := New(Development(Config{Addr: "127.0.0.1:0", AdminAddr: "nonsense"})); err == nil {
 		t.Fatal("bad admin address accepted")
 	}
 }

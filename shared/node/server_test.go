@@ -1,4 +1,4 @@
-package emulator
+package node
 
 import (
 	"context"
@@ -18,10 +18,17 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func start(t *testing.T, cfg Config) (*Server, func() error) {
 	t.Helper()
-	s, err := New(cfg)
+	s, err := New(Development(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serve(t, s)
+}
+
+// serve runs s until the returned stop is called; stop returns Serve's
+// error.
+func serve(t *testing.T, s *Server) (*Server, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx) }()
@@ -98,29 +105,29 @@ func TestPrivateKeyIsNotShown(t *testing.T) {
 }
 
 func TestBadConfig(t *testing.T) {
-	if _, err := New(Config{Addr: "nonsense"}); err == nil {
+	if _, err := New(Development(Config{Addr: "nonsense"})); err == nil {
 		t.Fatal("bad address accepted")
 	}
-	if _, err := New(Config{Addr: "127.0.0.1:0", AppSecret: "a", AppJWKSURL: "http://x"}); err == nil {
+	if _, err := New(Development(Config{Addr: "127.0.0.1:0", AppSecret: "a", AppJWKSURL: "http://x"})); err == nil {
 		t.Fatal("both app verifiers accepted")
 	}
 	bad := &upstream.Settings{Templates: []upstream.Template{{URLTemplate: "not a url"}}}
-	if _, err := New(Config{Addr: "127.0.0.1:0", Upstream: bad}); err == nil {
+	if _, err := New(Development(Config{Addr: "127.0.0.1:0", Upstream: bad})); err == nil {
 		t.Fatal("invalid upstream template accepted")
 	}
-	if _, err := New(Config{Addr: "127.0.0.1:0", Role: "everything"}); err == nil {
+	if _, err := New(Development(Config{Addr: "127.0.0.1:0", Role: "everything"})); err == nil {
 		t.Fatal("unknown role accepted")
 	}
-	if _, err := New(Config{Addr: "127.0.0.1:0", Role: RoleFunctions}); err == nil {
+	if _, err := New(Development(Config{Addr: "127.0.0.1:0", Role: RoleFunctions})); err == nil {
 		t.Fatal("functions role without a shared bus accepted")
 	}
 }
 
 func TestTLSConfigErrors(t *testing.T) {
-	if _, err := New(Config{Addr: "127.0.0.1:0", TLSCertFile: "cert.pem"}); err == nil || !strings.Contains(err.Error(), "both") {
+	if _, err := New(Development(Config{Addr: "127.0.0.1:0", TLSCertFile: "cert.pem"})); err == nil || !strings.Contains(err.Error(), "both") {
 		t.Errorf("certificate without key: %v", err)
 	}
-	if _, err := New(Config{Addr: "127.0.0.1:0", TLSCertFile: "/nonexistent/c.pem", TLSKeyFile: "/nonexistent/k.pem"}); err == nil {
+	if _, err := New(Development(Config{Addr: "127.0.0.1:0", TLSCertFile: "/nonexistent/c.pem", TLSKeyFile: "/nonexistent/k.pem"})); err == nil {
 		t.Error("missing certificate files accepted")
 	}
 }

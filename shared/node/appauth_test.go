@@ -1,4 +1,4 @@
-package emulator
+package node
 
 import (
 	"net/http"

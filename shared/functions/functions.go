@@ -1,4 +1,4 @@
-package emulator
+package functions
 
 import (
 	"errors"
@@ -14,9 +14,9 @@ import (
 	"github.com/heraldrt/herald/shared/token"
 )
 
-// FunctionsConfig configures NewFunctions: what the stateless functions
-// need. Bus and ConnectionString are required.
-type FunctionsConfig struct {
+// Config configures New: what the stateless functions need. Bus and
+// ConnectionString are required.
+type Config struct {
 	// Bus takes messages and membership changes. A bus that is also an
 	// httpapi.GatewayCounter (the Redis bus) makes negotiate answer 503
 	// while no gateway node is alive.
@@ -27,16 +27,25 @@ type FunctionsConfig struct {
 	// AccessKeys verify REST tokens; the first signs :generateToken
 	// tokens. Default: the connection string's AccessKey.
 	AccessKeys []string
-	// ClientBase, AppSecret, AppJWKSURL, AppAudience, AppIssuer, ClaimAllowList, TokenLifetime and
-	// Logger mean what they mean in Config.
-	ClientBase     string
-	AppSecret      string
-	AppJWKSURL     string
-	AppAudience    string
-	AppIssuer      string
+	// ClientBase is the base URL negotiate hands to clients, e.g. the
+	// gateways' public URL. Default: derived from each negotiate request.
+	ClientBase string
+	// AppSecret, when set, makes negotiate require an HS256 app token
+	// signed with it; AppJWKSURL one verified against this JWKS
+	// (RS256/ES256). At most one of the two.
+	AppSecret  string
+	AppJWKSURL string
+	// AppAudience and AppIssuer, when set, must be among an app token's
+	// aud and equal its iss. Default: not checked.
+	AppAudience string
+	AppIssuer   string
+	// ClaimAllowList names the app-token claims copied into access tokens.
 	ClaimAllowList []string
-	TokenLifetime  time.Duration
-	Logger         *slog.Logger
+	// TokenLifetime is the lifetime of negotiate's access tokens. Default
+	// 1h.
+	TokenLifetime time.Duration
+	// Logger receives the logs.
+	Logger *slog.Logger
 	// HealthChecks, Metrics and Tracer mean what they mean in
 	// httpapi.RESTConfig. Default: none.
 	HealthChecks []httpapi.HealthCheck
@@ -50,20 +59,20 @@ type FunctionsConfig struct {
 	MaxBodyBytes int64
 }
 
-// Functions are the handlers of the stateless functions: the app negotiate
-// endpoint and the REST API. The emulator (roles all and functions) and
-// the Lambda functions serve these same handlers.
-type Functions struct {
+// Handlers are the handlers of the stateless functions: the app negotiate
+// endpoint and the REST API. A node (roles all and functions) and the
+// Lambda functions serve these same handlers.
+type Handlers struct {
 	// Negotiate serves GET and POST /api/negotiate.
 	Negotiate http.Handler
 	// REST serves the data-plane REST API and health under /api and /api/v1.
 	REST http.Handler
 }
 
-// NewFunctions builds the functions' handlers.
-func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
+// New builds the functions' handlers.
+func New(cfg Config) (*Handlers, error) {
 	if cfg.Bus == nil {
-		return nil, errors.New("emulator: FunctionsConfig.Bus is required")
+		return nil, errors.New("functions: Config.Bus is required")
 	}
 	keys := cfg.AccessKeys
 	if len(keys) == 0 {
@@ -71,11 +80,11 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 	}
 	verifier, err := token.NewVerifier(token.VerifierConfig{Keys: keys})
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+		return nil, fmt.Errorf("functions: %w", err)
 	}
 	issuer, err := token.NewIssuer(token.IssuerConfig{Key: keys[0]})
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+		return nil, fmt.Errorf("functions: %w", err)
 	}
 	rest, err := httpapi.NewREST(httpapi.RESTConfig{
 		Bus: cfg.Bus, Verifier: verifier, Issuer: issuer,
@@ -83,11 +92,11 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 		HealthChecks: cfg.HealthChecks, Metrics: cfg.Metrics, Tracer: cfg.Tracer, MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+		return nil, fmt.Errorf("functions: %w", err)
 	}
 	binding, err := conninfo.New(conninfo.Config{ConnectionString: cfg.ConnectionString, Lifetime: cfg.TokenLifetime})
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+		return nil, fmt.Errorf("functions: %w", err)
 	}
 	app, err := appVerifier(cfg.AppSecret, cfg.AppJWKSURL, cfg.AppAudience, cfg.AppIssuer)
 	if err != nil {
@@ -105,13 +114,13 @@ func NewFunctions(cfg FunctionsConfig) (*Functions, error) {
 	}
 	negotiate, err := httpapi.NewNegotiate(ncfg)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+		return nil, fmt.Errorf("functions: %w", err)
 	}
-	return &Functions{Negotiate: negotiate, REST: rest}, nil
+	return &Handlers{Negotiate: negotiate, REST: rest}, nil
 }
 
 // Mount serves both handlers on mux: /api/negotiate and the rest of /api/.
-func (f *Functions) Mount(mux *http.ServeMux) {
+func (f *Handlers) Mount(mux *http.ServeMux) {
 	mux.Handle(httpapi.NegotiatePath, f.Negotiate)
 	mux.Handle("/api/", f.REST)
 }
@@ -119,7 +128,7 @@ func (f *Functions) Mount(mux *http.ServeMux) {
 func appVerifier(secret, jwksURL, audience, issuer string) (token.AppVerifier, error) {
 	switch {
 	case secret != "" && jwksURL != "":
-		return nil, errors.New("emulator: set AppSecret or AppJWKSURL, not both")
+		return nil, errors.New("functions: set AppSecret or AppJWKSURL, not both")
 	case secret != "":
 		return token.NewHMACAppVerifier(token.HMACAppConfig{Secret: secret, Audience: audience, Issuer: issuer})
 	case jwksURL != "":

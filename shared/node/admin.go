@@ -1,4 +1,4 @@
-package emulator
+package node
 
 import (
 	"context"
@@ -19,7 +19,7 @@ func (s *Server) listenAdmin() error {
 	}
 	ln, err := net.Listen("tcp", s.cfg.AdminAddr)
 	if err != nil {
-		return fmt.Errorf("emulator: admin listener: %w", err)
+		return fmt.Errorf("node: admin listener: %w", err)
 	}
 	s.adminLn = ln
 	s.admin = &http.Server{

@@ -1,6 +1,8 @@
-package emulator
+package node
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -12,30 +14,59 @@ import (
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
-// DevAccessKey is the Azure SignalR emulator's well-known AccessKey, used
-// when Config.AccessKeys is empty. Never use it outside local development.
-const DevAccessKey = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
+// Role is what one process serves (Config.Role).
+type Role string
 
-// Roles: what one process serves (Config.Role).
+// Roles.
 const (
 	// RoleAll serves everything: gateway, negotiate and REST.
-	RoleAll = "all"
+	RoleAll Role = "all"
 	// RoleGateway serves the client side (/client/...) and health, like a
 	// gateway node in AWS.
-	RoleGateway = "gateway"
+	RoleGateway Role = "gateway"
 	// RoleFunctions serves the app negotiate endpoint and the REST API,
 	// like the Lambda functions in AWS.
-	RoleFunctions = "functions"
+	RoleFunctions Role = "functions"
 )
+
+// Roles lists every Role.
+var Roles = []Role{RoleAll, RoleGateway, RoleFunctions}
+
+// ErrRole is wrapped by ParseRole's and New's errors for an unknown role.
+var ErrRole = errors.New("node: unknown role")
+
+// ParseRole returns the Role named s.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("%w %q: use %s, %s or %s", ErrRole, s, RoleAll, RoleGateway, RoleFunctions)
+}
+
+// UnmarshalText parses a role name (flags, variables, files).
+func (r *Role) UnmarshalText(b []byte) error {
+	v, err := ParseRole(string(b))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// MarshalText returns the role's name.
+func (r Role) MarshalText() ([]byte, error) { return []byte(r), nil }
 
 // Config configures a Server. Zero values mean the documented defaults.
 type Config struct {
-	// Addr is the listen address. Default "localhost:8888", which listens on
-	// both 127.0.0.1 and [::1] so "localhost" works whichever address a
-	// client resolves it to. Port 0 picks a free port.
+	// Addr is the listen address (required; Development's is
+	// "localhost:8888"). A "localhost" host listens on both 127.0.0.1 and
+	// [::1] so it works whichever address a client resolves it to. Port 0
+	// picks a free port.
 	Addr string
-	// AccessKeys sign and verify tokens; the first signs. Default
-	// [DevAccessKey].
+	// AccessKeys sign and verify tokens; the first signs. Required
+	// (Development's is [DevAccessKey]).
 	AccessKeys []string
 	// Bus is the bus to run on. Default: a bus.Memory owned (and closed) by
 	// the Server.
@@ -43,20 +74,27 @@ type Config struct {
 	// Role is what this process serves: RoleAll (default), RoleGateway or
 	// RoleFunctions. The last two need Bus (Redis), shared with the other
 	// processes.
-	Role string
-	// ClientBase is the base URL negotiate hands to clients, e.g. the
-	// gateway's public URL. Default: derived from each negotiate request
-	// (right when one endpoint serves both, as in RoleAll).
+	Role Role
+	// ClientBase is the public base URL of the deployment: the base URL
+	// negotiate hands to clients and the one GET / names, e.g. the
+	// gateways' public URL (HERALD_PUBLIC_URL). Default: derived from each
+	// negotiate request (right when one endpoint serves both, as in
+	// RoleAll).
 	ClientBase string
 	// InternalURL is the base URL other gateway nodes reach this one at:
 	// they forward Server-Sent Events and Long Polling requests for this
 	// node's connections there (gateway.Config.InternalURL). Default:
 	// derived from the listener (gateway.DefaultInternalURL), e.g.
 	// http://127.0.0.1:8881.
+	InternalURL string
 	// InvokeTimeout bounds the wait for a client's result to a REST
 	// :invoke (gateway.Config.InvokeTimeout). Default 30s.
 	InvokeTimeout time.Duration
-	InternalURL   string
+	// MaxConnectionInvocations, MaxInvocations and MaxConnectionStreams
+	// bound client results and server-to-client streams (gateway.Config).
+	MaxConnectionInvocations, MaxInvocations, MaxConnectionStreams int
+	// BusTimeout bounds one bus call of the gateway (gateway.Config).
+	BusTimeout time.Duration
 	// Logger receives the logs. Default: discard.
 	Logger *slog.Logger
 	// AppSecret, when set, makes the app negotiate endpoint require an
@@ -72,6 +110,9 @@ type Config struct {
 	// ClaimAllowList names the app-token claims copied into access tokens.
 	// Default none.
 	ClaimAllowList []string
+	// MaxBodyBytes limits REST message bodies (httpapi.RESTConfig).
+	// Default httpapi.DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
 	// TokenLifetime is the lifetime of access tokens from the app negotiate
 	// endpoint. Default 1h.
 	TokenLifetime time.Duration
@@ -160,10 +201,13 @@ type Config struct {
 	// them in its own config). Default: the bus's defaults.
 	GroupLimits bus.GroupLimits
 	// CORS says which browser origins may call negotiate and the client
-	// endpoints cross-origin. Default nil: httpapi.LocalhostCORS (web apps
-	// served on localhost, any port), a development default; production
-	// mains pass the configured policy (none unless HERALD_CORS_ORIGINS).
+	// endpoints cross-origin. Default nil: none (Development's is
+	// httpapi.LocalhostCORS, web apps served on localhost, any port).
 	CORS *httpapi.CORSPolicy
+	// Emulator marks the local development emulator (set by
+	// Development): GET / then introduces it as such and shows the
+	// development connection string. A production node never sets it.
+	Emulator bool
 	// TaskMetadataURL, when set, is the ECS task metadata endpoint (v4,
 	// ECS_CONTAINER_METADATA_URI_V4): the gateway polls it every
 	// TaskMetadataInterval (default 1s) and drains (gateway.Server.Drain)

@@ -1,4 +1,4 @@
-package emulator
+package node
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/connstr"
 	"github.com/heraldrt/herald/shared/diag"
+	"github.com/heraldrt/herald/shared/functions"
 	"github.com/heraldrt/herald/shared/gateway"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/livetrace"
@@ -28,7 +30,7 @@ import (
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
-// Server is a running emulator: listeners bound, ready to Serve.
+// Server is a running node: listeners bound, ready to Serve.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
@@ -53,10 +55,10 @@ type Server struct {
 // New binds the listeners and wires negotiate, REST and gateway on one mux.
 func New(cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
-		cfg.Addr = "localhost:8888"
+		return nil, errors.New("node: Config.Addr is required (Development's is " + DevAddr + ")")
 	}
 	if len(cfg.AccessKeys) == 0 {
-		cfg.AccessKeys = []string{DevAccessKey}
+		return nil, errors.New("node: Config.AccessKeys is required (Development's is DevAccessKey)")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -72,8 +74,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.HTTP = cfg.HTTP.withDefaults()
 	if cfg.CORS == nil {
-		local := httpapi.LocalhostCORS()
-		cfg.CORS = &local
+		cfg.CORS = &httpapi.CORSPolicy{} // no cross-origin calls
+	}
+	if _, err := ParseRole(string(cfg.Role)); err != nil {
+		return nil, err
 	}
 	tc, err := tlsConfig(cfg)
 	if err != nil {
@@ -104,7 +108,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) listen(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("emulator: listen address %q: %w", addr, err)
+		return fmt.Errorf("node: listen address %q: %w", addr, err)
 	}
 	first := host
 	if host == "localhost" {
@@ -112,7 +116,7 @@ func (s *Server) listen(addr string) error {
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(first, port))
 	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
+		return fmt.Errorf("node: %w", err)
 	}
 	s.lns = append(s.lns, ln)
 	s.port = ln.Addr().(*net.TCPAddr).Port
@@ -135,11 +139,8 @@ func (s *Server) wire() error {
 	cfg := s.cfg
 	endpoint := &url.URL{Scheme: s.scheme(), Host: s.host}
 	s.cs = connstr.ConnectionString{Endpoint: endpoint, AccessKey: cfg.AccessKeys[0], Version: "1.0", Port: s.port}
-	switch {
-	case cfg.Role != RoleAll && cfg.Role != RoleGateway && cfg.Role != RoleFunctions:
-		return fmt.Errorf("emulator: role %q: use %s, %s or %s", cfg.Role, RoleAll, RoleGateway, RoleFunctions)
-	case cfg.Role != RoleAll && cfg.Bus == nil:
-		return fmt.Errorf("emulator: role %q needs a shared bus (Redis): the other roles run in other processes", cfg.Role)
+	if cfg.Role != RoleAll && cfg.Bus == nil {
+		return fmt.Errorf("node: role %q needs a shared bus (Redis): the other roles run in other processes", cfg.Role)
 	}
 	s.bus = cfg.Bus
 	if s.bus == nil {
@@ -147,7 +148,7 @@ func (s *Server) wire() error {
 	}
 	m, err := metrics.New(cfg.Registry)
 	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
+		return fmt.Errorf("node: %w", err)
 	}
 	s.metrics = m
 	if cfg.Tracer == nil {
@@ -179,6 +180,9 @@ func (s *Server) wire() error {
 	mux.Handle(httpapi.LivezPath, probes)
 	mux.Handle(httpapi.ReadyzPath, probes)
 	mux.HandleFunc("/{$}", s.home)
+	for _, p := range httpapi.UnsupportedModePaths {
+		mux.Handle(p, httpapi.UnsupportedModes())
+	}
 	s.http = &http.Server{
 		Handler:  streamDeadlines(diag.Middleware(cfg.Tracer, mux), cfg.HTTP.WriteTimeout),
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -193,7 +197,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 	if cfg.UpstreamSettingsPath != "" || cfg.Upstream != nil {
 		if cfg.Upstream != nil {
 			if err := cfg.Upstream.Validate(); err != nil {
-				return fmt.Errorf("emulator: upstream settings: %w", err)
+				return fmt.Errorf("node: upstream settings: %w", err)
 			}
 			s.settings.Store(cfg.Upstream)
 		} else {
@@ -205,11 +209,12 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 			Timeout:    cfg.UpstreamTimeout,
 			Logger:     s.log,
 			Observe:    s.metrics.Upstream,
+			Tracer:     cfg.Tracer,
 		})
 	}
 	gb, ok := s.bus.(gateway.Bus)
 	if !ok {
-		return errors.New("emulator: the bus cannot hold connections (a stateless bus serves the functions role only)")
+		return errors.New("node: the bus cannot hold connections (a stateless bus serves the functions role only)")
 	}
 	internal := cfg.InternalURL
 	if internal == "" {
@@ -222,7 +227,9 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
 		NegotiateRate: cfg.NegotiateRate,
 		MaxHubs:       cfg.MaxHubs, MaxAddressConnections: cfg.MaxAddressConnections, ForwardedHops: cfg.ForwardedHops,
-		InternalURL: internal, InvokeTimeout: cfg.InvokeTimeout,
+		InternalURL: internal, InvokeTimeout: cfg.InvokeTimeout, BusTimeout: cfg.BusTimeout,
+		MaxConnectionInvocations: cfg.MaxConnectionInvocations, MaxInvocations: cfg.MaxInvocations,
+		MaxConnectionStreams: cfg.MaxConnectionStreams,
 		ClientTimeout: cfg.ClientTimeout, KeepAliveInterval: cfg.KeepAliveInterval,
 		LongPollTimeout: cfg.LongPollTimeout, QueueMessages: cfg.QueueMessages, QueueBytes: cfg.QueueBytes,
 	})
@@ -239,12 +246,13 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 // negotiate endpoint and the REST API.
 func (s *Server) wireFunctions(mux *http.ServeMux) error {
 	cfg := s.cfg
-	f, err := NewFunctions(FunctionsConfig{
+	f, err := functions.New(functions.Config{
 		Bus: s.bus, ConnectionString: s.cs, AccessKeys: cfg.AccessKeys, ClientBase: cfg.ClientBase,
 		AppSecret: cfg.AppSecret, AppJWKSURL: cfg.AppJWKSURL, AppAudience: cfg.AppAudience, AppIssuer: cfg.AppIssuer,
 		ClaimAllowList: cfg.ClaimAllowList,
 		TokenLifetime:  cfg.TokenLifetime, Logger: s.log,
 		HealthChecks: s.healthChecks(), Metrics: s.metrics, Tracer: cfg.Tracer, CORS: *cfg.CORS,
+		MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {
 		return err
@@ -263,7 +271,7 @@ func (s *Server) healthChecks() []httpapi.HealthCheck {
 	return []httpapi.HealthCheck{{Name: "gateway", Check: s.gw.Healthy}}
 }
 
-// URL is the base URL of the emulator, e.g. "http://localhost:8888"
+// URL is the base URL of the node, e.g. "http://localhost:8888"
 // ("https://…" with TLS).
 func (s *Server) URL() string {
 	return s.scheme() + "://" + net.JoinHostPort(s.host, strconv.Itoa(s.port))
@@ -283,7 +291,7 @@ func (s *Server) ConnectionString() string { return s.cs.String() }
 // ClientURL is the URL to give a SignalR client for hub.
 func (s *Server) ClientURL(hub string) string { return s.URL() + "/api?hub=" + url.QueryEscape(hub) }
 
-// Gateway is the emulator's gateway (for tests and metrics); nil in the
+// Gateway is the node's gateway (for tests and metrics); nil in the
 // functions role.
 func (s *Server) Gateway() *gateway.Server { return s.gw }
 
@@ -397,15 +405,43 @@ func (s *Server) closeListeners() {
 	}
 }
 
-// home answers GET / with what a developer needs to connect.
+// home answers GET / with what this node is and, for the emulator, what
+// a developer needs to connect.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	base := strings.TrimSuffix(s.cfg.ClientBase, "/")
+	if base == "" {
+		base = s.URL()
+	}
+	if !s.cfg.Emulator {
+		fmt.Fprintf(w, "Herald %s\n\n%s\n", roleTitle[s.cfg.Role], roleServes[s.cfg.Role])
+		if s.cfg.Role != RoleGateway {
+			fmt.Fprintf(w, "Negotiate: %s/api/negotiate?hub=<hub>\n", base)
+		} else {
+			fmt.Fprintf(w, "Clients:   %s/client/?hub=<hub> (after your app's negotiate)\n", base)
+		}
+		return
+	}
 	cs := s.ConnectionString()
 	if s.cfg.AccessKeys[0] != DevAccessKey {
 		cs = "(configured with a private AccessKey; see the emulator's start-up output)"
 	}
-	fmt.Fprintf(w, "Herald local emulator\n\nConnection string: %s\nClient URL:        %s\n", cs, s.URL()+"/api?hub=<hub>")
+	fmt.Fprintf(w, "Herald local emulator (role %s)\n\nConnection string: %s\nClient URL:        %s\n", s.cfg.Role, cs, base+"/api?hub=<hub>")
 	if s.cfg.Role != RoleGateway {
 		fmt.Fprintf(w, "Sample chat page:  %s\n", s.SampleChatURL())
 	}
 }
+
+// roleTitle and roleServes describe a production node on GET /.
+var (
+	roleTitle = map[Role]string{
+		RoleAll:       "node (gateway, negotiate and REST API)",
+		RoleGateway:   "gateway node",
+		RoleFunctions: "functions node (negotiate and REST API)",
+	}
+	roleServes = map[Role]string{
+		RoleAll:       "Serves client connections under /client/, the app negotiate endpoint and the REST API under /api/.",
+		RoleGateway:   "Serves client connections under /client/ and health at /livez, /readyz and /api/health.",
+		RoleFunctions: "Serves the app negotiate endpoint and the REST API under /api/.",
+	}
+)
