@@ -11,8 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldrt/herald/shared/diag"
-	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/gateway"
+	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/token"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 )

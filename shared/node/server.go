@@ -230,6 +230,7 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 		InternalURL: internal, InvokeTimeout: cfg.InvokeTimeout, BusTimeout: cfg.BusTimeout,
 		MaxConnectionInvocations: cfg.MaxConnectionInvocations, MaxInvocations: cfg.MaxInvocations,
 		MaxConnectionStreams: cfg.MaxConnectionStreams,
+
 		ClientTimeout: cfg.ClientTimeout, KeepAliveInterval: cfg.KeepAliveInterval,
 		LongPollTimeout: cfg.LongPollTimeout, QueueMessages: cfg.QueueMessages, QueueBytes: cfg.QueueBytes,
 	})
