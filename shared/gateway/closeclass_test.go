@@ -142,3 +142,20 @@ func TestLongPollingCutPoll(t *testing.T) {
 	waitFor(t, func() bool { return h.gw.Connections() == 0 })
 	waitFor(t, func() bool { return m.get() == CloseConnectionLost })
 }
+
+// The upstream's disconnected event follows the same rule as the logs:
+// no error when the client closed (a Close message on any transport, a
+// Long Polling DELETE), the reason when the connection was lost.
+func TestDisconnectedEventErrorFollowsTheCloseLabel(t *testing.T) {
+	h, log := upstreamHarness(t)
+
+	ws := h.connect("chat", "alice")
+	waitFor(t, func() bool { return log.has("connected " + ws.id + " alice") })
+	_ = ws.nc.Close() // no close frame
+	waitFor(t, func() bool { return log.has("disconnected " + ws.id + " error=" + ReasonConnectionLost) })
+
+	lp := h.pollConn(t, "chat", "bob")
+	waitFor(t, func() bool { return log.has("connected " + lp.id + " bob") })
+	lp.want("Close message", "POST", "", `{"type":7}`+"\x1e", 200, "")
+	waitFor(t, func() bool { return log.has("disconnected " + lp.id + " error=") })
+}

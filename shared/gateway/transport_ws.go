@@ -238,17 +238,15 @@ func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 
 func isNetClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
 
-// disconnectError is the Error of the upstream's disconnected event: none
-// when the client closed the connection, else why it ended.
+// disconnectError is the Error of the upstream's disconnected event, by
+// the same rule as the logs and metrics (CloseLabel): none when the client
+// closed the connection, else why it ended.
 func disconnectError(c *conn, err error) string {
-	if errors.Is(err, errClientClosed) {
+	switch CloseLabel(c.reason(), err) {
+	case CloseClientClosed:
 		return ""
+	case CloseConnectionLost:
+		return ReasonConnectionLost
 	}
-	if r := c.reason(); r != "" {
-		return r
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "Connection closed with an error."
-	}
-	return ""
+	return c.reason()
 }
