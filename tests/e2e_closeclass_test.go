@@ -232,6 +232,9 @@ func TestCloseClassificationPerTransport(t *testing.T) {
 	// flight as it stops; over Server-Sent Events that stop is then a lost
 	// stream.
 	calm := newCloseEnv(t)
+	// A Long Polling client is lost when its pending poll is cut: keep one
+	// pending (no keep-alive answers it) when the client is killed.
+	lost := newCloseEnv(t, func(c *node.Config) { c.ClientTimeout = 2 * time.Second })
 	ctx := context.Background()
 	iss, err := token.NewIssuer(token.IssuerConfig{Key: node.DevAccessKey})
 	if err != nil {
@@ -277,7 +280,7 @@ func TestCloseClassificationPerTransport(t *testing.T) {
 				return wantEnded
 			},
 		},
-		{name: "socket lost", env: fast, own: true, want: same(wantLost),
+		{name: "socket lost", env: lost, own: true, want: same(wantLost),
 			act: func(t *testing.T, _ *closeEnv, d *jsclient.Driver, _, _ []string) {
 				if err := d.Kill(); err != nil {
 					t.Fatal(err)
@@ -366,7 +369,7 @@ func TestCloseClassificationPerTransport(t *testing.T) {
 			})
 		}
 	})
-	for _, ce := range []*closeEnv{fast, reload, slow, calm} {
+	for _, ce := range []*closeEnv{fast, reload, slow, calm, lost} {
 		ce.checkMetrics(t)
 	}
 }
