@@ -63,7 +63,7 @@ func (s *Server) traceEnded(c *conn, transport, label string) {
 		e.Name, e.Reason = diag.ConnectionEnded, ""
 	}
 	if label == CloseConnectionLost && e.Reason == "" {
-		e.Reason = "The connection was lost."
+		e.Reason = ReasonConnectionLost
 	}
 	t.Emit(e)
 }

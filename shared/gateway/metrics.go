@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"io"
 
 	"github.com/heraldrt/herald/shared/bus"
 )
@@ -59,12 +58,16 @@ const reasonClientClose = "client sent Close"
 const reasonClientCloseFrame = "client closed the WebSocket"
 
 // CloseLabel maps a connection's close reason (the text clients see; ""
-// when the server did not close it) and the read loop's error to a close
-// label.
+// when the server did not close it) and the transport's error to a close
+// label. Without a reason only the client's own close (errClientClosed: a
+// WebSocket close frame, a Long Polling DELETE) is client_closed; a socket
+// or stream that ended without one (end of stream, reset, errConnectionLost)
+// is connection_lost, whichever transport (docs/diagnostics.md, "Why a
+// connection ended").
 func CloseLabel(reason string, err error) string {
 	switch reason {
 	case "":
-		if err == nil || errors.Is(err, errClientClosed) || errors.Is(err, io.EOF) {
+		if errors.Is(err, errClientClosed) {
 			return CloseClientClosed
 		}
 		return CloseConnectionLost

@@ -46,6 +46,12 @@ const (
 	// ReasonTokenExpired closes a connection whose access token carried
 	// asrs.s.coae and has expired.
 	ReasonTokenExpired = "Connection closed because its access token expired"
+	// ReasonConnectionLost is logged (never sent: nobody is left to read
+	// it) for a connection whose socket or stream ended without a close
+	// from the client: a WebSocket without a close frame, a Server-Sent
+	// Events stream without a Close message, a Long Polling poll cut off
+	// and never renewed.
+	ReasonConnectionLost = "The connection was lost without a close from the client"
 )
 
 // HTTP answers of the client endpoints (plain-text bodies).
@@ -187,7 +193,7 @@ var Troubles = []Trouble{
 		Why: "the application closed the connection through the REST API (`DELETE …/connections/{id}`, `:closeConnections`) without a reason; with one, the client sees that reason",
 		Fix: "expected; pass `reason` to tell clients why", Diagnose: seenClose(ReasonAppClosed, "the REST call's `HttpRequest`")},
 	{Step: "connection", Text: ReasonPingTimeout,
-		Why:      "nothing came from the client for 30 s (it sends a Ping every 15 s): the network dropped, or the client's tab or process was frozen",
+		Why:      "nothing came from the client for 30 s (it sends a Ping every 15 s; on Long Polling, no poll after the last one was answered): the network dropped silently, or the client's tab or process was frozen. A socket or stream that ended without a close is `connection_lost` instead (docs/diagnostics.md)",
 		Fix:      "use automatic reconnect; keep the client's keep-alive interval below half the server's client timeout",
 		Diagnose: seenClose(ReasonPingTimeout, "")},
 	{Step: "connection", Text: ReasonServiceReloading, AllowReconnect: true,

@@ -39,6 +39,14 @@ type httpConn struct {
 	pollMu sync.Mutex
 	poll   chan struct{} // closed to supersede the pending poll; nil when none
 	polls  int           // polls so far: the first is answered at once
+	// pollCut: the last poll ended because the client's side closed it
+	// (the socket lost, or a stop that a DELETE follows), not with an
+	// answer; a new poll clears it.
+	pollCut atomic.Bool
+	// streamCut: the Server-Sent Events stream ended without a close from
+	// the server; endCutStream decides how the connection ended, not the
+	// ping timeout.
+	streamCut atomic.Bool
 }
 
 // transportName is the transport's name in logs.
@@ -212,10 +220,16 @@ func (s *Server) checkHTTP(c *conn, now time.Time) time.Duration {
 	h.pollMu.Unlock()
 	idle := now.Sub(time.Unix(0, h.lastIn.Load()))
 	switch {
-	case h.kind == httLongPoll && polling:
+	case h.kind == httLongPoll && polling, h.streamCut.Load():
 		return s.cfg.ClientTimeout
 	case idle < s.cfg.ClientTimeout:
 		return s.cfg.ClientTimeout - idle
+	case h.kind == httLongPoll && h.pollCut.Load():
+		// Its last poll was cut off and neither a poll nor a DELETE came:
+		// the client is gone without a close (docs/diagnostics.md, "Why a
+		// connection ended").
+		h.endWith(errConnectionLost)
+		return time.Hour
 	case h.kind == httLongPoll:
 		// The client stopped polling: nobody would fetch a Close message.
 		c.close(ReasonPingTimeout)

@@ -21,10 +21,12 @@ func (s *Server) servePoll(w http.ResponseWriter, r *http.Request, c *conn) {
 	mine := make(chan struct{})
 	h.poll = mine
 	h.pollMu.Unlock()
+	cut := false // the client's side closed this poll
 	defer func() {
 		h.pollMu.Lock()
-		if h.poll == mine {
+		if h.poll == mine { // the latest poll says whether it was cut off
 			h.poll = nil
+			h.pollCut.Store(cut)
 		}
 		h.pollMu.Unlock()
 		h.lastIn.Store(time.Now().UnixNano())
@@ -78,6 +80,7 @@ func (s *Server) servePoll(w http.ResponseWriter, r *http.Request, c *conn) {
 			w.WriteHeader(http.StatusOK)
 			return
 		case <-r.Context().Done():
+			cut = true
 			return
 		}
 	}

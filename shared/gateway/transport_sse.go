@@ -6,13 +6,54 @@ import (
 	"time"
 )
 
+// closeMessageGrace is how long a Server-Sent Events connection whose
+// stream the client's side cut off waits for the client's Close message:
+// the official client (8.0 on) posts it as it stops, racing the end of its
+// EventSource.
+const closeMessageGrace = 2 * time.Second
+
 // serveSSE serves the event stream of a new Server-Sent Events connection:
 // headers and the ":\r\n" comment at once (the client's EventSource opens
 // on it), then each hub message as an event. The connection ends with the
-// stream: when the client goes away, or after the final frames of a close.
+// stream: after the final frames of a close, or when the client's side cut
+// it off (endCutStream).
 func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, c *conn) {
+	if s.streamSSE(w, r, c) {
+		c.hs.end()
+		return
+	}
+	c.hs.streamCut.Store(true)
+	endCutStream(c)
+}
+
+// endCutStream ends a Server-Sent Events connection whose stream ended
+// without a close from the server. A stop of the official client is a Close message
+// (a POST) and the EventSource closed, in either order: a Close message
+// within closeMessageGrace makes it the client's close (client_closed);
+// without one the stream was lost (connection_lost), like a WebSocket
+// without a close frame (docs/diagnostics.md, "Why a connection ended").
+func endCutStream(c *conn) {
 	h := c.hs
-	defer h.end()
+	t := time.NewTimer(closeMessageGrace)
+	defer t.Stop()
+	for !c.isClosing() {
+		select {
+		case <-h.endCh:
+			return
+		case <-h.wakeCh: // frames queued, or a close: look again
+		case <-t.C:
+			h.endWith(errConnectionLost)
+			return
+		}
+	}
+	h.end()
+}
+
+// streamSSE writes the event stream until the connection's close has
+// written its final frames or the connection ended (true), or until the
+// stream failed or the client's side closed it (false).
+func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, c *conn) bool {
+	h := c.hs
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Content-Encoding", "identity")
@@ -22,16 +63,16 @@ func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, c *conn) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	if _, err := w.Write([]byte(":\r\n")); err != nil || rc.Flush() != nil {
-		return
+		return false
 	}
 	var buf []byte
 	for {
 		select {
 		case <-h.wakeCh:
 		case <-h.endCh:
-			return
+			return true
 		case <-r.Context().Done():
-			return
+			return false
 		}
 		for {
 			frames, closing := c.take()
@@ -43,12 +84,12 @@ func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, c *conn) {
 				now := time.Now()
 				_ = rc.SetWriteDeadline(now.Add(s.cfg.WriteTimeout))
 				if _, err := w.Write(buf); err != nil || rc.Flush() != nil {
-					return
+					return false
 				}
 				c.lastWrite.Store(now.UnixNano())
 			}
 			if closing {
-				return
+				return true
 			}
 			if len(frames) == 0 {
 				break

@@ -26,8 +26,12 @@ const readBufferSize = 512
 
 var (
 	errClientClosed = errors.New("client closed the connection")
-	errTooLarge     = errors.New("message too large")
-	errProtocol     = errors.New("websocket protocol error")
+	// errConnectionLost ends a Server-Sent Events or Long Polling
+	// connection whose stream or poll the client's side cut off without a
+	// close (transport_sse.go, transport_http.go).
+	errConnectionLost = errors.New("connection lost")
+	errTooLarge       = errors.New("message too large")
+	errProtocol       = errors.New("websocket protocol error")
 )
 
 // serveWebSocket upgrades r for an admitted connection and hands it to a
@@ -234,17 +238,15 @@ func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 
 func isNetClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
 
-// disconnectError is the Error of the upstream's disconnected event: none
-// when the client closed the connection, else why it ended.
+// disconnectError is the Error of the upstream's disconnected event, by
+// the same rule as the logs and metrics (CloseLabel): none when the client
+// closed the connection, else why it ended.
 func disconnectError(c *conn, err error) string {
-	if errors.Is(err, errClientClosed) {
+	switch CloseLabel(c.reason(), err) {
+	case CloseClientClosed:
 		return ""
+	case CloseConnectionLost:
+		return ReasonConnectionLost
 	}
-	if r := c.reason(); r != "" {
-		return r
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "Connection closed with an error."
-	}
-	return ""
+	return c.reason()
 }

@@ -32,6 +32,7 @@ func upstreamHarness(t *testing.T) (*harness, *eventLog) {
 	})
 	hub.OnDisconnected(func(_ context.Context, inv *serverless.InvocationContext) error {
 		log.add("disconnected " + inv.ConnectionID)
+		log.add("disconnected " + inv.ConnectionID + " error=" + inv.Error)
 		return nil
 	})
 	fn := httptest.NewServer(hub)

@@ -132,6 +132,14 @@ type Config struct {
 	// zero values mean its defaults).
 	ConnectWindow   time.Duration
 	MaxMessageBytes int
+	// ClientTimeout, KeepAliveInterval, LongPollTimeout, QueueMessages and
+	// QueueBytes tune the gateway's connections the same way (gateway.Config;
+	// zero values mean its defaults).
+	ClientTimeout     time.Duration
+	KeepAliveInterval time.Duration
+	LongPollTimeout   time.Duration
+	QueueMessages     int
+	QueueBytes        int
 	// SignalRScript is the @microsoft/signalr browser bundle (a file such
 	// as node_modules/@microsoft/signalr/dist/browser/signalr.min.js) that
 	// the sample chat page at /samples/chat/ loads from beside itself.

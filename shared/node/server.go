@@ -234,6 +234,9 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 		InternalURL: internal, InvokeTimeout: cfg.InvokeTimeout, BusTimeout: cfg.BusTimeout,
 		MaxConnectionInvocations: cfg.MaxConnectionInvocations, MaxInvocations: cfg.MaxInvocations,
 		MaxConnectionStreams: cfg.MaxConnectionStreams,
+
+		ClientTimeout: cfg.ClientTimeout, KeepAliveInterval: cfg.KeepAliveInterval,
+		LongPollTimeout: cfg.LongPollTimeout, QueueMessages: cfg.QueueMessages, QueueBytes: cfg.QueueBytes,
 	})
 	if err != nil {
 		return err
@@ -340,13 +343,15 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
-	s.live.Close() // ends live trace streams, which would hold up Shutdown
 	// Stop accepting first, so clients told to reconnect reach another node.
 	s.stopAccepting()
 	var gwErr error
 	if s.gw != nil {
 		gwErr = s.gw.Shutdown(sctx)
 	}
+	// After the gateway's drain, so watchers see its connections end; before
+	// the HTTP shutdown, which the streams would hold up.
+	s.live.Close()
 	err := errors.Join(serveErr, gwErr, s.http.Shutdown(sctx), s.shutdownAdmin(sctx))
 	wg.Wait()
 	if s.upstream != nil {

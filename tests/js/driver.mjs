@@ -7,7 +7,8 @@
 //   {"cmd":"connect","name":"c1","url":"http://127.0.0.1:PORT/api?hub=chat",
 //    "headers":{...},"transport":"WebSockets"|"ServerSentEvents"|"LongPolling"|null,
 //    "protocol":"json"|"messagepack","reconnect":false,"methods":["recv"],
-//    "accessToken":"optional JWT","skipNegotiation":false}
+//    "accessToken":"optional JWT","skipNegotiation":false,"keepAliveMs":15000}
+//   (keepAliveMs sets keepAliveIntervalInMilliseconds: how often the client pings)
 //   {"cmd":"invoke","name":"c1","id":"r1","target":"echo","args":[...]}
 //   {"cmd":"send","name":"c1","id":"s1","target":"echo","args":[...]}
 //   {"cmd":"stream","name":"c1","id":"st1","target":"count","args":[...]}
@@ -17,6 +18,12 @@
 //                         invoke (blocking) or send target with a Subject argument, then
 //                         push items and complete it: result/error or sent event
 //   {"cmd":"stop","name":"c1"}
+//   {"cmd":"stopTransport","name":"c1"}  stop the HttpConnection under the HubConnection,
+//                         without the hub Close message (what clients before 8.0 do on
+//                         stop(): a WebSocket close frame, the EventSource closed, a Long
+//                         Polling DELETE): stopped event, then closed
+//   {"cmd":"sendClose","name":"c1"}      send a hub Close message through the transport,
+//                         the first half of stop(), and keep the transport open: sent event
 //   {"cmd":"exit"}
 //
 // Events:
@@ -143,6 +150,7 @@ async function connect(cmd) {
   }
   if (cmd.reconnect) builder = builder.withAutomaticReconnect();
   const connection = builder.build();
+  if (cmd.keepAliveMs) connection.keepAliveIntervalInMilliseconds = cmd.keepAliveMs;
 
   for (const [method, spec] of Object.entries(cmd.results ?? {})) {
     connection.on(method, (...args) => {
@@ -228,6 +236,17 @@ async function handle(cmd) {
       await connection.stop();
       connections.delete(cmd.name);
       emit({ event: "stopped", name: cmd.name });
+      return;
+    }
+    case "stopTransport": {
+      await lookup(cmd.name).connection.stop();
+      emit({ event: "stopped", name: cmd.name });
+      return;
+    }
+    case "sendClose": {
+      const connection = lookup(cmd.name);
+      await connection.connection.send(connection._protocol.writeMessage({ type: signalR.MessageType.Close }));
+      emit({ event: "sent", name: cmd.name });
       return;
     }
     case "exit":

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,6 +76,9 @@ type ConnectOptions struct {
 	// Results registers client result handlers: the handler of each method
 	// emits an invoked event, then returns, throws or hangs as its Result says.
 	Results map[string]Result `json:"results,omitempty"`
+	// KeepAliveMs, when set, is the client's keepAliveIntervalInMilliseconds
+	// (how often it pings; default 15000).
+	KeepAliveMs int `json:"keepAliveMs,omitempty"`
 }
 
 // Result is what a client result handler does (exactly one field set).
@@ -127,6 +131,10 @@ type Driver struct {
 	readerDone chan struct{}
 	closeOnce  sync.Once
 	closeErr   error
+
+	// signalled: Kill ended the process on purpose; frozen: Freeze stopped
+	// it (signals.go).
+	signalled, frozen atomic.Bool
 }
 
 // Client selects the client library the driver runs: [Current], or the npm
@@ -407,6 +415,9 @@ func (d *Driver) Stderr() string { return d.stderr.String() }
 // error when node did not exit cleanly. Close is idempotent; Start's Cleanup calls it.
 func (d *Driver) Close() error {
 	d.closeOnce.Do(func() {
+		if d.frozen.Load() {
+			_ = d.Thaw()
+		}
 		// Errors are expected when node already exited; the exit status tells the story.
 		_ = d.write(map[string]string{"cmd": "exit"})
 		_ = d.stdin.Close()
@@ -422,6 +433,7 @@ func (d *Driver) Close() error {
 		}
 		err := d.cmd.Wait()
 		switch {
+		case d.signalled.Load():
 		case killed:
 			d.closeErr = fmt.Errorf("node driver did not exit within %v and was killed (stderr: %s)", exitTimeout, d.Stderr())
 		case err != nil:
