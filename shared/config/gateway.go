@@ -82,7 +82,14 @@ type GatewayTuning struct {
 // see GatewayTuning), and a negative no-limit value (MaxHubs) set to 0,
 // the gateway's "no limit".
 func (t GatewayTuning) WithDefaults() GatewayTuning {
-	v := reflect.ValueOf(&t).Elem()
+	withDefaults(reflect.ValueOf(&t).Elem())
+	return t
+}
+
+// withDefaults sets the zero fields of the settings struct v, and those
+// below their least value, to their Development defaults, and negative
+// no-limit values to 0.
+func withDefaults(v reflect.Value) {
 	for _, f := range fieldsOf(v.Type()) {
 		fv := v.FieldByIndex(f.index)
 		if fv.IsZero() || (f.min > 0 && fv.Int() < int64(f.min)) {
@@ -96,5 +103,4 @@ func (t GatewayTuning) WithDefaults() GatewayTuning {
 			fv.SetInt(0)
 		}
 	}
-	return t
 }

@@ -67,11 +67,9 @@ type Node struct {
 	MetricsEMF         bool          `flag:"metrics-emf" env:"HERALD_METRICS_EMF" default:"false" usage:"write the herald_* gauges and counters as one CloudWatch Embedded Metric Format JSON line on stdout per interval (namespace Herald, dimension Service=gateway)"`
 	MetricsEMFInterval time.Duration `flag:"metrics-emf-interval" env:"HERALD_METRICS_EMF_INTERVAL" default:"60s" usage:"time between two EMF lines"`
 
-	HTTPReadHeaderTimeout time.Duration `flag:"http-read-header-timeout" env:"HERALD_HTTP_READ_HEADER_TIMEOUT" default:"10s" usage:"every listener: a client that has not sent a request's headers by then is disconnected (slowloris)"`
-	HTTPReadTimeout       time.Duration `flag:"http-read-timeout" env:"HERALD_HTTP_READ_TIMEOUT" default:"30s" usage:"every listener: the same for a whole request, body included; streams (WebSockets, Server-Sent Events, Long Polling polls, the live trace) are exempt"`
-	HTTPWriteTimeout      time.Duration `flag:"http-write-timeout" env:"HERALD_HTTP_WRITE_TIMEOUT" default:"30s" usage:"every listener: writing a response; on a stream each write instead (the admin listener allows at least 2 minutes, for profiles)"`
-	HTTPIdleTimeout       time.Duration `flag:"http-idle-timeout" env:"HERALD_HTTP_IDLE_TIMEOUT" default:"130s" usage:"every listener: a keep-alive connection idle this long is closed; keep it above the load balancer's idle timeout (120 s in the template)"`
-	HTTPMaxHeaderBytes    int           `flag:"http-max-header-bytes" env:"HERALD_HTTP_MAX_HEADER_BYTES" default:"16384" min:"1" usage:"every listener: larger request headers get 431"`
+	// HTTP are the timeouts and the header limit of every listener,
+	// carried unchanged to node.Config.HTTP.
+	HTTP HTTPLimits
 
 	TaskMetadataURL      string        `flag:"task-metadata-url" env:"ECS_CONTAINER_METADATA_URI_V4" doc:"set by ECS" usage:"the ECS task metadata endpoint: the gateway polls its /task and drains (clients told \"Service reloading, try reconnecting\") as soon as DesiredStatus is STOPPED"`
 	TaskMetadataInterval time.Duration `flag:"task-metadata-interval" env:"HERALD_TASK_METADATA_INTERVAL" default:"1s" usage:"time between two polls of the task metadata endpoint"`

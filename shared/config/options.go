@@ -47,7 +47,8 @@ const (
 //	         value means its default (GatewayTuning.MaxHubs): the value
 //	         an option's 0 is stored as
 //
-// An embedded struct (GatewayTuning) contributes its fields in its place.
+// A struct field (GatewayTuning, HTTPLimits) contributes its fields in
+// its place.
 type field struct {
 	env         string
 	flags       []string
@@ -103,7 +104,7 @@ func fieldsOf(t reflect.Type) []field {
 		if !sf.IsExported() {
 			continue
 		}
-		if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+		if sf.Type.Kind() == reflect.Struct {
 			for _, f := range fieldsOf(sf.Type) {
 				f.index = append(append([]int{}, sf.Index...), f.index...)
 				out = append(out, f)

@@ -159,10 +159,8 @@ type Config struct {
 	PublicMetrics bool
 	// HTTP are the timeouts and the header limit of every listener (the
 	// main one, with or without TLS, and the admin one, whose write
-	// timeout is at least 2 minutes for profiles). Zero fields mean the
-	// Default* constants: headers within 10s, a request within 30s
-	// (streams exempt), each write within 30s, an idle keep-alive
-	// connection closed after 130s, headers at most 16 KiB.
+	// timeout is at least 2 minutes for profiles). Zero fields mean their
+	// defaults (HTTPLimits).
 	HTTP HTTPLimits
 	// MaxLiveTraceWatchers is the most live trace streams of the process
 	// (livetrace.Config.MaxWatchers): default 16, negative no limit.

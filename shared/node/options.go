@@ -72,10 +72,7 @@ func FromOptions(o config.Node, b bus.Bus, log *slog.Logger, registry *prometheu
 		MaxLiveTraceWatchers: config.NoLimitNegative(o.MaxLiveTraceWatchers),
 		GroupLimits:          o.GroupLimits(), TLSCertFile: o.TLSCert, TLSKeyFile: o.TLSKey,
 		Tracer: diag.New(dc), AdminAddr: o.AdminAddr, PublicMetrics: o.PublicMetrics,
-		HTTP: HTTPLimits{
-			ReadHeaderTimeout: o.HTTPReadHeaderTimeout, ReadTimeout: o.HTTPReadTimeout,
-			WriteTimeout: o.HTTPWriteTimeout, IdleTimeout: o.HTTPIdleTimeout, MaxHeaderBytes: o.HTTPMaxHeaderBytes,
-		},
+		HTTP:            HTTPLimits(o.HTTP),
 		TaskMetadataURL: o.TaskMetadataURL, TaskMetadataInterval: o.TaskMetadataInterval,
 	}, nil
 }
