@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,20 +56,7 @@ func TestGatewayFlagsEnvironmentAndHome(t *testing.T) {
 			t.Errorf("run: %v", err)
 		}
 	}()
-	var body string
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		resp, err := http.Get("http://" + addr + "/")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			body = string(b)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the gateway does not answer on %s (the flag over HERALD_ADDR): %v\n%s", addr, err, logs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	body := testsupport.GetBody(t, "http://"+addr+"/", 10*time.Second, "the gateway (the flag over HERALD_ADDR)", logs)
 	if !strings.HasPrefix(body, "Herald gateway node") || !strings.Contains(body, "https://signalr.example.com/client/?hub=<hub>") ||
 		strings.Contains(body, "emulator") || strings.Contains(body, "gateway-test-key") {
 		t.Errorf("GET /: %q", body)

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,20 +33,7 @@ func TestEmulatorTakesVariables(t *testing.T) {
 			t.Errorf("run: %v", err)
 		}
 	}()
-	var body string
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		resp, err := http.Get("http://" + addr + "/")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			body = string(b)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the emulator does not answer on --addr %s (over HERALD_ADDR): %v\n%s", addr, err, stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	body := testsupport.GetBody(t, "http://"+addr+"/", 10*time.Second, "the emulator (--addr over HERALD_ADDR)", stderr)
 	if !strings.HasPrefix(body, "Herald local emulator (role all)") || !strings.Contains(body, "AccessKey=ABCDEFGH") {
 		t.Errorf("GET /: %q", body)
 	}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -133,9 +134,37 @@ func rehearseTraffic(t *testing.T, moto *awsstack.Moto, text string) {
 	} else {
 		t.Error("the stack has no sample hub function although DeploySampleHub was asked for")
 	}
+	rehearseLiveTrace(t, d)
 	if r := d.gateways.Replacements(); len(r) != 0 {
 		t.Errorf("targets became unhealthy: %+v", r)
 	}
+}
+
+// rehearseLiveTrace: the live trace stream opened through the load balancer, with a
+// token signed with the stack's AccessKey, shows the events of both gateway tasks (the
+// health checks' HTTP requests reach each task; the watched task relays the other's).
+func rehearseLiveTrace(t *testing.T, d *deployment) {
+	t.Helper()
+	events := liveStreamKey(t, d.lb.URL(), rehearsalKey)
+	nodes := map[string]bool{}
+	within(t, 3*wait, "live trace events of both tasks through the load balancer", func() error {
+		for {
+			select {
+			case e, ok := <-events:
+				if !ok {
+					return errors.New("the stream ended")
+				}
+				nodes[e.Node] = true
+				continue
+			default:
+			}
+			break
+		}
+		if len(nodes) < 2 {
+			return fmt.Errorf("events of %d task(s): %v", len(nodes), nodes)
+		}
+		return nil
+	})
 }
 
 // mutation is a wrong template: pattern (which must match exactly once) replaced.

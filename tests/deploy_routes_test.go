@@ -113,6 +113,9 @@ func servedProbes() []routeProbe {
 		{http.MethodGet, "/client/", "hub=chat&id=x", "gateway"},
 		{http.MethodGet, "/client", "hub=chat&id=x", "gateway"},
 		{http.MethodPost, lambdafn.WebhookPath, "", "ChatHubFunction"},
+		{http.MethodGet, "/livetrace", "", "gateway"},
+		{http.MethodGet, "/livetrace/", "", "gateway"},
+		{http.MethodGet, "/livetrace/events", "", "gateway"},
 	}
 	for _, r := range httpapi.Routes() {
 		probes = append(probes, routeProbe{r.Method, fill.Replace(r.Pattern), "api-version=2022-06-01", "ApiFunction"})

@@ -115,6 +115,7 @@ var (
 		"HERALD_LOG_CONNECTIVITY":           "resource logs are off until an operator turns them on",
 		"HERALD_LOG_MESSAGING":              "resource logs are off until an operator turns them on",
 		"HERALD_LOG_HTTP":                   "resource logs are off until an operator turns them on",
+		"HERALD_DIAG_POLL":                  "2 s: tasks follow the deployment's diagnostics switches in Redis within it",
 		"HERALD_ADMIN_ADDR":                 "pprof stays off in production unless an operator opens it",
 		"HERALD_MAX_DIAGNOSTIC_CONNECTIONS": "Azure's 100 per node",
 		"HERALD_PUBLIC_METRICS":             "metrics stay off the public listener; scrape the admin listener",

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -89,24 +90,36 @@ func TestInsightsQueriesOnHeraldLogs(t *testing.T) {
 	status(t, "close a2", http.StatusOK)(e.rest.CloseConnection(ctx, hub, a2, "kicked"))
 	e.js.Expect(t, "a2", jsclient.KindClosed, wait)
 
-	run := func(name string, replace ...string) []insights.Row {
-		t.Helper()
+	try := func(name string, replace ...string) ([]insights.Row, error) {
 		q := strings.NewReplacer(replace...).Replace(queries[name])
 		recs, err := insights.Parse(logs.String())
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		rows, err := insights.Run(q, recs)
 		if err != nil {
-			t.Fatalf("query %s: %v\n%s", name, err, q)
+			return nil, fmt.Errorf("query %s: %w\n%s", name, err, q)
+		}
+		return rows, nil
+	}
+	run := func(name string, replace ...string) []insights.Row {
+		t.Helper()
+		rows, err := try(name, replace...)
+		if err != nil {
+			t.Fatal(err)
 		}
 		return rows
 	}
-	// The records come from several goroutines; wait for the last ones.
+	// The records come from several goroutines, and the client may see its
+	// close before the node has logged it: wait for the last ones (a field
+	// no record has yet is not a failure until then).
 	eventually(t, "the scenario's last records", func() bool {
-		r := run("connection", "CONNECTION_ID", a2)
-		u := run("upstream")
-		return len(r) > 0 && r[0]["operationName"] == diag.ConnectionAborted && len(u) > 0
+		r, err := try("connection", "CONNECTION_ID", a2)
+		if err != nil {
+			return false
+		}
+		u, err := try("upstream")
+		return err == nil && len(r) > 0 && r[0]["operationName"] == diag.ConnectionAborted && len(u) > 0
 	})
 
 	// Why did a2 drop? Newest first: aborted by the app, with the reason.

@@ -20,7 +20,13 @@ import (
 // liveStream reads a /livetrace/events stream into a channel.
 func liveStream(t *testing.T, base string) <-chan diag.Event {
 	t.Helper()
-	tok, err := livetrace.Token(node.DevAccessKey, time.Hour, time.Now())
+	return liveStreamKey(t, base, node.DevAccessKey)
+}
+
+// liveStreamKey is liveStream with a token signed with key.
+func liveStreamKey(t *testing.T, base, key string) <-chan diag.Event {
+	t.Helper()
+	tok, err := livetrace.Token(key, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func Handler(g prometheus.Gatherer) http.Handler {
 	}
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("Herald admin listener\n\n/debug/pprof/  profiles\n/metrics       Prometheus metrics\n"))
+		_, _ = w.Write([]byte("Herald admin listener\n\n/debug/pprof/  profiles\n/metrics       Prometheus metrics\n/admin/diagnostics  resource log switches (GET, PUT, DELETE)\n"))
 	})
 	return mux
 }

@@ -74,6 +74,8 @@ type Node struct {
 	TaskMetadataURL      string        `flag:"task-metadata-url" env:"ECS_CONTAINER_METADATA_URI_V4" doc:"set by ECS" usage:"the ECS task metadata endpoint: the gateway polls its /task and drains (clients told \"Service reloading, try reconnecting\") as soon as DesiredStatus is STOPPED"`
 	TaskMetadataInterval time.Duration `flag:"task-metadata-interval" env:"HERALD_TASK_METADATA_INTERVAL" default:"1s" usage:"time between two polls of the task metadata endpoint"`
 
+	DiagPoll time.Duration `flag:"diag-poll" env:"HERALD_DIAG_POLL" default:"2s" usage:"how often a node on Redis reads the deployment's diagnostics switches (set on any node's admin listener with ?scope=deployment)"`
+
 	// messaging is LogMessaging parsed, set by validate.
 	messaging diag.MessagingMode
 }

@@ -70,6 +70,7 @@ type Tracer struct {
 	// local watchers, or (with a relay) watchers on another node.
 	watching atomic.Bool
 	remote   atomic.Bool
+	sw       atomic.Pointer[Switches] // the resource log categories on
 	node     atomic.Pointer[string]
 
 	mu      sync.RWMutex // sinks run under the read lock: they never block
@@ -88,6 +89,7 @@ func New(cfg Config) *Tracer {
 	}
 	t := &Tracer{cfg: cfg, log: cfg.Logger, sinks: map[uint64]func(*Event){}}
 	t.node.Store(&cfg.Node)
+	t.sw.Store(&Switches{Connectivity: cfg.Connectivity, Messaging: cfg.Messaging, HTTP: cfg.HTTP})
 	return t
 }
 
@@ -98,18 +100,41 @@ func (t *Tracer) SetDefaultNode(node string) {
 	}
 }
 
+// Defaults are the switches Config set: those of the node's environment.
+func (t *Tracer) Defaults() Switches {
+	if t == nil {
+		return Switches{}
+	}
+	return Switches{Connectivity: t.cfg.Connectivity, Messaging: t.cfg.Messaging, HTTP: t.cfg.HTTP}
+}
+
+// Switches are the resource log categories on now.
+func (t *Tracer) Switches() Switches {
+	if t == nil {
+		return Switches{}
+	}
+	return *t.sw.Load()
+}
+
+// SetSwitches switches the resource log categories at once (one atomic
+// store: producers see the old set or the new one, never a mix) and
+// returns the previous set.
+func (t *Tracer) SetSwitches(s Switches) (old Switches) {
+	return *t.sw.Swap(&s)
+}
+
 // Connectivity reports whether connectivity events are wanted.
 func (t *Tracer) Connectivity() bool {
-	return t != nil && (t.cfg.Connectivity || t.watching.Load())
+	return t != nil && (t.sw.Load().Connectivity || t.watching.Load())
 }
 
 // HTTP reports whether HTTP request events are wanted.
-func (t *Tracer) HTTP() bool { return t != nil && (t.cfg.HTTP || t.watching.Load()) }
+func (t *Tracer) HTTP() bool { return t != nil && (t.sw.Load().HTTP || t.watching.Load()) }
 
 // MessagingAny reports whether any messaging event may be wanted; a
 // fan-out asks once, then Messaging per connection.
 func (t *Tracer) MessagingAny() bool {
-	return t != nil && (t.cfg.Messaging != MessagingOff || t.watching.Load())
+	return t != nil && (t.sw.Load().Messaging != MessagingOff || t.watching.Load())
 }
 
 // Messaging reports whether a messaging event about a connection
@@ -118,8 +143,8 @@ func (t *Tracer) Messaging(diagnostic bool) bool {
 	if t == nil {
 		return false
 	}
-	switch {
-	case t.cfg.Messaging == MessagingAll, t.cfg.Messaging == MessagingDiagnostic && diagnostic:
+	switch m := t.sw.Load().Messaging; {
+	case m == MessagingAll, m == MessagingDiagnostic && diagnostic:
 		return true
 	}
 	return t.watching.Load()
@@ -127,13 +152,14 @@ func (t *Tracer) Messaging(diagnostic bool) bool {
 
 // logs reports whether e goes to the resource logs.
 func (t *Tracer) logs(e *Event) bool {
+	sw := t.sw.Load()
 	switch e.Category {
 	case Connectivity:
-		return t.cfg.Connectivity
+		return sw.Connectivity
 	case HTTP:
-		return t.cfg.HTTP
+		return sw.HTTP
 	case Messaging:
-		return t.cfg.Messaging == MessagingAll || (t.cfg.Messaging == MessagingDiagnostic && e.Diagnostic)
+		return sw.Messaging == MessagingAll || (sw.Messaging == MessagingDiagnostic && e.Diagnostic)
 	}
 	return false
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -111,7 +110,7 @@ func TestEMFRun(t *testing.T) {
 	if _, err := metrics.New(reg); err != nil {
 		t.Fatal(err)
 	}
-	w := &lockedBuffer{}
+	w := &testsupport.Buffer{}
 	e, err := metrics.NewEMFExporter(metrics.EMFConfig{Gatherer: reg, Writer: w, Interval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -127,21 +126,4 @@ func TestEMFRun(t *testing.T) {
 	if strings.Count(w.String(), "\n") != before {
 		t.Fatal("flushes after Run returned")
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

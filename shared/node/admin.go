@@ -23,13 +23,22 @@ func (s *Server) listenAdmin() error {
 	}
 	s.adminLn = ln
 	s.admin = &http.Server{
-		Handler:  admin.Handler(s.cfg.Registry),
+		Handler:  s.adminHandler(),
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	lim := s.cfg.HTTP
 	lim.WriteTimeout = max(lim.WriteTimeout, adminMinWriteTimeout) // profiles take 30 s
 	lim.apply(s.admin)
 	return nil
+}
+
+// adminHandler is shared/admin's handler with the diagnostics switches
+// route (diagadmin.go).
+func (s *Server) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	s.mountDiagnostics(mux)
+	mux.Handle("/", admin.Handler(s.cfg.Registry))
+	return mux
 }
 
 // AdminURL is the admin listener's base URL, "" when it is off.

@@ -189,4 +189,9 @@ type Config struct {
 	// profiles and /metrics (shared/admin). Keep it private. Default ""
 	// (off).
 	AdminAddr string
+
+	// DiagPoll is how often a node on Redis reads the deployment's
+	// diagnostics switches (docs/diagnostics.md "Switching logs on at
+	// runtime"). Default DefaultDiagPoll.
+	DiagPoll time.Duration
 }

@@ -74,5 +74,6 @@ func FromOptions(o config.Node, b bus.Bus, log *slog.Logger, registry *prometheu
 		Tracer: diag.New(dc), AdminAddr: o.AdminAddr, PublicMetrics: o.PublicMetrics,
 		HTTP:            HTTPLimits(o.HTTP),
 		TaskMetadataURL: o.TaskMetadataURL, TaskMetadataInterval: o.TaskMetadataInterval,
+		DiagPoll: o.DiagPoll,
 	}, nil
 }

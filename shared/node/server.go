@@ -50,6 +50,7 @@ type Server struct {
 	adminLn  net.Listener
 	upstream *upstream.Client // nil without UpstreamSettingsPath
 	settings atomic.Pointer[upstream.Settings]
+	switches *switcher // the tracer's switches at runtime (diagswitch.go)
 }
 
 // New binds the listeners and wires negotiate, REST and gateway on one mux.
@@ -156,6 +157,9 @@ func (s *Server) wire() error {
 		cfg.Tracer = s.cfg.Tracer
 	}
 	cfg.Tracer.SetDefaultNode(s.host + ":" + strconv.Itoa(s.port))
+	if err := s.wireSwitches(); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	if cfg.PublicMetrics {
 		// Without hub names: the admin listener serves those.
@@ -294,6 +298,8 @@ func (s *Server) Gateway() *gateway.Server { return s.gw }
 func (s *Server) Serve(ctx context.Context) error {
 	stopWatch := s.watchSettings(ctx)
 	defer stopWatch()
+	stopDiag := s.watchSwitches(ctx)
+	defer stopDiag()
 	if s.gw != nil {
 		if err := s.gw.Start(ctx); err != nil {
 			s.closeListeners()

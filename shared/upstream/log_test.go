@@ -1,11 +1,9 @@
 package upstream_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,29 +11,11 @@ import (
 	"github.com/heraldrt/herald/shared/upstream"
 )
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestConnectedFailureIsLogged(t *testing.T) {
 	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.WriteHeader(http.StatusForbidden)
 	})
-	var logs syncBuffer
+	var logs testsupport.Buffer
 	c := newClient(t, upstream.Config{
 		Settings: settingsFor(rec.URL, "/"),
 		Logger:   slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})),

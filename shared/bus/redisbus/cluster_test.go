@@ -13,6 +13,7 @@ import (
 	"github.com/heraldrt/herald/shared/bus/bustest"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -217,7 +218,7 @@ func testClusterReaping(t *testing.T, cc *redis.ClusterClient) {
 func testSlotMoved(t *testing.T, cc *redis.ClusterClient) {
 	ctx := t.Context()
 	d := newDeployment(t, cc)
-	logs := &logBuffer{}
+	logs := &testsupport.Buffer{}
 	cfg := fast
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	gw := d.node(cfg)

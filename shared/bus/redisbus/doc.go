@@ -37,6 +37,7 @@
 //	P:{nodes}:negotiates:<sec>  string negotiates in that second of the Redis clock (expires after 2 s)
 //	P:{expiry}:due              zset   hub → its earliest membership expiry (a hint for the sweepers)
 //	P:{expiry}:version          hash   hub → counter bumped by each expiring AddUserToGroup
+//	P:{diag}:switches           string the deployment's diagnostics switches (JSON; absent: each node's environment)
 //
 // Empty sets and zsets disappear on their own, so an idle hub leaves no key.
 // The {nodes} and {expiry} keys are the only ones shared by all hubs; each

@@ -1,19 +1,18 @@
 package redisbus_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
 	"github.com/heraldrt/herald/shared/redistest"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // failFast is how long a call may take to fail while Redis is down.
@@ -194,7 +193,7 @@ func TestSubscriptionConnectionStalled(t *testing.T) {
 	px := newFreezer(t, srv.Addr())
 	rdb := newClient(t, "redis://"+px.addr())
 	d := newDeployment(t, rdb)
-	logs := &logBuffer{}
+	logs := &testsupport.Buffer{}
 	cfg := fast
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	gw := d.node(cfg)
@@ -229,7 +228,7 @@ func TestRedisStalledKeepsSubscription(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := newClient(t, srv.URL())
 	d := newDeployment(t, rdb)
-	logs := &logBuffer{}
+	logs := &testsupport.Buffer{}
 	cfg := fast
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	gw := d.node(cfg)
@@ -253,22 +252,4 @@ func TestRedisStalledKeepsSubscription(t *testing.T) {
 	if strings.Contains(logs.String(), "subscription connection lost") {
 		t.Errorf("the subscription connection was replaced during the stall:\n%s", logs)
 	}
-}
-
-// logBuffer is a concurrency-safe log sink.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
