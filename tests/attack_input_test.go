@@ -302,7 +302,7 @@ func TestAttackGroupLimits(t *testing.T) {
 func TestAttackConnectionsPerAddress(t *testing.T) {
 	t.Parallel()
 	const limit = 3
-	e := newEnv(t, func(cfg *node.Config) { cfg.MaxAddressConnections = limit })
+	e := newEnv(t, func(cfg *node.Config) { cfg.Gateway.MaxAddressConnections = limit })
 	var names []string
 	for i := range limit {
 		names = append(names, fmt.Sprintf("c%d", i))
@@ -385,7 +385,7 @@ func rawConnectHubStatus(t *testing.T, base, h string) string {
 // slot comes back when its last connection leaves.
 func TestAttackHubsPerNode(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(cfg *node.Config) { cfg.MaxHubs = 2 })
+	e := newEnv(t, func(cfg *node.Config) { cfg.Gateway.MaxHubs = 2 })
 	e.connect(t, "a", "") // hub chat
 	connectHub := func(name, h string) jsclient.Event {
 		if err := e.js.Connect(jsclient.ConnectOptions{Name: name, URL: e.srv.URL() + "/api?hub=" + h, Transport: jsclient.WebSockets}); err != nil {

@@ -51,8 +51,8 @@ func TestTemplateGatewayEnvironment(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: gateway configuration: %v", scenario, err)
 		}
-		if idle := seconds(t, attribute(e.Resolve(tpl.Resources["LoadBalancer"].Properties).(map[string]any)["LoadBalancerAttributes"], "idle_timeout.timeout_seconds")); g.HTTPIdleTimeout <= idle {
-			t.Errorf("%s: HERALD_HTTP_IDLE_TIMEOUT %v is not above the load balancer's idle timeout %v", scenario, g.HTTPIdleTimeout, idle)
+		if idle := seconds(t, attribute(e.Resolve(tpl.Resources["LoadBalancer"].Properties).(map[string]any)["LoadBalancerAttributes"], "idle_timeout.timeout_seconds")); g.HTTP.IdleTimeout <= idle {
+			t.Errorf("%s: HERALD_HTTP_IDLE_TIMEOUT %v is not above the load balancer's idle timeout %v", scenario, g.HTTP.IdleTimeout, idle)
 		}
 		if g.ForwardedHops != 1 {
 			t.Errorf("%s: HERALD_FORWARDED_HOPS %d behind the load balancer, want 1", scenario, g.ForwardedHops)

@@ -67,7 +67,7 @@ func wantError(t *testing.T, r *mgmt.Response, status int, code string) {
 // gives 504 after the invoke timeout; an unknown or closed connection 404.
 func TestClientResults(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *node.Config) { c.InvokeTimeout = 2 * time.Second })
+	e := newEnv(t, func(c *node.Config) { c.Gateway.InvokeTimeout = 2 * time.Second })
 	for _, p := range []jsclient.Protocol{jsclient.JSON, jsclient.MessagePack} {
 		name := "c-" + string(p)
 		id := e.js.ConnectWait(t, jsclient.ConnectOptions{

@@ -106,7 +106,7 @@ func TestResourceLogsTraceAMessage(t *testing.T) {
 func TestDiagnosticClients(t *testing.T) {
 	t.Parallel()
 	configure, logs := withResourceLogs(diag.Config{Messaging: diag.MessagingDiagnostic})
-	e := newEnv(t, configure, func(c *node.Config) { c.MaxDiagnosticConnections = 1 })
+	e := newEnv(t, configure, func(c *node.Config) { c.Gateway.MaxDiagnosticConnections = 1 })
 	ctx := context.Background()
 	plain := e.connect(t, "plain", "alice")
 	diagnostic := e.js.ConnectWait(t, jsclient.ConnectOptions{

@@ -33,7 +33,7 @@ func (e *env) connectErr(t *testing.T, name, userID string) string {
 // connection ends, the next one gets in.
 func TestConnectionQuotaOfficialClient(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *node.Config) { c.MaxConnections = 2; c.MaxUserConnections = 1 })
+	e := newEnv(t, func(c *node.Config) { c.Gateway.MaxConnections = 2; c.Gateway.MaxUserConnections = 1 })
 	e.connect(t, "a", "alice")
 	if msg := e.connectErr(t, "a2", "alice"); !strings.Contains(msg, "429") {
 		t.Fatalf("second alice: %q, want a 429", msg)
@@ -71,7 +71,7 @@ func TestConnectionQuotaOfficialClient(t *testing.T) {
 // saying so; other connections stay.
 func TestMessageTooLargeOfficialClient(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *node.Config) { c.MaxMessageBytes = 1024 })
+	e := newEnv(t, func(c *node.Config) { c.Gateway.MaxMessageBytes = 1024 })
 	e.connect(t, "big", "")
 	e.connect(t, "ok", "")
 	if err := e.js.Send("big", "s1", "anything", strings.Repeat("x", 2048)); err != nil {

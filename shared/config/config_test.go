@@ -26,7 +26,7 @@ func TestNodeDefaults(t *testing.T) {
 	if g.Addr != ":8080" || g.Role != "gateway" || g.RedisURL != "redis://127.0.0.1:6379/0" || g.ShutdownTimeout != 25*time.Second ||
 		len(g.AccessKeys) != 2 || g.AccessKeys[1] != "k2" || g.MaxMessageBytes != 1<<20 || g.LogFormat != "json" ||
 		g.MaxHubs != 1000 || g.MaxAddressConnections != 1000 || g.ForwardedHops != 1 || g.MaxLiveTraceWatchers != 16 ||
-		g.HTTPIdleTimeout != 130*time.Second || g.HTTPMaxHeaderBytes != 16<<10 || g.MaxDiagnosticConnections != 100 ||
+		g.HTTP.IdleTimeout != 130*time.Second || g.HTTP.MaxHeaderBytes != 16<<10 || g.MaxDiagnosticConnections != 100 ||
 		g.Messaging() != diag.MessagingOff || g.MaxConnections != 0 || g.MetricsEMFInterval != time.Minute {
 		t.Fatalf("defaults: %+v", g)
 	}

@@ -9,4 +9,14 @@
 // docs/configuration.md, which a test keeps current, so a setting added
 // once is a flag, a variable and a documented row at once. Libraries take
 // typed Config structs and never read the environment themselves.
+//
+// Settings that reach a library unchanged are grouped in a tagged struct
+// the library embeds or carries whole, so they are not copied field by
+// field: GatewayTuning (the gateway's limits, timeouts and quotas, in
+// gateway.Config through node.Config.Gateway) and HTTPLimits (every
+// listener's, node.Config.HTTP). A field added there is a flag, a
+// variable, a documented row, a template check and a setting of the
+// running gateway or listener at once; its zero value means its tag
+// default (WithDefaults), and shared/node's TestGatewayTuningReachesTheGateway
+// fails if one does not arrive.
 package config

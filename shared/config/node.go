@@ -42,24 +42,15 @@ type Node struct {
 	CORSOrigins   []string      `flag:"cors-origins" env:"HERALD_CORS_ORIGINS" doc:"none: no cross-origin calls" devdoc:"any origin on localhost, 127.0.0.1 or [::1] (any port)" usage:"comma-separated browser origins (https://app.example.com) allowed to call negotiate and /client cross-origin with credentials, or * for every origin without credentials"`
 
 	ShutdownTimeout time.Duration `flag:"shutdown-timeout" env:"HERALD_SHUTDOWN_TIMEOUT" default:"25s" dev:"10s" usage:"on SIGTERM or Ctrl+C the listeners close, clients get \"Service reloading, try reconnecting\" with allowReconnect, and the process exits within this time (25s: below ECS's 30 s stop timeout)"`
-	ConnectWindow   time.Duration `flag:"connect-window" env:"HERALD_CONNECT_WINDOW" default:"15s" usage:"how long a negotiated connection may take to connect"`
-	MaxMessageBytes int           `flag:"max-message-bytes" env:"HERALD_MAX_MESSAGE_BYTES" default:"1048576" min:"1" usage:"largest client message; a larger one closes that connection (close code 1009)"`
 	MaxBodyBytes    int           `flag:"max-body-bytes" env:"HERALD_MAX_BODY_BYTES" default:"1048576" min:"1" usage:"largest REST message body; larger ones get 413"`
 
-	MaxConnections           int           `flag:"max-connections" env:"HERALD_MAX_CONNECTIONS" default:"0" usage:"most concurrent client connections of the deployment, all hubs (counted in Redis across nodes); over it negotiate and connect answer 429 (0: no limit)"`
-	MaxUserConnections       int           `flag:"max-user-connections" env:"HERALD_MAX_USER_CONNECTIONS" default:"0" usage:"most concurrent connections of one user in one hub (0: no limit)"`
-	NegotiateRate            int           `flag:"negotiate-rate" env:"HERALD_NEGOTIATE_RATE" default:"0" usage:"most client negotiates per second of the deployment; over it 429 with Retry-After (0: no limit)"`
-	MaxHubs                  int           `flag:"max-hubs" env:"HERALD_MAX_HUBS" default:"1000" usage:"most hubs a gateway node holds connections in; a connect to one more gets 429 (0: no limit)"`
-	MaxAddressConnections    int           `flag:"max-address-connections" env:"HERALD_MAX_ADDRESS_CONNECTIONS" default:"1000" dev:"0" usage:"most connections of one client address on a gateway node; the next gets 429 (0: no limit)"`
-	ForwardedHops            int           `flag:"forwarded-hops" env:"HERALD_FORWARDED_HOPS" default:"1" dev:"0" doc:"1; 0 with HERALD_TLS_CERT" usage:"trusted proxies in front appending to X-Forwarded-For: the client address is this many entries from its right (the load balancer appends the address it saw); 0 uses the TCP peer"`
-	MaxLiveTraceWatchers     int           `flag:"max-livetrace-watchers" env:"HERALD_MAX_LIVETRACE_WATCHERS" default:"16" usage:"most live trace streams per process; the next gets 429 (0: no limit)"`
-	MaxConnectionGroups      int           `flag:"max-connection-groups" env:"HERALD_MAX_CONNECTION_GROUPS" default:"1000" usage:"most groups of one connection; a join beyond answers 409 (0: no limit)"`
-	InvokeTimeout            time.Duration `flag:"invoke-timeout" env:"HERALD_INVOKE_TIMEOUT" default:"30s" usage:"how long a REST :invoke waits for the client's result before 504"`
-	MaxConnectionInvocations int           `flag:"max-connection-invocations" env:"HERALD_MAX_CONNECTION_INVOCATIONS" default:"16" min:"1" usage:"most REST :invoke calls waiting on one connection; the next gets 429"`
-	MaxInvocations           int           `flag:"max-invocations" env:"HERALD_MAX_INVOCATIONS" default:"10000" min:"1" usage:"most REST :invoke calls waiting on one gateway node; the next gets 429"`
-	MaxConnectionStreams     int           `flag:"max-connection-streams" env:"HERALD_MAX_CONNECTION_STREAMS" default:"16" min:"1" usage:"most server-to-client streams open on one connection; the next stream() gets an error"`
-	BusTimeout               time.Duration `flag:"bus-timeout" env:"HERALD_BUS_TIMEOUT" default:"5s" usage:"one bus call of the gateway (register, unregister, token claim, locate, quota counts)"`
-	MaxUserGroups            int           `flag:"max-user-groups" env:"HERALD_MAX_USER_GROUPS" default:"1000" usage:"most recorded group memberships of one user in a hub; a join beyond answers 409 (0: no limit)"`
+	// GatewayTuning are the gateway's limits, timeouts and quotas, carried
+	// unchanged to gateway.Config.
+	GatewayTuning
+
+	MaxLiveTraceWatchers int `flag:"max-livetrace-watchers" env:"HERALD_MAX_LIVETRACE_WATCHERS" default:"16" usage:"most live trace streams per process; the next gets 429 (0: no limit)"`
+	MaxConnectionGroups  int `flag:"max-connection-groups" env:"HERALD_MAX_CONNECTION_GROUPS" default:"1000" usage:"most groups of one connection; a join beyond answers 409 (0: no limit)"`
+	MaxUserGroups        int `flag:"max-user-groups" env:"HERALD_MAX_USER_GROUPS" default:"1000" usage:"most recorded group memberships of one user in a hub; a join beyond answers 409 (0: no limit)"`
 
 	TLSCert string `flag:"tls-cert" env:"HERALD_TLS_CERT" usage:"serve HTTPS and WSS (TLS 1.2 or newer) with this PEM certificate (chain); needs the key; URLs and the connection string then say https"`
 	TLSKey  string `flag:"tls-key" env:"HERALD_TLS_KEY" usage:"PEM private key of the TLS certificate"`
@@ -71,17 +62,14 @@ type Node struct {
 	LogMessaging    string `flag:"log-messaging" env:"HERALD_LOG_MESSAGING" default:"off" usage:"resource logs of messages with their tracing id: off, all, or diagnostic (diagnostic clients only)"`
 	LogHTTP         bool   `flag:"log-http" env:"HERALD_LOG_HTTP" default:"false" usage:"a resource log per HTTP request"`
 
-	AdminAddr                string        `flag:"admin-addr" env:"HERALD_ADMIN_ADDR" doc:"none (off)" usage:"admin listener for pprof and /metrics, e.g. 127.0.0.1:6060; keep it private"`
-	PublicMetrics            bool          `flag:"public-metrics" env:"HERALD_PUBLIC_METRICS" default:"false" usage:"also serve /metrics on the main listener, without hub names (default: the admin listener only)"`
-	MaxDiagnosticConnections int           `flag:"max-diagnostic-connections" env:"HERALD_MAX_DIAGNOSTIC_CONNECTIONS" default:"100" min:"1" usage:"diagnostic clients per gateway node; the next gets 429"`
-	MetricsEMF               bool          `flag:"metrics-emf" env:"HERALD_METRICS_EMF" default:"false" usage:"write the herald_* gauges and counters as one CloudWatch Embedded Metric Format JSON line on stdout per interval (namespace Herald, dimension Service=gateway)"`
-	MetricsEMFInterval       time.Duration `flag:"metrics-emf-interval" env:"HERALD_METRICS_EMF_INTERVAL" default:"60s" usage:"time between two EMF lines"`
+	AdminAddr          string        `flag:"admin-addr" env:"HERALD_ADMIN_ADDR" doc:"none (off)" usage:"admin listener for pprof and /metrics, e.g. 127.0.0.1:6060; keep it private"`
+	PublicMetrics      bool          `flag:"public-metrics" env:"HERALD_PUBLIC_METRICS" default:"false" usage:"also serve /metrics on the main listener, without hub names (default: the admin listener only)"`
+	MetricsEMF         bool          `flag:"metrics-emf" env:"HERALD_METRICS_EMF" default:"false" usage:"write the herald_* gauges and counters as one CloudWatch Embedded Metric Format JSON line on stdout per interval (namespace Herald, dimension Service=gateway)"`
+	MetricsEMFInterval time.Duration `flag:"metrics-emf-interval" env:"HERALD_METRICS_EMF_INTERVAL" default:"60s" usage:"time between two EMF lines"`
 
-	HTTPReadHeaderTimeout time.Duration `flag:"http-read-header-timeout" env:"HERALD_HTTP_READ_HEADER_TIMEOUT" default:"10s" usage:"every listener: a client that has not sent a request's headers by then is disconnected (slowloris)"`
-	HTTPReadTimeout       time.Duration `flag:"http-read-timeout" env:"HERALD_HTTP_READ_TIMEOUT" default:"30s" usage:"every listener: the same for a whole request, body included; streams (WebSockets, Server-Sent Events, Long Polling polls, the live trace) are exempt"`
-	HTTPWriteTimeout      time.Duration `flag:"http-write-timeout" env:"HERALD_HTTP_WRITE_TIMEOUT" default:"30s" usage:"every listener: writing a response; on a stream each write instead (the admin listener allows at least 2 minutes, for profiles)"`
-	HTTPIdleTimeout       time.Duration `flag:"http-idle-timeout" env:"HERALD_HTTP_IDLE_TIMEOUT" default:"130s" usage:"every listener: a keep-alive connection idle this long is closed; keep it above the load balancer's idle timeout (120 s in the template)"`
-	HTTPMaxHeaderBytes    int           `flag:"http-max-header-bytes" env:"HERALD_HTTP_MAX_HEADER_BYTES" default:"16384" min:"1" usage:"every listener: larger request headers get 431"`
+	// HTTP are the timeouts and the header limit of every listener,
+	// carried unchanged to node.Config.HTTP.
+	HTTP HTTPLimits
 
 	TaskMetadataURL      string        `flag:"task-metadata-url" env:"ECS_CONTAINER_METADATA_URI_V4" doc:"set by ECS" usage:"the ECS task metadata endpoint: the gateway polls its /task and drains (clients told \"Service reloading, try reconnecting\") as soon as DesiredStatus is STOPPED"`
 	TaskMetadataInterval time.Duration `flag:"task-metadata-interval" env:"HERALD_TASK_METADATA_INTERVAL" default:"1s" usage:"time between two polls of the task metadata endpoint"`

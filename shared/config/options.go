@@ -43,6 +43,12 @@ const (
 //	         zero (durations are positive otherwise)
 //	enum     the allowed values, comma-separated
 //	secret   "true": values are never quoted in errors
+//	nolimit  for an int whose 0 means no limit while the field's zero
+//	         value means its default (GatewayTuning.MaxHubs): the value
+//	         an option's 0 is stored as
+//
+// A struct field (GatewayTuning, HTTPLimits) contributes its fields in
+// its place.
 type field struct {
 	env         string
 	flags       []string
@@ -52,6 +58,7 @@ type field struct {
 	min         int
 	enum        []string
 	secret      bool
+	nolimit     int64
 	index       []int
 	typ         reflect.Type
 }
@@ -97,6 +104,13 @@ func fieldsOf(t reflect.Type) []field {
 		if !sf.IsExported() {
 			continue
 		}
+		if sf.Type.Kind() == reflect.Struct {
+			for _, f := range fieldsOf(sf.Type) {
+				f.index = append(append([]int{}, sf.Index...), f.index...)
+				out = append(out, f)
+			}
+			continue
+		}
 		f := field{
 			env: tag(sf, "env"), def: sf.Tag.Get("default"), dev: sf.Tag.Get("dev"),
 			doc: sf.Tag.Get("doc"), devdoc: sf.Tag.Get("devdoc"), usage: sf.Tag.Get("usage"),
@@ -116,6 +130,13 @@ func fieldsOf(t reflect.Type) []field {
 			f.min = n
 		} else if sf.Type == durationType {
 			f.min = 1
+		}
+		if nl := sf.Tag.Get("nolimit"); nl != "" {
+			n, err := strconv.Atoi(nl)
+			if err != nil || n >= 0 || sf.Type.Kind() != reflect.Int {
+				panic(fmt.Sprintf("config: %s.%s: nolimit tag %q", t.Name(), sf.Name, nl))
+			}
+			f.nolimit = int64(n)
 		}
 		if f.env == "" && len(f.flags) == 0 {
 			panic(fmt.Sprintf("config: %s.%s has neither env nor flag", t.Name(), sf.Name))
@@ -160,6 +181,10 @@ func (f *field) set(v reflect.Value, raw string) error {
 				return fmt.Errorf("%q is not a positive integer", raw)
 			}
 			return fmt.Errorf("%q is not a non-negative integer (0: no limit)", raw)
+		}
+		if n == 0 && f.nolimit != 0 {
+			v.SetInt(f.nolimit)
+			break
 		}
 		v.SetInt(int64(n))
 	case f.typ.Kind() == reflect.Bool:

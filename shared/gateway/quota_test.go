@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/testsupport"
 )
 
@@ -133,7 +134,7 @@ func TestNegotiateRate(t *testing.T) {
 }
 
 func TestQuotasNeedACountingBus(t *testing.T) {
-	_, err := New(Config{Keys: []string{testKey}, Bus: registryOnly{}, MaxConnections: 1})
+	_, err := New(Config{Keys: []string{testKey}, Bus: registryOnly{}, GatewayTuning: config.GatewayTuning{MaxConnections: 1}})
 	if err == nil || !strings.Contains(err.Error(), "bus.Quotas") {
 		t.Fatalf("New = %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/config"
 	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/upstream"
@@ -87,14 +88,11 @@ type Config struct {
 	// derived from the listener (gateway.DefaultInternalURL), e.g.
 	// http://127.0.0.1:8881.
 	InternalURL string
-	// InvokeTimeout bounds the wait for a client's result to a REST
-	// :invoke (gateway.Config.InvokeTimeout). Default 30s.
-	InvokeTimeout time.Duration
-	// MaxConnectionInvocations, MaxInvocations and MaxConnectionStreams
-	// bound client results and server-to-client streams (gateway.Config).
-	MaxConnectionInvocations, MaxInvocations, MaxConnectionStreams int
-	// BusTimeout bounds one bus call of the gateway (gateway.Config).
-	BusTimeout time.Duration
+	// Gateway are the gateway's limits, timeouts and quotas, passed to it
+	// unchanged (gateway.Config.GatewayTuning; zero fields mean its
+	// defaults). The quotas are counted through Bus, so they hold across
+	// every process of a Redis deployment.
+	Gateway config.GatewayTuning
 	// Logger receives the logs. Default: discard.
 	Logger *slog.Logger
 	// AppSecret, when set, makes the app negotiate endpoint require an
@@ -128,13 +126,9 @@ type Config struct {
 	// upstream does not answer in time gets an error completion. Default
 	// 100s (upstream.DefaultTimeout).
 	UpstreamTimeout time.Duration
-	// ConnectWindow and MaxMessageBytes tune the gateway (gateway.Config;
-	// zero values mean its defaults).
-	ConnectWindow   time.Duration
-	MaxMessageBytes int
 	// ClientTimeout, KeepAliveInterval, LongPollTimeout, QueueMessages and
-	// QueueBytes tune the gateway's connections the same way (gateway.Config;
-	// zero values mean its defaults).
+	// QueueBytes tune the gateway's connections (gateway.Config; zero values
+	// mean its defaults). They have no option: tests and embedders set them.
 	ClientTimeout     time.Duration
 	KeepAliveInterval time.Duration
 	LongPollTimeout   time.Duration
@@ -145,12 +139,6 @@ type Config struct {
 	// the sample chat page at /samples/chat/ loads from beside itself.
 	// Default "": the page loads the pinned bundle from jsDelivr.
 	SignalRScript string
-	// MaxConnections, MaxUserConnections and NegotiateRate are the
-	// gateway's quotas (gateway.Config), counted through Bus, so they hold
-	// across every process of a Redis deployment. Default 0: no quota.
-	MaxConnections     int
-	MaxUserConnections int
-	NegotiateRate      int
 	// TLSCertFile and TLSKeyFile are PEM files of a certificate (chain)
 	// and its key: when both are set every listener serves HTTPS and WSS
 	// (TLS 1.2 or newer) and the URLs and the connection string use
@@ -172,9 +160,6 @@ type Config struct {
 	// or environment (diag.Config). Default: a Tracer with every log
 	// category off, writing to Logger (the live trace still works).
 	Tracer *diag.Tracer
-	// MaxDiagnosticConnections is the gateway's per-node limit of
-	// diagnostic clients. Default 100.
-	MaxDiagnosticConnections int
 	// PublicMetrics serves GET /metrics on the main listener too, where
 	// anyone reaching the endpoint can read it, without hub names
 	// (metrics.PublicHandler). Default false: metrics on the admin
@@ -182,17 +167,9 @@ type Config struct {
 	PublicMetrics bool
 	// HTTP are the timeouts and the header limit of every listener (the
 	// main one, with or without TLS, and the admin one, whose write
-	// timeout is at least 2 minutes for profiles). Zero fields mean the
-	// Default* constants: headers within 10s, a request within 30s
-	// (streams exempt), each write within 30s, an idle keep-alive
-	// connection closed after 130s, headers at most 16 KiB.
+	// timeout is at least 2 minutes for profiles). Zero fields mean their
+	// defaults (HTTPLimits).
 	HTTP HTTPLimits
-	// MaxHubs, MaxAddressConnections and ForwardedHops are the gateway's
-	// per-node limits (gateway.Config): default 1000 hubs (negative: no
-	// limit), no address limit, the TCP peer as the client address.
-	MaxHubs               int
-	MaxAddressConnections int
-	ForwardedHops         int
 	// MaxLiveTraceWatchers is the most live trace streams of the process
 	// (livetrace.Config.MaxWatchers): default 16, negative no limit.
 	MaxLiveTraceWatchers int

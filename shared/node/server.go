@@ -226,15 +226,8 @@ func (s *Server) wireGateway(mux *http.ServeMux) error {
 	}
 	gw, err := gateway.New(gateway.Config{
 		Keys: cfg.AccessKeys, Bus: gb, Logger: s.log, Upstream: s.upstream,
-		ConnectWindow: cfg.ConnectWindow, MaxMessageBytes: cfg.MaxMessageBytes,
-		Metrics: s.metrics, Tracer: cfg.Tracer, MaxDiagnosticConnections: cfg.MaxDiagnosticConnections,
-		MaxConnections: cfg.MaxConnections, MaxUserConnections: cfg.MaxUserConnections,
-		NegotiateRate: cfg.NegotiateRate,
-		MaxHubs:       cfg.MaxHubs, MaxAddressConnections: cfg.MaxAddressConnections, ForwardedHops: cfg.ForwardedHops,
-		InternalURL: internal, InvokeTimeout: cfg.InvokeTimeout, BusTimeout: cfg.BusTimeout,
-		MaxConnectionInvocations: cfg.MaxConnectionInvocations, MaxInvocations: cfg.MaxInvocations,
-		MaxConnectionStreams: cfg.MaxConnectionStreams,
-
+		Metrics: s.metrics, Tracer: cfg.Tracer, InternalURL: internal,
+		GatewayTuning: cfg.Gateway,
 		ClientTimeout: cfg.ClientTimeout, KeepAliveInterval: cfg.KeepAliveInterval,
 		LongPollTimeout: cfg.LongPollTimeout, QueueMessages: cfg.QueueMessages, QueueBytes: cfg.QueueBytes,
 	})

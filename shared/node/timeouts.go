@@ -7,60 +7,25 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/heraldrt/herald/shared/config"
 )
 
-// Defaults of HTTPLimits.
-const (
-	// DefaultReadHeaderTimeout bounds reading a request's headers (also the
-	// first request of a new connection): slowloris on headers.
-	DefaultReadHeaderTimeout = 10 * time.Second
-	// DefaultReadTimeout bounds reading a whole request, body included
-	// (slowloris on bodies). Streams (WebSockets, Server-Sent Events, Long
-	// Polling, the live trace) are GETs without a body and are exempt.
-	DefaultReadTimeout = 30 * time.Second
-	// DefaultWriteTimeout bounds writing a response; on a stream it bounds
-	// each write instead, so a stream may last but a stalled reader cannot
-	// hold a write.
-	DefaultWriteTimeout = 30 * time.Second
-	// DefaultIdleTimeout is how long a keep-alive connection may wait for
-	// its next request: above the 120 s idle timeout of the template's load
-	// balancer (AWS asks targets to keep connections longer than the
-	// balancer does, else it may reuse one the target is closing).
-	DefaultIdleTimeout = 130 * time.Second
-	// DefaultMaxHeaderBytes bounds a request's header block (request line
-	// included): an access token is at most 4 KiB.
-	DefaultMaxHeaderBytes = 16 << 10
-	// adminMinWriteTimeout is the least write timeout of the admin
-	// listener: a CPU profile or trace takes 30 s by default before its
-	// answer is written.
-	adminMinWriteTimeout = 2 * time.Minute
-)
+// adminMinWriteTimeout is the least write timeout of the admin listener:
+// a CPU profile or trace takes 30 s by default before its answer is
+// written.
+const adminMinWriteTimeout = 2 * time.Minute
 
 // HTTPLimits are the timeouts and header limit of every listener (main,
-// TLS and admin). Zero values mean the defaults above.
-type HTTPLimits struct {
-	ReadHeaderTimeout time.Duration
-	ReadTimeout       time.Duration
-	WriteTimeout      time.Duration
-	IdleTimeout       time.Duration
-	MaxHeaderBytes    int
-}
+// TLS and admin), the options' config.HTTPLimits (documented there). Zero
+// values mean the defaults: headers within 10s, a request within 30s
+// (streams exempt), each write within 30s, an idle keep-alive connection
+// closed after 130s, headers at most 16 KiB.
+type HTTPLimits config.HTTPLimits
 
-// withDefaults fills the zero fields of l.
+// withDefaults fills the zero fields of l (config.HTTPLimits.WithDefaults).
 func (l HTTPLimits) withDefaults() HTTPLimits {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	def(&l.ReadHeaderTimeout, DefaultReadHeaderTimeout)
-	def(&l.ReadTimeout, DefaultReadTimeout)
-	def(&l.WriteTimeout, DefaultWriteTimeout)
-	def(&l.IdleTimeout, DefaultIdleTimeout)
-	if l.MaxHeaderBytes <= 0 {
-		l.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
-	return l
+	return HTTPLimits(config.HTTPLimits(l).WithDefaults())
 }
 
 // apply sets l on srv.
