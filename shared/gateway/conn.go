@@ -25,6 +25,7 @@ import (
 // writeState (writestate.go, with its transition table).
 type conn struct {
 	id, hub, user string
+	addr          string // the client's IP address, for connectivity records
 	proto         proto
 	diag          bool // a diagnostic client (asrs.s.dc)
 	nc            net.Conn

@@ -16,6 +16,7 @@ type connRequest struct {
 	claims        token.Claims
 	query         string // the client's query for upstream, minus secrets
 	diag          bool   // holds a diagnostic slot, released when it ends
+	addr          string // the client's IP address (clientAddress)
 }
 
 // connect serves requests to /client/?hub=H&id=T: WebSocket upgrades here,
@@ -49,7 +50,8 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, msg)
 		return
 	}
-	req := connRequest{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery)}
+	req := connRequest{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery),
+		addr: clientAddress(r, s.cfg.ForwardedHops)}
 	if !isWebSocketUpgrade(r) {
 		s.serveHTTPTransport(w, r, req, expired)
 		return
@@ -87,7 +89,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, req *connRequest)
 	}
 	addr := ""
 	if s.cfg.MaxAddressConnections > 0 {
-		addr = clientAddress(r, s.cfg.ForwardedHops)
+		addr = req.addr
 	}
 	if err := s.idx.reserve(req.hub, req.id, addr); err != nil {
 		s.releaseConnection(req.hub, req.user)

@@ -45,7 +45,7 @@ func (s *Server) traceStarted(c *conn, transport string) {
 	if t := s.cfg.Tracer; t.Connectivity() {
 		t.Emit(diag.Event{Category: diag.Connectivity, Name: diag.ConnectionStarted,
 			Hub: c.hub, ConnectionID: c.id, UserID: c.user, Diagnostic: c.diag,
-			Transport: transport, Protocol: c.proto.String()})
+			Transport: transport, Protocol: c.proto.String(), RemoteAddr: c.addr})
 	}
 }
 
@@ -58,7 +58,8 @@ func (s *Server) traceEnded(c *conn, transport, label string) {
 	}
 	e := diag.Event{Category: diag.Connectivity, Name: diag.ConnectionAborted,
 		Hub: c.hub, ConnectionID: c.id, UserID: c.user, Diagnostic: c.diag,
-		Transport: transport, Protocol: c.proto.String(), Reason: c.reason(), ReasonLabel: label}
+		Transport: transport, Protocol: c.proto.String(), Reason: c.reason(), ReasonLabel: label,
+		RemoteAddr: c.addr}
 	if label == CloseClientClosed {
 		e.Name, e.Reason = diag.ConnectionEnded, ""
 	}

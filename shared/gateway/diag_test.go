@@ -106,7 +106,8 @@ func (e *events) wait(t *testing.T, match func(diag.Event) bool) diag.Event {
 	return found
 }
 
-// Connectivity and messaging events carry ids, reasons and the tracing id;
+// Connectivity and messaging events carry ids, reasons, the client address
+// and the tracing id;
 // in diagnostic mode only diagnostic clients' deliveries are logged.
 func TestTraceEvents(t *testing.T) {
 	tr := diag.New(diag.Config{Messaging: diag.MessagingDiagnostic})
@@ -124,7 +125,8 @@ func TestTraceEvents(t *testing.T) {
 	dc.handshake(`{"protocol":"json","version":1}`)
 	_ = dc.readText()
 	got.wait(t, func(e diag.Event) bool {
-		return e.Name == diag.ConnectionStarted && e.ConnectionID == dc.id && e.Diagnostic && e.UserID == "bob" && e.Transport == "WebSockets"
+		return e.Name == diag.ConnectionStarted && e.ConnectionID == dc.id && e.Diagnostic && e.UserID == "bob" && e.Transport == "WebSockets" &&
+			e.RemoteAddr == "127.0.0.1" // the client address, as Azure's callerIpAddress
 	})
 	env := sendEnv("chat", bus.ScopeAll, "", "news", `["x"]`)
 	env.TraceID = "trace-42"
@@ -138,7 +140,8 @@ func TestTraceEvents(t *testing.T) {
 	}
 	publish(t, h.bus, &bus.Envelope{Kind: bus.KindClose, Hub: "chat", Scope: bus.ScopeConnection, ID: plain.id, Reason: "bye"})
 	got.wait(t, func(e diag.Event) bool {
-		return e.Name == diag.ConnectionAborted && e.ConnectionID == plain.id && e.Reason == "bye" && e.ReasonLabel == CloseAppClosed
+		return e.Name == diag.ConnectionAborted && e.ConnectionID == plain.id && e.Reason == "bye" && e.ReasonLabel == CloseAppClosed &&
+			e.RemoteAddr == "127.0.0.1"
 	})
 	_ = dc.nc.Close()
 	got.wait(t, func(e diag.Event) bool {

@@ -162,6 +162,7 @@ func (s *Server) openHTTP(w http.ResponseWriter, r *http.Request, req connReques
 		return nil, false
 	}
 	c := newConn(s, nil, req.hub, req.id, req.user)
+	c.addr = req.addr
 	c.diag = req.diag
 	c.hs = &httpConn{kind: kind, wakeCh: make(chan struct{}, 1), endCh: make(chan struct{}), req: req}
 	c.hs.opened = time.Now()

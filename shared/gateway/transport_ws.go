@@ -77,6 +77,7 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, req connRequest) {
 		_ = nc.Close()
 	}
 	c := newConn(s, nc, req.hub, req.id, req.user)
+	c.addr = req.addr
 	c.diag = req.diag
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 
