@@ -34,11 +34,13 @@ var concurrentSources = []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0
 // 64 at a time, from four 127.0.0.x source addresses), for at most 90 s,
 // and reports the connections reached and open after a 1 s settle
 // (conns), the setup rate (conns/s) and the emulator's RSS growth per
-// connection (KiB/conn). It fails when fewer than all connect only through
-// the summary's "Concurrent connections" row, and fails outright when a
-// connected client is closed while idle. Where the hard limit cannot be
-// raised (no CAP_SYS_RESOURCE, as in an unprivileged container) it
-// connects as many as the limit leaves room for and says so.
+// connection (KiB/conn), and the fd limit it ran under (fd-limit). It
+// fails when fewer than all connect only through the summary's
+// "Concurrent connections" row, and fails outright when a connected client
+// is closed while idle. Where the hard limit cannot be raised (no
+// CAP_SYS_RESOURCE, as in an unprivileged container) it connects as many
+// as the limit leaves room for and says so; the summary row then reads
+// "not measurable here (fd limit N)" rather than FAIL.
 func BenchmarkConcurrentConns(b *testing.B) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {

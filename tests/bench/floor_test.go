@@ -45,27 +45,34 @@ func BenchmarkFanoutFloor(b *testing.B) {
 	}
 }
 
-func benchFloor(b *testing.B, n int) {
+// launchFloor starts a floor server; stop stops it, reporting a failed
+// shutdown as an error.
+func launchFloor(b *testing.B) (child *proc.Child, stop func()) {
+	b.Helper()
 	bin, err := floorBinary()
 	if err != nil {
 		b.Fatal(err)
 	}
-	child, err := proc.Start(bin, "--addr", "127.0.0.1:0")
+	child, err = proc.Start(bin, "--addr", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := NewClient(child.Addr, hub, accessKey)
-	if err != nil {
-		_ = child.Stop()
-		b.Fatal(err)
-	}
-	c.sendURL = "http://" + child.Addr + "/send"
-	b.Cleanup(func() {
-		c.Close()
+	return child, func() {
 		if err := child.Stop(); err != nil {
 			b.Errorf("floor: %v\nstderr:\n%s", err, child.Logs())
 		}
-	})
+	}
+}
+
+func benchFloor(b *testing.B, n int) {
+	child, stop := launchFloor(b)
+	b.Cleanup(stop)
+	c, err := NewClient(child.Addr, hub, accessKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.sendURL = "http://" + child.Addr + "/send"
+	b.Cleanup(c.Close)
 	window := int64(max(1, min(200, 200_000/n)))
 	tally := NewTally()
 	per := make([]atomic.Int64, n)

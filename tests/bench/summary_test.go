@@ -29,12 +29,18 @@ func report(b *testing.B, v float64, unit string) {
 
 // target is one row of performance.md's target table: the value a
 // function of the results, compared with limit (at most, or at least).
+// floor, when set, is the same figure for the floor server (tests/bench/floor)
+// measured in the same run, printed beside the value with their ratio.
+// unmeasurable, when set, explains why this machine cannot reach the
+// target whatever the code does; the row then says so instead of FAIL.
 type target struct {
-	name    string
-	value   func(m map[string]float64) (float64, bool)
-	limit   float64
-	atLeast bool
-	unit    string
+	name         string
+	value        func(m map[string]float64) (float64, bool)
+	limit        float64
+	atLeast      bool
+	unit         string
+	floor        func(m map[string]float64) (float64, bool)
+	unmeasurable func(m map[string]float64) (string, bool)
 }
 
 func metric(key string) func(map[string]float64) (float64, bool) {
@@ -50,19 +56,55 @@ func ratio(num, den string) func(map[string]float64) (float64, bool) {
 	}
 }
 
+// fdLimited says a connection count fell short of want because the fd
+// limit the benchmark ran under (its "fd-limit" metric, which it could not
+// raise) leaves no room for want connections plus fdReserve.
+func fdLimited(bench string, want float64) func(map[string]float64) (string, bool) {
+	return func(m map[string]float64) (string, bool) {
+		lim, ok := m[bench+" fd-limit"]
+		if !ok || lim >= want+fdReserve {
+			return "", false
+		}
+		return fmt.Sprintf("not measurable here (fd limit %.0f)", lim), true
+	}
+}
+
+const (
+	fanoutFloor1k  = "BenchmarkFanoutFloor/conns=1000 floor-cpu-s/1M"
+	fanoutFloor10k = "BenchmarkFanoutFloor/conns=10000 floor-cpu-s/1M"
+)
+
 var targets = []target{
-	{"Idle memory per connection, 10,000 conns", metric("BenchmarkIdleMemory KiB/conn"), 12, false, "KiB"},
-	{"Fan-out via Redis, 1,000 clients", metric("BenchmarkRedisFanout/conns=1000 gw-cpu-s/1M"), 1.5, false, "gw CPU-s/1M"},
-	{"Fan-out via Redis, 10,000 clients", metric("BenchmarkRedisFanout/conns=10000 gw-cpu-s/1M"), 1.5, false, "gw CPU-s/1M"},
-	{"Fan-out in-memory bus, 1,000 clients", metric("BenchmarkFanout/conns=1000 gw-cpu-s/1M"), 1.5, false, "gw CPU-s/1M"},
-	{"Fan-out in-memory bus, 10,000 clients", metric("BenchmarkFanout/conns=10000 gw-cpu-s/1M"), 1.5, false, "gw CPU-s/1M"},
-	{"Fan-out vs raw floor, 1,000 clients", ratio("BenchmarkFanout/conns=1000 gw-cpu-s/1M", "BenchmarkFanoutFloor/conns=1000 floor-cpu-s/1M"), 1.5, false, "×"},
-	{"Fan-out vs raw floor, 10,000 clients", ratio("BenchmarkFanout/conns=10000 gw-cpu-s/1M", "BenchmarkFanoutFloor/conns=10000 floor-cpu-s/1M"), 1.5, false, "×"},
-	{"Latency via Redis at 20k deliveries/s, p50", metric("BenchmarkRedisLatency p50-ms"), 2, false, "ms"},
-	{"Latency via Redis at 20k deliveries/s, p99", metric("BenchmarkRedisLatency p99-ms"), 10, false, "ms"},
-	{"Negotiate (both hops)", metric("BenchmarkNegotiate negotiations/s"), 10000, true, "/s"},
-	{"Connection setup", metric("BenchmarkIdleMemory conns/s"), 5000, true, "/s"},
-	{"Concurrent connections on one gateway", metric("BenchmarkConcurrentConns conns"), 50000, true, "conns"},
+	{name: "Idle memory per connection, 10,000 conns", value: metric("BenchmarkIdleMemory KiB/conn"), limit: 12, unit: "KiB",
+		floor: metric("BenchmarkSetupFloor KiB/conn")},
+	{name: "Fan-out via Redis, 1,000 clients", value: metric("BenchmarkRedisFanout/conns=1000 gw-cpu-s/1M"), limit: 1.5, unit: "gw CPU-s/1M",
+		floor: metric(fanoutFloor1k)},
+	{name: "Fan-out via Redis, 10,000 clients", value: metric("BenchmarkRedisFanout/conns=10000 gw-cpu-s/1M"), limit: 1.5, unit: "gw CPU-s/1M",
+		floor: metric(fanoutFloor10k)},
+	{name: "Fan-out in-memory bus, 1,000 clients", value: metric("BenchmarkFanout/conns=1000 gw-cpu-s/1M"), limit: 1.5, unit: "gw CPU-s/1M",
+		floor: metric(fanoutFloor1k)},
+	{name: "Fan-out in-memory bus, 10,000 clients", value: metric("BenchmarkFanout/conns=10000 gw-cpu-s/1M"), limit: 1.5, unit: "gw CPU-s/1M",
+		floor: metric(fanoutFloor10k)},
+	{name: "Fan-out vs raw floor, 1,000 clients", value: ratio("BenchmarkFanout/conns=1000 gw-cpu-s/1M", fanoutFloor1k), limit: 1.5, unit: "×"},
+	{name: "Fan-out vs raw floor, 10,000 clients", value: ratio("BenchmarkFanout/conns=10000 gw-cpu-s/1M", fanoutFloor10k), limit: 1.5, unit: "×"},
+	{name: "Latency via Redis at 20k deliveries/s, p50", value: metric("BenchmarkRedisLatency p50-ms"), limit: 2, unit: "ms"},
+	{name: "Latency via Redis at 20k deliveries/s, p99", value: metric("BenchmarkRedisLatency p99-ms"), limit: 10, unit: "ms"},
+	{name: "Negotiate (both hops)", value: metric("BenchmarkNegotiate negotiations/s"), limit: 10000, atLeast: true, unit: "/s"},
+	{name: "Connection setup", value: metric("BenchmarkIdleMemory conns/s"), limit: 5000, atLeast: true, unit: "/s",
+		floor: metric("BenchmarkSetupFloor conns/s")},
+	{name: "Connection setup, server CPU per conn", value: metric("BenchmarkIdleMemory gw-cpu-us/conn"), limit: 250, unit: "µs",
+		floor: metric("BenchmarkSetupFloor floor-cpu-us/conn")},
+	{name: "Concurrent connections on one gateway", value: metric("BenchmarkConcurrentConns conns"), limit: concurrentTarget, atLeast: true, unit: "conns",
+		unmeasurable: fdLimited("BenchmarkConcurrentConns", concurrentTarget)},
+}
+
+// figure formats a measured value: three significant digits, whole
+// numbers from 1,000 up.
+func figure(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.3g", v)
 }
 
 // summarize prints the target table to w and writes every result as JSON
@@ -75,7 +117,8 @@ func summarize(w io.Writer) error {
 	if len(m) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\n%-44s %12s %18s  %s\n", "target (docs performance.md)", "measured", "target", "result")
+	const row = "%-44s %10s %10s %8s %18s  %s\n"
+	fmt.Fprintf(w, "\n"+row, "target (docs performance.md)", "measured", "floor", "÷ floor", "target", "result")
 	for _, t := range targets {
 		op := "≤"
 		if t.atLeast {
@@ -84,8 +127,18 @@ func summarize(w io.Writer) error {
 		limit := fmt.Sprintf("%s %g %s", op, t.limit, t.unit)
 		v, ok := t.value(m)
 		if !ok {
-			fmt.Fprintf(w, "%-44s %12s %18s  %s\n", t.name, "-", limit, "not run")
+			fmt.Fprintf(w, row, t.name, "-", "", "", limit, "not run")
 			continue
+		}
+		floor, times := "", ""
+		if t.floor != nil {
+			floor, times = "not run", "-"
+			if f, ok := t.floor(m); ok {
+				floor = figure(f)
+				if f > 0 {
+					times = fmt.Sprintf("%.2f×", v/f)
+				}
+			}
 		}
 		pass := v <= t.limit
 		if t.atLeast {
@@ -94,12 +147,12 @@ func summarize(w io.Writer) error {
 		verdict := "FAIL"
 		if pass {
 			verdict = "pass"
+		} else if t.unmeasurable != nil {
+			if why, ok := t.unmeasurable(m); ok {
+				verdict = why
+			}
 		}
-		measured := fmt.Sprintf("%.3g", v)
-		if v >= 1000 {
-			measured = fmt.Sprintf("%.0f", v)
-		}
-		fmt.Fprintf(w, "%-44s %12s %18s  %s\n", t.name, measured, limit, verdict)
+		fmt.Fprintf(w, row, t.name, figure(v), floor, times, limit, verdict)
 	}
 	path := os.Getenv("BENCH_RESULTS")
 	if path == "" {

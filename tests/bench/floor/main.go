@@ -4,8 +4,14 @@
 // per socket, for each POST /send. The gateway's CPU per delivery is
 // compared with this one's in the same run.
 //
+// It is also the connection-setup floor: GET /hub upgrades and answers the
+// client's SignalR JSON handshake request with "{}\x1e", with no negotiate,
+// token or bus, so the benchmarks can set the gateway's CPU per connection
+// beside the least a SignalR connection costs.
+//
 // Routes: GET /ws upgrades (no SignalR negotiate or handshake; what the
-// client sends is read and dropped), POST /send frames its body once as a
+// client sends is read and dropped), GET /hub upgrades and does the
+// handshake (then drops what the client sends), POST /send frames its body once as a
 // text message and writes it to every connection, answering 202 after the
 // last write; GET /api/health answers 200. It prints
 // "listening on http://ADDR" once it listens and exits on SIGTERM.
@@ -23,8 +29,18 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+)
+
+// handshakeFrame is the JSON handshake response, framed once.
+var handshakeFrame = ws.MustCompileFrame(ws.NewTextFrame([]byte("{}\x1e")))
+
+const (
+	maxHandshake     = 4 << 10          // bounds the handshake request
+	handshakeTimeout = 10 * time.Second // for the handshake request
 )
 
 func main() {
@@ -51,6 +67,7 @@ func run(addr string) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/health", func(w http.ResponseWriter, _ *http.Request) {})
 	mux.HandleFunc("GET /ws", s.upgrade)
+	mux.HandleFunc("GET /hub", s.upgradeHandshake)
 	mux.HandleFunc("POST /send", s.send)
 	hs := &http.Server{Handler: mux}
 	fmt.Printf("listening on http://%s\n", ln.Addr())
@@ -80,6 +97,39 @@ func (s *server) upgrade(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	s.serve(nc)
+}
+
+// upgradeHandshake upgrades, reads the handshake request (one text message
+// ending in the record separator) and answers it before serving the
+// connection as upgrade does.
+func (s *server) upgradeHandshake(w http.ResponseWriter, r *http.Request) {
+	nc, _, _, err := ws.HTTPUpgrader{}.Upgrade(r, w)
+	if err != nil {
+		return
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(handshakeTimeout))
+	rd := wsutil.Reader{Source: nc, State: ws.StateServerSide, MaxFrameSize: maxHandshake}
+	h, err := rd.NextFrame()
+	if err != nil || h.OpCode != ws.OpText || !h.Fin {
+		_ = nc.Close()
+		return
+	}
+	req, err := io.ReadAll(&rd)
+	if err != nil || len(req) == 0 || req[len(req)-1] != 0x1e {
+		_ = nc.Close()
+		return
+	}
+	if _, err := nc.Write(handshakeFrame); err != nil || nc.SetReadDeadline(time.Time{}) != nil {
+		_ = nc.Close()
+		return
+	}
+	s.serve(nc)
+}
+
+// serve registers nc for /send and reads (and drops) what the client
+// sends until it closes.
+func (s *server) serve(nc net.Conn) {
 	s.mu.Lock()
 	s.conns[nc] = struct{}{}
 	s.mu.Unlock()
