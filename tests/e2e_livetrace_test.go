@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,11 @@ func TestLiveTracePageInChromium(t *testing.T) {
 	e.expectRecv(t, "c1", text)
 	trace := resp.Header.Get(httpapi.TraceHeader)
 	must("the trace id shows", b.WaitFor(`document.getElementById("rows").innerText.includes(`+jsString(trace)+`)`, browserWait))
+	toAlice := e.payload("to-alice")
+	userResp := status(t, "send to user", http.StatusAccepted)(e.rest.SendToUser(ctx, hub, "alice", recv, []any{toAlice}))
+	e.expectRecv(t, "c1", toAlice)
+	userTrace := userResp.Header.Get(httpapi.TraceHeader)
+	must("the user's trace id shows", b.WaitFor(`document.getElementById("rows").innerText.includes(`+jsString(userTrace)+`)`, browserWait))
 	must("the connection shows", b.WaitFor(`[...document.querySelectorAll("#rows tr.ConnectionStarted")].some((r) => r.innerText.includes(`+jsString(id)+`))`, browserWait))
 	total := rowCount()
 	if total < 5 { // 2 starts, 1 receipt, 2 deliveries, HTTP requests
@@ -112,6 +118,36 @@ func TestLiveTracePageInChromium(t *testing.T) {
 	}
 	must("clear the search", b.Fill("#search", ""))
 
+	// Hub and user filters keep the REST rows about that hub or user.
+	cellsOf := func(col string) []string {
+		t.Helper()
+		var v []string
+		eval(`[...document.querySelectorAll("#rows td.`+col+`")].map((e) => e.innerText)`, &v)
+		return v
+	}
+	restRow := func(path string) bool {
+		t.Helper()
+		var ok bool
+		eval(`[...document.querySelectorAll("#rows tr.HttpRequestLogs")].some((r) => r.innerText.includes(`+jsString(path)+`))`, &ok)
+		return ok
+	}
+	must("filter by hub", b.Fill("#f-hub", hub))
+	if texts = cellsOf("hub"); len(texts) < 5 || !allContain(hub) || !restRow("/hubs/"+hub+"/") {
+		t.Errorf("hub filter: hubs %q, REST row %v", texts, restRow("/hubs/"+hub+"/"))
+	}
+	must("filter by another hub", b.Fill("#f-hub", "no-such-hub"))
+	if n := rowCount(); n != 0 {
+		t.Errorf("filter by another hub: %d rows", n)
+	}
+	must("clear the hub filter", b.Fill("#f-hub", ""))
+	must("filter by user", b.Fill("#f-user", "alice"))
+	var received bool
+	eval(`[...document.querySelectorAll("#rows tr.MessageReceived")].some((r) => r.innerText.includes(`+jsString(userTrace)+`))`, &received)
+	if texts = cellsOf("user"); !allContain("alice") || !received || !restRow("/users/alice/") {
+		t.Errorf("user filter: users %q, REST message %v, REST row %v", texts, received, restRow("/users/alice/"))
+	}
+	must("clear the user filter", b.Fill("#f-user", ""))
+
 	// Pause: new events are counted but not shown until resume.
 	must("pause", b.Click("#pause"))
 	before := rowCount()
@@ -149,6 +185,32 @@ func TestLiveTracePageInChromium(t *testing.T) {
 		t.Errorf("CSV export: header %q, %d lines (rows %d), trace %v", lines[0], len(lines), after, strings.Contains(string(raw), trace))
 	}
 
+	// Sorting by a column, both ways; a new row takes its place in the order.
+	sorted := func(desc bool) bool {
+		v := cellsOf("event")
+		for i := 1; i < len(v); i++ {
+			a, b := strings.ToLower(v[i-1]), strings.ToLower(v[i])
+			if (!desc && a > b) || (desc && a < b) {
+				return false
+			}
+		}
+		return len(v) > 1 && !strings.EqualFold(v[0], v[len(v)-1])
+	}
+	must("sort by event", b.Click(`th[data-col="event"]`))
+	if !sorted(false) {
+		t.Errorf("sorted by event: %q", cellsOf("event"))
+	}
+	must("reverse the sort", b.Click(`th[data-col="event"]`))
+	if !sorted(true) {
+		t.Errorf("sorted by event, descending: %q", cellsOf("event"))
+	}
+	n := rowCount()
+	eval(`fetch("/api/health?sorted-probe").then(() => true)`, nil)
+	must("a new row while sorted", b.WaitFor(`document.querySelectorAll("#rows tr").length > `+strconv.Itoa(n), browserWait))
+	if !sorted(true) {
+		t.Errorf("a new row broke the sort: %q", cellsOf("event"))
+	}
+
 	// Signing in with the AccessKey itself (signed in the browser), on a second page.
 	must("second page", b.NewPage())
 	if _, err := b.Open(strings.Split(pageURL, "#")[0]); err != nil {
@@ -166,6 +228,13 @@ func TestLiveTracePageInChromium(t *testing.T) {
 	if eval(`document.getElementById("status").innerText`, &wrongKey); !strings.Contains(wrongKey, "refused") {
 		t.Errorf("sign-in with a wrong key: %q", wrongKey)
 	}
+	var connectOff bool
+	if eval(`document.getElementById("connect").disabled`, &connectOff); connectOff {
+		t.Error("Connect stays disabled after a wrong key")
+	}
+	must("type the right key", b.Fill("#key", node.DevAccessKey))
+	must("connect again", b.Click("#connect"))
+	must("sign-in after a wrong key", b.WaitFor(connected, browserWait))
 	checkScreenshot(t, filepath.Join(out, "rows.png"), total)
 }
 
