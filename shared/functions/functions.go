@@ -57,6 +57,10 @@ type Config struct {
 	// MaxBodyBytes limits REST message bodies (httpapi.RESTConfig).
 	// Default httpapi.DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
+	// ForwardedHops is the number of trusted proxies in front that append
+	// to X-Forwarded-For (httpapi.RESTConfig): the refusal records name
+	// the client's IP read through them. Default 0: the TCP peer.
+	ForwardedHops int
 }
 
 // Handlers are the handlers of the stateless functions: the app negotiate
@@ -90,6 +94,7 @@ func New(cfg Config) (*Handlers, error) {
 		Bus: cfg.Bus, Verifier: verifier, Issuer: issuer,
 		ClientAudienceBase: cfg.ConnectionString.AudienceBase(), Logger: cfg.Logger,
 		HealthChecks: cfg.HealthChecks, Metrics: cfg.Metrics, Tracer: cfg.Tracer, MaxBodyBytes: cfg.MaxBodyBytes,
+		ForwardedHops: cfg.ForwardedHops,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("functions: %w", err)
@@ -105,6 +110,7 @@ func New(cfg Config) (*Handlers, error) {
 	ncfg := httpapi.NegotiateConfig{
 		Binding: binding, App: app, ClaimAllowList: cfg.ClaimAllowList,
 		Lifetime: cfg.TokenLifetime, ClientBase: cfg.ClientBase, Logger: cfg.Logger, CORS: cfg.CORS,
+		ForwardedHops: cfg.ForwardedHops,
 	}
 	if am, ok := cfg.Metrics.(httpapi.AuthMetrics); ok {
 		ncfg.Metrics = am // refused app tokens

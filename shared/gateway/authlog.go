@@ -11,8 +11,10 @@ import (
 
 // LogClientTokenRefused is the message of the Warn record a refused client
 // access token leaves (negotiate and connect): one per refused request,
-// with hub, route, path, remoteAddr, reasonLabel (a token.Reason* label)
-// and reason (the text after "Unauthorized: " in the answer).
+// with the resource logs' field names (docs/diagnostics.md): hubName,
+// route, path, callerIpAddress (the client's IP, see clientAddress),
+// reasonLabel (a token.Reason* label) and message (the text after
+// "Unauthorized: " in the answer).
 const LogClientTokenRefused = "client token refused"
 
 // EndpointClient is the endpoint label of client token refusals counted
@@ -43,10 +45,10 @@ func (s *Server) authRefused(r *http.Request, hub, raw string, err error) {
 		route = "negotiate"
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelWarn, LogClientTokenRefused,
-		slog.String("hub", hub),
+		slog.String("hubName", hub),
 		slog.String("route", route),
 		slog.String("path", r.URL.Path),
-		slog.String("remoteAddr", clientAddress(r, s.cfg.ForwardedHops)),
+		slog.String("callerIpAddress", clientAddress(r, s.cfg.ForwardedHops)),
 		slog.String("reasonLabel", label),
-		slog.String("reason", reason))
+		slog.String("message", reason))
 }

@@ -104,13 +104,18 @@ func TestClientTokenRefusalLogged(t *testing.T) {
 				t.Fatalf("want one refusal record, got %d: %s", len(recs), logs.String())
 			}
 			r := recs[0]
-			for k, v := range map[string]any{"level": "WARN", "hub": "chat", "route": tt.route, "reasonLabel": tt.label, "remoteAddr": "127.0.0.1"} {
+			for k, v := range map[string]any{"level": "WARN", "hubName": "chat", "route": tt.route, "reasonLabel": tt.label, "callerIpAddress": "127.0.0.1"} {
 				if r[k] != v {
 					t.Errorf("%s = %v, want %v: %s", k, r[k], v, logs.String())
 				}
 			}
-			if s, _ := r["reason"].(string); !strings.Contains(s, tt.reason) {
-				t.Errorf("reason %q does not contain %q", s, tt.reason)
+			if s, _ := r["message"].(string); !strings.Contains(s, tt.reason) {
+				t.Errorf("message %q does not contain %q", s, tt.reason)
+			}
+			for _, old := range []string{"hub", "remoteAddr", "reason"} {
+				if _, ok := r[old]; ok {
+					t.Errorf("the record still has %q: %s", old, logs.String())
+				}
 			}
 			if tt.tok != "" && strings.Contains(logs.String(), tt.tok) {
 				t.Errorf("the token appears in the log: %s", logs.String())

@@ -33,6 +33,11 @@ const (
 	// EndpointInternal is the endpoint label of internal endpoint token
 	// refusals counted through AuthMetrics.
 	EndpointInternal = "internal"
+	// LogInternalRefused is the message of the Warn record a request to
+	// the internal endpoint refused for its token leaves, with hubName,
+	// callerIpAddress, reasonLabel and message (the resource logs' names,
+	// docs/diagnostics.md).
+	LogInternalRefused = "internal request refused"
 )
 
 // REST error codes the internal endpoint answers with (Herald's, in
@@ -72,8 +77,8 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 			am.AuthRefused(EndpointInternal, label)
 		}
 		reason := token.Scrub(err.Error(), raw)
-		s.log.Warn("internal request refused", "hub", hub, "remoteAddr", clientAddress(r, s.cfg.ForwardedHops),
-			"reasonLabel", label, "reason", reason)
+		s.log.Warn(LogInternalRefused, "hubName", hub, "callerIpAddress", clientAddress(r, s.cfg.ForwardedHops),
+			"reasonLabel", label, "message", reason)
 		restError(w, http.StatusUnauthorized, codeUnauthorized, "Unauthorized: "+reason)
 		return
 	}

@@ -1,20 +1,27 @@
 package gateway
 
 import (
+	"log/slog"
 	"maps"
 	"net/http"
 	"testing"
 
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/shared/token"
 )
 
 // The internal endpoint takes only tokens signed with an AccessKey for its own
 // path and hub, carrying InternalClaim: a client's access token, a token
 // without the claim, one for another hub, one signed with another key or none
-// at all get 401 and reach no client.
+// at all get 401 and reach no client. Each refusal leaves one Warn record
+// with the resource logs' field names.
 func TestInternalEndpointAuth(t *testing.T) {
 	ac := &authCounter{}
-	h := newHarness(t, func(c *Config) { c.Metrics = ac })
+	logs := &testsupport.Buffer{}
+	h := newHarness(t, func(c *Config) {
+		c.Metrics = ac
+		c.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	})
 	a := h.connect("chat", "")
 	base := h.srv.URL + internalPath
 	other, err := token.NewIssuer(token.IssuerConfig{Key: "another-key-0123456789abcdef"})
@@ -49,6 +56,31 @@ func TestInternalEndpointAuth(t *testing.T) {
 	want := map[string]int{"internal/missing": 1, "internal/audience": 3, "internal/wrong_kind": 1, "internal/signature": 1}
 	if got := ac.take(); !maps.Equal(got, want) {
 		t.Errorf("refusals counted %v, want %v", got, want)
+	}
+	recs, err := logs.Records(LogInternalRefused)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 6 {
+		t.Fatalf("%d refusal records, want 6: %s", len(recs), logs.String())
+	}
+	labels := map[string]int{}
+	for _, r := range recs {
+		labels["internal/"+r["reasonLabel"].(string)]++
+		if r["level"] != "WARN" || r["hubName"] != "chat" || r["callerIpAddress"] != "127.0.0.1" {
+			t.Errorf("record %v: want WARN, hubName chat, callerIpAddress 127.0.0.1", r)
+		}
+		if m, _ := r["message"].(string); m == "" {
+			t.Errorf("record %v has no message", r)
+		}
+		for _, old := range []string{"hub", "remoteAddr", "reason"} {
+			if _, ok := r[old]; ok {
+				t.Errorf("record %v still has %q", r, old)
+			}
+		}
+	}
+	if !maps.Equal(labels, want) {
+		t.Errorf("logged reason labels %v, want %v", labels, want)
 	}
 	// The valid token works: the client gets the invocation.
 	done := make(chan int, 1)

@@ -145,7 +145,7 @@ var Troubles = []Trouble{
 	{Step: "negotiate, connect", Status: http.StatusUnauthorized, Text: TextUnauthorized + "…",
 		Why:      "the access token is missing, not signed with a configured AccessKey, for another hub or URL, or expired (default lifetime 1 hour; Server-Sent Events and Long Polling send it with every request, so they meet this when it runs out)",
 		Fix:      "negotiate again for a fresh token (automatic reconnect does); check that the functions and the gateways share the AccessKey",
-		Diagnose: seenHTTP(401, "the body after `Unauthorized: ` names the check that failed; the warning `"+LogClientTokenRefused+"` with `hub`, `route`, `remoteAddr`, `reasonLabel` and `reason` (never the token); `herald_auth_refusals_total{endpoint=\"client\",reason}`")},
+		Diagnose: seenHTTP(401, "the body after `Unauthorized: ` names the check that failed; the warning `"+LogClientTokenRefused+"` with `hubName`, `route`, `callerIpAddress`, `reasonLabel` and `message` (never the token); `herald_auth_refusals_total{endpoint=\"client\",reason}`")},
 	{Step: "connect", Status: http.StatusNotFound, Text: TextNoConnection + "[" + TextConnectTooLate + "]",
 		Why: "the connect came more than the connect window (15 s) after negotiate, or the id is unknown (e.g. `skipNegotiation` against the app's URL, or a poll or POST for a connection that ended)",
 		Fix: "connect right after negotiate; on slow networks raise `HERALD_CONNECT_WINDOW`", Diagnose: seenHTTP(404, "")},

@@ -18,7 +18,8 @@ type AuthMetrics interface {
 // Messages of the refusal records.
 const (
 	// LogAuthenticationFailed is the Warn record of a request refused for
-	// a missing or invalid token (401).
+	// a missing or invalid token (401), with route, hubName, path,
+	// callerIpAddress, status, code, reasonLabel and message.
 	LogAuthenticationFailed = "authentication failed"
 	// LogAuthorizationFailed is the Warn record of a request whose valid
 	// token does not allow it (403).
@@ -26,9 +27,11 @@ const (
 )
 
 // logAuthRefusal writes the one record of a request refused for its token
-// and counts it. The reason is the text the caller saw, without the token
-// should it ever appear in it.
-func logAuthRefusal(log *slog.Logger, m AuthMetrics, r *http.Request, endpoint, route, hub string, ae *apiError, extra ...slog.Attr) {
+// and counts it. Its fields carry the resource logs' names
+// (docs/diagnostics.md): hubName, callerIpAddress (the client's IP, read
+// through hops trusted proxies, see clientIP), reasonLabel, and message,
+// the text the caller saw without the token should it ever appear in it.
+func logAuthRefusal(log *slog.Logger, m AuthMetrics, r *http.Request, hops int, endpoint, route, hub string, ae *apiError, extra ...slog.Attr) {
 	if m != nil {
 		m.AuthRefused(endpoint, ae.auth)
 	}
@@ -38,13 +41,13 @@ func logAuthRefusal(log *slog.Logger, m AuthMetrics, r *http.Request, endpoint, 
 	}
 	attrs := append([]slog.Attr{
 		slog.String("route", route),
-		slog.String("hub", hub),
+		slog.String("hubName", hub),
 		slog.String("path", r.URL.Path),
-		slog.String("remoteAddr", r.RemoteAddr),
+		slog.String("callerIpAddress", clientIP(r, hops)),
 		slog.Int("status", ae.status),
 		slog.String("code", ae.code),
 		slog.String("reasonLabel", ae.auth),
-		slog.String("reason", withoutToken(ae.msg, r)),
+		slog.String("message", withoutToken(ae.msg, r)),
 	}, extra...)
 	log.LogAttrs(r.Context(), slog.LevelWarn, msg, attrs...)
 }

@@ -64,9 +64,9 @@ func checkAuthRecord(t *testing.T, buf *testsupport.Buffer, tok string, want map
 		t.Errorf("level %v, want WARN: %s", r["level"], buf.String())
 	}
 	for k, v := range want {
-		if k == "reason" {
+		if k == "message" {
 			if s, _ := r[k].(string); !strings.Contains(s, v.(string)) {
-				t.Errorf("reason %q does not contain %q", s, v)
+				t.Errorf("message %q does not contain %q", s, v)
 			}
 			continue
 		}
@@ -74,8 +74,15 @@ func checkAuthRecord(t *testing.T, buf *testsupport.Buffer, tok string, want map
 			t.Errorf("%s = %v, want %v: %s", k, r[k], v, buf.String())
 		}
 	}
-	if r["remoteAddr"] == "" || r["remoteAddr"] == nil {
-		t.Errorf("no remoteAddr: %s", buf.String())
+	if _, ok := want["callerIpAddress"]; !ok {
+		if a, _ := r["callerIpAddress"].(string); a == "" || strings.Contains(a, ":") {
+			t.Errorf("callerIpAddress %q, want an IPv4 address without port: %s", a, buf.String())
+		}
+	}
+	for _, old := range []string{"hub", "remoteAddr", "reason"} {
+		if _, ok := r[old]; ok {
+			t.Errorf("the record still has %q: %s", old, buf.String())
+		}
 	}
 	if tok != "" && strings.Contains(buf.String(), tok) {
 		t.Errorf("the token appears in the log: %s", buf.String())
@@ -128,8 +135,8 @@ func TestRESTAuthRefusalLogged(t *testing.T) {
 				t.Fatalf("status %d: %s", w.Code, w.Body.String())
 			}
 			checkAuthRecord(t, &buf, tt.tok, map[string]any{
-				"msg": httpapi.LogAuthenticationFailed, "hub": "chat", "status": float64(401),
-				"reasonLabel": tt.label, "reason": tt.reason,
+				"msg": httpapi.LogAuthenticationFailed, "hubName": "chat", "status": float64(401),
+				"reasonLabel": tt.label, "message": tt.reason,
 			})
 			if r := jsonRecords(t, &buf)[0]; r["route"] == "" || r["route"] == nil || r["trace"] == nil {
 				t.Errorf("no route or trace: %s", buf.String())
@@ -174,12 +181,66 @@ func TestNegotiateAuthRefusalLogged(t *testing.T) {
 				t.Fatalf("status %d: %s", w.Code, w.Body.String())
 			}
 			checkAuthRecord(t, &buf, tt.tok, map[string]any{
-				"msg": tt.msg, "hub": "chat", "route": "negotiate", "status": float64(tt.status),
-				"reasonLabel": tt.label, "reason": tt.reason,
+				"msg": tt.msg, "hubName": "chat", "route": "negotiate", "status": float64(tt.status),
+				"reasonLabel": tt.label, "message": tt.reason,
 			})
 			if got := counts.take(); len(got) != 1 || got["negotiate/"+tt.label] != 1 {
 				t.Errorf("counts %v, want negotiate/%s once", got, tt.label)
 			}
 		})
 	}
+}
+
+// TestAuthRefusalBehindProxy: behind ForwardedHops trusted proxies the
+// refusal records name the client's IP the proxies saw (without port);
+// without them X-Forwarded-For is the caller's to forge and is ignored.
+func TestAuthRefusalBehindProxy(t *testing.T) {
+	const xff = "198.51.100.66, 203.0.113.7, 10.0.0.2" // forged, client, first proxy
+	for _, tt := range []struct {
+		name string
+		hops int
+		want string
+	}{
+		{"two proxies", 2, "203.0.113.7"},
+		{"one proxy", 1, "10.0.0.2"},
+		{"none", 0, "192.0.2.1"}, // httptest's peer
+		{"more hops than entries", 4, "192.0.2.1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf testsupport.Buffer
+			log := slog.New(slog.NewJSONHandler(&buf, nil))
+			f := newFixture(t, func(c *httpapi.RESTConfig) { c.Logger, c.ForwardedHops = log, tt.hops })
+			w := serve(f.h, "POST", "/api/hubs/chat/:send?api-version=2022-06-01", `{"target":"m"}`, "X-Forwarded-For", xff)
+			if w.Code != 401 {
+				t.Fatalf("REST status %d", w.Code)
+			}
+			checkAuthRecord(t, &buf, "", map[string]any{"msg": httpapi.LogAuthenticationFailed, "callerIpAddress": tt.want})
+			buf.Reset()
+			n := newNegotiate(t, httpapi.NegotiateConfig{App: mustHMACApp(t), Logger: log, ForwardedHops: tt.hops})
+			if w := serve(n, "POST", "/api/negotiate?hub=chat", "", "X-Forwarded-For", xff); w.Code != 401 {
+				t.Fatalf("negotiate status %d", w.Code)
+			}
+			checkAuthRecord(t, &buf, "", map[string]any{"msg": httpapi.LogAuthenticationFailed, "callerIpAddress": tt.want})
+		})
+	}
+}
+
+// TestForwardedHopsNegative: a negative hop count is refused.
+func TestForwardedHopsNegative(t *testing.T) {
+	b := bus.NewMemory(bus.MemoryConfig{})
+	defer func() { _ = b.Close() }()
+	_, err := httpapi.NewREST(httpapi.RESTConfig{Bus: b, Verifier: newVerifier(t, testKey),
+		Issuer: newIssuer(t, testKey, nil), ForwardedHops: -1})
+	if err == nil || !strings.Contains(err.Error(), "ForwardedHops") {
+		t.Errorf("NewREST with ForwardedHops -1: %v, want an error naming it", err)
+	}
+}
+
+func mustHMACApp(t *testing.T) token.AppVerifier {
+	t.Helper()
+	app, err := token.NewHMACAppVerifier(token.HMACAppConfig{Secret: appSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
 }

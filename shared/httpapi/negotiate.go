@@ -67,6 +67,9 @@ type NegotiateConfig struct {
 	Logger *slog.Logger
 	// Metrics counts refused app tokens. Nil counts nothing.
 	Metrics AuthMetrics
+	// ForwardedHops means what it means in [RESTConfig]: the trusted
+	// proxies the refusal records read the client's IP through.
+	ForwardedHops int
 }
 
 // GatewayCounter counts the live gateway nodes (redisbus.Bus does).
@@ -93,6 +96,7 @@ type negotiator struct {
 	gateways GatewayCounter
 	log      *slog.Logger
 	metrics  AuthMetrics
+	hops     int
 }
 
 // NewNegotiate returns the app-facing negotiate endpoint: GET or POST
@@ -108,6 +112,9 @@ func NewNegotiate(cfg NegotiateConfig) (http.Handler, error) {
 	if cfg.Lifetime < 0 {
 		return nil, errors.New("httpapi: NegotiateConfig.Lifetime must not be negative")
 	}
+	if cfg.ForwardedHops < 0 {
+		return nil, errors.New("httpapi: NegotiateConfig.ForwardedHops must not be negative")
+	}
 	n := &negotiator{
 		binding:  cfg.Binding,
 		app:      cfg.App,
@@ -117,6 +124,7 @@ func NewNegotiate(cfg NegotiateConfig) (http.Handler, error) {
 		gateways: cfg.Gateways,
 		log:      cfg.Logger,
 		metrics:  cfg.Metrics,
+		hops:     cfg.ForwardedHops,
 	}
 	if n.lifetime == 0 {
 		n.lifetime = DefaultTokenLifetime
@@ -144,7 +152,7 @@ func (n *negotiator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		ae := writeError(w, err)
 		if ae.auth != "" {
-			logAuthRefusal(n.log, n.metrics, r, "negotiate", "negotiate", r.URL.Query().Get("hub"), ae)
+			logAuthRefusal(n.log, n.metrics, r, n.hops, "negotiate", "negotiate", r.URL.Query().Get("hub"), ae)
 			return
 		}
 		level := slog.LevelDebug

@@ -71,6 +71,10 @@ type RESTConfig struct {
 	// bus, with its tracing id, for the messaging logs and the live trace.
 	// Default nil: none.
 	Tracer *diag.Tracer
+	// ForwardedHops is the number of trusted proxies in front that append
+	// to X-Forwarded-For: the refusal records' callerIpAddress is the
+	// entry this many from its right. 0 (default): the TCP peer's IP.
+	ForwardedHops int
 }
 
 // rest serves the data-plane REST API.
@@ -86,6 +90,7 @@ type rest struct {
 	checks   []HealthCheck
 	metrics  RESTMetrics
 	tracer   *diag.Tracer
+	hops     int
 }
 
 // NewREST returns the handler of the data-plane REST API: every route of
@@ -100,6 +105,8 @@ func NewREST(cfg RESTConfig) (http.Handler, error) {
 		return nil, errors.New("httpapi: RESTConfig.Issuer is required")
 	case cfg.MaxBodyBytes < 0:
 		return nil, errors.New("httpapi: RESTConfig.MaxBodyBytes must not be negative")
+	case cfg.ForwardedHops < 0:
+		return nil, errors.New("httpapi: RESTConfig.ForwardedHops must not be negative")
 	}
 	base := cfg.ClientAudienceBase
 	if base != "" && !strings.HasSuffix(base, "/") {
@@ -117,6 +124,7 @@ func NewREST(cfg RESTConfig) (http.Handler, error) {
 		checks:   cfg.HealthChecks,
 		metrics:  cfg.Metrics,
 		tracer:   cfg.Tracer,
+		hops:     cfg.ForwardedHops,
 	}
 	if s.metrics == nil {
 		s.metrics = noMetrics{}
@@ -166,7 +174,7 @@ func (s *rest) endpoint(rt boundRoute) http.Handler {
 			ae := writeError(w, err)
 			if ae.auth != "" {
 				am, _ := s.metrics.(AuthMetrics)
-				logAuthRefusal(s.log, am, r, "rest", rt.Name, r.PathValue("hub"), ae,
+				logAuthRefusal(s.log, am, r, s.hops, "rest", rt.Name, r.PathValue("hub"), ae,
 					slog.String("method", r.Method), slog.String("trace", c.trace))
 			} else {
 				s.logFailure(rt, c, ae, err, start)

@@ -250,7 +250,7 @@ func (s *Server) wireFunctions(mux *http.ServeMux) error {
 		ClaimAllowList: cfg.ClaimAllowList,
 		TokenLifetime:  cfg.TokenLifetime, Logger: s.log,
 		HealthChecks: s.healthChecks(), Metrics: s.metrics, Tracer: cfg.Tracer, CORS: *cfg.CORS,
-		MaxBodyBytes: cfg.MaxBodyBytes,
+		MaxBodyBytes: cfg.MaxBodyBytes, ForwardedHops: cfg.Gateway.ForwardedHops,
 	})
 	if err != nil {
 		return err

@@ -13,9 +13,10 @@ import (
 // LogCallFailed is the message of the record an upstream call that failed
 // leaves: a transport error, a timeout, a non-2xx status, or (blocking
 // invocations) a body the client cannot be given. One record per call,
-// at Warn (Info when the call was cut by a shutdown), with hub,
+// at Warn (Info when the call was cut by a shutdown), with the resource
+// logs' field names where they apply (docs/diagnostics.md): hubName,
 // connectionId, userId, category, event, url (without query or
-// credentials), status (0 without a response), reason (the text the
+// credentials), status (0 without a response), message (the text the
 // client got, for blocking invocations), error and durationMs.
 const LogCallFailed = "upstream call failed"
 
@@ -38,14 +39,14 @@ func (s *Session) logFailure(e event, r Response, errText string, elapsed time.D
 		errText = "status code " + strconv.Itoa(r.StatusCode)
 	}
 	attrs := []slog.Attr{
-		slog.String("hub", s.info.Hub),
+		slog.String("hubName", s.info.Hub),
 		slog.String("connectionId", s.info.ConnectionID),
 		slog.String("userId", s.info.UserID),
 		slog.String("category", category),
 		slog.String("event", e.name),
 		slog.String("url", logURL(e.url)),
 		slog.Int("status", r.StatusCode),
-		slog.String("reason", errText),
+		slog.String("message", errText),
 		slog.Float64("durationMs", float64(elapsed.Microseconds())/1000),
 	}
 	if r.Err != nil {

@@ -88,12 +88,17 @@ func TestInvocationFailureLogged(t *testing.T) {
 				t.Fatalf("want one failure record, got %d: %s", len(recs), logs.String())
 			}
 			r := recs[0]
-			want := map[string]any{"level": "WARN", "hub": "chat", "connectionId": "conn1", "userId": "alice",
+			want := map[string]any{"level": "WARN", "hubName": "chat", "connectionId": "conn1", "userId": "alice",
 				"event": tc.target, "category": upstream.CategoryMessages, "url": tc.base + "/api/" + tc.target,
-				"status": tc.status, "reason": tc.reason}
+				"status": tc.status, "message": tc.reason}
 			for k, v := range want {
 				if r[k] != v {
 					t.Errorf("%s = %v, want %v", k, r[k], v)
+				}
+			}
+			for _, old := range []string{"hub", "reason"} {
+				if _, ok := r[old]; ok {
+					t.Errorf("the record still has %q", old)
 				}
 			}
 			if _, ok := r["durationMs"].(float64); !ok {
