@@ -6,13 +6,14 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/heraldrt/herald/shared/forwarded"
 	"github.com/heraldrt/herald/shared/token"
 )
 
 // LogClientTokenRefused is the message of the Warn record a refused client
 // access token leaves (negotiate and connect): one per refused request,
 // with the resource logs' field names (docs/diagnostics.md): hubName,
-// route, path, callerIpAddress (the client's IP, see clientAddress),
+// route, path, callerIpAddress (the client's IP, see forwarded.ClientIP),
 // reasonLabel (a token.Reason* label) and message (the text after
 // "Unauthorized: " in the answer).
 const LogClientTokenRefused = "client token refused"
@@ -48,7 +49,7 @@ func (s *Server) authRefused(r *http.Request, hub, raw string, err error) {
 		slog.String("hubName", hub),
 		slog.String("route", route),
 		slog.String("path", r.URL.Path),
-		slog.String("callerIpAddress", clientAddress(r, s.cfg.ForwardedHops)),
+		slog.String("callerIpAddress", forwarded.ClientIP(r, s.cfg.ForwardedHops)),
 		slog.String("reasonLabel", label),
 		slog.String("message", reason))
 }

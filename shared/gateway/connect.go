@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/heraldrt/herald/shared/forwarded"
 	"github.com/heraldrt/herald/shared/token"
 	"github.com/heraldrt/herald/shared/upstream"
 )
@@ -16,7 +17,7 @@ type connRequest struct {
 	claims        token.Claims
 	query         string // the client's query for upstream, minus secrets
 	diag          bool   // holds a diagnostic slot, released when it ends
-	addr          string // the client's IP address (clientAddress)
+	addr          string // the client's IP address (forwarded.ClientIP)
 }
 
 // connect serves requests to /client/?hub=H&id=T: WebSocket upgrades here,
@@ -51,7 +52,7 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := connRequest{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery),
-		addr: clientAddress(r, s.cfg.ForwardedHops)}
+		addr: forwarded.ClientIP(r, s.cfg.ForwardedHops)}
 	if !isWebSocketUpgrade(r) {
 		s.serveHTTPTransport(w, r, req, expired)
 		return

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/heraldrt/herald/shared/forwarded"
 	"github.com/heraldrt/herald/shared/token"
 )
 
@@ -77,7 +78,7 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 			am.AuthRefused(EndpointInternal, label)
 		}
 		reason := token.Scrub(err.Error(), raw)
-		s.log.Warn(LogInternalRefused, "hubName", hub, "callerIpAddress", clientAddress(r, s.cfg.ForwardedHops),
+		s.log.Warn(LogInternalRefused, "hubName", hub, "callerIpAddress", forwarded.ClientIP(r, s.cfg.ForwardedHops),
 			"reasonLabel", label, "message", reason)
 		restError(w, http.StatusUnauthorized, codeUnauthorized, "Unauthorized: "+reason)
 		return

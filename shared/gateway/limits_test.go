@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/heraldrt/herald/shared/forwarded"
 	"github.com/heraldrt/herald/shared/testsupport"
 )
 
@@ -100,8 +101,8 @@ func TestClientAddress(t *testing.T) {
 		for _, v := range tc.xff {
 			r.Header.Add("X-Forwarded-For", v)
 		}
-		if got := clientAddress(r, tc.hops); got != tc.want {
-			t.Errorf("clientAddress(%q, %d) = %q, want %q", tc.xff, tc.hops, got, tc.want)
+		if got := forwarded.ClientIP(r, tc.hops); got != tc.want {
+			t.Errorf("forwarded.ClientIP(%q, %d) = %q, want %q", tc.xff, tc.hops, got, tc.want)
 		}
 	}
 }

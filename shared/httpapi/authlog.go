@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/heraldrt/herald/shared/forwarded"
 	"github.com/heraldrt/herald/shared/token"
 )
 
@@ -29,7 +30,7 @@ const (
 // logAuthRefusal writes the one record of a request refused for its token
 // and counts it. Its fields carry the resource logs' names
 // (docs/diagnostics.md): hubName, callerIpAddress (the client's IP, read
-// through hops trusted proxies, see clientIP), reasonLabel, and message,
+// through hops trusted proxies, see forwarded.ClientIP), reasonLabel, and message,
 // the text the caller saw without the token should it ever appear in it.
 func logAuthRefusal(log *slog.Logger, m AuthMetrics, r *http.Request, hops int, endpoint, route, hub string, ae *apiError, extra ...slog.Attr) {
 	if m != nil {
@@ -43,7 +44,7 @@ func logAuthRefusal(log *slog.Logger, m AuthMetrics, r *http.Request, hops int, 
 		slog.String("route", route),
 		slog.String("hubName", hub),
 		slog.String("path", r.URL.Path),
-		slog.String("callerIpAddress", clientIP(r, hops)),
+		slog.String("callerIpAddress", forwarded.ClientIP(r, hops)),
 		slog.Int("status", ae.status),
 		slog.String("code", ae.code),
 		slog.String("reasonLabel", ae.auth),
