@@ -68,7 +68,7 @@ type invokes struct {
 	mu      sync.Mutex
 	next    uint64
 	byID    map[string]*pendingInvoke
-	perConn map[*conn]int
+	perConn map[*conn]map[string]*pendingInvoke // byID by connection
 }
 
 type pendingInvoke struct {
@@ -87,16 +87,19 @@ func (v *invokes) add(c *conn, perConn, total int) (string, *pendingInvoke, erro
 	defer v.mu.Unlock()
 	if v.byID == nil {
 		v.byID = map[string]*pendingInvoke{}
-		v.perConn = map[*conn]int{}
+		v.perConn = map[*conn]map[string]*pendingInvoke{}
 	}
-	if len(v.byID) >= total || v.perConn[c] >= perConn {
+	if len(v.byID) >= total || len(v.perConn[c]) >= perConn {
 		return "", nil, ErrInvokeLimit
 	}
 	v.next++
 	id := "h" + strconv.FormatUint(v.next, 36)
 	p := &pendingInvoke{c: c, done: make(chan invokeOutcome, 1)}
 	v.byID[id] = p
-	v.perConn[c]++
+	if v.perConn[c] == nil {
+		v.perConn[c] = map[string]*pendingInvoke{}
+	}
+	v.perConn[c][id] = p
 	return id, p, nil
 }
 
@@ -115,8 +118,10 @@ func (v *invokes) take(c *conn, id string) *pendingInvoke {
 
 func (v *invokes) dropLocked(id string, p *pendingInvoke) {
 	delete(v.byID, id)
-	if v.perConn[p.c]--; v.perConn[p.c] <= 0 {
-		delete(v.perConn, p.c)
+	if mine := v.perConn[p.c]; mine != nil {
+		if delete(mine, id); len(mine) == 0 {
+			delete(v.perConn, p.c)
+		}
 	}
 }
 
@@ -124,14 +129,9 @@ func (v *invokes) dropLocked(id string, p *pendingInvoke) {
 func (v *invokes) connEnded(c *conn) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.perConn[c] == 0 {
-		return
-	}
-	for id, p := range v.byID {
-		if p.c == c {
-			v.dropLocked(id, p)
-			p.done <- invokeOutcome{err: ErrInvokeGone}
-		}
+	for id, p := range v.perConn[c] { // c's own: no walk of the node's
+		v.dropLocked(id, p)
+		p.done <- invokeOutcome{err: ErrInvokeGone}
 	}
 }
 

@@ -36,14 +36,8 @@ var ErrStreamNotFound = errors.New("gateway: no such stream")
 // streams holds the open server-to-client streams of this node's
 // connections, bounded per connection.
 type streams struct {
-	mu      sync.Mutex
-	open    map[streamKey]struct{}
-	perConn map[*conn]int
-}
-
-type streamKey struct {
-	c  *conn
-	id string
+	mu   sync.Mutex
+	open map[*conn]map[string]struct{} // stream ids by connection
 }
 
 // add opens stream id of c; it returns the error text to answer the client
@@ -52,18 +46,20 @@ func (st *streams) add(c *conn, id string, limit int) string {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.open == nil {
-		st.open = map[streamKey]struct{}{}
-		st.perConn = map[*conn]int{}
+		st.open = map[*conn]map[string]struct{}{}
 	}
-	k := streamKey{c, id}
-	if _, ok := st.open[k]; ok {
+	mine := st.open[c]
+	if _, ok := mine[id]; ok {
 		return ErrTextStreamInUse
 	}
-	if st.perConn[c] >= limit {
+	if len(mine) >= limit {
 		return ErrTextTooManyStreams
 	}
-	st.open[k] = struct{}{}
-	st.perConn[c]++
+	if mine == nil {
+		mine = map[string]struct{}{}
+		st.open[c] = mine
+	}
+	mine[id] = struct{}{}
 	return ""
 }
 
@@ -71,7 +67,7 @@ func (st *streams) add(c *conn, id string, limit int) string {
 func (st *streams) has(c *conn, id string) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	_, ok := st.open[streamKey{c, id}]
+	_, ok := st.open[c][id]
 	return ok
 }
 
@@ -79,13 +75,12 @@ func (st *streams) has(c *conn, id string) bool {
 func (st *streams) remove(c *conn, id string) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	k := streamKey{c, id}
-	if _, ok := st.open[k]; !ok {
+	mine := st.open[c]
+	if _, ok := mine[id]; !ok {
 		return false
 	}
-	delete(st.open, k)
-	if st.perConn[c]--; st.perConn[c] <= 0 {
-		delete(st.perConn, c)
+	if delete(mine, id); len(mine) == 0 {
+		delete(st.open, c)
 	}
 	return true
 }
@@ -94,22 +89,18 @@ func (st *streams) remove(c *conn, id string) bool {
 func (st *streams) connEnded(c *conn) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.perConn[c] == 0 {
-		return
-	}
-	for k := range st.open {
-		if k.c == c {
-			delete(st.open, k)
-		}
-	}
-	delete(st.perConn, c)
+	delete(st.open, c)
 }
 
 // count reports the open streams (tests).
 func (st *streams) count() int {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return len(st.open)
+	n := 0
+	for _, mine := range st.open {
+		n += len(mine)
+	}
+	return n
 }
 
 // clientStream handles a client's StreamInvocation: it opens the stream
