@@ -236,22 +236,30 @@ func (s *Server) clientCompletion(c *conn, m *hubproto.Message) {
 		return
 	}
 	var o invokeOutcome
+	tooLarge := false
 	switch {
 	case m.Error != "":
 		o.err = &ClientError{Message: m.Error}
 	case m.HasResult && c.proto == protoMsgpack:
-		js, err := hubproto.MsgpackToJSON(nil, m.Result)
-		if err != nil {
+		// Bounded while converting: the JSON form of a hostile result may
+		// be several times its MessagePack size.
+		js, err := hubproto.MsgpackToJSONLimit(nil, m.Result, MaxInvokeResultBytes)
+		switch {
+		case errors.Is(err, hubproto.ErrJSONTooLarge):
+			tooLarge = true
+		case err != nil:
 			o.err = &ClientError{Message: "the client's result cannot be converted to JSON: " + err.Error()}
-			break
+		default:
+			o.result = js
 		}
-		o.result = js
 	case m.HasResult:
-		o.result = append(json.RawMessage(nil), m.Result...)
+		if tooLarge = len(m.Result) > MaxInvokeResultBytes; !tooLarge {
+			o.result = append(json.RawMessage(nil), m.Result...)
+		}
 	}
-	if len(o.result) > MaxInvokeResultBytes {
+	if tooLarge {
 		s.log.Warn("client result refused: too large", "hub", c.hub, "conn", c.id, "invocation", m.InvocationID,
-			"bytes", len(o.result), "limit", MaxInvokeResultBytes)
+			"bytes", len(m.Result), "limit", MaxInvokeResultBytes)
 		o = invokeOutcome{err: ErrInvokeResultTooLarge}
 	}
 	p.done <- o

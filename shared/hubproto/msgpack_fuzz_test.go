@@ -242,6 +242,14 @@ func FuzzMsgpackToJSON(f *testing.F) {
 		if _, err := JSONToMsgpack(nil, j); err != nil {
 			t.Fatalf("JSONToMsgpack(%q): %v", j, err)
 		}
+		// The bounded conversion agrees at the exact length and refuses
+		// one byte less.
+		if lj, err := MsgpackToJSONLimit(nil, data, len(j)); err != nil || !bytes.Equal(lj, j) {
+			t.Fatalf("MsgpackToJSONLimit(% x, %d) = %q, %v; want %q", data, len(j), lj, err, j)
+		}
+		if _, err := MsgpackToJSONLimit(nil, data, len(j)-1); !errors.Is(err, ErrJSONTooLarge) {
+			t.Fatalf("MsgpackToJSONLimit(% x, %d): %v, want ErrJSONTooLarge", data, len(j)-1, err)
+		}
 	})
 }
 

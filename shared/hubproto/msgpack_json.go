@@ -32,7 +32,7 @@ import (
 // encoding/json accepts. On error MsgpackToJSON returns dst unchanged and an
 // error wrapping ErrInvalidMessage. It is linear in len(v).
 func MsgpackToJSON(dst []byte, v []byte) ([]byte, error) {
-	out, err := appendMsgpackAsJSON(dst, v)
+	out, err := appendMsgpackAsJSONLimit(dst, v, -1)
 	if err != nil {
 		return dst, invalid("MessagePack to JSON", err)
 	}
@@ -46,7 +46,10 @@ type mpOpen struct {
 	isMap       bool
 }
 
-func appendMsgpackAsJSON(dst, b []byte) ([]byte, error) {
+// appendMsgpackAsJSONLimit converts b; with limit ≥ 0 it fails with
+// ErrJSONTooLarge once more than limit bytes would be appended.
+func appendMsgpackAsJSONLimit(dst, b []byte, limit int) ([]byte, error) {
+	base := len(dst)
 	var buf [32]mpOpen
 	open := buf[:0]
 	i := 0
@@ -67,6 +70,9 @@ func appendMsgpackAsJSON(dst, b []byte) ([]byte, error) {
 		t, j, err := mpNext(b, i)
 		if err != nil {
 			return nil, err
+		}
+		if limit >= 0 && len(dst)-base+jsonScalarLen(t, b[t.pos:j]) > limit {
+			return nil, ErrJSONTooLarge
 		}
 		i = j
 		switch {
@@ -108,6 +114,9 @@ func appendMsgpackAsJSON(dst, b []byte) ([]byte, error) {
 				return nil, err
 			}
 		}
+		if limit >= 0 && len(dst)-base > limit {
+			return nil, ErrJSONTooLarge
+		}
 		// A value ended: close the containers it completes.
 		for len(open) > 0 && open[len(open)-1].left == 0 {
 			dst = appendCloser(dst, open[len(open)-1].isMap)
@@ -116,6 +125,9 @@ func appendMsgpackAsJSON(dst, b []byte) ([]byte, error) {
 		if len(open) == 0 {
 			if i != len(b) {
 				return nil, errors.New("data after the MessagePack value")
+			}
+			if limit >= 0 && len(dst)-base > limit {
+				return nil, ErrJSONTooLarge
 			}
 			return dst, nil
 		}
