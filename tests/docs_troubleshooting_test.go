@@ -21,6 +21,7 @@ import (
 	"github.com/heraldrt/herald/shared/httpapi"
 	"github.com/heraldrt/herald/shared/node"
 	"github.com/heraldrt/herald/shared/testsupport"
+	"github.com/heraldrt/herald/tests/internal/jsclient"
 )
 
 // azureCommonIssues are the headings of Azure SignalR Service's
@@ -294,4 +295,31 @@ func TestTroubleshootingTLSRecord(t *testing.T) {
 	}) {
 		t.Errorf("the handshake error is not a warning:\n%s", logs)
 	}
+}
+
+// A client serverTimeout shorter than Herald's keep-alive interval (15 s):
+// the official client gives up on an idle connection itself, with its own
+// "Server timeout elapsed" error. A WebSocket then shows as
+// ConnectionEnded (the client sent a close frame), an event stream as lost;
+// Long Polling has no server timeout and stays (docs/troubleshooting.md).
+func TestShortClientServerTimeout(t *testing.T) {
+	t.Parallel()
+	ce := newCloseEnv(t)
+	open := func(name string, tr jsclient.Transport) string {
+		// The client pings every 300 ms: only the server's silence matters.
+		return ce.js.ConnectWait(t, jsclient.ConnectOptions{Name: name, URL: ce.clientURL(), Transport: tr,
+			Methods: []string{recv}, KeepAliveMs: 300, ServerTimeoutMs: 1000}, wait)
+	}
+	ws, sse := open("ws", jsclient.WebSockets), open("sse", jsclient.ServerSentEvents)
+	open("lp", jsclient.LongPolling)
+	const clientText = "Server timeout elapsed without receiving a message from the server."
+	for _, name := range []string{"ws", "sse"} {
+		if closed := ce.js.Expect(t, name, jsclient.KindClosed, wait); !strings.Contains(closed.ErrorText(), clientText) {
+			t.Errorf("%s closed with %q, want %q", name, closed.ErrorText(), clientText)
+		}
+	}
+	ce.expect(t, ws, jsclient.WebSockets, wantEnded, wait)
+	ce.expect(t, sse, jsclient.ServerSentEvents, wantLost, wait)
+	ce.settle(t, "lp")
+	ce.checkMetrics(t)
 }
