@@ -323,3 +323,22 @@ func TestShortClientServerTimeout(t *testing.T) {
 	ce.settle(t, "lp")
 	ce.checkMetrics(t)
 }
+
+// skipNegotiation with the app's URL: the official client's WebSocket gets
+// the emulator's redirect, does not follow it and fails with its generic
+// error, which names no status (docs/troubleshooting.md).
+func TestSkipNegotiationOfficialClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if err := e.js.Connect(jsclient.ConnectOptions{Name: "skip", URL: e.clientURL(), Transport: jsclient.WebSockets,
+		SkipNegotiation: true, Methods: []string{recv}}); err != nil {
+		t.Fatal(err)
+	}
+	ev := e.js.ExpectFunc(t, wait, "connect result of skip", func(ev jsclient.Event) bool {
+		return ev.Name == "skip" && (ev.Kind == jsclient.KindConnected || (ev.Kind == jsclient.KindError && ev.Op == "connect"))
+	})
+	const want = "WebSocket failed to connect. The connection could not be found on the server, "
+	if ev.Kind != jsclient.KindError || !strings.Contains(ev.Message, want) {
+		t.Fatalf("skipNegotiation: %s %q, want an error with %q", ev.Kind, ev.Message, want)
+	}
+}
