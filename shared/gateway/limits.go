@@ -7,6 +7,11 @@ const (
 	LimitHubs = "hubs_per_node"
 	// LimitAddressConnections is Config.MaxAddressConnections.
 	LimitAddressConnections = "connections_per_address"
+	// LimitConnections is the connection quota: Config.MaxConnections
+	// across the deployment or Config.MaxUserConnections per user and hub.
+	LimitConnections = "connections"
+	// LimitNegotiateRate is Config.NegotiateRate.
+	LimitNegotiateRate = "negotiate_rate"
 )
 
 // LimitMetrics is implemented by a Metrics that counts refusals by limit

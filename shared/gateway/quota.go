@@ -36,6 +36,7 @@ func (s *Server) admitNegotiate(w http.ResponseWriter, r *http.Request, hub, use
 				return s.quotaUnavailable(w, hub, user, err)
 			}
 			s.log.Warn(ReasonNegotiateLimit, "hub", hub, "user", user, "limit_per_second", s.cfg.NegotiateRate)
+			s.limitReached(LimitNegotiateRate)
 			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(retry)))
 			httpError(w, http.StatusTooManyRequests, ReasonNegotiateLimit)
 			return false
@@ -82,6 +83,7 @@ func (s *Server) connectionRefused(w http.ResponseWriter, step, hub, user string
 	}
 	s.log.Warn(ReasonConnectionLimit, "step", step, "hub", hub, "user", user,
 		"max_connections", s.cfg.MaxConnections, "max_user_connections", s.cfg.MaxUserConnections, "err", err)
+	s.limitReached(LimitConnections)
 	httpError(w, http.StatusTooManyRequests, ReasonConnectionLimit)
 	return false
 }

@@ -22,11 +22,11 @@ func withLog(l *testsupport.Buffer) func(*Config) {
 }
 
 // Over the connection quota, negotiate and connect answer 429 "Connection
-// count reaches limit" and the log says so; a closed connection frees its
-// slot.
+// count reaches limit", the log says so and the limit metric counts each
+// refusal; a closed connection frees its slot.
 func TestConnectionQuota(t *testing.T) {
-	logs := &testsupport.Buffer{}
-	h := newHarness(t, func(c *Config) { withLog(logs)(c); c.MaxConnections = 2 })
+	logs, m := &testsupport.Buffer{}, &limitCounter{}
+	h := newHarness(t, func(c *Config) { withLog(logs)(c); c.MaxConnections = 2; c.Metrics = m })
 	first := h.connect("chat", "a")
 	pending, tok := negotiated(t, h, "chat", "b") // negotiated while there is room
 	h.connect("other", "c")
@@ -46,6 +46,9 @@ func TestConnectionQuota(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), ReasonConnectionLimit) {
 		t.Errorf("log lacks %q:\n%s", ReasonConnectionLimit, logs)
+	}
+	if n := m.count(LimitConnections); n != 4 { // negotiate, Long Polling, SSE, WebSocket
+		t.Errorf("herald_limit_refusals_total{limit=%q} counted %d refusals, want 4", LimitConnections, n)
 	}
 
 	_ = first.nc.Close()
@@ -104,10 +107,11 @@ func TestUserConnectionQuota(t *testing.T) {
 	h.connect("chat", "")
 }
 
-// Over the negotiate rate, negotiate answers 429 with Retry-After.
+// Over the negotiate rate, negotiate answers 429 with Retry-After, logs
+// and counts the refusal.
 func TestNegotiateRate(t *testing.T) {
-	logs := &testsupport.Buffer{}
-	h := newHarness(t, func(c *Config) { withLog(logs)(c); c.NegotiateRate = 3 })
+	logs, m := &testsupport.Buffer{}, &limitCounter{}
+	h := newHarness(t, func(c *Config) { withLog(logs)(c); c.NegotiateRate = 3; c.Metrics = m })
 	tok := h.clientToken("chat", "", nil)
 	for range 20 {
 		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/client/negotiate?hub=chat&negotiateVersion=1", nil)
@@ -123,6 +127,9 @@ func TestNegotiateRate(t *testing.T) {
 			}
 			if !strings.Contains(logs.String(), ReasonNegotiateLimit) {
 				t.Errorf("log lacks %q", ReasonNegotiateLimit)
+			}
+			if n := m.count(LimitNegotiateRate); n != 1 {
+				t.Errorf("herald_limit_refusals_total{limit=%q} counted %d refusals, want 1", LimitNegotiateRate, n)
 			}
 			return
 		}

@@ -282,6 +282,37 @@ func TestHTTPTransportTokenExpiry(t *testing.T) {
 	c.want("stop", "DELETE", "", "", 202, "*")
 }
 
+// Without asrs.s.coae a Server-Sent Events connection outlives its access
+// token on its stream: messages keep arriving, but every POST of the client
+// (invocations, pings) carries the expired token and is refused with 401,
+// so nothing from the client reaches the gateway, which ends the connection
+// after ClientTimeout as a ping timeout (docs/troubleshooting.md).
+func TestServerSentEventsAfterTokenExpiry(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Now().UnixNano())
+	m := &closeLabels{}
+	h := newHarness(t, func(c *Config) {
+		c.Now = func() time.Time { return time.Unix(0, now.Load()) }
+		c.ClientTimeout = time.Second
+		c.Metrics = m
+	})
+	c := h.httpConn(t, "chat", "", nil)
+	resp := c.do("GET", "", "", "Accept", "text/event-stream")
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	expectLines(t, br, ":")
+	c.want("handshake", "POST", "", jsonHandshake, 200, "")
+	expectLines(t, br, "data: {}\x1e", "")
+
+	now.Add(int64(time.Hour + 6*time.Minute)) // past exp (1 hour) and the 5-minute leeway
+	c.want("ping with the expired token", "POST", "", "{\"type\":6}\x1e", http.StatusUnauthorized,
+		TextUnauthorized+"token: expired (token has invalid claims: token is expired)")
+	publish(t, h.bus, sendEnv("chat", bus.ScopeAll, "", "news", `[1]`))
+	expectLines(t, br, `data: {"type":1,"target":"news","arguments":[1]}`+"\x1e", "")
+	expectLines(t, br, `data: {"type":7,"error":"`+ReasonPingTimeout+`"}`+"\x1e", "")
+	waitFor(t, func() bool { return m.get() == ClosePingTimeout })
+}
+
 // expectLines reads one line per want (without the \r\n) from an event stream.
 func expectLines(t *testing.T, br *bufio.Reader, want ...string) {
 	t.Helper()

@@ -119,7 +119,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 		limits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_limit_refusals_total",
-			Help: "Requests refused by a per-caller limit, by limit (hubs_per_node, connections_per_address, groups_per_connection, groups_per_user, live_trace_watchers).",
+			Help: "Requests refused by a per-caller limit, by limit (connections, negotiate_rate, hubs_per_node, connections_per_address, groups_per_connection, groups_per_user, live_trace_watchers).",
 		}, []string{"limit"}),
 		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_auth_refusals_total",

@@ -7,7 +7,7 @@
 //   {"cmd":"connect","name":"c1","url":"http://127.0.0.1:PORT/api?hub=chat",
 //    "headers":{...},"transport":"WebSockets"|"ServerSentEvents"|"LongPolling"|null,
 //    "protocol":"json"|"messagepack","reconnect":false,"methods":["recv"],
-//    "accessToken":"optional JWT","skipNegotiation":false,"keepAliveMs":15000}
+//    "accessToken":"optional JWT","skipNegotiation":false,"keepAliveMs":15000,"serverTimeoutMs":30000}
 //   (keepAliveMs sets keepAliveIntervalInMilliseconds: how often the client pings)
 //   {"cmd":"invoke","name":"c1","id":"r1","target":"echo","args":[...]}
 //   {"cmd":"send","name":"c1","id":"s1","target":"echo","args":[...]}
@@ -151,6 +151,7 @@ async function connect(cmd) {
   if (cmd.reconnect) builder = builder.withAutomaticReconnect();
   const connection = builder.build();
   if (cmd.keepAliveMs) connection.keepAliveIntervalInMilliseconds = cmd.keepAliveMs;
+  if (cmd.serverTimeoutMs) connection.serverTimeoutInMilliseconds = cmd.serverTimeoutMs;
 
   for (const [method, spec] of Object.entries(cmd.results ?? {})) {
     connection.on(method, (...args) => {

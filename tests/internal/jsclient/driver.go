@@ -79,6 +79,9 @@ type ConnectOptions struct {
 	// KeepAliveMs, when set, is the client's keepAliveIntervalInMilliseconds
 	// (how often it pings; default 15000).
 	KeepAliveMs int `json:"keepAliveMs,omitempty"`
+	// ServerTimeoutMs, when set, is the client's serverTimeoutInMilliseconds
+	// (how long it waits for any message from the server; default 30000).
+	ServerTimeoutMs int `json:"serverTimeoutMs,omitempty"`
 }
 
 // Result is what a client result handler does (exactly one field set).
