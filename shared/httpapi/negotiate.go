@@ -221,7 +221,7 @@ func (n *negotiator) negotiate(r *http.Request) (conninfo.Info, error) {
 		return conninfo.Info{}, invalid("hub", err.Error())
 	case errors.Is(err, token.ErrTooLong):
 		return conninfo.Info{}, &apiError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
-			msg: err.Error() + ". Clients cannot use tokens this long; copy fewer claims into it (shorten ClaimAllowList) or use a shorter user id."}
+			msg: "The client access token would be too long: " + tooLongDetail(err) + ". Clients cannot use tokens this long; copy fewer claims into it (shorten ClaimAllowList) or use a shorter user id."}
 	case err != nil:
 		return conninfo.Info{}, err
 	}
@@ -318,4 +318,14 @@ func isYes(v string) bool {
 		return true
 	}
 	return false
+}
+
+// tooLongDetail is the lengths a token.ErrTooLong error states ("5000
+// characters, limit 4096"), without the packages' prefixes.
+func tooLongDetail(err error) string {
+	_, detail, ok := strings.Cut(err.Error(), token.ErrTooLong.Error()+": ")
+	if !ok {
+		return "over the limit"
+	}
+	return detail
 }
