@@ -262,11 +262,19 @@ func (c *conn) close(reason string, frames ...[]byte) {
 // (the queue is dropped and writes get abortGrace); frames are written
 // last. It reports false when the connection was closing already.
 func (c *conn) closeLocked(reason string, abort bool, frames ...[]byte) bool {
-	if c.sr != nil && c.sr.detached {
-		c.endDetachedLocked(reason) // no socket to write the close to
-		return false
-	}
 	st := c.state()
+	if c.sr != nil && !c.sr.ending {
+		switch {
+		case c.sr.detached:
+			c.endDetachedLocked(reason) // no socket to write the close to
+			return false
+		case st == wsClosed && c.closeReason == "":
+			// The socket failed and is being detached: the close ends
+			// the connection there instead (Server.detach).
+			c.closeReason = reason
+			return false
+		}
+	}
 	if st.closing() {
 		return false
 	}

@@ -28,7 +28,7 @@ type resumeState struct {
 	// unacked are the message frames queued to the client that it has not
 	// acknowledged, oldest first: the very frames of the fan-out, shared
 	// and never modified. unacked[i] has sequence id firstSeq+i, so the
-	// next frame gets firstSeq+len(unacked).
+	// next frame gets firstSeq+len(unacked) (ResumeSnapshot.NextSequenceID).
 	unacked  [][]byte
 	firstSeq int64
 	bytes    int // in unacked
@@ -65,9 +65,6 @@ type resumeState struct {
 // newResumeState is the state of a connection whose handshake granted
 // stateful reconnect: both directions start at sequence id 1.
 func newResumeState() *resumeState { return &resumeState{firstSeq: 1} }
-
-// nextSeq is the sequence id the next frame to the client gets.
-func (r *resumeState) nextSeq() int64 { return r.firstSeq + int64(len(r.unacked)) }
 
 // push records a message frame queued to the client; it reports false,
 // recording nothing, when that would take the buffer over limit bytes.

@@ -317,6 +317,21 @@ func TestStatefulReconnectRefusals(t *testing.T) {
 	}
 }
 
+// TestStatefulCloseWhileDetached: the application's close of a detached
+// connection ends it at once, with its reason for the upstream.
+func TestStatefulCloseWhileDetached(t *testing.T) {
+	h, events := upstreamHarness(t)
+	sc := h.connectStateful(hubproto.JSON, "chat", "judy")
+	testsupport.EventuallyTrue(t, 5*time.Second, "the connected event", func() bool { return events.has("connected " + sc.id + " judy") })
+	_ = sc.nc.Close()
+	testsupport.EventuallyTrue(t, 5*time.Second, "the connection detached", func() bool { return h.isDetached("chat", sc.id) })
+	publish(t, h.bus, &bus.Envelope{Kind: bus.KindClose, Hub: "chat", Scope: bus.ScopeConnection, ID: sc.id, Reason: "bye"})
+	testsupport.EventuallyTrue(t, 5*time.Second, "the disconnected event", func() bool { return events.has("disconnected " + sc.id + " error=bye") })
+	if code := h.redialStatus(sc); code != http.StatusConflict && code != http.StatusNotFound {
+		t.Fatalf("reconnect after the close: %d", code)
+	}
+}
+
 // TestStatefulBufferFull: a client that never acknowledges is closed once
 // its messages exceed the buffer, attached or not.
 func TestStatefulBufferFull(t *testing.T) {

@@ -88,6 +88,19 @@ func (s *Server) detach(c *conn, e ending) bool {
 	if c.sr == nil || !e.registered || errors.Is(e.err, errClientClosed) {
 		return false
 	}
+	closed := func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.closeReason != "" || c.sr.ending
+	}
+	if closed() {
+		return false
+	}
+	// The writer lets go of the old socket first: a reconnect attaches
+	// only a connection whose write side is Closed. Meanwhile frames are
+	// kept (the socket failed: enqueueFrame), and a close is recorded
+	// (closeLocked), which ends the connection here instead.
+	c.stop(true)
 	c.mu.Lock()
 	r := c.sr
 	if c.closeReason != "" || r.ending {
@@ -98,15 +111,12 @@ func (s *Server) detach(c *conn, e ending) bool {
 	r.deadline = time.Now().Add(s.cfg.StatefulReconnectWindow)
 	r.dropErr = e.err
 	buffered := len(r.unacked)
+	r.wakeLocked()
 	c.mu.Unlock()
-	c.stop(true)
 	if e.closeTransport != nil {
 		e.closeTransport()
 	}
 	s.keeper.reschedule(c, s.cfg.StatefulReconnectWindow)
-	c.mu.Lock()
-	r.wakeLocked()
-	c.mu.Unlock()
 	s.log.Info("stateful connection detached; waiting for its client to reconnect", "hub", c.hub, "conn", c.id,
 		"user", c.user, "err", e.err, "buffered_messages", buffered, "window", s.cfg.StatefulReconnectWindow)
 	s.statefulEvent(c, eventDetached, buffered)
