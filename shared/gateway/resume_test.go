@@ -28,16 +28,9 @@ type statefulClient struct {
 func (h *harness) connectStateful(codec hubproto.Codec, hub, user string) *statefulClient {
 	h.t.Helper()
 	tok := h.clientToken(hub, user, nil)
-	code, body := h.negotiate("hub="+hub+"&negotiateVersion=1&useStatefulReconnect=true", tok)
-	if code != 200 {
-		h.t.Fatalf("negotiate: %d %s", code, body)
-	}
-	var nr hubproto.NegotiateResponse
-	if err := json.Unmarshal(body, &nr); err != nil {
-		h.t.Fatal(err)
-	}
+	nr := h.negotiateOK("hub="+hub+"&negotiateVersion=1&useStatefulReconnect=true", tok)
 	if !nr.UseStatefulReconnect {
-		h.t.Fatalf("negotiate did not grant stateful reconnect: %s", body)
+		h.t.Fatalf("negotiate did not grant stateful reconnect: %+v", nr)
 	}
 	c := h.dial(hub, nr.ConnectionToken, tok)
 	c.id, c.codec = nr.ConnectionID, codec
