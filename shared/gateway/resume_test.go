@@ -301,8 +301,15 @@ func TestStatefulReconnectRefusals(t *testing.T) {
 	if code := h.redialStatus(&other); code != http.StatusNotFound {
 		t.Fatalf("another user's reconnect: %d, want 404", code)
 	}
-	plain := h.connect("chat", "frank") // not stateful: its id is in use
-	_ = plain
+	// Another connection's token (not stateful, open): its id is in use.
+	ftok := h.clientToken("chat", "frank", nil)
+	nr := h.negotiateOK("hub=chat&negotiateVersion=1", ftok)
+	plain := h.dial("chat", nr.ConnectionToken, ftok)
+	plain.handshake(`{"protocol":"json","version":1}`)
+	_ = plain.readText()
+	if code := h.redialStatus(&statefulClient{hub: "chat", connToken: nr.ConnectionToken, tok: ftok}); code != http.StatusConflict {
+		t.Fatalf("a second socket for a connection without stateful reconnect: %d, want 409", code)
+	}
 	if !h.isDetached("chat", sc.id) {
 		t.Fatal("a refused reconnect changed the connection")
 	}
