@@ -82,6 +82,10 @@ type ConnectOptions struct {
 	// ServerTimeoutMs, when set, is the client's serverTimeoutInMilliseconds
 	// (how long it waits for any message from the server; default 30000).
 	ServerTimeoutMs int `json:"serverTimeoutMs,omitempty"`
+	// StatefulReconnect calls withStatefulReconnect() (clients from 8.0 on):
+	// a WebSocket that drops is reopened for the same connection, and
+	// unacknowledged messages are sent again.
+	StatefulReconnect bool `json:"statefulReconnect,omitempty"`
 }
 
 // Result is what a client result handler does (exactly one field set).
