@@ -97,23 +97,29 @@ func checkRecord(t *testing.T, what string, r record, want record) {
 	}
 }
 
-// one waits until p has exactly one resource record with the fields of
-// match and returns it; it fails the test when there is none within wait
-// or more than one (then or after a short grace).
-func one(t *testing.T, p *proc.Child, what string, match ...string) record {
+// exactlyOne waits until find returns a record and returns it; it fails
+// the test when there is none within wait, or more than one then or after
+// a short grace (a record written twice would be there by then).
+func exactlyOne(t *testing.T, what string, find func() []record) record {
 	t.Helper()
-	var got []record
 	within(t, wait, what, func() error {
-		if got = resourceRecords(p, match...); len(got) == 0 {
-			return fmt.Errorf("no record with %q", match)
+		if len(find()) == 0 {
+			return fmt.Errorf("no record yet")
 		}
 		return nil
 	})
-	time.Sleep(100 * time.Millisecond) // a second one would be written by now
-	if got = resourceRecords(p, match...); len(got) != 1 {
-		t.Fatalf("%s: %d records with %q, want 1: %v", what, len(got), match, got)
+	time.Sleep(100 * time.Millisecond)
+	got := find()
+	if len(got) != 1 {
+		t.Fatalf("%s: %d records, want 1: %v", what, len(got), got)
 	}
 	return got[0]
+}
+
+// one is the one resource record of p with the fields of match.
+func one(t *testing.T, p *proc.Child, what string, match ...string) record {
+	t.Helper()
+	return exactlyOne(t, what, func() []record { return resourceRecords(p, match...) })
 }
 
 // none fails the test when any process in ps has a resource record with
@@ -236,22 +242,10 @@ func TestMultiNodeResourceLogGuide(t *testing.T) {
 	// connection id on p.
 	end := func(p *proc.Child, id string) record {
 		t.Helper()
-		var got []record
-		within(t, wait, "the end of "+id+" logged", func() error {
-			got = append(resourceRecords(p, "msg", diag.ConnectionEnded, "connectionId", id),
+		return exactlyOne(t, "the end of "+id, func() []record {
+			return append(resourceRecords(p, "msg", diag.ConnectionEnded, "connectionId", id),
 				resourceRecords(p, "msg", diag.ConnectionAborted, "connectionId", id)...)
-			if len(got) == 0 {
-				return fmt.Errorf("no end record for %s", id)
-			}
-			return nil
 		})
-		time.Sleep(100 * time.Millisecond)
-		got = append(resourceRecords(p, "msg", diag.ConnectionEnded, "connectionId", id),
-			resourceRecords(p, "msg", diag.ConnectionAborted, "connectionId", id)...)
-		if len(got) != 1 {
-			t.Fatalf("connection %s: %d end records, want 1: %v", id, len(got), got)
-		}
-		return got[0]
 	}
 
 	// 1. Resource logs switched on at runtime, for the deployment, by
@@ -282,7 +276,9 @@ func TestMultiNodeResourceLogGuide(t *testing.T) {
 			one(t, gws[i], "ConnectionStarted of "+id, "msg", diag.ConnectionStarted, "connectionId", id),
 			connectivity(diag.ConnectionStarted, id, []string{"sam", "sue"}[i], "Connection started.", ""))
 	}
-	none(t, "connections opened while the logs were off", []string{"msg", diag.ConnectionStarted, "connectionId", early[0]}, gws...)
+	for _, id := range early {
+		none(t, "a connection opened while the logs were off", []string{"msg", diag.ConnectionStarted, "connectionId", id}, gws...)
+	}
 
 	// The clients left on gateway 2 when it drains (scenario 5), by id:
 	// their user and whether they are diagnostic clients.
@@ -352,7 +348,9 @@ func TestMultiNodeResourceLogGuide(t *testing.T) {
 			"category": "MessagingLogs", "collection": "Message", "message": "Added to the group.",
 			"hubName": hub, "messageTracingId": join, "messageType": "JoinGroupWithAckMessage",
 			"connectionId": r, "connectionType": "Client", "groupName": "g6", "callerIpAddress": "127.0.0.1"})
-		if !(received.str("time") < joined.str("time")) {
+		sentAt, err1 := time.Parse(time.RFC3339Nano, received.str("time"))
+		joinedAt, err2 := time.Parse(time.RFC3339Nano, joined.str("time"))
+		if err1 != nil || err2 != nil || !sentAt.Before(joinedAt) {
 			t.Errorf("the lost send's MessageReceived (%s) is not before the join's GroupJoined (%s)", received.str("time"), joined.str("time"))
 		}
 		checkRecord(t, "the delivery after the join", one(t, gws[gw2], "MessageDelivered of the second send", "msg", diag.MessageDelivered, "messageTracingId", again),
@@ -451,20 +449,11 @@ func TestMultiNodeResourceLogGuide(t *testing.T) {
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("%s with a bad token: %d %s, want 401", tc.route, resp.StatusCode, body)
 			}
-			var refused []record
-			within(t, wait, "the refusal of the "+tc.route+" logged", func() error {
-				if refused = jsonRecords(gws[tc.gw], "msg", gateway.LogClientTokenRefused, "route", tc.route); len(refused) == 0 {
-					return fmt.Errorf("no %q record", gateway.LogClientTokenRefused)
-				}
-				return nil
+			refused := exactlyOne(t, "the refusal of the "+tc.route, func() []record {
+				return jsonRecords(gws[tc.gw], "msg", gateway.LogClientTokenRefused, "route", tc.route)
 			})
-			time.Sleep(100 * time.Millisecond)
-			refused = jsonRecords(gws[tc.gw], "msg", gateway.LogClientTokenRefused, "route", tc.route)
-			if len(refused) != 1 {
-				t.Fatalf("%s: %d refusal records, want 1: %v", tc.route, len(refused), refused)
-			}
 			reason, _ := strings.CutPrefix(strings.TrimSpace(string(body)), "Unauthorized: ")
-			checkRecord(t, "the refused "+tc.route, refused[0], record{"level": "WARN", "msg": gateway.LogClientTokenRefused,
+			checkRecord(t, "the refused "+tc.route, refused, record{"level": "WARN", "msg": gateway.LogClientTokenRefused,
 				"hubName": hub, "route": tc.route, "path": strings.Split(tc.path, "?")[0], "callerIpAddress": "127.0.0.1",
 				"reasonLabel": tc.label, "message": reason})
 			for _, p := range all {
