@@ -44,6 +44,9 @@ func runWith(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	if len(args) > 0 && args[0] == "token" {
 		return runToken(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "diag" {
+		return runDiag(ctx, args[1:], environ, stdout, stderr)
+	}
 	var opts config.Node
 	res, err := config.Load(&opts, config.Development, config.Sources{Name: "local", Args: args, Environ: environ, Output: stderr})
 	if err != nil {

@@ -42,7 +42,13 @@ type Node struct {
 	CORSOrigins   []string      `flag:"cors-origins" env:"HERALD_CORS_ORIGINS" doc:"none: no cross-origin calls" devdoc:"any origin on localhost, 127.0.0.1 or [::1] (any port)" usage:"comma-separated browser origins (https://app.example.com) allowed to call negotiate and /client cross-origin with credentials, or * for every origin without credentials"`
 
 	ShutdownTimeout time.Duration `flag:"shutdown-timeout" env:"HERALD_SHUTDOWN_TIMEOUT" default:"25s" dev:"10s" usage:"on SIGTERM or Ctrl+C the listeners close, clients get \"Service reloading, try reconnecting\" with allowReconnect, and the process exits within this time (25s: below ECS's 30 s stop timeout)"`
-	MaxBodyBytes    int           `flag:"max-body-bytes" env:"HERALD_MAX_BODY_BYTES" default:"1048576" min:"1" usage:"largest REST message body; larger ones get 413"`
+	// ClientTimeout and KeepAliveInterval are Azure's
+	// ClientTimeoutInterval and KeepAliveInterval: a connection silent
+	// for ClientTimeout is closed ("Connection ping timeout"); the node
+	// pings a client it sent nothing to for KeepAliveInterval.
+	ClientTimeout     time.Duration `flag:"client-timeout" env:"HERALD_CLIENT_TIMEOUT" default:"30s" usage:"a client connection that sends nothing for this long is closed with \"Connection ping timeout\" (the official clients ping every 15 s)"`
+	KeepAliveInterval time.Duration `flag:"keepalive-interval" env:"HERALD_KEEPALIVE_INTERVAL" default:"15s" usage:"the gateway pings a client it has sent nothing to for this long; keep it below the clients' server timeout (30 s in the official clients) and the client timeout"`
+	MaxBodyBytes      int           `flag:"max-body-bytes" env:"HERALD_MAX_BODY_BYTES" default:"1048576" min:"1" usage:"largest REST message body; larger ones get 413"`
 
 	// GatewayTuning are the gateway's limits, timeouts and quotas, carried
 	// unchanged to gateway.Config.
@@ -115,6 +121,9 @@ func (n *Node) validate(set func(string) bool) error {
 	v.cors("cors-origins", n.CORSOrigins)
 	if n.AppSecret != "" && n.AppJWKSURL != "" {
 		v.fail("app-secret", fmt.Errorf("set it or HERALD_APP_JWKS_URL (--app-jwks), not both"))
+	}
+	if n.KeepAliveInterval >= n.ClientTimeout {
+		v.fail("keepalive-interval", fmt.Errorf("%v is not below the client timeout (%v): clients that wait for pings would time out", n.KeepAliveInterval, n.ClientTimeout))
 	}
 	mode, err := diag.ParseMessagingMode(n.LogMessaging)
 	if err != nil {

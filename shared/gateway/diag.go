@@ -88,15 +88,20 @@ func (s *Server) statefulEvent(c *conn, name string, messages int) {
 }
 
 // traceDelivery emits MessageDelivered (queued is true) or MessageDropped
-// for one connection of a fan-out.
+// for one connection of a fan-out, with the group of a group send (as its
+// MessageReceived has it) and the client's address.
 func (s *Server) traceDelivery(e *bus.Envelope, c *conn, queued bool) {
-	name := diag.MessageDelivered
-	if !queued {
-		name = diag.MessageDropped
-	}
-	s.cfg.Tracer.Emit(diag.Event{Category: diag.Messaging, Name: name,
+	ev := diag.Event{Category: diag.Messaging, Name: diag.MessageDelivered,
 		Hub: c.hub, ConnectionID: c.id, UserID: c.user, Diagnostic: c.diag,
-		TraceID: e.TraceID, Scope: e.Scope.String(), Target: e.ID, Method: e.Message.Target})
+		TraceID: e.TraceID, Scope: e.Scope.String(), Target: e.ID, Method: e.Message.Target,
+		RemoteAddr: c.addr}
+	if !queued {
+		ev.Name = diag.MessageDropped
+	}
+	if e.Scope == bus.ScopeGroup {
+		ev.Group = e.ID
+	}
+	s.cfg.Tracer.Emit(ev)
 }
 
 // endDiagnostic releases a diagnostic slot taken for a connection that

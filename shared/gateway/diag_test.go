@@ -135,7 +135,8 @@ func TestTraceEvents(t *testing.T) {
 	dc.expectInvocation("news", `["x"]`)
 	for _, id := range []string{plain.id, dc.id} {
 		got.wait(t, func(e diag.Event) bool {
-			return e.Name == diag.MessageDelivered && e.ConnectionID == id && e.TraceID == "trace-42" && e.Method == "news" && e.Scope == "all"
+			return e.Name == diag.MessageDelivered && e.ConnectionID == id && e.TraceID == "trace-42" && e.Method == "news" && e.Scope == "all" &&
+				e.RemoteAddr == "127.0.0.1" && e.Group == ""
 		})
 	}
 	publish(t, h.bus, &bus.Envelope{Kind: bus.KindClose, Hub: "chat", Scope: bus.ScopeConnection, ID: plain.id, Reason: "bye"})

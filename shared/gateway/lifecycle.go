@@ -72,7 +72,7 @@ func (s *Server) start(c *conn, req *connRequest, transport string) {
 	if s.cfg.Upstream != nil {
 		c.session = s.cfg.Upstream.Session(upstream.Connection{
 			Hub: c.hub, ConnectionID: c.id, UserID: c.user, Claims: req.claims,
-			Query: req.query, Codec: c.proto.codec(),
+			Query: req.query, Codec: c.proto.codec(), RemoteAddr: c.addr,
 		})
 		_ = c.session.Connected() // queued; failures are the upstream's to log
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/diag"
+	"github.com/heraldrt/herald/shared/forwarded"
 	"github.com/heraldrt/herald/shared/token"
 )
 
@@ -228,7 +229,8 @@ func (s *rest) publish(c *call, e *bus.Envelope) error {
 	// Publish returns, and the trace must read in order.
 	if e.Kind == bus.KindSend && s.tracer.Messaging(false) {
 		ev := diag.Event{Category: diag.Messaging, Name: diag.MessageReceived,
-			Hub: e.Hub, TraceID: e.TraceID, Scope: e.Scope.String(), Target: e.ID, Method: e.Message.Target}
+			Hub: e.Hub, TraceID: e.TraceID, Scope: e.Scope.String(), Target: e.ID, Method: e.Message.Target,
+			RemoteAddr: forwarded.ClientIP(c.r, s.hops)}
 		if e.Scope == bus.ScopeGroup {
 			ev.Group = e.ID
 		}

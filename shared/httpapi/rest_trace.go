@@ -1,6 +1,9 @@
 package httpapi
 
-import "github.com/heraldrt/herald/shared/diag"
+import (
+	"github.com/heraldrt/herald/shared/diag"
+	"github.com/heraldrt/herald/shared/forwarded"
+)
 
 // membershipEvents maps the group membership routes to the messaging event
 // a success emits.
@@ -14,7 +17,7 @@ var membershipEvents = map[string]string{
 }
 
 // traceMembership emits GroupJoined or GroupLeft, with the call's tracing
-// id, after a group membership route succeeded, while messaging events are
+// id and the caller's address, after a group membership route succeeded, while messaging events are
 // wanted (messaging logs in "all" mode, or a live trace watcher).
 func (s *rest) traceMembership(rt boundRoute, c *call) {
 	name, ok := membershipEvents[rt.Name]
@@ -24,5 +27,6 @@ func (s *rest) traceMembership(rt boundRoute, c *call) {
 	s.tracer.Emit(diag.Event{Category: diag.Messaging, Name: name, Hub: c.hub, TraceID: c.trace,
 		Group:        c.r.PathValue("group"),
 		ConnectionID: c.r.PathValue("connectionId"),
-		UserID:       c.r.PathValue("user")})
+		UserID:       c.r.PathValue("user"),
+		RemoteAddr:   forwarded.ClientIP(c.r, s.hops)})
 }

@@ -10,8 +10,8 @@ import (
 )
 
 // Every group membership route that succeeds leaves GroupJoined or
-// GroupLeft with the hub, group, connection or user and the response's
-// tracing id; a refused one leaves nothing.
+// GroupLeft with the hub, group, connection or user, the caller's address
+// and the response's tracing id; a refused one leaves nothing.
 func TestMembershipTraced(t *testing.T) {
 	logs := &testsupport.Buffer{}
 	tr := diag.New(diag.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Messaging: diag.MessagingAll})
@@ -48,7 +48,7 @@ func TestMembershipTraced(t *testing.T) {
 	for i, s := range steps {
 		r := recs[i]
 		if r["operationName"] != s.op || r[s.field] != s.value || r["hubName"] != "chat" || r["messageTracingId"] != traces[i] ||
-			r["category"] != "MessagingLogs" {
+			r["category"] != "MessagingLogs" || r["callerIpAddress"] != "192.0.2.1" {
 			t.Errorf("%s %s: record %v", s.method, s.target, r)
 		}
 		if s.target != "/api/hubs/chat/connections/c1/groups" && s.target != "/api/hubs/chat/users/u1/groups" && r["groupName"] != "g" {

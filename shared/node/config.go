@@ -128,7 +128,8 @@ type Config struct {
 	UpstreamTimeout time.Duration
 	// ClientTimeout, KeepAliveInterval, LongPollTimeout, QueueMessages and
 	// QueueBytes tune the gateway's connections (gateway.Config; zero values
-	// mean its defaults). They have no option: tests and embedders set them.
+	// mean its defaults). The first two have options (HERALD_CLIENT_TIMEOUT,
+	// HERALD_KEEPALIVE_INTERVAL); tests and embedders set the others.
 	ClientTimeout     time.Duration
 	KeepAliveInterval time.Duration
 	LongPollTimeout   time.Duration

@@ -27,9 +27,9 @@ const maxSwitchesBody = 4096
 type diagState struct {
 	diag.Switches
 	// Source: environment, deployment or node.
-	Source      string          `json:"source"`
-	Environment diag.Switches   `json:"environment"`
-	Deployment  *storedSwitches `json:"deployment"` // null: none set (or no Redis)
+	Source      string             `json:"source"`
+	Environment diag.Switches      `json:"environment"`
+	Deployment  *DeploymentSetting `json:"deployment"` // null: none set (or no Redis)
 	// DeploymentError says why the deployment setting could not be read.
 	DeploymentError string `json:"deploymentError,omitempty"`
 }

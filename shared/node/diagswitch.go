@@ -33,12 +33,55 @@ const (
 	sourceNode        = "node"        // this node's admin listener
 )
 
-// storedSwitches is the deployment setting as stored: the switches, who
-// set them and when.
-type storedSwitches struct {
+// DeploymentSetting is the deployment's diagnostics switches as stored
+// in Redis: the switches, who set them and when. A field the stored JSON
+// lacks reads as off.
+type DeploymentSetting struct {
 	diag.Switches
 	By string    `json:"by,omitempty"`
 	At time.Time `json:"at"`
+}
+
+// ReadDeploymentSetting returns the deployment setting in store and its
+// raw value; nil when none is set.
+func ReadDeploymentSetting(ctx context.Context, store DiagStore) (*DeploymentSetting, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, diagTimeout)
+	defer cancel()
+	v, ok, err := store.DiagSwitches(ctx)
+	if err != nil || !ok {
+		return nil, "", err
+	}
+	var st DeploymentSetting
+	if err := json.Unmarshal(v, &st); err != nil {
+		return nil, "", fmt.Errorf("node: the stored diagnostics switches are not valid: %w", err)
+	}
+	return &st, string(v), nil
+}
+
+// WriteDeploymentSetting applies p over the deployment setting in store
+// (over base when there is none) and stores it, by whom and now, for
+// every node to follow within a poll. It returns what it stored and its
+// raw value. A stored setting that is not valid JSON is an error: it is
+// not overwritten unseen.
+func WriteDeploymentSetting(ctx context.Context, store DiagStore, base diag.Switches, p diag.SwitchesPatch, by string) (DeploymentSetting, string, error) {
+	cur, _, err := ReadDeploymentSetting(ctx, store)
+	if err != nil {
+		return DeploymentSetting{}, "", err
+	}
+	if cur != nil {
+		base = cur.Switches
+	}
+	st := DeploymentSetting{Switches: p.Apply(base), By: by, At: time.Now().UTC()}
+	v, err := json.Marshal(st)
+	if err != nil {
+		return DeploymentSetting{}, "", fmt.Errorf("node: diagnostics switches: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, diagTimeout)
+	defer cancel()
+	if err := store.SetDiagSwitches(ctx, v); err != nil {
+		return DeploymentSetting{}, "", err
+	}
+	return st, string(v), nil
 }
 
 // diagTimeout bounds one read or write of the deployment setting.
@@ -101,7 +144,7 @@ func (d *switcher) poll(ctx context.Context) {
 		d.applyLocked(d.tracer.Defaults(), sourceEnvironment, "deployment setting removed")
 	case ok && string(v) != d.seen:
 		d.seen = string(v)
-		var st storedSwitches
+		var st DeploymentSetting
 		if err := json.Unmarshal(v, &st); err != nil {
 			d.log.Warn("diagnostics switches: the deployment setting is not valid; keeping the switches in use", "err", err)
 			return
@@ -135,18 +178,8 @@ func (d *switcher) setNode(p diag.SwitchesPatch, by string) diag.Switches {
 
 // deployment returns the stored deployment setting, if any, and its raw
 // value.
-func (d *switcher) deployment(ctx context.Context) (*storedSwitches, string, error) {
-	ctx, cancel := context.WithTimeout(ctx, diagTimeout)
-	defer cancel()
-	v, ok, err := d.store.DiagSwitches(ctx)
-	if err != nil || !ok {
-		return nil, "", err
-	}
-	var st storedSwitches
-	if err := json.Unmarshal(v, &st); err != nil {
-		return nil, "", fmt.Errorf("node: the stored diagnostics switches are not valid: %w", err)
-	}
-	return &st, string(v), nil
+func (d *switcher) deployment(ctx context.Context) (*DeploymentSetting, string, error) {
+	return ReadDeploymentSetting(ctx, d.store)
 }
 
 // setDeployment applies p over the deployment setting (over this node's
@@ -155,23 +188,11 @@ func (d *switcher) deployment(ctx context.Context) (*storedSwitches, string, err
 func (d *switcher) setDeployment(ctx context.Context, p diag.SwitchesPatch, by string) (diag.Switches, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	base := d.tracer.Defaults()
-	if cur, _, err := d.deployment(ctx); err != nil {
-		return diag.Switches{}, err
-	} else if cur != nil {
-		base = cur.Switches
-	}
-	st := storedSwitches{Switches: p.Apply(base), By: by, At: time.Now().UTC()}
-	v, err := json.Marshal(st)
+	st, v, err := WriteDeploymentSetting(ctx, d.store, d.tracer.Defaults(), p, by)
 	if err != nil {
-		return diag.Switches{}, fmt.Errorf("node: diagnostics switches: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, diagTimeout)
-	defer cancel()
-	if err := d.store.SetDiagSwitches(ctx, v); err != nil {
 		return diag.Switches{}, err
 	}
-	d.seen = string(v)
+	d.seen = v
 	d.applyLocked(st.Switches, sourceDeployment, by)
 	return st.Switches, nil
 }

@@ -74,6 +74,7 @@ func FromOptions(o config.Node, b bus.Bus, log *slog.Logger, registry *prometheu
 		Tracer: diag.New(dc), AdminAddr: o.AdminAddr, PublicMetrics: o.PublicMetrics,
 		HTTP:            HTTPLimits(o.HTTP),
 		TaskMetadataURL: o.TaskMetadataURL, TaskMetadataInterval: o.TaskMetadataInterval,
-		DiagPoll: o.DiagPoll,
+		DiagPoll:      o.DiagPoll,
+		ClientTimeout: o.ClientTimeout, KeepAliveInterval: o.KeepAliveInterval,
 	}, nil
 }

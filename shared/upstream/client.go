@@ -56,6 +56,9 @@ type Connection struct {
 	// invocations and encodes the completions Herald writes itself.
 	// Default hubproto.JSON.
 	Codec hubproto.Codec
+	// RemoteAddr is the client's IP address, the callerIpAddress of the
+	// messaging records about its invocations.
+	RemoteAddr string
 }
 
 // Session returns a new Session for one client connection. Call Connected

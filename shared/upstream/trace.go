@@ -56,5 +56,6 @@ func (s *Session) traceOutcome(e *event, r Response, reason string) {
 func (s *Session) emit(e *event, name string, status int, reason string) {
 	s.c.cfg.Tracer.Emit(diag.Event{Category: diag.Messaging, Name: name,
 		Hub: s.info.Hub, ConnectionID: s.info.ConnectionID, UserID: s.info.UserID, Diagnostic: s.diag,
-		TraceID: e.trace, Scope: "client", Method: e.name, Status: status, Reason: reason})
+		TraceID: e.trace, Scope: "client", Method: e.name, Status: status, Reason: reason,
+		RemoteAddr: s.info.RemoteAddr})
 }

@@ -43,7 +43,7 @@ func tracedRecords(t *testing.T, logs *testsupport.Buffer, n int) []map[string]a
 // A client's invocations leave MessageReceived, then UpstreamDelivered
 // and (blocking ones) UpstreamAnswered, or UpstreamFailed with the
 // status and the reason the client got; one tracing id follows each
-// invocation, with hub, connection and user.
+// invocation, with hub, connection, user and the client's address.
 func TestInvocationTraced(t *testing.T) {
 	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		switch r.Header.Get(upstream.HeaderEvent) {
@@ -56,7 +56,7 @@ func TestInvocationTraced(t *testing.T) {
 	logs := &testsupport.Buffer{}
 	tr := diag.New(diag.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Messaging: diag.MessagingAll})
 	c := newClient(t, upstream.Config{Settings: settingsFor(rec.URL, "/api/{event}"), Tracer: tr})
-	s := c.Session(upstream.Connection{Hub: "chat", ConnectionID: "conn1", UserID: "alice"})
+	s := c.Session(upstream.Connection{Hub: "chat", ConnectionID: "conn1", UserID: "alice", RemoteAddr: "198.51.100.7"})
 	got := make(replies, 2)
 
 	if err := s.Invoke(invocation("1", "ok", "x"), got.reply); err != nil {
@@ -80,7 +80,8 @@ func TestInvocationTraced(t *testing.T) {
 	traces := map[string]string{} // method -> tracing id
 	for i, r := range recs {
 		if r["operationName"] != want[i].op || r["method"] != want[i].method || r["hubName"] != "chat" ||
-			r["connectionId"] != "conn1" || r["userId"] != "alice" || r["messageType"] != "InvocationMessage" {
+			r["connectionId"] != "conn1" || r["userId"] != "alice" || r["messageType"] != "InvocationMessage" ||
+			r["callerIpAddress"] != "198.51.100.7" {
 			t.Errorf("record %d: want %v, got %v", i, want[i], r)
 		}
 		id, _ := r["messageTracingId"].(string)

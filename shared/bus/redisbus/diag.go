@@ -19,10 +19,34 @@ func (k keys) diagSwitches() string { return k.prefix + ":{diag}:switches" }
 // is refused when written and ignored when read.
 const MaxDiagSwitchesBytes = 4096
 
+// SwitchesStore reads and writes the deployment's diagnostics switches
+// key without the rest of a Bus: for tools that only flip the switches
+// (herald diag). A Bus has the same methods.
+type SwitchesStore struct {
+	rdb redis.UniversalClient
+	key string
+}
+
+// NewSwitchesStore returns the switches store of the deployment whose
+// keys start with prefix (DefaultKeyPrefix when ""), on rdb, which the
+// caller closes.
+func NewSwitchesStore(rdb redis.UniversalClient, prefix string) (*SwitchesStore, error) {
+	if prefix == "" {
+		prefix = DefaultKeyPrefix
+	}
+	if err := checkName("key prefix", prefix); err != nil {
+		return nil, err
+	}
+	return &SwitchesStore{rdb: rdb, key: keys{prefix: prefix}.diagSwitches()}, nil
+}
+
+// Key is the Redis key holding the switches.
+func (s *SwitchesStore) Key() string { return s.key }
+
 // DiagSwitches returns the deployment's switches as stored (JSON), and
 // false when none is set.
-func (b *Bus) DiagSwitches(ctx context.Context) ([]byte, bool, error) {
-	v, err := b.rdb.Get(ctx, b.keys.diagSwitches()).Bytes()
+func (s *SwitchesStore) DiagSwitches(ctx context.Context) ([]byte, bool, error) {
+	v, err := s.rdb.Get(ctx, s.key).Bytes()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return nil, false, nil
@@ -36,18 +60,35 @@ func (b *Bus) DiagSwitches(ctx context.Context) ([]byte, bool, error) {
 
 // SetDiagSwitches stores the deployment's switches (JSON); nil deletes
 // them, so every node returns to the switches of its environment.
-func (b *Bus) SetDiagSwitches(ctx context.Context, value []byte) error {
+func (s *SwitchesStore) SetDiagSwitches(ctx context.Context, value []byte) error {
 	var err error
 	switch {
 	case value == nil:
-		err = b.rdb.Del(ctx, b.keys.diagSwitches()).Err()
+		err = s.rdb.Del(ctx, s.key).Err()
 	case len(value) > MaxDiagSwitchesBytes:
 		return fmt.Errorf("redisbus: diagnostics switches: %d bytes, over %d", len(value), MaxDiagSwitchesBytes)
 	default:
-		err = b.rdb.Set(ctx, b.keys.diagSwitches(), value, 0).Err()
+		err = s.rdb.Set(ctx, s.key, value, 0).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("redisbus: write diagnostics switches: %w", err)
 	}
 	return nil
+}
+
+// switches is b's store of the deployment's switches.
+func (b *Bus) switches() *SwitchesStore {
+	return &SwitchesStore{rdb: b.rdb, key: b.keys.diagSwitches()}
+}
+
+// DiagSwitches returns the deployment's switches as stored (JSON), and
+// false when none is set.
+func (b *Bus) DiagSwitches(ctx context.Context) ([]byte, bool, error) {
+	return b.switches().DiagSwitches(ctx)
+}
+
+// SetDiagSwitches stores the deployment's switches (JSON); nil deletes
+// them, so every node returns to the switches of its environment.
+func (b *Bus) SetDiagSwitches(ctx context.Context, value []byte) error {
+	return b.switches().SetDiagSwitches(ctx, value)
 }
