@@ -68,14 +68,15 @@ func (h *hmacApp) VerifyApp(_ context.Context, raw string) (Claims, error) {
 	if _, err := precheck(raw, h.algs); err != nil {
 		return nil, err
 	}
-	claims := jwt.MapClaims{}
-	if _, err := h.parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
+	var claims parsedClaims
+	if _, err := h.parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) {
 		return h.secret, nil
 	}); err != nil {
 		return nil, mapError(err)
 	}
-	if err := checkApp(Claims(claims), h.iss, h.aud); err != nil {
+	c := claims.claims()
+	if err := checkApp(c, h.iss, h.aud); err != nil {
 		return nil, err
 	}
-	return Claims(claims), nil
+	return c, nil
 }

@@ -135,16 +135,17 @@ func (v *jwksApp) VerifyApp(ctx context.Context, raw string) (Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	claims := jwt.MapClaims{}
-	if _, err := v.parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
+	var claims parsedClaims
+	if _, err := v.parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) {
 		return candidates, nil
 	}); err != nil {
 		return nil, mapError(err)
 	}
-	if err := checkApp(Claims(claims), v.iss, v.aud); err != nil {
+	c := claims.claims()
+	if err := checkApp(c, v.iss, v.aud); err != nil {
 		return nil, err
 	}
-	return Claims(claims), nil
+	return c, nil
 }
 
 // candidates returns the keys that may have signed a token with header h:

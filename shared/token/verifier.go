@@ -76,13 +76,13 @@ func (v *Verifier) Verify(raw string, aud Audience) (Claims, error) {
 	if _, err := precheck(raw, v.algs); err != nil {
 		return nil, err
 	}
-	claims := jwt.MapClaims{}
-	if _, err := v.parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
+	var claims parsedClaims
+	if _, err := v.parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) {
 		return v.keys, nil
 	}); err != nil {
 		return nil, mapError(err)
 	}
-	c := Claims(claims)
+	c := claims.claims()
 	if err := aud.Match(c.Audience()); err != nil {
 		return nil, err
 	}
