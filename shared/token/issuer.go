@@ -42,6 +42,7 @@ type IssuerConfig struct {
 type Issuer struct {
 	key      []byte
 	method   jwt.SigningMethod
+	head     string // the encoded header segment and its "."
 	lifetime time.Duration
 	now      func() time.Time
 }
@@ -56,7 +57,7 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token: issuer: %w", err)
 	}
-	i := &Issuer{key: []byte(cfg.Key), method: method, lifetime: cfg.Lifetime, now: cfg.Now}
+	i := &Issuer{key: []byte(cfg.Key), method: method, head: headerSegment(method), lifetime: cfg.Lifetime, now: cfg.Now}
 	if i.lifetime <= 0 {
 		i.lifetime = DefaultLifetime
 	}
@@ -83,6 +84,9 @@ func (i *Issuer) Issue(audience string, claims map[string]any, lifetime time.Dur
 		lifetime = i.lifetime
 	}
 	now := i.now()
+	if signed, ok := i.issueFlat(audience, claims, now, lifetime); ok {
+		return lengthChecked(signed)
+	}
 	payload := make(jwt.MapClaims, len(claims)+4)
 	for name, v := range claims {
 		if reserved[name] {
@@ -99,6 +103,12 @@ func (i *Issuer) Issue(audience string, claims map[string]any, lifetime time.Dur
 	if err != nil {
 		return "", fmt.Errorf("token: issue: %v", err)
 	}
+	return lengthChecked(signed)
+}
+
+// lengthChecked returns signed, or an error for a token longer than
+// MaxLength.
+func lengthChecked(signed string) (string, error) {
 	if len(signed) > MaxLength {
 		return "", fmt.Errorf("%w: %d characters, limit %d", ErrTooLong, len(signed), MaxLength)
 	}
