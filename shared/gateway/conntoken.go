@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
+	"sync"
 	"time"
 )
 
@@ -43,6 +44,9 @@ var (
 // connTokens signs and verifies connection tokens.
 type connTokens struct {
 	keys [][]byte // derived keys; the first signs
+	// macs holds, per key, HMACs keyed with it for reuse: a reset HMAC
+	// starts from its saved keyed state instead of hashing the key again.
+	macs []*sync.Pool
 }
 
 func newConnTokens(accessKeys []string) *connTokens {
@@ -50,7 +54,9 @@ func newConnTokens(accessKeys []string) *connTokens {
 	for _, k := range accessKeys {
 		m := hmac.New(sha256.New, []byte(k))
 		m.Write([]byte("herald connection token v1"))
-		ct.keys = append(ct.keys, m.Sum(nil))
+		key := m.Sum(nil)
+		ct.keys = append(ct.keys, key)
+		ct.macs = append(ct.macs, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
 	}
 	return ct
 }
@@ -97,8 +103,8 @@ func (ct *connTokens) sign(kind byte, raw [connIDBytes]byte, hub, user string, e
 	b[0] = kind
 	copy(b[1:], raw[:])
 	binary.BigEndian.PutUint64(b[1+connIDBytes:], uint64(expiry.Unix()))
-	mac := ct.mac(ct.keys[0], b[:1+connIDBytes+8], hub, user)
-	copy(b[1+connIDBytes+8:], mac)
+	var mac [sha256.Size]byte
+	copy(b[1+connIDBytes+8:], ct.mac(&mac, 0, b[:1+connIDBytes+8], hub, user))
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
@@ -119,8 +125,9 @@ func (ct *connTokens) verify(tok, hub, user string, now time.Time) (string, erro
 	}
 	body, got := b[:1+connIDBytes+8], b[1+connIDBytes+8:]
 	ok := false
-	for _, k := range ct.keys {
-		if hmac.Equal(got, ct.mac(k, body, hub, user)) {
+	var mac [sha256.Size]byte
+	for k := range ct.keys {
+		if hmac.Equal(got, ct.mac(&mac, k, body, hub, user)) {
 			ok = true
 			break
 		}
@@ -138,12 +145,16 @@ func (ct *connTokens) verify(tok, hub, user string, now time.Time) (string, erro
 	return id, nil
 }
 
-func (ct *connTokens) mac(key, body []byte, hub, user string) []byte {
-	var m hash.Hash = hmac.New(sha256.New, key)
+// mac returns the MAC of body, hub and user under key k, in out.
+func (ct *connTokens) mac(out *[sha256.Size]byte, k int, body []byte, hub, user string) []byte {
+	m := ct.macs[k].Get().(hash.Hash)
+	m.Reset()
 	m.Write(body)
 	writeField(m, hub)
 	writeField(m, user)
-	return m.Sum(nil)[:connTokenMACLen]
+	sum := m.Sum(out[:0])
+	ct.macs[k].Put(m)
+	return sum[:connTokenMACLen]
 }
 
 // writeField writes a length-prefixed string so fields cannot run together.

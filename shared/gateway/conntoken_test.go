@@ -1,8 +1,12 @@
 package gateway
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -110,4 +114,35 @@ func TestConnTokenSelfNamed(t *testing.T) {
 	if _, err := ct.verify(tok, "chat", "bob", now); !errors.Is(err, errConnTokenInvalid) {
 		t.Fatalf("other user: %v, want errConnTokenInvalid", err)
 	}
+}
+
+// TestConnTokenMACReuse checks the pooled HMACs against a fresh one for
+// each MAC, from several goroutines at once: a reused HMAC must start from
+// its key alone, never from an earlier MAC's input.
+func TestConnTokenMACReuse(t *testing.T) {
+	ct := newConnTokens([]string{"key-1", "key-2"})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for n := range 200 {
+				_, raw := newConnectionID()
+				hub, user := fmt.Sprintf("hub%d", n%7), strings.Repeat("u", (g+n)%5)
+				var body [1 + connIDBytes + 8]byte
+				copy(body[1:], raw[:])
+				for k, key := range ct.keys {
+					m := hmac.New(sha256.New, key)
+					m.Write(body[:])
+					writeField(m, hub)
+					writeField(m, user)
+					want := m.Sum(nil)[:connTokenMACLen]
+					var out [sha256.Size]byte
+					if got := ct.mac(&out, k, body[:], hub, user); !hmac.Equal(got, want) {
+						t.Errorf("key %d, %q %q: MAC %x, want %x", k, hub, user, got, want)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
