@@ -29,12 +29,34 @@ type redisTopology struct {
 // on an unclean exit.
 func startRedis(b *testing.B) *redisTopology {
 	b.Helper()
-	bin, err := emulatorBinary()
+	srv, pid := startRedisServer(b)
+	r, stop := launchRedis(b, srv, pid)
+	b.Cleanup(func() {
+		if err := stop(); err != nil {
+			b.Error(err)
+		}
+	})
+	return r
+}
+
+// startRedisServer starts a throwaway redis-server (REDIS_URL is ignored),
+// stopped by Cleanup, and returns it with its process id.
+func startRedisServer(b *testing.B) (*redistest.Server, int) {
+	b.Helper()
+	srv := redistest.Start(b)
+	pid, err := RedisPID(srv.Addr())
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := redistest.Start(b) // its own server: REDIS_URL is ignored; stopped last
-	pid, err := RedisPID(srv.Addr())
+	return srv, pid
+}
+
+// launchRedis starts two gateways and the functions process on srv, whose
+// process id is redisPID. stop closes the client and stops the processes,
+// reporting an unclean exit with the processes' logs.
+func launchRedis(b *testing.B, srv *redistest.Server, redisPID int) (r *redisTopology, stop func() error) {
+	b.Helper()
+	bin, err := emulatorBinary()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,17 +64,18 @@ func startRedis(b *testing.B) *redisTopology {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
-		if err := cl.Stop(); err != nil {
-			b.Errorf("cluster: %v\n%s", err, cl.Logs())
-		}
-	})
 	c, err := NewClient(cl.Functions.Addr, hub, accessKey)
 	if err != nil {
+		_ = cl.Stop()
 		b.Fatal(err)
 	}
-	b.Cleanup(c.Close)
-	return &redisTopology{cluster: cl, client: c, redisPID: pid}
+	return &redisTopology{cluster: cl, client: c, redisPID: redisPID}, func() error {
+		c.Close()
+		if err := cl.Stop(); err != nil {
+			return fmt.Errorf("cluster: %w\n%s", err, cl.Logs())
+		}
+		return nil
+	}
 }
 
 // dial connects n clients, client i on gateway i mod 2 (users "u<i>");
