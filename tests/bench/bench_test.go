@@ -144,8 +144,15 @@ type idleTotals struct {
 // BenchmarkNegotiate runs both negotiate hops (app negotiate, then client
 // negotiate) per op on 8 goroutines and reports negotiations/s.
 func BenchmarkNegotiate(b *testing.B) {
-	const workers = 8
 	child, c := start(b)
+	benchNegotiate(b, c, child.PID(), "gw-cpu-us/op")
+}
+
+// benchNegotiate runs c's both negotiate hops per op on 8 goroutines
+// against the server process pid and reports negotiations/s, the server's
+// CPU per op under cpuUnit and this process's as drv-cpu-us/op.
+func benchNegotiate(b *testing.B, c *Client, pid int, cpuUnit string) {
+	const workers = 8
 	jobs := make(chan int, workers)
 	var (
 		wg       sync.WaitGroup
@@ -163,7 +170,7 @@ func BenchmarkNegotiate(b *testing.B) {
 	stopWorkers := sync.OnceFunc(func() { close(jobs); wg.Wait() })
 	b.Cleanup(stopWorkers)
 
-	gw0, drv0 := cpu(b, child.PID()), cpu(b, os.Getpid())
+	gw0, drv0 := cpu(b, pid), cpu(b, os.Getpid())
 	begin, ops := time.Now(), 0
 	for b.Loop() {
 		if err := firstErr.Load(); err != nil {
@@ -179,9 +186,9 @@ func BenchmarkNegotiate(b *testing.B) {
 	if err := firstErr.Load(); err != nil {
 		b.Fatal(*err)
 	}
-	gw, drv := cpu(b, child.PID())-gw0, cpu(b, os.Getpid())-drv0
+	gw, drv := cpu(b, pid)-gw0, cpu(b, os.Getpid())-drv0
 	report(b, float64(ops)/elapsed.Seconds(), "negotiations/s")
-	report(b, float64(gw.Microseconds())/float64(ops), "gw-cpu-us/op")
+	report(b, float64(gw.Microseconds())/float64(ops), cpuUnit)
 	report(b, float64(drv.Microseconds())/float64(ops), "drv-cpu-us/op")
 }
 

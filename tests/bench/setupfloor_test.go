@@ -67,3 +67,19 @@ func setupFloorRound(b *testing.B, conns int, r *idleTotals) {
 	}
 	r.kib += float64(after-before) / float64(conns)
 }
+
+// BenchmarkNegotiateFloor is BenchmarkNegotiate against the floor server
+// (tests/bench/floor), whose two negotiate routes answer fixed JSON: the
+// two HTTP exchanges of a negotiation with no token made or checked. It
+// reports negotiations/s and floor-cpu-us/op, which the summary prints
+// beside BenchmarkNegotiate's.
+func BenchmarkNegotiateFloor(b *testing.B) {
+	child, stop := launchFloor(b)
+	b.Cleanup(stop)
+	c, err := NewClient(child.Addr, hub, accessKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(c.Close)
+	benchNegotiate(b, c, child.PID(), "floor-cpu-us/op")
+}

@@ -7,13 +7,17 @@
 // It is also the connection-setup floor: GET /hub upgrades and answers the
 // client's SignalR JSON handshake request with "{}\x1e", with no negotiate,
 // token or bus, so the benchmarks can set the gateway's CPU per connection
-// beside the least a SignalR connection costs.
+// beside the least a SignalR connection costs. And it is the negotiate
+// floor: POST /api/negotiate and POST /client/negotiate answer fixed JSON
+// of the emulator's answers' shape, so a negotiation's two HTTP exchanges
+// can be set beside Herald's.
 //
 // Routes: GET /ws upgrades (no SignalR negotiate or handshake; what the
 // client sends is read and dropped), GET /hub upgrades and does the
 // handshake (then drops what the client sends), POST /send frames its body once as a
 // text message and writes it to every connection, answering 202 after the
-// last write; GET /api/health answers 200. It prints
+// last write; POST /api/negotiate and POST /client/negotiate answer
+// fixed JSON; GET /api/health answers 200. It prints
 // "listening on http://ADDR" once it listens and exits on SIGTERM.
 package main
 
@@ -27,6 +31,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -37,6 +42,27 @@ import (
 
 // handshakeFrame is the JSON handshake response, framed once.
 var handshakeFrame = ws.MustCompileFrame(ws.NewTextFrame([]byte("{}\x1e")))
+
+// The negotiate floor's answers, encoded once: the shapes and about the
+// sizes of the emulator's app and client negotiate answers, with no token
+// made or checked.
+var (
+	appNegotiateAnswer = []byte(`{"url":"http://localhost/client/?hub=bench","accessToken":"` +
+		strings.Repeat("x", 240) + `"}`)
+	clientNegotiateAnswer = []byte(`{"negotiateVersion":1,"connectionId":"AAAAAAAAAAAAAAAAAAAAAA",` +
+		`"connectionToken":"` + strings.Repeat("x", 55) + `","availableTransports":[` +
+		`{"transport":"WebSockets","transferFormats":["Text","Binary"]},` +
+		`{"transport":"ServerSentEvents","transferFormats":["Text"]},` +
+		`{"transport":"LongPolling","transferFormats":["Text","Binary"]}]}`)
+)
+
+// answer returns a handler that writes body as a JSON answer.
+func answer(body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}
+}
 
 const (
 	maxHandshake     = 4 << 10          // bounds the handshake request
@@ -69,6 +95,8 @@ func run(addr string) error {
 	mux.HandleFunc("GET /ws", s.upgrade)
 	mux.HandleFunc("GET /hub", s.upgradeHandshake)
 	mux.HandleFunc("POST /send", s.send)
+	mux.HandleFunc("POST /api/negotiate", answer(appNegotiateAnswer))
+	mux.HandleFunc("POST /client/negotiate", answer(clientNegotiateAnswer))
 	hs := &http.Server{Handler: mux}
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 
