@@ -32,9 +32,11 @@ type VerifierConfig struct {
 // Verifier checks client and REST access tokens. It is safe for concurrent
 // use.
 type Verifier struct {
-	keys   jwt.VerificationKeySet
-	algs   []string
-	parser *jwt.Parser
+	keys      jwt.VerificationKeySet
+	algs      []string
+	parser    *jwt.Parser
+	validator *jwt.Validator // the parser's time checks, for tokens in seen
+	seen      verifiedCache
 }
 
 // NewVerifier returns a Verifier for cfg. It fails when there is no key, a
@@ -59,7 +61,9 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		}
 	}
 	v.algs = append([]string(nil), v.algs...)
-	v.parser = jwt.NewParser(timeOptions(cfg.Leeway, DefaultLeeway, cfg.Now, jwt.WithValidMethods(v.algs), jwt.WithExpirationRequired())...)
+	opts := timeOptions(cfg.Leeway, DefaultLeeway, cfg.Now, jwt.WithValidMethods(v.algs), jwt.WithExpirationRequired())
+	v.parser = jwt.NewParser(opts...)
+	v.validator = jwt.NewValidator(opts...)
 	return v, nil
 }
 
@@ -72,15 +76,29 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 // (ErrExpired, ErrNotYetValid); and
 // finally aud against the [Audience] rule (ErrAudience, with "expected ...,
 // got ..." detail).
+//
+// A token verified before (the same bytes) skips the checks that depend on
+// its bytes alone, up to the signature; exp, nbf and aud are checked again,
+// with the same errors. Its claims are then the map returned before, shared
+// between callers: the returned Claims must not be modified.
 func (v *Verifier) Verify(raw string, aud Audience) (Claims, error) {
-	if _, err := precheck(raw, v.algs); err != nil {
-		return nil, err
-	}
-	var claims parsedClaims
-	if _, err := v.parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) {
-		return v.keys, nil
-	}); err != nil {
-		return nil, mapError(err)
+	claims := v.seen.get(raw)
+	if claims != nil {
+		if err := v.validator.Validate(claims); err != nil {
+			// As golang-jwt's parser wraps its validator's errors.
+			return nil, mapError(fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err))
+		}
+	} else {
+		if _, err := precheck(raw, v.algs); err != nil {
+			return nil, err
+		}
+		claims = new(parsedClaims)
+		if _, err := v.parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
+			return v.keys, nil
+		}); err != nil {
+			return nil, mapError(err)
+		}
+		v.seen.put(raw, claims)
 	}
 	c := claims.claims()
 	if err := aud.Match(c.Audience()); err != nil {

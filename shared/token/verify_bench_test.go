@@ -1,6 +1,7 @@
 package token_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,24 +10,49 @@ import (
 	"github.com/heraldrt/herald/shared/token"
 )
 
-// BenchmarkVerifyClientToken verifies a client access token as the
-// gateway's negotiate and connect do: two AccessKeys, the token signed
-// with the primary, the client audience rule.
+// BenchmarkVerifyClientToken verifies client access tokens as the
+// gateway's negotiate and connect do: two AccessKeys, the tokens signed
+// with the primary, the client audience rule. "first" verifies each token
+// once (a negotiate), "again" one token over and over (the connect after
+// its negotiate).
 func BenchmarkVerifyClientToken(b *testing.B) {
-	v, err := token.NewVerifier(token.VerifierConfig{Keys: []string{keyA, keyB}, Now: at(t0)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	claims := std("http://localhost/client/?hub=chat")
-	claims[token.ClaimUserID] = "user-1"
-	tok := sign(b, jwt.SigningMethodHS256, []byte(keyA), claims, nil)
-	aud := token.Audience{Kind: token.ClientToken, Path: "/client/negotiate", Hub: "chat"}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := v.Verify(tok, aud); err != nil {
+	newVerifier := func() *token.Verifier {
+		v, err := token.NewVerifier(token.VerifierConfig{Keys: []string{keyA, keyB}, Now: at(t0)})
+		if err != nil {
 			b.Fatal(err)
 		}
+		return v
 	}
+	toks := make([]string, 1024)
+	for n := range toks {
+		claims := std("http://localhost/client/?hub=chat")
+		claims[token.ClaimUserID] = fmt.Sprintf("user-%d", n)
+		toks[n] = sign(b, jwt.SigningMethodHS256, []byte(keyA), claims, nil)
+	}
+	aud := token.Audience{Kind: token.ClientToken, Path: "/client/negotiate", Hub: "chat"}
+	b.Run("first", func(b *testing.B) {
+		b.ReportAllocs()
+		var v *token.Verifier
+		n := 0
+		for b.Loop() {
+			if n%len(toks) == 0 {
+				v = newVerifier()
+			}
+			if _, err := v.Verify(toks[n%len(toks)], aud); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+	})
+	b.Run("again", func(b *testing.B) {
+		v := newVerifier()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Verify(toks[0], aud); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkIssueClientToken issues a client access token as the app
