@@ -79,13 +79,14 @@ func (r *resumeState) push(frame []byte, limit int) bool {
 
 // ack drops the frames up to sequence id seq, which the client
 // acknowledged, and returns the bytes freed. An id beyond what was sent
-// acknowledges everything sent.
+// acknowledges everything sent; one below firstSeq (any int64 the client
+// sends: compared before subtracting, which could wrap) acknowledges
+// nothing new.
 func (r *resumeState) ack(seq int64) int {
-	n := seq - r.firstSeq + 1
-	if n <= 0 {
+	if seq < r.firstSeq {
 		return 0
 	}
-	n = min(n, int64(len(r.unacked)))
+	n := min(seq-r.firstSeq+1, int64(len(r.unacked)))
 	freed := 0
 	for _, f := range r.unacked[:n] {
 		freed += len(f)
