@@ -123,6 +123,10 @@ func (r *resumeState) sequence(seq int64) bool {
 	}
 	r.awaitSequence = false
 	r.recvSeq = seq - 1
+	// The client still holds every message from seq on: an Ack of them
+	// written to a socket that dropped may never have reached it, so
+	// they are acknowledged again.
+	r.ackedRecv = min(r.ackedRecv, r.recvSeq)
 	return true
 }
 

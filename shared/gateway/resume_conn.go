@@ -131,11 +131,20 @@ func (c *conn) clientAck(seq int64) {
 }
 
 // clientSequence applies the client's Sequence; false means it names a
-// message beyond what was received.
+// message beyond what was received. Messages it will send again that were
+// handled before are skipped, so the Ack they need is scheduled here.
 func (c *conn) clientSequence(seq int64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sr.sequence(seq)
+	r := c.sr
+	if !r.sequence(seq) {
+		return false
+	}
+	if r.lastRecv > r.ackedRecv && !r.ackPending {
+		r.ackPending = true
+		c.srv.keeper.wantAck(c)
+	}
+	return true
 }
 
 // windowCheck is the keeper's check of a stateful connection that is not

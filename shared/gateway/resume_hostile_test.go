@@ -3,6 +3,10 @@ package gateway
 import (
 	"math"
 	"testing"
+	"time"
+
+	"github.com/heraldrt/herald/shared/hubproto"
+	"github.com/heraldrt/herald/shared/testsupport"
 )
 
 // TestResumeStateHostileAck: an Ack of any int64 drops only frames that
@@ -34,6 +38,45 @@ func TestResumeStateHostileAck(t *testing.T) {
 			if r.firstSeq != tc.wantFirst || len(r.unacked) != tc.wantLeft || r.bytes != 10*tc.wantLeft || freed != 10*(3-tc.wantLeft) {
 				t.Fatalf("after Ack %d: firstSeq %d, %d frames, %d bytes, freed %d; want firstSeq %d, %d frames",
 					tc.seq, r.firstSeq, len(r.unacked), r.bytes, freed, tc.wantFirst, tc.wantLeft)
+			}
+		})
+	}
+}
+
+// TestStatefulAckAfterResume: messages the client sends again after a
+// reconnect, handled before, are acknowledged again on the new socket:
+// the Ack written to the old one may never have arrived, and a client
+// that waits for it (the JS client's send past its buffer limit) would
+// wait for good.
+func TestStatefulAckAfterResume(t *testing.T) {
+	for _, codec := range []hubproto.Codec{hubproto.JSON, hubproto.MessagePack} {
+		t.Run(codec.Name(), func(t *testing.T) {
+			h := newHarness(t, nil)
+			sc := h.connectStateful(codec, "chat", "olga")
+			inv := &hubproto.Message{Type: hubproto.TypeInvocation, InvocationID: "a", Target: "echo", Arguments: args(codec, `["x"]`)}
+			sc.sendMessage(inv)
+			if m := sc.nextOf(); m.Type != hubproto.TypeCompletion || m.InvocationID != "a" {
+				t.Fatalf("got %+v", m)
+			}
+			// The server's Ack of 1 was written; say the client lost it
+			// with the socket.
+			testsupport.EventuallyTrue(t, 5*time.Second, "the Ack", func() bool {
+				m := sc.next()
+				return m.Type == hubproto.TypeAck && m.SequenceID == 1
+			})
+			_ = sc.nc.Close()
+			testsupport.EventuallyTrue(t, 5*time.Second, "the connection detached", func() bool { return h.isDetached("chat", sc.id) })
+			c := h.redial(sc)
+			c.sequence(hubproto.TypeSequence, 1)
+			c.sendMessage(inv) // handled before: skipped, but acknowledged
+			if m := c.next(); m.Type != hubproto.TypeSequence || m.SequenceID != 1 {
+				t.Fatalf("got %+v, want Sequence 1", m)
+			}
+			if m := c.next(); m.Type != hubproto.TypeCompletion || m.InvocationID != "a" {
+				t.Fatalf("got %+v, want the completion of a again", m)
+			}
+			if m := c.next(); m.Type != hubproto.TypeAck || m.SequenceID != 1 {
+				t.Fatalf("got %+v, want Ack 1", m)
 			}
 		})
 	}
