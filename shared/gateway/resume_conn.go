@@ -131,20 +131,28 @@ func (c *conn) clientAck(seq int64) {
 }
 
 // clientSequence applies the client's Sequence; false means it names a
-// message beyond what was received. Messages it will send again that were
-// handled before are skipped, so the Ack they need is scheduled here.
+// message beyond what was received. The Sequence a reconnect awaited
+// counts the reconnect's outcome: resumed, or sequence_error. Messages the
+// client will send again that were handled before are skipped, so the
+// Ack they need is scheduled here.
 func (c *conn) clientSequence(seq int64) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	r := c.sr
-	if !r.sequence(seq) {
-		return false
-	}
-	if r.lastRecv > r.ackedRecv && !r.ackPending {
+	awaited := r.awaitSequence
+	ok := r.sequence(seq)
+	if ok && r.lastRecv > r.ackedRecv && !r.ackPending {
 		r.ackPending = true
 		c.srv.keeper.wantAck(c)
 	}
-	return true
+	c.mu.Unlock()
+	switch {
+	case !awaited:
+	case ok:
+		c.srv.countReconnect(ReconnectResumed)
+	default:
+		c.srv.countReconnect(ReconnectSequence)
+	}
+	return ok
 }
 
 // windowCheck is the keeper's check of a stateful connection that is not

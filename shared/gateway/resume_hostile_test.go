@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,5 +80,35 @@ func TestStatefulAckAfterResume(t *testing.T) {
 				t.Fatalf("got %+v, want Ack 1", m)
 			}
 		})
+	}
+}
+
+// TestStatefulOneOutcome: a reconnect counts one outcome: one whose
+// client's Sequence is refused is a sequence_error, not also resumed;
+// a Sequence on a socket that never reconnected counts no reconnect.
+func TestStatefulOneOutcome(t *testing.T) {
+	m := &statefulCounts{}
+	h := newHarness(t, func(c *Config) { c.Metrics = m })
+	first := h.connectStateful(hubproto.JSON, "chat", "pat")
+	first.sequence(hubproto.TypeSequence, 7)
+	if msg := first.next(); msg.Type != hubproto.TypeClose || msg.Error != ReasonSequenceAhead {
+		t.Fatalf("got %+v, want Close %q", msg, ReasonSequenceAhead)
+	}
+	testsupport.EventuallyTrue(t, 5*time.Second, "the connection ended", func() bool { return h.gw.Connections() == 0 })
+
+	sc := h.connectStateful(hubproto.JSON, "chat", "quinn")
+	_ = sc.nc.Close()
+	testsupport.EventuallyTrue(t, 5*time.Second, "the connection detached", func() bool { return h.isDetached("chat", sc.id) })
+	c := h.redial(sc)
+	c.sequence(hubproto.TypeSequence, 5)
+	if msg := c.next(); msg.Type != hubproto.TypeSequence {
+		t.Fatalf("got %+v", msg)
+	}
+	if msg := c.next(); msg.Type != hubproto.TypeClose || msg.Error != ReasonSequenceAhead {
+		t.Fatalf("got %+v, want Close %q", msg, ReasonSequenceAhead)
+	}
+	testsupport.EventuallyTrue(t, 5*time.Second, "the connection ended", func() bool { return h.gw.Connections() == 0 })
+	if outcomes, _, _ := m.read(); !slices.Equal(outcomes, []string{ReconnectSequence}) {
+		t.Fatalf("outcomes %v, want [%s]", outcomes, ReconnectSequence)
 	}
 }

@@ -14,14 +14,16 @@ import (
 
 // Outcomes of a reconnect (StatefulMetrics.StatefulReconnect).
 const (
-	// ReconnectResumed: the new socket took the connection over.
+	// ReconnectResumed: the new socket took the connection over and the
+	// client's Sequence was accepted.
 	ReconnectResumed = "resumed"
 	// ReconnectEnded: the connection was ending; 404 or a Close.
 	ReconnectEnded = "ended"
 	// ReconnectFailed: the old socket did not let go in time.
 	ReconnectFailed = "failed"
-	// ReconnectSequence: the client's Sequence named messages never
-	// received; the connection was closed.
+	// ReconnectSequence: the new socket took the connection over but the
+	// client's Sequence named messages never received; the connection was
+	// closed.
 	ReconnectSequence = "sequence_error"
 )
 
@@ -200,16 +202,13 @@ func (s *Server) serveReconnect(c *conn, nc net.Conn, src io.Reader) {
 		closeSocket()
 		return
 	}
-	s.countReconnect(ReconnectResumed)
+	// Counted once the client's Sequence arrives (clientSequence).
 	s.log.Info("stateful connection resumed", "hub", c.hub, "conn", c.id, "user", c.user, "replayed_messages", replayed)
 	s.statefulEvent(c, eventResumed, replayed)
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 	e := ending{transport: transportWebSockets, registered: true, closeTransport: closeSocket}
 	e.err = s.readLoop(c, rd, &inbox{})
 	e.peerGone = errors.Is(e.err, os.ErrDeadlineExceeded) || isNetClosed(e.err) || errors.Is(e.err, io.EOF)
-	if errors.Is(e.err, errSequenceAhead) {
-		s.countReconnect(ReconnectSequence)
-	}
 	if s.detach(c, e) {
 		return
 	}
