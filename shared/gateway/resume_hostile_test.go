@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"math"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -110,5 +111,29 @@ func TestStatefulOneOutcome(t *testing.T) {
 	testsupport.EventuallyTrue(t, 5*time.Second, "the connection ended", func() bool { return h.gw.Connections() == 0 })
 	if outcomes, _, _ := m.read(); !slices.Equal(outcomes, []string{ReconnectSequence}) {
 		t.Fatalf("outcomes %v, want [%s]", outcomes, ReconnectSequence)
+	}
+}
+
+// TestStatefulDetachedHoldsItsSlot: a detached connection still counts
+// against the connection limits until its window ends, so clients that
+// open stateful connections and drop them keep at most the limit's
+// connections and buffers.
+func TestStatefulDetachedHoldsItsSlot(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxAddressConnections = 1 })
+	sc := h.connectStateful(hubproto.JSON, "chat", "rob")
+	_ = sc.nc.Close()
+	testsupport.EventuallyTrue(t, 5*time.Second, "the connection detached", func() bool { return h.isDetached("chat", sc.id) })
+	if n := h.gw.Connections(); n != 1 {
+		t.Fatalf("%d connections, want the detached one", n)
+	}
+	tok := h.clientToken("chat", "rob", nil)
+	nr := h.negotiateOK("hub=chat&negotiateVersion=1&useStatefulReconnect=true", tok)
+	if code := h.redialStatus(&statefulClient{hub: "chat", connToken: nr.ConnectionToken, tok: tok}); code != http.StatusTooManyRequests {
+		t.Fatalf("a second connection while one is detached: %d, want 429", code)
+	}
+	c := h.redial(sc) // its own reconnect is not a new connection
+	c.sequence(hubproto.TypeSequence, 1)
+	if m := c.next(); m.Type != hubproto.TypeSequence {
+		t.Fatalf("got %+v", m)
 	}
 }
