@@ -268,9 +268,11 @@ func (c *conn) closeLocked(reason string, abort bool, frames ...[]byte) bool {
 		case c.sr.detached:
 			c.endDetachedLocked(reason) // no socket to write the close to
 			return false
-		case st == wsClosed && c.closeReason == "":
-			// The socket failed and is being detached: the close ends
-			// the connection there instead (Server.detach).
+		case st.closing() && c.closeReason == "":
+			// The socket failed and is being detached (Aborting while
+			// stop lets go of it, then Closed; no close ever left a
+			// reason unset): the close ends the connection there
+			// instead (Server.detach).
 			c.closeReason = reason
 			return false
 		}

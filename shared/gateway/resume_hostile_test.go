@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -135,5 +136,29 @@ func TestStatefulDetachedHoldsItsSlot(t *testing.T) {
 	c.sequence(hubproto.TypeSequence, 1)
 	if m := c.next(); m.Type != hubproto.TypeSequence {
 		t.Fatalf("got %+v", m)
+	}
+}
+
+// TestStatefulCloseWhileDetaching: a close (the application's, a drain's,
+// a full buffer's) that lands while a dropped socket is being let go
+// (stop has made it Aborting, the writer not yet out) ends the connection
+// with its reason instead of being lost to the detach that follows.
+func TestStatefulCloseWhileDetaching(t *testing.T) {
+	r := newRig(t, rigOpts{pipe: true})
+	r.c.sr = newResumeState()
+	r.c.enqueue(frame("a")) // the writer blocks: the peer does not read
+	r.c.mu.Lock()
+	if st := r.c.state(); st != wsWriting {
+		r.c.mu.Unlock()
+		t.Fatalf("state %v, want Writing", st)
+	}
+	r.c.setStateLocked(wsAborting) // as detach's stop leaves it, for a moment
+	r.c.mu.Unlock()
+	r.c.close("bye", normalCloseFrame)
+	if r.c.srv.detach(r.c, ending{transport: transportWebSockets, registered: true, err: io.EOF, peerGone: true}) {
+		t.Fatal("the connection detached: the close was lost")
+	}
+	if got := r.c.reason(); got != "bye" {
+		t.Fatalf("reason %q, want bye", got)
 	}
 }
