@@ -194,8 +194,11 @@ func (c *conn) enqueueFrame(frame []byte, sched *schedBatch, counted bool) bool 
 			return true
 		}
 	}
-	if len(c.queue) >= c.srv.cfg.QueueMessages || c.queued+len(frame) > c.srv.cfg.QueueBytes {
-		frames, queued := len(c.queue), c.queued
+	frames, queued := len(c.queue), c.queued
+	if c.sr != nil { // less a reconnect's replay (resume_ws.go)
+		frames, queued = frames-c.sr.replayFrames, queued-c.sr.replayBytes
+	}
+	if frames >= c.srv.cfg.QueueMessages || queued+len(frame) > c.srv.cfg.QueueBytes {
 		c.closeLocked(ReasonSlowClient, true, closeMessageFrame(c.proto, ReasonSlowClient, false), normalCloseFrame)
 		c.srv.cfg.Metrics.QueueOverflow()
 		c.srv.log.Warn("closing slow client", "hub", c.hub, "conn", c.id, "user", c.user,
@@ -334,6 +337,9 @@ func (c *conn) writeLoop() {
 		st := c.state()
 		batch := c.queue
 		c.queue, c.queued = spare[:0], 0
+		if c.sr != nil {
+			c.sr.replayFrames, c.sr.replayBytes = 0, 0
+		}
 		if st == wsAborting {
 			keep := 0
 			if c.headPartial && len(batch) > 0 {

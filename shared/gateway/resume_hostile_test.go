@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -160,5 +161,35 @@ func TestStatefulCloseWhileDetaching(t *testing.T) {
 	}
 	if got := r.c.reason(); got != "bye" {
 		t.Fatalf("reason %q, want bye", got)
+	}
+}
+
+// TestStatefulReplayNotSlowClient: the frames a reconnect sends again are
+// bounded by the stateful buffer, not by the queue limits: a message sent
+// just after the reconnect, before the writer took the replay, must not
+// close the connection as a slow client.
+func TestStatefulReplayNotSlowClient(t *testing.T) {
+	r := newRig(t, rigOpts{mutate: func(c *Config) { c.QueueMessages, c.QueueBytes = 4, 64 }})
+	r.c.sr = newResumeState()
+	r.c.mu.Lock()
+	r.c.sr.detached = true
+	r.c.mu.Unlock()
+	r.c.stop(true)
+	for i := range 8 {
+		if !r.c.enqueue(frame(fmt.Sprintf("kept-%d", i))) { // kept for the reconnect
+			t.Fatalf("frame %d refused while detached", i)
+		}
+	}
+	nc, peer := tcpPair(t)
+	t.Cleanup(func() { _ = peer.Close(); _ = nc.Close() })
+	go func() { _, _ = io.Copy(io.Discard, peer) }()
+	if n, outcome := r.c.srv.attach(r.c, nc); n != 8 || outcome != ReconnectResumed {
+		t.Fatalf("attach: %d %s", n, outcome)
+	}
+	if !r.c.enqueue(frame("new")) {
+		t.Fatalf("a message after the reconnect was refused: %q", r.c.reason())
+	}
+	if got := r.c.reason(); got != "" {
+		t.Fatalf("closed: %q", got)
 	}
 }

@@ -257,6 +257,7 @@ func (s *Server) attach(c *conn, nc net.Conn) (int, string) {
 	for _, f := range c.queue {
 		c.queued += len(f)
 	}
+	r.replayFrames, r.replayBytes = len(c.queue), c.queued
 	r.detached, r.dropErr, r.awaitSequence = false, nil, true
 	c.lastWrite.Store(time.Now().UnixNano())
 	c.setStateLocked(wsSetup) // reattach; resume starts the writer
