@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
@@ -86,10 +85,10 @@ func TestStatefulAckAfterResume(t *testing.T) {
 	}
 }
 
-// TestStatefulOneOutcome: a reconnect counts one outcome: one whose
-// client's Sequence is refused is a sequence_error, not also resumed;
-// a Sequence on a socket that never reconnected counts no reconnect.
-func TestStatefulOneOutcome(t *testing.T) {
+// TestStatefulSequenceNoReconnect: a refused Sequence on a socket that
+// never reconnected counts no reconnect (TestStatefulSequenceAhead: one
+// that did counts one outcome).
+func TestStatefulSequenceNoReconnect(t *testing.T) {
 	m := &statefulCounts{}
 	h := newHarness(t, func(c *Config) { c.Metrics = m })
 	first := h.connectStateful(hubproto.JSON, "chat", "pat")
@@ -98,21 +97,8 @@ func TestStatefulOneOutcome(t *testing.T) {
 		t.Fatalf("got %+v, want Close %q", msg, ReasonSequenceAhead)
 	}
 	testsupport.EventuallyTrue(t, 5*time.Second, "the connection ended", func() bool { return h.gw.Connections() == 0 })
-
-	sc := h.connectStateful(hubproto.JSON, "chat", "quinn")
-	_ = sc.nc.Close()
-	testsupport.EventuallyTrue(t, 5*time.Second, "the connection detached", func() bool { return h.isDetached("chat", sc.id) })
-	c := h.redial(sc)
-	c.sequence(hubproto.TypeSequence, 5)
-	if msg := c.next(); msg.Type != hubproto.TypeSequence {
-		t.Fatalf("got %+v", msg)
-	}
-	if msg := c.next(); msg.Type != hubproto.TypeClose || msg.Error != ReasonSequenceAhead {
-		t.Fatalf("got %+v, want Close %q", msg, ReasonSequenceAhead)
-	}
-	testsupport.EventuallyTrue(t, 5*time.Second, "the connection ended", func() bool { return h.gw.Connections() == 0 })
-	if outcomes, _, _ := m.read(); !slices.Equal(outcomes, []string{ReconnectSequence}) {
-		t.Fatalf("outcomes %v, want [%s]", outcomes, ReconnectSequence)
+	if outcomes, _, _ := m.read(); len(outcomes) != 0 {
+		t.Fatalf("outcomes %v, want none", outcomes)
 	}
 }
 
