@@ -60,6 +60,9 @@ type resumeState struct {
 	// detachedCh, when made, is closed when the connection detaches: a
 	// reconnect that takes over from a socket still attached waits on it.
 	detachedCh chan struct{}
+	// reconnecting: a reconnect is taking the connection over; another
+	// is refused meanwhile.
+	reconnecting bool
 	// replayFrames and replayBytes are what attach queued to send again,
 	// at the queue's head until the writer takes it: bounded by the
 	// buffer already, it does not count against the queue limits.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/hubproto"
 	"github.com/heraldrt/herald/shared/testsupport"
 )
@@ -177,5 +179,54 @@ func TestStatefulReplayNotSlowClient(t *testing.T) {
 	}
 	if got := r.c.reason(); got != "" {
 		t.Fatalf("closed: %q", got)
+	}
+}
+
+// holdRegister is the gateway's bus with registrations held until release
+// is closed: a connection then sits in the index, its handshake done,
+// before its read loop starts.
+type holdRegister struct {
+	Bus
+	release chan struct{}
+}
+
+func (b *holdRegister) Register(ctx context.Context, c bus.Conn) ([]string, error) {
+	<-b.release
+	return b.Bus.Register(ctx, c)
+}
+
+// TestStatefulOneReconnectAtATime: while one reconnect waits to take a
+// connection over, another for the same connection is refused with 409
+// at once instead of holding a socket and a goroutine too: a client
+// cannot pile up sockets on one connection past the connection limits.
+func TestStatefulOneReconnectAtATime(t *testing.T) {
+	hold := &holdRegister{release: make(chan struct{})}
+	h := newHarness(t, func(c *Config) { hold.Bus = c.Bus; c.Bus = hold })
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(hold.release)
+		}
+	}
+	defer release()
+	tok := h.clientToken("chat", "sam", nil)
+	nr := h.negotiateOK("hub=chat&negotiateVersion=1&useStatefulReconnect=true", tok)
+	first := h.dial("chat", nr.ConnectionToken, tok)
+	first.handshake(`{"protocol":"json","version":2}`)
+	testsupport.EventuallyTrue(t, 5*time.Second, "the connection indexed", func() bool { return h.gw.idx.get("chat", nr.ConnectionID) != nil })
+	sc := &statefulClient{client: first, hub: "chat", connToken: nr.ConnectionToken, tok: tok}
+	sc.id = nr.ConnectionID
+	c := h.redial(sc) // waits for the first socket to let go: its reader has not started
+	if code := h.redialStatus(sc); code != http.StatusConflict {
+		t.Fatalf("a second reconnect while one is under way: %d, want 409", code)
+	}
+	release()
+	c.sequence(hubproto.TypeSequence, 1)
+	if m := c.next(); m.Type != hubproto.TypeSequence {
+		t.Fatalf("got %+v", m)
+	}
+	if code := h.redialStatus(sc); code != http.StatusSwitchingProtocols {
+		t.Fatalf("a reconnect after the first one finished: %d, want 101", code)
 	}
 }

@@ -21,6 +21,9 @@ const (
 	ReconnectEnded = "ended"
 	// ReconnectFailed: the old socket did not let go in time.
 	ReconnectFailed = "failed"
+	// ReconnectBusy: another reconnect of the connection was under way;
+	// 409.
+	ReconnectBusy = "busy"
 	// ReconnectSequence: the new socket took the connection over but the
 	// client's Sequence named messages never received; the connection was
 	// closed.
@@ -145,7 +148,12 @@ func (s *Server) reconnect(w http.ResponseWriter, r *http.Request, req connReque
 		return s.resumeRemote(w, r, req)
 	}
 	c.mu.Lock()
-	sr, ending := c.sr, c.sr != nil && c.sr.ending
+	sr := c.sr
+	ending, busy := sr != nil && sr.ending, sr != nil && sr.reconnecting
+	draining := s.draining.Load()
+	if sr != nil && !ending && !busy && !draining {
+		sr.reconnecting = true // until attach is done (reconnectDone)
+	}
 	c.mu.Unlock()
 	switch {
 	case sr == nil:
@@ -155,16 +163,26 @@ func (s *Server) reconnect(w http.ResponseWriter, r *http.Request, req connReque
 		s.log.Info("stateful reconnect refused: the connection is ending", "hub", c.hub, "conn", c.id, "user", c.user)
 		httpError(w, http.StatusNotFound, TextNoConnection)
 		return true
-	case s.draining.Load():
+	case busy:
+		// One at a time: each would hold a socket and a goroutine that no
+		// connection limit counts.
+		s.countReconnect(ReconnectBusy)
+		s.log.Info("stateful reconnect refused: another reconnect of the connection is under way", "hub", c.hub,
+			"conn", c.id, "user", c.user)
+		httpError(w, http.StatusConflict, TextIDInUse)
+		return true
+	case draining:
 		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
 		return true
 	}
 	nc, src, ok := s.upgrade(w, r, req)
 	if !ok {
+		c.reconnectDone()
 		return true
 	}
 	if !s.track() {
 		// Shutdown began: the connection is closed by it.
+		c.reconnectDone()
 		_ = nc.Close()
 		return true
 	}
@@ -173,6 +191,13 @@ func (s *Server) reconnect(w http.ResponseWriter, r *http.Request, req connReque
 		s.serveReconnect(c, nc, src)
 	}()
 	return true
+}
+
+// reconnectDone lets the next reconnect of c in.
+func (c *conn) reconnectDone() {
+	c.mu.Lock()
+	c.sr.reconnecting = false
+	c.mu.Unlock()
 }
 
 // resumeRemote takes the reconnect of a stateful connection that is not on
@@ -191,6 +216,7 @@ func (s *Server) resumeRemote(http.ResponseWriter, *http.Request, connRequest) b
 func (s *Server) serveReconnect(c *conn, nc net.Conn, src io.Reader) {
 	closeSocket := s.cutOnShutdown(nc)
 	replayed, outcome := s.attach(c, nc)
+	c.reconnectDone()
 	if outcome != ReconnectResumed {
 		s.countReconnect(outcome)
 		s.log.Info("stateful reconnect refused", "hub", c.hub, "conn", c.id, "user", c.user, "outcome", outcome,
