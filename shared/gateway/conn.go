@@ -194,8 +194,11 @@ func (c *conn) enqueueFrame(frame []byte, sched *schedBatch, counted bool) bool 
 			return true
 		}
 	}
-	if len(c.queue) >= c.srv.cfg.QueueMessages || c.queued+len(frame) > c.srv.cfg.QueueBytes {
-		frames, queued := len(c.queue), c.queued
+	frames, queued := len(c.queue), c.queued
+	if c.sr != nil { // less a reconnect's replay (resume_ws.go)
+		frames, queued = frames-c.sr.replayFrames, queued-c.sr.replayBytes
+	}
+	if frames >= c.srv.cfg.QueueMessages || queued+len(frame) > c.srv.cfg.QueueBytes {
 		c.closeLocked(ReasonSlowClient, true, closeMessageFrame(c.proto, ReasonSlowClient, false), normalCloseFrame)
 		c.srv.cfg.Metrics.QueueOverflow()
 		c.srv.log.Warn("closing slow client", "hub", c.hub, "conn", c.id, "user", c.user,
@@ -268,9 +271,11 @@ func (c *conn) closeLocked(reason string, abort bool, frames ...[]byte) bool {
 		case c.sr.detached:
 			c.endDetachedLocked(reason) // no socket to write the close to
 			return false
-		case st == wsClosed && c.closeReason == "":
-			// The socket failed and is being detached: the close ends
-			// the connection there instead (Server.detach).
+		case st.closing() && c.closeReason == "":
+			// The socket failed and is being detached (Aborting while
+			// stop lets go of it, then Closed; no close ever left a
+			// reason unset): the close ends the connection there
+			// instead (Server.detach).
 			c.closeReason = reason
 			return false
 		}
@@ -332,6 +337,9 @@ func (c *conn) writeLoop() {
 		st := c.state()
 		batch := c.queue
 		c.queue, c.queued = spare[:0], 0
+		if c.sr != nil {
+			c.sr.replayFrames, c.sr.replayBytes = 0, 0
+		}
 		if st == wsAborting {
 			keep := 0
 			if c.headPartial && len(batch) > 0 {

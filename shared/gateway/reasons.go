@@ -163,7 +163,7 @@ var Troubles = []Trouble{
 		Why: "the connect came more than the connect window (15 s) after negotiate, or the id is unknown (e.g. `skipNegotiation` against the app's URL, or a poll or POST for a connection that ended)",
 		Fix: "connect right after negotiate; on slow networks raise `HERALD_CONNECT_WINDOW`", Diagnose: seenHTTP(404, "")},
 	{Step: "connect", Status: http.StatusConflict, Text: TextIDInUse,
-		Why: "a second WebSocket (or Server-Sent Events or Long Polling open) for a connection id that is connected",
+		Why: "a second WebSocket (or Server-Sent Events or Long Polling open) for a connection id that is connected; for a stateful reconnect, another reconnect of the same connection still under way (`herald_stateful_reconnects_total{outcome=\"busy\"}`)",
 		Fix: "negotiate once per connection; never share a negotiate response", Diagnose: seenHTTP(409, "")},
 	{Step: "negotiate, connect", Status: http.StatusTooManyRequests, Text: ReasonConnectionLimit,
 		Why:      "the deployment (or this user, in this hub) holds the most concurrent connections allowed (`HERALD_MAX_CONNECTIONS`, `HERALD_MAX_USER_CONNECTIONS`); every transport counts",

@@ -60,6 +60,13 @@ type resumeState struct {
 	// detachedCh, when made, is closed when the connection detaches: a
 	// reconnect that takes over from a socket still attached waits on it.
 	detachedCh chan struct{}
+	// reconnecting: a reconnect is taking the connection over; another
+	// is refused meanwhile.
+	reconnecting bool
+	// replayFrames and replayBytes are what attach queued to send again,
+	// at the queue's head until the writer takes it: bounded by the
+	// buffer already, it does not count against the queue limits.
+	replayFrames, replayBytes int
 }
 
 // newResumeState is the state of a connection whose handshake granted
@@ -79,13 +86,14 @@ func (r *resumeState) push(frame []byte, limit int) bool {
 
 // ack drops the frames up to sequence id seq, which the client
 // acknowledged, and returns the bytes freed. An id beyond what was sent
-// acknowledges everything sent.
+// acknowledges everything sent; one below firstSeq (any int64 the client
+// sends: compared before subtracting, which could wrap) acknowledges
+// nothing new.
 func (r *resumeState) ack(seq int64) int {
-	n := seq - r.firstSeq + 1
-	if n <= 0 {
+	if seq < r.firstSeq {
 		return 0
 	}
-	n = min(n, int64(len(r.unacked)))
+	n := min(seq-r.firstSeq+1, int64(len(r.unacked)))
 	freed := 0
 	for _, f := range r.unacked[:n] {
 		freed += len(f)
@@ -122,6 +130,10 @@ func (r *resumeState) sequence(seq int64) bool {
 	}
 	r.awaitSequence = false
 	r.recvSeq = seq - 1
+	// The client still holds every message from seq on: an Ack of them
+	// written to a socket that dropped may never have reached it, so
+	// they are acknowledged again.
+	r.ackedRecv = min(r.ackedRecv, r.recvSeq)
 	return true
 }
 

@@ -131,11 +131,28 @@ func (c *conn) clientAck(seq int64) {
 }
 
 // clientSequence applies the client's Sequence; false means it names a
-// message beyond what was received.
+// message beyond what was received. The Sequence a reconnect awaited
+// counts the reconnect's outcome: resumed, or sequence_error. Messages the
+// client will send again that were handled before are skipped, so the
+// Ack they need is scheduled here.
 func (c *conn) clientSequence(seq int64) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sr.sequence(seq)
+	r := c.sr
+	awaited := r.awaitSequence
+	ok := r.sequence(seq)
+	if ok && r.lastRecv > r.ackedRecv && !r.ackPending {
+		r.ackPending = true
+		c.srv.keeper.wantAck(c)
+	}
+	c.mu.Unlock()
+	switch {
+	case !awaited:
+	case ok:
+		c.srv.countReconnect(ReconnectResumed)
+	default:
+		c.srv.countReconnect(ReconnectSequence)
+	}
+	return ok
 }
 
 // windowCheck is the keeper's check of a stateful connection that is not

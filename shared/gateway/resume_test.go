@@ -249,9 +249,11 @@ func (h *harness) redialStatus(sc *statefulClient) int {
 }
 
 // TestStatefulSequenceAhead: a client whose Sequence names messages the
-// server never received is closed with the reason.
+// server never received is closed with the reason; its reconnect counts
+// one outcome, sequence_error, not also resumed.
 func TestStatefulSequenceAhead(t *testing.T) {
-	h := newHarness(t, nil)
+	m := &statefulCounts{}
+	h := newHarness(t, func(c *Config) { c.Metrics = m })
 	sc := h.connectStateful(hubproto.JSON, "chat", "carol")
 	_ = sc.nc.Close()
 	testsupport.EventuallyTrue(t, 5*time.Second, "the connection detached", func() bool { return h.isDetached("chat", sc.id) })
@@ -264,6 +266,9 @@ func TestStatefulSequenceAhead(t *testing.T) {
 		t.Fatalf("got %+v, want Close %q", m, ReasonSequenceAhead)
 	}
 	testsupport.EventuallyTrue(t, 5*time.Second, "the connection ended", func() bool { return h.gw.Connections() == 0 })
+	if outcomes, _, _ := m.read(); !slices.Equal(outcomes, []string{ReconnectSequence}) {
+		t.Fatalf("outcomes %v, want [%s]", outcomes, ReconnectSequence)
+	}
 }
 
 // TestStatefulSecondSocket: a reconnect while the old socket is still

@@ -14,14 +14,19 @@ import (
 
 // Outcomes of a reconnect (StatefulMetrics.StatefulReconnect).
 const (
-	// ReconnectResumed: the new socket took the connection over.
+	// ReconnectResumed: the new socket took the connection over and the
+	// client's Sequence was accepted.
 	ReconnectResumed = "resumed"
 	// ReconnectEnded: the connection was ending; 404 or a Close.
 	ReconnectEnded = "ended"
 	// ReconnectFailed: the old socket did not let go in time.
 	ReconnectFailed = "failed"
-	// ReconnectSequence: the client's Sequence named messages never
-	// received; the connection was closed.
+	// ReconnectBusy: another reconnect of the connection was under way;
+	// 409.
+	ReconnectBusy = "busy"
+	// ReconnectSequence: the new socket took the connection over but the
+	// client's Sequence named messages never received; the connection was
+	// closed.
 	ReconnectSequence = "sequence_error"
 )
 
@@ -143,7 +148,12 @@ func (s *Server) reconnect(w http.ResponseWriter, r *http.Request, req connReque
 		return s.resumeRemote(w, r, req)
 	}
 	c.mu.Lock()
-	sr, ending := c.sr, c.sr != nil && c.sr.ending
+	sr := c.sr
+	ending, busy := sr != nil && sr.ending, sr != nil && sr.reconnecting
+	draining := s.draining.Load()
+	if sr != nil && !ending && !busy && !draining {
+		sr.reconnecting = true // until attach is done (reconnectDone)
+	}
 	c.mu.Unlock()
 	switch {
 	case sr == nil:
@@ -153,16 +163,26 @@ func (s *Server) reconnect(w http.ResponseWriter, r *http.Request, req connReque
 		s.log.Info("stateful reconnect refused: the connection is ending", "hub", c.hub, "conn", c.id, "user", c.user)
 		httpError(w, http.StatusNotFound, TextNoConnection)
 		return true
-	case s.draining.Load():
+	case busy:
+		// One at a time: each would hold a socket and a goroutine that no
+		// connection limit counts.
+		s.countReconnect(ReconnectBusy)
+		s.log.Info("stateful reconnect refused: another reconnect of the connection is under way", "hub", c.hub,
+			"conn", c.id, "user", c.user)
+		httpError(w, http.StatusConflict, TextIDInUse)
+		return true
+	case draining:
 		httpError(w, http.StatusServiceUnavailable, ReasonServiceReloading)
 		return true
 	}
 	nc, src, ok := s.upgrade(w, r, req)
 	if !ok {
+		c.reconnectDone()
 		return true
 	}
 	if !s.track() {
 		// Shutdown began: the connection is closed by it.
+		c.reconnectDone()
 		_ = nc.Close()
 		return true
 	}
@@ -171,6 +191,13 @@ func (s *Server) reconnect(w http.ResponseWriter, r *http.Request, req connReque
 		s.serveReconnect(c, nc, src)
 	}()
 	return true
+}
+
+// reconnectDone lets the next reconnect of c in.
+func (c *conn) reconnectDone() {
+	c.mu.Lock()
+	c.sr.reconnecting = false
+	c.mu.Unlock()
 }
 
 // resumeRemote takes the reconnect of a stateful connection that is not on
@@ -189,6 +216,7 @@ func (s *Server) resumeRemote(http.ResponseWriter, *http.Request, connRequest) b
 func (s *Server) serveReconnect(c *conn, nc net.Conn, src io.Reader) {
 	closeSocket := s.cutOnShutdown(nc)
 	replayed, outcome := s.attach(c, nc)
+	c.reconnectDone()
 	if outcome != ReconnectResumed {
 		s.countReconnect(outcome)
 		s.log.Info("stateful reconnect refused", "hub", c.hub, "conn", c.id, "user", c.user, "outcome", outcome,
@@ -200,16 +228,13 @@ func (s *Server) serveReconnect(c *conn, nc net.Conn, src io.Reader) {
 		closeSocket()
 		return
 	}
-	s.countReconnect(ReconnectResumed)
+	// Counted once the client's Sequence arrives (clientSequence).
 	s.log.Info("stateful connection resumed", "hub", c.hub, "conn", c.id, "user", c.user, "replayed_messages", replayed)
 	s.statefulEvent(c, eventResumed, replayed)
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 	e := ending{transport: transportWebSockets, registered: true, closeTransport: closeSocket}
 	e.err = s.readLoop(c, rd, &inbox{})
 	e.peerGone = errors.Is(e.err, os.ErrDeadlineExceeded) || isNetClosed(e.err) || errors.Is(e.err, io.EOF)
-	if errors.Is(e.err, errSequenceAhead) {
-		s.countReconnect(ReconnectSequence)
-	}
 	if s.detach(c, e) {
 		return
 	}
@@ -258,6 +283,7 @@ func (s *Server) attach(c *conn, nc net.Conn) (int, string) {
 	for _, f := range c.queue {
 		c.queued += len(f)
 	}
+	r.replayFrames, r.replayBytes = len(c.queue), c.queued
 	r.detached, r.dropErr, r.awaitSequence = false, nil, true
 	c.lastWrite.Store(time.Now().UnixNano())
 	c.setStateLocked(wsSetup) // reattach; resume starts the writer
