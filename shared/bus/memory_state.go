@@ -15,6 +15,7 @@ type connState struct {
 	id, user string
 	addr     string              // Conn.Addr
 	groups   map[string]struct{} // nil when in no group
+	detached bool                // Handover.Detach: TakeOver may move it
 }
 
 func newHubState() *hubState {
