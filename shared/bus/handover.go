@@ -38,10 +38,12 @@ var ErrConnectionHeld = errors.New("bus: connection held by this node")
 // gateways build on it.
 type Handover interface {
 	// Detach records that connection c.ID of c.Hub, registered by this
-	// node (c.Addr), lost its client transport: TakeOver may move it.
-	// It returns ErrConnectionNotFound when this node no longer holds it
-	// (ended, or taken over already).
-	Detach(ctx context.Context, c Conn) error
+	// node (c.Addr), lost its client transport: TakeOver may move it, and
+	// reports meta (what the taker needs to know before it has the
+	// connection's state, such as its hub protocol; at most MaxMetaBytes)
+	// in Takeover.Meta. It returns ErrConnectionNotFound when this node
+	// no longer holds it (ended, or taken over already).
+	Detach(ctx context.Context, c Conn, meta string) error
 	// Attach records that the client of a detached connection came back
 	// to this node: TakeOver refuses it again. It returns
 	// ErrConnectionNotFound when this node no longer holds it.
@@ -78,4 +80,10 @@ type Takeover struct {
 	// node starts from them, and membership envelopes after the handover
 	// envelope change them.
 	Groups []string
+	// Meta is what the old node passed to Detach; empty when it did not
+	// detach the connection (it is no longer alive).
+	Meta string
 }
+
+// MaxMetaBytes bounds the meta of Handover.Detach.
+const MaxMetaBytes = 256

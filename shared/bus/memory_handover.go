@@ -12,23 +12,27 @@ var _ Handover = (*Memory)(nil)
 
 // Detach marks connection c.ID, registered with address c.Addr, detached.
 // It returns ErrConnectionNotFound unless c.ID is registered with c.Addr.
-func (m *Memory) Detach(ctx context.Context, c Conn) error {
-	return m.markDetached(ctx, c, true, "detach")
+// Meta longer than MaxMetaBytes is ErrInvalidArgument.
+func (m *Memory) Detach(ctx context.Context, c Conn, meta string) error {
+	if len(meta) > MaxMetaBytes {
+		return fmt.Errorf("detach connection: %w: meta longer than %d bytes", ErrInvalidArgument, MaxMetaBytes)
+	}
+	return m.markDetached(ctx, c, true, meta, "detach")
 }
 
 // Attach clears Detach's mark. It returns ErrConnectionNotFound unless c.ID
 // is registered with c.Addr.
 func (m *Memory) Attach(ctx context.Context, c Conn) error {
-	return m.markDetached(ctx, c, false, "attach")
+	return m.markDetached(ctx, c, false, "", "attach")
 }
 
-func (m *Memory) markDetached(ctx context.Context, c Conn, detached bool, what string) error {
+func (m *Memory) markDetached(ctx context.Context, c Conn, detached bool, meta, what string) error {
 	cs, err := m.owned(ctx, c, what)
 	if err != nil {
 		return err
 	}
 	defer m.mu.Unlock()
-	cs.detached = detached
+	cs.detached, cs.meta = detached, meta
 	return nil
 }
 
@@ -78,8 +82,8 @@ func (m *Memory) TakeOver(ctx context.Context, c Conn, taker string) (Takeover, 
 		m.mu.Unlock()
 		return Takeover{}, fmt.Errorf("take over connection %q in hub %q: %w", c.ID, c.Hub, err)
 	}
-	t := Takeover{From: cs.addr, User: cs.user, Groups: slices.Sorted(maps.Keys(cs.groups))}
-	cs.addr, cs.detached = c.Addr, false
+	t := Takeover{From: cs.addr, User: cs.user, Groups: slices.Sorted(maps.Keys(cs.groups)), Meta: cs.meta}
+	cs.addr, cs.detached, cs.meta = c.Addr, false, ""
 	d := m.scheduleLocked()
 	m.mu.Unlock()
 	m.deliver(d, &Envelope{Kind: KindHandover, Hub: c.Hub, Scope: ScopeConnection, ID: c.ID, Taker: taker})

@@ -16,6 +16,7 @@ type connState struct {
 	addr     string              // Conn.Addr
 	groups   map[string]struct{} // nil when in no group
 	detached bool                // Handover.Detach: TakeOver may move it
+	meta     string              // Handover.Detach's meta
 }
 
 func newHubState() *hubState {

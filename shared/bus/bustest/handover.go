@@ -47,12 +47,12 @@ func testHandover(t *testing.T, e *env) {
 	if _, err := hn.TakeOver(e.ctx, newC, "t0"); !errors.Is(err, bus.ErrConnectionAttached) {
 		t.Fatalf("TakeOver of an attached connection = %v, want ErrConnectionAttached", err)
 	}
-	e.ok("Detach", ho.Detach(e.ctx, oldC))
+	e.ok("Detach", ho.Detach(e.ctx, oldC, "m0"))
 	e.ok("Attach", ho.Attach(e.ctx, oldC))
 	if _, err := hn.TakeOver(e.ctx, newC, "t0"); !errors.Is(err, bus.ErrConnectionAttached) {
 		t.Fatalf("TakeOver after Attach = %v, want ErrConnectionAttached", err)
 	}
-	e.ok("Detach", ho.Detach(e.ctx, oldC))
+	e.ok("Detach", ho.Detach(e.ctx, oldC, "json"))
 	if _, err := ho.TakeOver(e.ctx, oldC, "t0"); !errors.Is(err, bus.ErrConnectionHeld) {
 		t.Fatalf("TakeOver by its own node = %v, want ErrConnectionHeld", err)
 	}
@@ -63,8 +63,8 @@ func testHandover(t *testing.T, e *env) {
 
 	got, err := hn.TakeOver(e.ctx, newC, "t1")
 	e.ok("TakeOver", err)
-	want := bus.Takeover{From: oldC.Addr, User: "u1", Groups: []string{"g1"}}
-	if got.From != want.From || got.User != want.User || !slices.Equal(got.Groups, want.Groups) {
+	want := bus.Takeover{From: oldC.Addr, User: "u1", Groups: []string{"g1"}, Meta: "json"}
+	if got.From != want.From || got.User != want.User || got.Meta != want.Meta || !slices.Equal(got.Groups, want.Groups) {
 		t.Fatalf("TakeOver = %+v, want %+v", got, want)
 	}
 	after := sendEnv(e.hub, bus.ScopeGroup, "g1", "after")
@@ -82,7 +82,7 @@ func testHandover(t *testing.T, e *env) {
 	e.wantUser("u1", true)
 	e.wantGroup("g1", true)
 	for name, err := range map[string]error{
-		"Attach": ho.Attach(e.ctx, oldC), "Detach": ho.Detach(e.ctx, oldC),
+		"Attach": ho.Attach(e.ctx, oldC), "Detach": ho.Detach(e.ctx, oldC, ""),
 	} {
 		if !errors.Is(err, bus.ErrConnectionNotFound) {
 			t.Fatalf("%s by the old node after TakeOver = %v, want ErrConnectionNotFound", name, err)
@@ -96,7 +96,7 @@ func testHandover(t *testing.T, e *env) {
 	if _, err := h3.TakeOver(e.ctx, thirdC, "t2"); !errors.Is(err, bus.ErrConnectionAttached) {
 		t.Fatalf("TakeOver from a new owner that did not detach = %v, want ErrConnectionAttached", err)
 	}
-	e.ok("Detach by the new node", hn.Detach(e.ctx, newC))
+	e.ok("Detach by the new node", hn.Detach(e.ctx, newC, ""))
 	ended, err = hn.EndDetached(e.ctx, newC)
 	if err != nil || !ended {
 		t.Fatalf("EndDetached by the new node = %v, %v; want true, nil", ended, err)
@@ -127,7 +127,7 @@ func testHandoverRace(t *testing.T, e *env) {
 		c := bus.Conn{Hub: e.hub, ID: fmt.Sprintf("c%d", i), Addr: "http://old.invalid"}
 		_, err := oldN.Register(e.ctx, c)
 		e.ok("Register", err)
-		e.ok("Detach", ho.Detach(e.ctx, c))
+		e.ok("Detach", ho.Detach(e.ctx, c, ""))
 	}
 	for i := range conns {
 		id := fmt.Sprintf("c%d", i)

@@ -20,7 +20,7 @@
 //	P:{h:H}:node                hash   connection id → id of the node holding it
 //	P:{h:H}:addr                hash   connection id → internal URL of its node (bus.Conn.Addr; forwarding)
 //	P:{h:H}:n:<node>            set    connections the node holds in the hub (for reaping a dead node)
-//	P:{h:H}:det                 hash   connection id → "1": detached by its node, may be taken over (Handover)
+//	P:{h:H}:det                 hash   connection id → meta: detached by its node, may be taken over (Handover)
 //	P:{h:H}:u:<user>            set    the user's connections
 //	P:{h:H}:g:<group>           set    the group's connections
 //	P:{h:H}:cg:<conn>           set    the connection's groups

@@ -9,13 +9,17 @@ import (
 
 var _ bus.Handover = (*Bus)(nil)
 
-// Detach marks connection c.ID, held by this node, detached (P:{h:H}:det):
+// Detach marks connection c.ID, held by this node, detached (P:{h:H}:det
+// holds meta):
 // another node's TakeOver may move it. It returns bus.ErrConnectionNotFound
 // when this node no longer holds it and an error wrapping
 // bus.ErrUnavailable when Redis cannot be reached. c.Addr is not used:
 // the node is this Bus's.
-func (b *Bus) Detach(ctx context.Context, c bus.Conn) error {
-	if err := b.mark(ctx, c, "1"); err != nil {
+func (b *Bus) Detach(ctx context.Context, c bus.Conn, meta string) error {
+	if len(meta) > bus.MaxMetaBytes {
+		return fmt.Errorf("detach connection: %w: meta longer than %d bytes", bus.ErrInvalidArgument, bus.MaxMetaBytes)
+	}
+	if err := b.mark(ctx, c, "1", meta); err != nil {
 		return fmt.Errorf("detach connection %q in hub %q: %w", c.ID, c.Hub, err)
 	}
 	return nil
@@ -23,13 +27,13 @@ func (b *Bus) Detach(ctx context.Context, c bus.Conn) error {
 
 // Attach clears Detach's mark; errors are Detach's.
 func (b *Bus) Attach(ctx context.Context, c bus.Conn) error {
-	if err := b.mark(ctx, c, "0"); err != nil {
+	if err := b.mark(ctx, c, "0", ""); err != nil {
 		return fmt.Errorf("attach connection %q in hub %q: %w", c.ID, c.Hub, err)
 	}
 	return nil
 }
 
-func (b *Bus) mark(ctx context.Context, c bus.Conn, detached string) error {
+func (b *Bus) mark(ctx context.Context, c bus.Conn, detached, meta string) error {
 	if err := b.checkConn(c); err != nil {
 		return err
 	}
@@ -39,7 +43,7 @@ func (b *Bus) mark(ctx context.Context, c bus.Conn, detached string) error {
 	b.nodeMu.RLock()
 	defer b.nodeMu.RUnlock()
 	hk := b.keys.hub(c.Hub)
-	n, err := scriptDetach.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.ID, b.node, detached).Int()
+	n, err := scriptDetach.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.ID, b.node, detached, meta).Int()
 	switch {
 	case err != nil:
 		return unavailable(err)
@@ -83,7 +87,7 @@ func (b *Bus) TakeOver(ctx context.Context, c bus.Conn, taker string) (bus.Takeo
 			return "", nil, bus.ErrConnectionHeld
 		}
 		s := replyStrings(res[1:])
-		t = bus.Takeover{From: s[0], User: s[1], Groups: s[2:]}
+		t = bus.Takeover{From: s[0], User: s[1], Meta: s[2], Groups: s[3:]}
 		return t.User, t.Groups, nil
 	})
 	if err != nil {

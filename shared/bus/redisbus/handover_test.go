@@ -3,7 +3,8 @@ package redisbus_test
 import (
 	"errors"
 	"testing"
-	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
@@ -15,24 +16,29 @@ import (
 // out, before any reaper dropped it: the new node is the one that ends it.
 func TestTakeOverFromDeadNode(t *testing.T) {
 	ctx := t.Context()
-	d := newDeployment(t, newClient(t, ""))
-	doomed := d.node(fast)
-	// The taker beats rarely: no reaper runs before the takeover.
-	taker := d.node(redisbus.Config{HeartbeatInterval: 10 * time.Second, NodeTTL: 30 * time.Second})
+	rdb := newClient(t, "")
+	d := newDeployment(t, rdb)
+	doomed := d.node(redisbus.Config{})
+	taker := d.node(redisbus.Config{}) // reaps nobody for NodeTTL
 	_, err := doomed.Register(ctx, bus.Conn{Hub: "chat", ID: "c1", User: "u1", Addr: "http://doomed.invalid"})
 	must(t, err)
 	newC := bus.Conn{Hub: "chat", ID: "c1", Addr: "http://taker.invalid"}
 	if _, err := taker.TakeOver(ctx, newC, "t1"); !errors.Is(err, bus.ErrConnectionAttached) {
 		t.Fatalf("TakeOver from a live node = %v, want ErrConnectionAttached", err)
 	}
+	node := doomed.NodeID()
 	doomed.Kill()
-	eventually(t, 3*time.Second, "takeover after the dead node's entry ran out", func() error {
-		got, err := taker.TakeOver(ctx, newC, "t1")
-		if err == nil && (got.From != "http://doomed.invalid" || got.User != "u1") {
-			t.Fatalf("TakeOver = %+v", got)
-		}
-		return err
-	})
+	if _, err := taker.TakeOver(ctx, newC, "t1"); !errors.Is(err, bus.ErrConnectionAttached) {
+		t.Fatalf("TakeOver before the dead node's entry ran out = %v, want ErrConnectionAttached", err)
+	}
+	// Its entry runs out (NodeTTL after its last heartbeat; set here, so
+	// no reaper gets there first).
+	must(t, rdb.ZAdd(ctx, doomed.HubKey("chat", "live"), redis.Z{Score: 1, Member: node}).Err())
+	got, err := taker.TakeOver(ctx, newC, "t1")
+	must(t, err)
+	if got.From != "http://doomed.invalid" || got.User != "u1" || got.Meta != "" {
+		t.Fatalf("TakeOver = %+v", got)
+	}
 	ended, err := taker.EndDetached(ctx, newC)
 	if err != nil || !ended {
 		t.Fatalf("EndDetached by the taker = %v, %v; want true", ended, err)
