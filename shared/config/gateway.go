@@ -75,6 +75,19 @@ type GatewayTuning struct {
 	// with the asrs.s.dc claim) connected to a node at once; the next
 	// connect gets 429.
 	MaxDiagnosticConnections int `flag:"max-diagnostic-connections" env:"HERALD_MAX_DIAGNOSTIC_CONNECTIONS" default:"100" min:"1" usage:"diagnostic clients per gateway node; the next gets 429"`
+
+	// StatefulReconnect grants stateful reconnect to the clients that ask
+	// for it (withStatefulReconnect in the JavaScript client): "on" or
+	// "off" (docs/compat/stateful-reconnect.md).
+	StatefulReconnect string `flag:"stateful-reconnect" env:"HERALD_STATEFUL_RECONNECT" default:"on" enum:"on,off" usage:"grant stateful reconnect to WebSocket clients that ask for it: on or off"`
+	// StatefulReconnectWindow is how long a stateful WebSocket connection
+	// whose socket dropped stays open, buffering what is sent to it, for
+	// its client to reconnect.
+	StatefulReconnectWindow time.Duration `flag:"stateful-reconnect-window" env:"HERALD_STATEFUL_RECONNECT_WINDOW" default:"30s" usage:"how long a stateful connection whose WebSocket dropped waits for its client to reconnect"`
+	// StatefulBufferBytes bounds the frames a stateful connection keeps
+	// until the client acknowledges them; over it the connection is
+	// closed.
+	StatefulBufferBytes int `flag:"stateful-buffer-bytes" env:"HERALD_STATEFUL_BUFFER_BYTES" default:"100000" min:"1" usage:"most bytes of unacknowledged messages a stateful connection keeps for a reconnect; over it the connection is closed"`
 }
 
 // WithDefaults returns t with each zero field, and each below its least

@@ -57,6 +57,19 @@ const (
 	ConnectionEnded = "ConnectionEnded"
 	// ConnectionAborted: the service ended the connection; Reason says why.
 	ConnectionAborted = "ConnectionAborted"
+	// ConnectionDetached: a stateful connection's socket dropped without a
+	// close; the connection waits for its client to reconnect. Messages
+	// is the count of messages kept unacknowledged.
+	ConnectionDetached = "ConnectionDetached"
+	// ConnectionResumed: a stateful connection's client reconnected;
+	// Messages is the count of messages sent again.
+	ConnectionResumed = "ConnectionResumed"
+	// ReconnectWindowExpired: a detached stateful connection's client did
+	// not reconnect in time; the connection ends.
+	ReconnectWindowExpired = "ReconnectWindowExpired"
+	// ReconnectBufferFull: a stateful connection left more messages
+	// unacknowledged than its buffer holds (Messages); it is closed.
+	ReconnectBufferFull = "ReconnectBufferFull"
 	// MessageReceived: the REST API took a message, or a client connection
 	// sent an invocation for the upstream; TraceID identifies it.
 	MessageReceived = "MessageReceived"
@@ -129,6 +142,9 @@ type Event struct {
 	DurationMS float64 `json:"durationMs,omitempty"`
 	// RemoteAddr is the caller's IP address (no port).
 	RemoteAddr string `json:"callerIpAddress,omitempty"`
+	// Messages counts the messages a stateful reconnect event is about
+	// (kept, sent again).
+	Messages int `json:"messageCount,omitempty"`
 }
 
 // collection is Azure's collection of e: Connection or Message.
@@ -179,6 +195,14 @@ func (e *Event) defaultMessage() string {
 		return "Connection ended." + because
 	case ConnectionAborted:
 		return "Connection aborted." + because
+	case ConnectionDetached:
+		return "Connection lost its socket; waiting for the client to reconnect with " + strconv.Itoa(e.Messages) + " messages kept."
+	case ConnectionResumed:
+		return "Connection resumed; " + strconv.Itoa(e.Messages) + " messages sent again."
+	case ReconnectWindowExpired:
+		return "The client did not reconnect within the reconnect window."
+	case ReconnectBufferFull:
+		return "Too many messages unacknowledged (" + strconv.Itoa(e.Messages) + "); closing the connection."
 	case MessageReceived:
 		if e.Scope == "client" {
 			return "Received a message from the client connection."
@@ -241,5 +265,8 @@ func (e *Event) attrs() []slog.Attr {
 		a = append(a, slog.Float64("durationMs", e.DurationMS))
 	}
 	str("callerIpAddress", e.RemoteAddr)
+	if e.Messages != 0 {
+		a = append(a, slog.Int("messageCount", e.Messages))
+	}
 	return a
 }

@@ -95,6 +95,21 @@ func (h *harness) negotiate(query, tok string) (int, []byte) {
 	return resp.StatusCode, body
 }
 
+// negotiateOK negotiates, fails the test unless it gets 200, and returns
+// the answer.
+func (h *harness) negotiateOK(query, tok string) hubproto.NegotiateResponse {
+	h.t.Helper()
+	code, body := h.negotiate(query, tok)
+	if code != 200 {
+		h.t.Fatalf("negotiate: %d %s", code, body)
+	}
+	var nr hubproto.NegotiateResponse
+	if err := json.Unmarshal(body, &nr); err != nil {
+		h.t.Fatal(err)
+	}
+	return nr
+}
+
 // client is a minimal SignalR client over WebSockets.
 type client struct {
 	t     testing.TB
@@ -121,14 +136,7 @@ func (h *harness) connectWith(codec hubproto.Codec, hub, user string) *client {
 func (h *harness) connectFull(codec hubproto.Codec, hub, user string, extra map[string]any) *client {
 	h.t.Helper()
 	tok := h.clientToken(hub, user, extra)
-	code, body := h.negotiate("hub="+hub+"&negotiateVersion=1", tok)
-	if code != 200 {
-		h.t.Fatalf("negotiate: %d %s", code, body)
-	}
-	var nr hubproto.NegotiateResponse
-	if err := json.Unmarshal(body, &nr); err != nil {
-		h.t.Fatal(err)
-	}
+	nr := h.negotiateOK("hub="+hub+"&negotiateVersion=1", tok)
 	c := h.dial(hub, nr.ConnectionToken, tok)
 	c.id = nr.ConnectionID
 	c.codec = codec

@@ -39,6 +39,9 @@ type conn struct {
 	shard       int // the flush worker that writes it
 
 	session *upstream.Session // nil without an upstream; set before reading
+	// sr is the stateful reconnect state (resume.go), guarded by mu; nil
+	// for a connection without it. Set by the handshake.
+	sr      *resumeState
 	metrics ConnectionMetrics // set once registered; nil before
 
 	lastWrite atomic.Int64 // unix nanoseconds of the last write (keep-alive)
@@ -73,14 +76,20 @@ const abortGrace = time.Second
 // newConn returns a connection in the Setup state: frames queue, and
 // nothing is written until resume.
 func newConn(srv *Server, nc net.Conn, hub, id, user string) *conn {
-	c := &conn{id: id, hub: hub, user: user, nc: nc, srv: srv, kslot: -1, shard: srv.flush.shardFor()}
-	if sc, ok := nc.(syscall.Conn); ok && directWriteSupported {
-		if raw, err := sc.SyscallConn(); err == nil {
-			c.raw = raw
-		}
-	}
+	c := &conn{id: id, hub: hub, user: user, nc: nc, raw: rawConn(nc), srv: srv, kslot: -1, shard: srv.flush.shardFor()}
 	c.lastWrite.Store(time.Now().UnixNano())
 	return c
+}
+
+// rawConn returns nc's raw socket for direct writes, or nil: the writer
+// goroutine then writes.
+func rawConn(nc net.Conn) syscall.RawConn {
+	if sc, ok := nc.(syscall.Conn); ok && directWriteSupported {
+		if raw, err := sc.SyscallConn(); err == nil {
+			return raw
+		}
+	}
+	return nil
 }
 
 // resume ends the set-up pause: what was queued meanwhile gets written,
@@ -113,22 +122,43 @@ func (c *conn) startWriterLocked(to writeState) {
 	go c.writeLoop()
 }
 
-// enqueue writes or queues frame; it never blocks. A connection whose queue
-// is full is closed as a slow consumer. It reports whether the frame was
-// accepted.
+// enqueue writes or queues frame, one hub message (Invocation,
+// StreamItem, Completion: counted and kept for a stateful reconnect); it
+// never blocks. A connection whose queue is full is closed as a slow
+// consumer. It reports whether the frame was accepted.
 func (c *conn) enqueue(frame []byte) bool {
-	return c.enqueueTo(frame, nil)
+	return c.enqueueFrame(frame, nil, true)
+}
+
+// enqueueControl is enqueue for a frame that is not a counted hub
+// message: a handshake response, Ping, Ack, Sequence or WebSocket control
+// frame, never kept for a reconnect.
+func (c *conn) enqueueControl(frame []byte) bool {
+	return c.enqueueFrame(frame, nil, false)
 }
 
 // enqueueTo is enqueue for a dispatch: a connection it makes ready for the
 // flush workers is added to sched, which hands it over later; with a nil
 // sched it is handed over at once.
 func (c *conn) enqueueTo(frame []byte, sched *schedBatch) bool {
+	return c.enqueueFrame(frame, sched, true)
+}
+
+func (c *conn) enqueueFrame(frame []byte, sched *schedBatch, counted bool) bool {
 	if c.hs != nil && !c.hs.ready.Load() {
 		return false // an HTTP transport connection before its handshake
 	}
 	c.mu.Lock()
 	st := c.state()
+	if c.sr != nil && counted && c.closeReason == "" {
+		// Kept until acknowledged; while the socket is gone (detached, or
+		// failed and not yet detached) only kept, for the reconnect.
+		kept := c.keepLocked(frame)
+		if !kept || st.closing() {
+			c.mu.Unlock()
+			return kept
+		}
+	}
 	if st.closing() {
 		c.mu.Unlock()
 		return false
@@ -233,6 +263,18 @@ func (c *conn) close(reason string, frames ...[]byte) {
 // last. It reports false when the connection was closing already.
 func (c *conn) closeLocked(reason string, abort bool, frames ...[]byte) bool {
 	st := c.state()
+	if c.sr != nil && !c.sr.ending {
+		switch {
+		case c.sr.detached:
+			c.endDetachedLocked(reason) // no socket to write the close to
+			return false
+		case st == wsClosed && c.closeReason == "":
+			// The socket failed and is being detached: the close ends
+			// the connection there instead (Server.detach).
+			c.closeReason = reason
+			return false
+		}
+	}
 	if st.closing() {
 		return false
 	}

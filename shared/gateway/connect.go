@@ -17,6 +17,7 @@ type connRequest struct {
 	claims        token.Claims
 	query         string // the client's query for upstream, minus secrets
 	diag          bool   // holds a diagnostic slot, released when it ends
+	stateful      bool   // its negotiate granted stateful reconnect
 	addr          string // the client's IP address (forwarded.ClientIP)
 }
 
@@ -43,6 +44,10 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 	user := claims.UserID()
 	id, err := s.tokens.verify(tok, hub, user, s.cfg.Now())
 	expired := errors.Is(err, errConnTokenExpired)
+	stateful := (err == nil || expired) && isWebSocketUpgrade(r) && statefulToken(tok) && s.statefulOn()
+	if stateful && s.reconnect(w, r, connRequest{hub: hub, id: id, user: user, claims: claims}) {
+		return // resume_ws.go
+	}
 	if err != nil && (!expired || isWebSocketUpgrade(r)) {
 		msg := TextNoConnection
 		if expired {
@@ -52,7 +57,7 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := connRequest{hub: hub, id: id, user: user, claims: claims, query: upstream.ClientQuery(r.URL.RawQuery),
-		addr: forwarded.ClientIP(r, s.cfg.ForwardedHops)}
+		addr: forwarded.ClientIP(r, s.cfg.ForwardedHops), stateful: stateful}
 	if !isWebSocketUpgrade(r) {
 		s.serveHTTPTransport(w, r, req, expired)
 		return

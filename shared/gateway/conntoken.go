@@ -23,11 +23,13 @@ import (
 // holds the id and the token apart); connTokenSelfNamed, the whole token
 // (negotiate version 0, where the client holds one connectionId, connects
 // with it and is known by it everywhere: docs/decisions.md, "Version-0
-// connection ids").
+// connection ids"); connTokenStateful, like connTokenVersion for a
+// negotiate that granted stateful reconnect (resume.go).
 
 const (
 	connTokenVersion   = 1
 	connTokenSelfNamed = 2
+	connTokenStateful  = 3
 	connIDBytes        = 16
 	connTokenMACLen    = 16
 	connTokenLen       = 1 + connIDBytes + 8 + connTokenMACLen
@@ -68,6 +70,22 @@ func (ct *connTokens) issue(raw [connIDBytes]byte, hub, user string, expiry time
 	return ct.sign(connTokenVersion, raw, hub, user, expiry)
 }
 
+// issueStateful is issue for a negotiate that granted stateful reconnect.
+func (ct *connTokens) issueStateful(raw [connIDBytes]byte, hub, user string, expiry time.Time) string {
+	return ct.sign(connTokenStateful, raw, hub, user, expiry)
+}
+
+// statefulToken reports whether tok, already verified, was issued by
+// issueStateful: only its first byte is decoded.
+func statefulToken(tok string) bool {
+	var b [3]byte
+	if len(tok) < 4 {
+		return false
+	}
+	n, err := base64.RawURLEncoding.Decode(b[:], []byte(tok[:4]))
+	return err == nil && n > 0 && b[0] == connTokenStateful
+}
+
 // issueSelfNamed returns a connection token, valid until expiry, that is
 // also its connection's id (negotiate version 0).
 func (ct *connTokens) issueSelfNamed(raw [connIDBytes]byte, hub, user string, expiry time.Time) string {
@@ -96,7 +114,7 @@ func (ct *connTokens) verify(tok, hub, user string, now time.Time) (string, erro
 	}
 	var b [connTokenLen]byte
 	if _, err := base64.RawURLEncoding.Decode(b[:], []byte(tok)); err != nil ||
-		(b[0] != connTokenVersion && b[0] != connTokenSelfNamed) {
+		(b[0] != connTokenVersion && b[0] != connTokenSelfNamed && b[0] != connTokenStateful) {
 		return "", errConnTokenInvalid
 	}
 	body, got := b[:1+connIDBytes+8], b[1+connIDBytes+8:]

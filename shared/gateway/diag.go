@@ -69,6 +69,24 @@ func (s *Server) traceEnded(c *conn, transport, label string) {
 	t.Emit(e)
 }
 
+// Stateful reconnect events (diag names).
+const (
+	eventDetached      = diag.ConnectionDetached
+	eventResumed       = diag.ConnectionResumed
+	eventWindowExpired = diag.ReconnectWindowExpired
+	eventBufferFull    = diag.ReconnectBufferFull
+)
+
+// statefulEvent emits a stateful reconnect event for c about messages
+// messages, when connectivity events are wanted.
+func (s *Server) statefulEvent(c *conn, name string, messages int) {
+	if t := s.cfg.Tracer; t.Connectivity() {
+		t.Emit(diag.Event{Category: diag.Connectivity, Name: name,
+			Hub: c.hub, ConnectionID: c.id, UserID: c.user, Diagnostic: c.diag,
+			Transport: transportWebSockets, Protocol: c.proto.String(), RemoteAddr: c.addr, Messages: messages})
+	}
+}
+
 // traceDelivery emits MessageDelivered (queued is true) or MessageDropped
 // for one connection of a fan-out.
 func (s *Server) traceDelivery(e *bus.Envelope, c *conn, queued bool) {

@@ -109,6 +109,12 @@ type ending struct {
 // it, the same way for every transport; c's session and metrics must no
 // longer change.
 func (s *Server) end(c *conn, e ending) {
+	if c.sr != nil {
+		c.mu.Lock()
+		freed := c.endingLocked() // never attached again
+		c.mu.Unlock()
+		s.srBytes.Add(-int64(freed))
+	}
 	s.idx.remove(c)
 	s.connEnded(c) // client results and streams waiting on c end now
 	c.stop(e.peerGone)

@@ -47,6 +47,15 @@ const (
 	CloseInternal        = "internal_error"
 	CloseDuplicate       = "duplicate_id"
 	CloseTokenExpired    = "token_expired"
+	// CloseReconnectBuffer: a stateful connection left too much
+	// unacknowledged (ReasonReconnectBufferFull).
+	CloseReconnectBuffer = "reconnect_buffer_full"
+	// CloseSequenceError: a resumed connection's client named messages the
+	// server never received (ReasonSequenceAhead).
+	CloseSequenceError = "sequence_error"
+	// CloseReconnectFailed labels the close of a reconnect's socket that
+	// could not resume its connection (ReasonReconnectFailed).
+	CloseReconnectFailed = "reconnect_failed"
 )
 
 // reasonClientClose is the close reason of a client that sent Close.
@@ -89,6 +98,12 @@ func CloseLabel(reason string, err error) string {
 		return CloseDuplicate
 	case ReasonTokenExpired:
 		return CloseTokenExpired
+	case ReasonReconnectBufferFull:
+		return CloseReconnectBuffer
+	case ReasonSequenceAhead:
+		return CloseSequenceError
+	case ReasonReconnectFailed:
+		return CloseReconnectFailed
 	}
 	return CloseAppClosed
 }

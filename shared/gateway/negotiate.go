@@ -54,11 +54,17 @@ func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
 	}
 	id, raw := newConnectionID()
 	expiry := s.cfg.Now().Add(s.cfg.ConnectWindow)
+	htt := claims.String("asrs.s.htt")
 	resp := hubproto.NegotiateResponse{
 		NegotiateVersion:    version,
 		ConnectionID:        id,
-		ConnectionToken:     s.tokens.issue(raw, hub, claims.UserID(), expiry),
-		AvailableTransports: transports(claims.String("asrs.s.htt")),
+		AvailableTransports: transports(htt),
+	}
+	if version > 0 && s.statefulOn() && allowed(htt, httWebSockets) && queryTrue(r, "useStatefulReconnect") {
+		resp.UseStatefulReconnect = true
+		resp.ConnectionToken = s.tokens.issueStateful(raw, hub, claims.UserID(), expiry)
+	} else {
+		resp.ConnectionToken = s.tokens.issue(raw, hub, claims.UserID(), expiry)
 	}
 	if version == 0 {
 		// Version 0 clients connect with the connectionId and are known by
@@ -84,6 +90,17 @@ func negotiateVersion(r *http.Request) (int, string) {
 		return min(v, 1), ""
 	}
 	return 0, ""
+}
+
+// queryTrue reports whether the query parameter name (case-insensitive,
+// as ASP.NET Core reads it) is "true" (any case).
+func queryTrue(r *http.Request, name string) bool {
+	for k, vs := range r.URL.Query() {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return strings.EqualFold(vs[0], "true")
+		}
+	}
+	return false
 }
 
 // transports lists the transports this gateway serves, restricted by the

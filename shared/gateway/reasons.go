@@ -219,6 +219,18 @@ var Troubles = []Trouble{
 		Diagnose: seenClose(ReasonTokenExpired, "an info line with this text")},
 	{Step: "connection", Text: ReasonDuplicate,
 		Why: "another node registered the same connection id first", Fix: "negotiate again", Diagnose: seenClose(ReasonDuplicate, "")},
+	{Step: "connection", Text: ReasonReconnectBufferFull,
+		Why:      "a stateful reconnect client left more than `HERALD_STATEFUL_BUFFER_BYTES` of messages unacknowledged (it acknowledges about once a second), or more than that was sent to it while its socket was away",
+		Fix:      "send less to one connection per second, or raise the buffer (docs/compat/stateful-reconnect.md)",
+		Diagnose: seenClose(ReasonReconnectBufferFull, "the warning `closing stateful connection: reconnect buffer full` with `buffered_bytes`; `ReconnectBufferFull` in the live trace")},
+	{Step: "connection", Text: ReasonSequenceAhead,
+		Why:      "after a stateful reconnect the client's Sequence message named messages the server never received: they were lost, so the connection cannot go on",
+		Fix:      "the client starts a new connection; report it if it repeats",
+		Diagnose: seenClose(ReasonSequenceAhead, "the info line `closing stateful connection: Sequence beyond the messages received`; `herald_stateful_reconnects_total{outcome=\"sequence_error\"}`")},
+	{Step: "connection", Text: ReasonReconnectFailed,
+		Why:      "a stateful reconnect found the connection ending, or its old socket did not let go within 5 s",
+		Fix:      "the client starts a new connection (with `withAutomaticReconnect()` it does so itself)",
+		Diagnose: "the closed WebSocket of the reconnect; `herald_stateful_reconnects_total{outcome=\"ended\"}` or `{outcome=\"failed\"}`"},
 }
 
 // TroubleshootingMarkdown renders Troubles as the Markdown of the

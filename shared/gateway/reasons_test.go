@@ -72,7 +72,7 @@ func TestTroublesComplete(t *testing.T) {
 	for _, r := range []string{ReasonServiceReloading, ReasonAppClosed, ReasonPingTimeout, ReasonSlowClient,
 		ReasonProtocolError, ReasonMessageTooLarge, ReasonInternal, ReasonDuplicate, ReasonConnectionLimit,
 		ReasonNegotiateLimit, ReasonTokenExpired, TextIDInUse, TextIDRequired, TextTransportNotAllowed,
-		ErrTextTooManyDiagnostic} {
+		ErrTextTooManyDiagnostic, ReasonReconnectBufferFull, ReasonSequenceAhead, ReasonReconnectFailed} {
 		if !texts[r] {
 			t.Errorf("no Troubles row for %q", r)
 		}

@@ -49,6 +49,7 @@ type Server struct {
 	cutAll context.CancelFunc
 
 	diagConns atomic.Int64 // diagnostic connections being set up or open
+	srBytes   atomic.Int64 // bytes kept unacknowledged by stateful connections
 
 	invokes invokes // client results waited for (completions.go)
 	streams streams // server-to-client streams open (streams.go)
@@ -78,6 +79,7 @@ func New(cfg Config) (*Server, error) {
 		keeper:   newKeeper(cfg.KeepAliveInterval),
 		flush:    newFlusher(),
 	}
+	s.keeper.ackRound = s.statefulTick
 	s.forwarder = newForwarder(cfg.InternalURL)
 	s.cutCtx, s.cutAll = context.WithCancel(context.Background())
 	return s, nil

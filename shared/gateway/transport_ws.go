@@ -40,14 +40,24 @@ var (
 // stack, which would otherwise stay alive as long as the connection (about
 // 15 KiB each).
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, req connRequest) {
+	nc, src, ok := s.upgrade(w, r, req)
+	if !ok {
+		s.refund(&req)
+		return
+	}
+	go s.serveConn(nc, src, req)
+}
+
+// upgrade upgrades r to a WebSocket and returns the socket and the reader
+// of the client's frames; false when the upgrade failed (answered).
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, req connRequest) (net.Conn, io.Reader, bool) {
 	nc, rw, _, err := ws.HTTPUpgrader{Timeout: s.cfg.WriteTimeout}.Upgrade(r, w)
 	if err != nil {
 		if nc != nil {
 			_ = nc.Close()
 		}
 		s.log.Debug("websocket upgrade failed", "hub", req.hub, "conn", req.id, "err", err)
-		s.refund(&req)
-		return
+		return nil, nil, false
 	}
 	// Keep only what the HTTP server already read; drop its 4 KiB buffers.
 	var src io.Reader = nc
@@ -55,7 +65,22 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, req conn
 		pre, _ := rw.Reader.Peek(n)
 		src = io.MultiReader(bytes.NewReader(bytes.Clone(pre)), nc)
 	}
-	go s.serveConn(nc, src, req)
+	return nc, src, true
+}
+
+// cutOnShutdown arms the cut of nc at the shutdown deadline, whatever the
+// connection's state (in the handshake or ending it is not in the index),
+// and returns the closing of the socket, which disarms the cut (or waits
+// for it): call it before the connection leaves Shutdown's count.
+func (s *Server) cutOnShutdown(nc net.Conn) func() {
+	cut := make(chan struct{})
+	stopCut := context.AfterFunc(s.cutCtx, func() { _ = nc.Close(); close(cut) })
+	return func() {
+		if !stopCut() {
+			<-cut
+		}
+		_ = nc.Close()
+	}
 }
 
 // serveConn runs an upgraded, admitted connection (lifecycle.go):
@@ -64,21 +89,13 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, req conn
 // connection is gone from the index and the bus, and out of Shutdown's
 // count. src reads the client's frames.
 func (s *Server) serveConn(nc net.Conn, src io.Reader, req connRequest) {
-	// At the shutdown deadline the socket is cut whatever the state: in the
-	// handshake or ending, the connection is not in the index. closeSocket
-	// disarms the cut (or waits for it) and closes the socket, before the
-	// connection leaves Shutdown's count.
-	cut := make(chan struct{})
-	stopCut := context.AfterFunc(s.cutCtx, func() { _ = nc.Close(); close(cut) })
-	closeSocket := func() {
-		if !stopCut() {
-			<-cut
-		}
-		_ = nc.Close()
-	}
+	closeSocket := s.cutOnShutdown(nc)
 	c := newConn(s, nc, req.hub, req.id, req.user)
 	c.addr = req.addr
 	c.diag = req.diag
+	if req.stateful {
+		c.sr = newResumeState() // kept if the handshake asks for version 2
+	}
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 
 	in := &inbox{}
@@ -104,6 +121,9 @@ func (s *Server) serveConn(nc net.Conn, src io.Reader, req connRequest) {
 		// The client is gone: abort a blocked write, and cap a writer that
 		// starts after this at abortGrace.
 		e.peerGone = errors.Is(e.err, os.ErrDeadlineExceeded) || isNetClosed(e.err) || errors.Is(e.err, io.EOF)
+		if s.detach(c, e) {
+			return // kept for a reconnect (resume_ws.go)
+		}
 	}
 	s.end(c, e)
 }
@@ -136,6 +156,9 @@ func (s *Server) handshake(c *conn, rd *frameReader, in *inbox, timeout time.Dur
 			if codec, errText = hubproto.SelectCodec(req); codec != nil {
 				c.proto = protoOf(codec)
 			}
+			if req.Version < 2 {
+				c.sr = nil // protocol version 1 has no Ack and Sequence
+			}
 		}
 		// The handshake response is JSON text whatever the protocol.
 		resp := finishFrame(hubproto.AppendHandshakeResponse(frameBuf(64), errText), opText)
@@ -144,7 +167,7 @@ func (s *Server) handshake(c *conn, rd *frameReader, in *inbox, timeout time.Dur
 			_ = c.write([][]byte{resp, normalCloseFrame}, time.Now(), time.Second)
 			return false
 		}
-		c.enqueue(resp)
+		c.enqueueControl(resp)
 		in.keep(rest)
 		return true
 	}
@@ -204,6 +227,25 @@ func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 	}()
 	for i := range msgs {
 		m := &msgs[i]
+		if c.sr != nil {
+			switch m.Type {
+			case hubproto.TypeAck:
+				c.clientAck(m.SequenceID)
+				continue
+			case hubproto.TypeSequence:
+				if !c.clientSequence(m.SequenceID) {
+					s.log.Info("closing stateful connection: Sequence beyond the messages received", "hub", c.hub, "conn", c.id, "sequence_id", m.SequenceID)
+					c.close(ReasonSequenceAhead, closeMessageFrame(c.proto, ReasonSequenceAhead, false), closeFrame(1002))
+					return nil, errSequenceAhead
+				}
+				continue
+			case hubproto.TypeInvocation, hubproto.TypeStreamItem, hubproto.TypeCompletion,
+				hubproto.TypeStreamInvocation, hubproto.TypeCancelInvocation:
+				if !c.acceptCounted(len(m.Raw)) {
+					continue // a duplicate, or before the client's Sequence
+				}
+			}
+		}
 		switch m.Type {
 		case hubproto.TypeInvocation:
 			invocations++

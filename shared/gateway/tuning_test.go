@@ -40,6 +40,7 @@ func TestConfigTuningDefaults(t *testing.T) {
 		ConnectWindow: 15 * time.Second, MaxMessageBytes: 1 << 20, MaxHubs: 1000,
 		InvokeTimeout: 30 * time.Second, MaxConnectionInvocations: 16, MaxInvocations: 10000,
 		MaxConnectionStreams: 16, BusTimeout: 5 * time.Second, MaxDiagnosticConnections: 100,
+		StatefulReconnect: "on", StatefulReconnectWindow: 30 * time.Second, StatefulBufferBytes: 100000,
 	}
 	if got := s.Tuning(); got != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)

@@ -41,14 +41,17 @@ import (
 //	            Flushing, Writing → Aborting (no final frames);
 //	            HTTP transports: any → Closed (the woken request is not waited for)
 //	peer gone   Flushing, Writing, Closing → Aborting (then stop)
+//	reattach    Closed → Setup (a stateful connection detached after its
+//	            socket dropped gets a new one: resume_ws.go)
 //
 // A flush worker that finds its connection Closing or Aborting hands it to
 // the writer goroutine without a change. Frames are refused from
 // SetupClosing on. Closing writes the queue, then the final frames;
 // Aborting drops the queue (but for a frame already partly written, which
 // must be completed or the stream is corrupt) and bounds every write by
-// abortGrace. Closed is final: nothing is written any more, and stop
-// returns once a connection is Closed.
+// abortGrace. Closed is final but for a detached stateful connection:
+// nothing is written any more, and stop returns once a connection is
+// Closed.
 type writeState uint32
 
 // Write states.
@@ -100,6 +103,7 @@ var writeTransitions = func() (t [numWriteStates]uint16) {
 	allow(wsWriting, wsIdle, wsClosing, wsAborting, wsClosed)
 	allow(wsClosing, wsAborting, wsClosed)
 	allow(wsAborting, wsClosed)
+	allow(wsClosed, wsSetup) // a stateful connection's new socket (resume_ws.go)
 	return t
 }()
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/hubproto"
 )
 
 func init() { strictWriteStates = true } // an illegal transition fails the test that made it
@@ -26,6 +27,7 @@ var documentedTransitions = []string{
 	"Writing→Idle", "Writing→Closing", "Writing→Aborting", "Writing→Closed",
 	"Closing→Aborting", "Closing→Closed",
 	"Aborting→Closed",
+	"Closed→Setup",
 }
 
 func TestWriteTransitionTable(t *testing.T) {
@@ -517,6 +519,36 @@ func writeStatesHTTPTake(t *testing.T) {
 	})
 }
 
+// A stateful connection whose socket dropped (detached, Closed) takes a
+// new socket: Closed → Setup, and the writer writes the server's Sequence
+// and the unacknowledged frame to it.
+func writeStatesReattach(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.c.sr = newResumeState()
+	r.c.enqueue(frame("a")) // written in place, and kept
+	r.c.mu.Lock()
+	r.c.sr.detached = true
+	r.c.mu.Unlock()
+	r.c.stop(true)
+	nc, peer := tcpPair(t)
+	t.Cleanup(func() { _ = peer.Close(); _ = nc.Close() })
+	if n, outcome := r.c.srv.attach(r.c, nc); n != 1 || outcome != ReconnectResumed {
+		t.Fatalf("attach: %d %s", n, outcome)
+	}
+	want := append(sequenceFrame(protoJSON, hubproto.TypeSequence, 1), frame("a")...)
+	got := make([]byte, len(want))
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(peer, got); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("replay %q %v, want %q", got, err, want)
+	}
+	r.mu.Lock()
+	steps := slices.Clone(r.steps)
+	r.mu.Unlock()
+	if !slices.Equal(steps[:4], []string{"Setup→Idle", "Idle→Closed", "Closed→Setup", "Setup→Writing"}) {
+		t.Fatalf("transitions %v", steps)
+	}
+}
+
 // drivenMu guards driven: every transition a rig's connection made.
 var (
 	drivenMu sync.Mutex
@@ -534,6 +566,7 @@ func TestWriteStates(t *testing.T) {
 	t.Run("direct", writeStatesDirect)
 	t.Run("writer races", writeStatesWriterRaces)
 	t.Run("http take", writeStatesHTTPTake)
+	t.Run("reattach", writeStatesReattach)
 	if t.Failed() {
 		return
 	}

@@ -53,7 +53,7 @@ func (r *frameReader) next() ([]byte, error) {
 			r.c.close(reasonClientCloseFrame, closeEcho(p))
 			return nil, errClientClosed
 		case ws.OpPing:
-			r.c.enqueue(controlFrame(opPong, p))
+			r.c.enqueueControl(controlFrame(opPong, p))
 		}
 		return nil, nil
 	}

@@ -42,6 +42,9 @@ type Metrics struct {
 	limits      *prometheus.CounterVec
 	auth        *prometheus.CounterVec
 	invocations *prometheus.CounterVec
+	reconnects  *prometheus.CounterVec
+	expiries    prometheus.Counter
+	buffered    prometheus.Gauge
 
 	// Pre-resolved per scope: the fan-out path does no label lookups.
 	receivedBy [numScopes]prometheus.Counter
@@ -75,7 +78,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"transport", "protocol"}),
 		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_connections_closed_total",
-			Help: "Client connections that ended, by reason (client_closed, connection_lost, app_closed, service_reloading, ping_timeout, slow_client, protocol_error, message_too_large, internal_error, duplicate_id, token_expired).",
+			Help: "Client connections that ended, by reason (client_closed, connection_lost, app_closed, service_reloading, ping_timeout, slow_client, protocol_error, message_too_large, internal_error, duplicate_id, token_expired, reconnect_buffer_full, sequence_error).",
 		}, []string{"reason"}),
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_messages_received_total",
@@ -129,8 +132,20 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "herald_client_invocations_total",
 			Help: "REST :invoke calls to clients on this node by outcome (result, error, gone, timeout, limit, too_large), and Completions for no pending invocation (unknown).",
 		}, []string{"outcome"}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_stateful_reconnects_total",
+			Help: "Reconnects of stateful reconnect clients on this node by outcome (resumed, ended, failed, sequence_error).",
+		}, []string{"outcome"}),
+		expiries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_stateful_window_expiries_total",
+			Help: "Stateful connections ended because their client did not reconnect within the reconnect window.",
+		}),
+		buffered: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "herald_stateful_buffered_bytes",
+			Help: "Bytes of messages this node keeps for stateful connections until their clients acknowledge them.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.connections, m.opened, m.closed, m.received, m.sent,
+	for _, c := range []prometheus.Collector{m.reconnects, m.expiries, m.buffered, m.connections, m.opened, m.closed, m.received, m.sent,
 		m.sentBytes, m.overflows, m.rest, m.upstream, m.publish, m.publishErrs, m.diagnostic, m.limits, m.auth, m.invocations} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
@@ -208,6 +223,15 @@ func (m *Metrics) LimitReached(limit string) { m.limits.WithLabelValues(limit).I
 func (m *Metrics) AuthRefused(endpoint, reason string) {
 	m.auth.WithLabelValues(endpoint, reason).Inc()
 }
+
+// StatefulReconnect implements gateway.StatefulMetrics.
+func (m *Metrics) StatefulReconnect(outcome string) { m.reconnects.WithLabelValues(outcome).Inc() }
+
+// StatefulWindowExpired implements gateway.StatefulMetrics.
+func (m *Metrics) StatefulWindowExpired() { m.expiries.Inc() }
+
+// StatefulBuffered implements gateway.StatefulMetrics.
+func (m *Metrics) StatefulBuffered(bytes int64) { m.buffered.Set(float64(bytes)) }
 
 // QueueOverflow implements gateway.Metrics.
 func (m *Metrics) QueueOverflow() { m.overflows.Inc() }

@@ -7,8 +7,10 @@
 //   {"cmd":"connect","name":"c1","url":"http://127.0.0.1:PORT/api?hub=chat",
 //    "headers":{...},"transport":"WebSockets"|"ServerSentEvents"|"LongPolling"|null,
 //    "protocol":"json"|"messagepack","reconnect":false,"methods":["recv"],
-//    "accessToken":"optional JWT","skipNegotiation":false,"keepAliveMs":15000}
-//   (keepAliveMs sets keepAliveIntervalInMilliseconds: how often the client pings)
+//    "accessToken":"optional JWT","skipNegotiation":false,"keepAliveMs":15000,
+//    "statefulReconnect":false}
+//   (keepAliveMs sets keepAliveIntervalInMilliseconds: how often the client pings;
+//   statefulReconnect calls withStatefulReconnect(), clients from 8.0 on)
 //   {"cmd":"invoke","name":"c1","id":"r1","target":"echo","args":[...]}
 //   {"cmd":"send","name":"c1","id":"s1","target":"echo","args":[...]}
 //   {"cmd":"stream","name":"c1","id":"st1","target":"count","args":[...]}
@@ -149,6 +151,10 @@ async function connect(cmd) {
       throw new Error(`unknown protocol ${cmd.protocol}`);
   }
   if (cmd.reconnect) builder = builder.withAutomaticReconnect();
+  if (cmd.statefulReconnect) {
+    if (!builder.withStatefulReconnect) throw new Error("this client has no withStatefulReconnect");
+    builder = builder.withStatefulReconnect();
+  }
   const connection = builder.build();
   if (cmd.keepAliveMs) connection.keepAliveIntervalInMilliseconds = cmd.keepAliveMs;
 

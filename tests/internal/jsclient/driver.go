@@ -79,6 +79,10 @@ type ConnectOptions struct {
 	// KeepAliveMs, when set, is the client's keepAliveIntervalInMilliseconds
 	// (how often it pings; default 15000).
 	KeepAliveMs int `json:"keepAliveMs,omitempty"`
+	// StatefulReconnect calls withStatefulReconnect() (clients from 8.0 on):
+	// a WebSocket that drops is reopened for the same connection, and
+	// unacknowledged messages are sent again.
+	StatefulReconnect bool `json:"statefulReconnect,omitempty"`
 }
 
 // Result is what a client result handler does (exactly one field set).
