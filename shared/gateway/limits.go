@@ -7,6 +7,9 @@ const (
 	LimitHubs = "hubs_per_node"
 	// LimitAddressConnections is Config.MaxAddressConnections.
 	LimitAddressConnections = "connections_per_address"
+	// LimitHandovers is how many stateful connections a node takes over
+	// at once (maxHandovers; handover.go).
+	LimitHandovers = "takeovers_per_node"
 )
 
 // LimitMetrics is implemented by a Metrics that counts refusals by limit

@@ -51,6 +51,10 @@ type Server struct {
 	diagConns atomic.Int64 // diagnostic connections being set up or open
 	srBytes   atomic.Int64 // bytes kept unacknowledged by stateful connections
 
+	handovers      handovers     // stateful connections moving between nodes (handover.go)
+	issuer         *token.Issuer // signs this node's calls to other nodes' internal endpoint
+	internalClient *http.Client  // makes them
+
 	invokes invokes // client results waited for (completions.go)
 	streams streams // server-to-client streams open (streams.go)
 }
@@ -78,9 +82,15 @@ func New(cfg Config) (*Server, error) {
 		idx:      newIndex(cfg.MaxHubs, cfg.MaxAddressConnections),
 		keeper:   newKeeper(cfg.KeepAliveInterval),
 		flush:    newFlusher(),
+
+		handovers: newHandovers(),
 	}
 	s.keeper.ackRound = s.statefulTick
 	s.forwarder = newForwarder(cfg.InternalURL)
+	s.internalClient = &http.Client{Transport: s.forwarder.Transport}
+	if s.issuer, err = token.NewIssuer(token.IssuerConfig{Key: cfg.Keys[0]}); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	s.cutCtx, s.cutAll = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -133,7 +143,7 @@ func (s *Server) Drain() error {
 		s.idx.mu.RLock() // an HTTP transport's handshake sets proto under it
 		p := c.proto
 		s.idx.mu.RUnlock()
-		c.close(ReasonServiceReloading, frames.get(p), normalCloseFrame)
+		s.drainConn(c, frames.get(p))
 		if c.hs != nil {
 			c.hs.endIfNotPolling()
 		}
@@ -162,6 +172,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		// Deadline: cut the sockets; the connection goroutines then end at once.
 		s.cutAll()
+		s.endDetachedAll()
 		for _, c := range s.idx.all() {
 			c.cut()
 		}
