@@ -263,6 +263,7 @@ func (s *Server) takeOver(ctx context.Context, ho bus.Handover, req connRequest,
 	s.traceStarted(c, transportWebSockets)
 	s.log.Info("stateful connection taken over from another node", "hub", c.hub, "conn", c.id, "user", c.user,
 		"node", from, "buffered_messages", len(st.Snapshot.Frames))
+	s.statefulEvent(c, eventTakenOver, len(st.Snapshot.Frames))
 	if st.CloseReason != "" {
 		// The application closed it before the handover: it ends here,
 		// and the reconnect learns it.

@@ -100,9 +100,12 @@ func (s *Server) pushState(c *conn, taker string) error {
 	case to == "" || to == s.cfg.InternalURL:
 		return fmt.Errorf("the bus names no other node (%q)", to)
 	}
-	_, err = s.callNode(context.Background(), to, c.hub,
-		url.Values{"op": {internalOpState}, "id": {c.id}, "taker": {taker}}, body, 4<<10)
-	return err
+	if _, err := s.callNode(context.Background(), to, c.hub,
+		url.Values{"op": {internalOpState}, "id": {c.id}, "taker": {taker}}, body, 4<<10); err != nil {
+		return err
+	}
+	s.statefulEvent(c, eventHandedOver, len(snap.Frames))
+	return nil
 }
 
 // serveRelease cuts the socket of a stateful connection a taker found
