@@ -145,36 +145,12 @@ func (h *handovers) offLocked(key connKey) *handOff {
 	return o
 }
 
-// off returns the handOff record of key, making it.
-func (h *handovers) off(key connKey) *handOff {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.offLocked(key)
-}
-
 // handedOff reports whether c was taken over by another node.
 func (h *handovers) handedOff(c *conn) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	o := h.offs[connKey{c.hub, c.id}]
 	return o != nil && o.c == c
-}
-
-// known reports whether a handover record of key exists.
-func (h *handovers) known(key connKey) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.offs[key] != nil
-}
-
-// forgetUnfrozen drops o when nothing came of it: no handover envelope,
-// nobody ending its connection.
-func (h *handovers) forgetUnfrozen(o *handOff) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if o.taker == "" && !o.ending && h.offs[o.key] == o {
-		delete(h.offs, o.key)
-	}
 }
 
 // forget drops o once its connection has ended.
