@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/shared/testsupport"
 	"github.com/heraldrt/herald/tests/internal/jsclient"
 	"github.com/heraldrt/herald/tests/internal/mgmt"
 	"github.com/heraldrt/herald/tests/internal/tcpcut"
@@ -246,5 +247,35 @@ func TestMultiNodeStatefulDrain(t *testing.T) {
 	checkNumbered(t, expect, c.awaitNumbered(t, expect, 2*wait))
 	if got := strings.Count(c.gateways[gw2].Logs(), "stateful connection taken over from another node"); got != clients {
 		t.Errorf("gateway 2 took %d connections over, want %d", got, clients)
+	}
+}
+
+// TestMultiNodeStatefulOwnerDied: the gateway holding a stateful client
+// dies (SIGKILL) and takes the connection's state with it. The client's
+// reconnect lands on the other gateway and fails at once, cleanly: that
+// gateway either takes the dead node's connection over and ends it there,
+// once, or finds it reaped already; the connection is gone from the
+// deployment either way.
+func TestMultiNodeStatefulOwnerDied(t *testing.T) {
+	t.Parallel()
+	p := frontProxy(t)
+	c := newLocalCluster(t, 2)
+	p.Route(c.gateways[gw1].Addr)
+	ctx := context.Background()
+	id := c.connectStateful(t, p, "o1", "u-o1", jsclient.JSON)
+	p.Route(c.gateways[gw2].Addr)
+	start := time.Now()
+	c.gateways[gw1].Kill()
+	c.js.Expect(t, "o1", jsclient.KindClosed, wait)
+	// Refused while the dead node still counts as alive (node TTL 1 s),
+	// then at once: the state is not waited for.
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the reconnect took %v to fail, want it within the node TTL and a retry", took)
+	}
+	testsupport.Eventually(t, wait, "the dead node's connection gone", func() error {
+		return want404(codeConnNotExisted)(c.rest.ConnectionExists(ctx, hub, id))
+	})
+	if n := strings.Count(c.gateways[gw2].Logs(), "connection taken over from a node that is gone"); n > 1 {
+		t.Errorf("gateway 2 ended the connection %d times, want at most once", n)
 	}
 }

@@ -241,6 +241,14 @@ func (s *Server) takeOver(ctx context.Context, ho bus.Handover, req connRequest,
 		return nil, HandoverFailed
 	}
 	from = cmpOr(moved.From, from)
+	if moved.Meta == "" {
+		// Its node never detached it: the bus took the node for dead, and
+		// the state died with it. It ends here, now.
+		s.handovers.drop(t)
+		s.log.Warn("connection taken over from a node that is gone: its state is lost, it ends", "hub", req.hub, "conn", req.id, "user", req.user, "node", from)
+		s.endLost(ho, req)
+		return nil, HandoverLost
+	}
 	st, err := s.waitState(ctx, t)
 	var c *conn
 	if err == nil {

@@ -142,11 +142,17 @@ func (p *Proxy) serve(c net.Conn) {
 	pipe := func(dst, src net.Conn) {
 		defer wg.Done()
 		_, err := io.Copy(dst, src)
-		if err == nil || errors.Is(err, net.ErrClosed) {
+		switch {
+		case err == nil || errors.Is(err, net.ErrClosed):
 			// One side ended: end the other the same way.
 			if tc, ok := dst.(*net.TCPConn); ok {
 				_ = tc.CloseWrite()
 			}
+		default:
+			// One side was reset (a process killed with data unread):
+			// reset the other, or it would wait for its next write to
+			// learn it.
+			reset(dst)
 		}
 	}
 	go pipe(t, c)
