@@ -54,6 +54,19 @@ const (
 	ReasonConnectionLost = "The connection was lost without a close from the client"
 )
 
+// Close reasons of stateful reconnect (docs/compat/stateful-reconnect.md).
+const (
+	// ReasonReconnectBufferFull closes a stateful connection whose client
+	// left more than StatefulBufferBytes of messages unacknowledged.
+	ReasonReconnectBufferFull = "Connection closed because too many messages went unacknowledged"
+	// ReasonSequenceAhead closes a reconnected connection whose client's
+	// Sequence names messages the server never received.
+	ReasonSequenceAhead = "Connection closed because the client's Sequence is beyond the messages received"
+	// ReasonReconnectFailed closes a reconnect's socket that could not
+	// take the connection over.
+	ReasonReconnectFailed = "The connection could not be resumed; start a new one"
+)
+
 // HTTP answers of the client endpoints (plain-text bodies).
 const (
 	// TextNoConnection answers a connect with an unknown connection id (404).

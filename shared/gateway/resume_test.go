@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
 
 	"github.com/heraldrt/herald/shared/bus"
+	"github.com/heraldrt/herald/shared/diag"
 	"github.com/heraldrt/herald/shared/hubproto"
 	"github.com/heraldrt/herald/shared/testsupport"
 )
@@ -298,8 +301,15 @@ func TestStatefulReconnectRefusals(t *testing.T) {
 	if code := h.redialStatus(&other); code != http.StatusNotFound {
 		t.Fatalf("another user's reconnect: %d, want 404", code)
 	}
-	plain := h.connect("chat", "frank") // not stateful: its id is in use
-	_ = plain
+	// Another connection's token (not stateful, open): its id is in use.
+	ftok := h.clientToken("chat", "frank", nil)
+	nr := h.negotiateOK("hub=chat&negotiateVersion=1", ftok)
+	plain := h.dial("chat", nr.ConnectionToken, ftok)
+	plain.handshake(`{"protocol":"json","version":1}`)
+	_ = plain.readText()
+	if code := h.redialStatus(&statefulClient{hub: "chat", connToken: nr.ConnectionToken, tok: ftok}); code != http.StatusConflict {
+		t.Fatalf("a second socket for a connection without stateful reconnect: %d, want 409", code)
+	}
 	if !h.isDetached("chat", sc.id) {
 		t.Fatal("a refused reconnect changed the connection")
 	}
@@ -379,5 +389,85 @@ func TestResumeSnapshotRestore(t *testing.T) {
 	again.Groups = snap.Groups // joined by the caller
 	if fmt.Sprint(again) != fmt.Sprint(snap) {
 		t.Fatalf("restored %+v\nwant %+v", again, snap)
+	}
+}
+
+// statefulCounts records the stateful reconnect metrics.
+type statefulCounts struct {
+	noMetrics
+	mu       sync.Mutex
+	outcomes []string
+	expiries int
+	buffered int64
+}
+
+func (m *statefulCounts) StatefulReconnect(outcome string) {
+	m.mu.Lock()
+	m.outcomes = append(m.outcomes, outcome)
+	m.mu.Unlock()
+}
+
+func (m *statefulCounts) StatefulWindowExpired() {
+	m.mu.Lock()
+	m.expiries++
+	m.mu.Unlock()
+}
+
+func (m *statefulCounts) StatefulBuffered(n int64) {
+	m.mu.Lock()
+	m.buffered = n
+	m.mu.Unlock()
+}
+
+func (m *statefulCounts) read() (outcomes []string, expiries int, buffered int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.outcomes), m.expiries, m.buffered
+}
+
+// TestStatefulTraceAndMetrics: a drop, a resume with two messages sent
+// again, and a window that runs out each leave their record and count;
+// the buffered bytes gauge follows the Acks.
+func TestStatefulTraceAndMetrics(t *testing.T) {
+	tr := diag.New(diag.Config{Connectivity: true})
+	m := &statefulCounts{}
+	h := newHarness(t, func(c *Config) {
+		c.Tracer, c.Metrics = tr, m
+		c.StatefulReconnectWindow = 300 * time.Millisecond
+		c.KeepAliveInterval = 500 * time.Millisecond
+	})
+	var got events
+	stop := tr.Watch(got.add)
+	defer stop()
+	sc := h.connectStateful(hubproto.JSON, "chat", "kim")
+	publish(t, h.bus, sendEnv("chat", bus.ScopeConnection, sc.id, "m", `[1]`))
+	publish(t, h.bus, sendEnv("chat", bus.ScopeConnection, sc.id, "m", `[2]`))
+	sc.expectInvocation("m", `[1]`)
+	sc.expectInvocation("m", `[2]`)
+	testsupport.EventuallyTrue(t, 5*time.Second, "the buffered bytes gauge", func() bool { _, _, b := m.read(); return b > 0 })
+	_ = sc.nc.Close()
+	got.wait(t, func(e diag.Event) bool {
+		return e.Name == diag.ConnectionDetached && e.ConnectionID == sc.id && e.Messages == 2
+	})
+	c := h.redial(sc)
+	c.sequence(hubproto.TypeSequence, 1)
+	got.wait(t, func(e diag.Event) bool {
+		return e.Name == diag.ConnectionResumed && e.ConnectionID == sc.id && e.Messages == 2 && e.UserID == "kim"
+	})
+	if m := c.next(); m.Type != hubproto.TypeSequence || m.SequenceID != 1 {
+		t.Fatalf("got %+v", m)
+	}
+	c.expectInvocation("m", `[1]`)
+	c.expectInvocation("m", `[2]`)
+	c.sequence(hubproto.TypeAck, 2)
+	testsupport.EventuallyTrue(t, 5*time.Second, "the gauge back at 0", func() bool { _, _, b := m.read(); return b == 0 })
+	_ = c.nc.Close()
+	got.wait(t, func(e diag.Event) bool { return e.Name == diag.ReconnectWindowExpired && e.ConnectionID == sc.id })
+	got.wait(t, func(e diag.Event) bool {
+		return e.Name == diag.ConnectionAborted && e.ConnectionID == sc.id && e.ReasonLabel == CloseConnectionLost
+	})
+	outcomes, expiries, _ := m.read()
+	if !slices.Equal(outcomes, []string{ReconnectResumed}) || expiries != 1 {
+		t.Fatalf("outcomes %v, expiries %d", outcomes, expiries)
 	}
 }

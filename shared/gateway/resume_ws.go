@@ -12,24 +12,16 @@ import (
 	"github.com/heraldrt/herald/shared/hubproto"
 )
 
-// Close reasons of stateful reconnect.
-const (
-	// ReasonReconnectBufferFull closes a stateful connection whose client
-	// left more than StatefulBufferBytes of messages unacknowledged.
-	ReasonReconnectBufferFull = "Connection closed because too many messages went unacknowledged"
-	// ReasonSequenceAhead closes a reconnected connection whose client's
-	// Sequence names messages the server never received.
-	ReasonSequenceAhead = "Connection closed because the client's Sequence is beyond the messages received"
-	// ReasonReconnectFailed closes a reconnect's socket that could not
-	// take the connection over.
-	ReasonReconnectFailed = "The connection could not be resumed; start a new one"
-)
-
 // Outcomes of a reconnect (StatefulMetrics.StatefulReconnect).
 const (
-	ReconnectResumed  = "resumed"
-	ReconnectEnded    = "ended"
-	ReconnectFailed   = "failed"
+	// ReconnectResumed: the new socket took the connection over.
+	ReconnectResumed = "resumed"
+	// ReconnectEnded: the connection was ending; 404 or a Close.
+	ReconnectEnded = "ended"
+	// ReconnectFailed: the old socket did not let go in time.
+	ReconnectFailed = "failed"
+	// ReconnectSequence: the client's Sequence named messages never
+	// received; the connection was closed.
 	ReconnectSequence = "sequence_error"
 )
 
@@ -163,6 +155,7 @@ func (s *Server) reconnect(w http.ResponseWriter, r *http.Request, req connReque
 		return false // a connection without stateful reconnect: the id is in use
 	case ending:
 		s.countReconnect(ReconnectEnded)
+		s.log.Info("stateful reconnect refused: the connection is ending", "hub", c.hub, "conn", c.id, "user", c.user)
 		httpError(w, http.StatusNotFound, TextNoConnection)
 		return true
 	case s.draining.Load():
@@ -194,6 +187,8 @@ func (s *Server) serveReconnect(c *conn, nc net.Conn, src io.Reader) {
 	replayed, outcome := s.attach(c, nc)
 	if outcome != ReconnectResumed {
 		s.countReconnect(outcome)
+		s.log.Info("stateful reconnect refused", "hub", c.hub, "conn", c.id, "user", c.user, "outcome", outcome,
+			"reason", ReasonReconnectFailed)
 		p := c.proto
 		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
 		bufs := net.Buffers{closeMessageFrame(p, ReasonReconnectFailed, false), normalCloseFrame}

@@ -70,6 +70,9 @@ func TestNegotiateDevMode(t *testing.T) {
 		user    string
 	}{
 		{"js client", "POST", "/api/negotiate?hub=Chat&negotiateVersion=1", nil, "http://localhost:8888/client/?hub=chat", ""},
+		// The client adds useStatefulReconnect to every hop itself: the
+		// redirect neither refuses nor needs to carry it.
+		{"stateful js client", "POST", "/api/negotiate?hub=chat&negotiateVersion=1&useStatefulReconnect=true", nil, "http://localhost:8888/client/?hub=chat", ""},
 		{"user header", "POST", "/api/negotiate?hub=chat", []string{"x-ms-signalr-userid", "alice"}, "http://localhost:8888/client/?hub=chat", "alice"},
 		{"user query", "GET", "/api/negotiate?hub=chat&userId=bob", nil, "http://localhost:8888/client/?hub=chat", "bob"},
 		{"header wins", "POST", "/api/negotiate?hub=chat&userId=bob", []string{"x-ms-signalr-userid", "alice"}, "http://localhost:8888/client/?hub=chat", "alice"},
