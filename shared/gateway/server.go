@@ -41,7 +41,10 @@ type Server struct {
 	stopOnce sync.Once
 	bg       sync.WaitGroup // the keeper and the flush workers
 	draining atomic.Bool
-	conns    sync.WaitGroup // one per upgraded connection
+	// drainHandOver: the drain leaves stateful connections to other
+	// nodes (drain.go); set by Drain before it closes anything.
+	drainHandOver atomic.Bool
+	conns         sync.WaitGroup // one per upgraded connection
 	// cutCtx is cancelled at the shutdown deadline: every WebSocket's
 	// socket is closed then, also one in its handshake or ending (not in
 	// the index).
@@ -124,7 +127,9 @@ func (s *Server) Connections() int { return s.idx.len() }
 // the node takes no new connection (negotiate and connect get the
 // draining answer, readiness fails) and every client is closed with
 // "Service reloading, try reconnecting" and allowReconnect, so it
-// reconnects through the load balancer to another node. Drain may be
+// reconnects through the load balancer to another node; a stateful
+// client, when another node can take it over, has its socket ended
+// instead, and resumes there with nothing lost (drain.go). Drain may be
 // called more than once and before Shutdown, e.g. when the orchestrator
 // announces the node's stop before it signals the process; Shutdown then
 // waits for what Drain started.
@@ -138,12 +143,14 @@ func (s *Server) Drain() error {
 	if !started {
 		return ErrNotStarted
 	}
+	handOver := s.drainHandsOver()
+	s.drainHandOver.Store(handOver)
 	frames := perProto{build: func(p proto) []byte { return closeMessageFrame(p, ReasonServiceReloading, true) }}
 	for _, c := range s.idx.all() {
 		s.idx.mu.RLock() // an HTTP transport's handshake sets proto under it
 		p := c.proto
 		s.idx.mu.RUnlock()
-		s.drainConn(c, frames.get(p))
+		s.drainConn(c, frames.get(p), handOver)
 		if c.hs != nil {
 			c.hs.endIfNotPolling()
 		}
