@@ -290,7 +290,9 @@ func cmpOr(a, b string) string {
 
 // moveInBus runs the bus's TakeOver. A connection still attached to its
 // node is asked to let go once (the old node cuts the socket it has not
-// seen drop), then tried again until takeOverTimeout.
+// seen drop), then tried again until takeOverTimeout; so is a refusal of
+// a bus that is catching up (a node's subscription reconnecting: nothing
+// was moved).
 func (s *Server) moveInBus(ctx context.Context, ho bus.Handover, req connRequest, from, taker string) (bus.Takeover, error) {
 	deadline := time.Now().Add(takeOverTimeout)
 	asked := false
@@ -298,10 +300,11 @@ func (s *Server) moveInBus(ctx context.Context, ho bus.Handover, req connRequest
 		bctx, cancel := s.busContext(ctx)
 		t, err := ho.TakeOver(bctx, bus.Conn{Hub: req.hub, ID: req.id, User: req.user, Addr: s.cfg.InternalURL}, taker)
 		cancel()
-		if !errors.Is(err, bus.ErrConnectionAttached) || time.Now().After(deadline) {
+		attached := errors.Is(err, bus.ErrConnectionAttached)
+		if !attached && !errors.Is(err, bus.ErrUnavailable) || time.Now().After(deadline) {
 			return t, err
 		}
-		if !asked {
+		if attached && !asked {
 			asked = true
 			if err := s.askRelease(ctx, from, req.hub, req.id); err != nil {
 				s.log.Debug("ask a node to let go of a connection", "hub", req.hub, "conn", req.id, "node", from, "err", err)
