@@ -13,6 +13,13 @@
 // the connection. Implementations keep this guarantee by handing membership
 // changes and messages to subscribers through one ordered stream.
 //
+// # Handover
+//
+// A connection may move between gateway nodes (Handover, an optional
+// capability): the move and its KindHandover envelope are one step in the
+// hub's ordered stream, so every envelope is either before the move (the
+// old node's to deliver) or after it (the new node's).
+//
 // Hub names given to the bus are already normalized (lower-cased, with any
 // application prefix applied); the bus never changes them.
 package bus

@@ -20,6 +20,10 @@ const (
 	// KindRemoveFromAllGroups removes connection ID or user ID's
 	// connections from every group.
 	KindRemoveFromAllGroups
+	// KindHandover says that connection ID (Scope Connection) moved to the
+	// node that ran Handover.TakeOver with Taker: see Handover. Only
+	// TakeOver delivers it.
+	KindHandover
 )
 
 // String names the kind for logs.
@@ -35,6 +39,8 @@ func (k Kind) String() string {
 		return "remove-from-group"
 	case KindRemoveFromAllGroups:
 		return "remove-from-all-groups"
+	case KindHandover:
+		return "handover"
 	}
 	return "unknown"
 }
@@ -114,6 +120,9 @@ type Envelope struct {
 	Reason string `json:"r,omitempty"`
 	// TraceID identifies the REST request that produced the envelope.
 	TraceID string `json:"tr,omitempty"`
+	// Taker identifies the takeover a KindHandover envelope reports (the
+	// value the taking node passed to Handover.TakeOver).
+	Taker string `json:"tk,omitempty"`
 }
 
 // IsExcluded reports whether connID is in e.Excluded.

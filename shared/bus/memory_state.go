@@ -15,6 +15,8 @@ type connState struct {
 	id, user string
 	addr     string              // Conn.Addr
 	groups   map[string]struct{} // nil when in no group
+	detached bool                // Handover.Detach: TakeOver may move it
+	meta     string              // Handover.Detach's meta
 }
 
 func newHubState() *hubState {

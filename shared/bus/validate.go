@@ -46,6 +46,10 @@ func (e *Envelope) Validate() error {
 		if e.Group == "" && e.Kind != KindRemoveFromAllGroups {
 			return fmt.Errorf("%w: %s envelope has no group", ErrInvalidArgument, e.Kind)
 		}
+	case KindHandover:
+		if e.Scope != ScopeConnection || e.Taker == "" {
+			return fmt.Errorf("%w: handover envelope needs scope connection and a taker", ErrInvalidArgument)
+		}
 	default:
 		return fmt.Errorf("%w: envelope kind %d", ErrInvalidArgument, e.Kind)
 	}
@@ -59,7 +63,7 @@ func (e *Envelope) Validate() error {
 // WebSocket text frames (docs/limits-and-validation.md).
 func (e *Envelope) checkText() error {
 	for _, f := range []struct{ what, v string }{
-		{"hub", e.Hub}, {"id", e.ID}, {"group", e.Group}, {"reason", e.Reason}, {"trace id", e.TraceID},
+		{"hub", e.Hub}, {"id", e.ID}, {"group", e.Group}, {"reason", e.Reason}, {"trace id", e.TraceID}, {"taker", e.Taker},
 	} {
 		if !utf8.ValidString(f.v) {
 			return fmt.Errorf("%w: envelope %s is not valid UTF-8", ErrInvalidArgument, f.what)

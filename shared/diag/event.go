@@ -70,6 +70,14 @@ const (
 	// ReconnectBufferFull: a stateful connection left more messages
 	// unacknowledged than its buffer holds (Messages); it is closed.
 	ReconnectBufferFull = "ReconnectBufferFull"
+	// ConnectionTakenOver: this node took a stateful connection over from
+	// another node (its client reconnected here); Messages is the count
+	// of messages it received unacknowledged from the old node.
+	ConnectionTakenOver = "ConnectionTakenOver"
+	// ConnectionHandedOver: another node took this node's stateful
+	// connection over; it goes on there; Messages is the count of messages
+	// sent to it unacknowledged.
+	ConnectionHandedOver = "ConnectionHandedOver"
 	// MessageReceived: the REST API took a message, or a client connection
 	// sent an invocation for the upstream; TraceID identifies it.
 	MessageReceived = "MessageReceived"
@@ -203,6 +211,10 @@ func (e *Event) defaultMessage() string {
 		return "The client did not reconnect within the reconnect window."
 	case ReconnectBufferFull:
 		return "Too many messages unacknowledged (" + strconv.Itoa(e.Messages) + "); closing the connection."
+	case ConnectionTakenOver:
+		return "Connection taken over from another node with " + strconv.Itoa(e.Messages) + " messages unacknowledged."
+	case ConnectionHandedOver:
+		return "Connection handed over to another node with " + strconv.Itoa(e.Messages) + " messages unacknowledged."
 	case MessageReceived:
 		if e.Scope == "client" {
 			return "Received a message from the client connection."

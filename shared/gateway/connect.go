@@ -78,6 +78,19 @@ func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
 // the connection token single-use (claimOnce); it sets req.diag. When one is refused
 // it gives back the ones taken, answers the request and reports false.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, req *connRequest) bool {
+	if !s.admitSlots(w, r, req) {
+		return false
+	}
+	if !s.claimOnce(w, r, req) { // last: a refusal above leaves the token usable
+		s.refund(req)
+		return false
+	}
+	return true
+}
+
+// admitSlots is admit but for the claim: what a connection taken over
+// from another node holds here (its token was claimed when it connected).
+func (s *Server) admitSlots(w http.ResponseWriter, r *http.Request, req *connRequest) bool {
 	req.diag = isDiagnostic(req.claims)
 	if req.diag && !s.acquireDiagnostic() {
 		httpError(w, http.StatusTooManyRequests, ErrTextTooManyDiagnostic)
@@ -102,10 +115,6 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, req *connRequest)
 		s.conns.Done()
 		s.endDiagnostic(req.diag)
 		s.refuseReserve(w, req, addr, err)
-		return false
-	}
-	if !s.claimOnce(w, r, req) { // last: a refusal above leaves the token usable
-		s.refund(req)
 		return false
 	}
 	return true

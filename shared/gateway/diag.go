@@ -75,6 +75,8 @@ const (
 	eventResumed       = diag.ConnectionResumed
 	eventWindowExpired = diag.ReconnectWindowExpired
 	eventBufferFull    = diag.ReconnectBufferFull
+	eventTakenOver     = diag.ConnectionTakenOver
+	eventHandedOver    = diag.ConnectionHandedOver
 )
 
 // statefulEvent emits a stateful reconnect event for c about messages

@@ -5,6 +5,16 @@ import "github.com/heraldrt/herald/shared/bus"
 // handle applies one envelope from the bus to local connections. It runs in
 // bus order and never blocks: sends only queue frames.
 func (s *Server) handle(e *bus.Envelope) {
+	locked := s.handovers.watching.Load() > 0
+	if locked {
+		// A take is under way (handover_take.go): it keeps what follows
+		// its handover envelope, and switches to the index under mu.
+		s.handovers.mu.Lock()
+		defer s.handovers.mu.Unlock()
+		if s.handovers.observeLocked(e, s.takeKeepLimit()) {
+			return
+		}
+	}
 	switch e.Kind {
 	case bus.KindSend:
 		if e.Message != nil {
@@ -14,6 +24,8 @@ func (s *Server) handle(e *bus.Envelope) {
 		s.closeConns(e)
 	case bus.KindAddToGroup, bus.KindRemoveFromGroup, bus.KindRemoveFromAllGroups:
 		s.membership(e)
+	case bus.KindHandover:
+		s.handedOver(e, locked)
 	}
 }
 

@@ -26,6 +26,12 @@
 // transition table (writestate.go). Calls to the bus are bounded by
 // Config.BusTimeout, never by a client socket's timeouts.
 //
+// A stateful connection (stateful reconnect, resume.go) whose client
+// reconnects through another node is taken over by that node, with the bus
+// as the arbiter of ownership and of the point in the hub's stream where
+// ownership changes: handover.go has the design and how each race ends; a
+// drain relies on it to lose nothing (drain.go).
+//
 // Reading costs memory and CPU in proportion to the bytes a client actually
 // sent, never to lengths or counts it declares: a frame's payload is read
 // into a buffer that grows with what arrives (wsread.go), the pending bytes

@@ -89,7 +89,11 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 		restError(w, http.StatusBadRequest, codeInvalidRequest, "The connection id is missing.")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(s.cfg.MaxMessageBytes)))
+	limit := int64(s.cfg.MaxMessageBytes)
+	if q.Get("op") == internalOpState {
+		limit = s.stateLimit() // a connection's state (handover_wire.go)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		restError(w, http.StatusRequestEntityTooLarge, "Error.Request.TooLarge", "The body is too large.")
 		return
@@ -102,6 +106,10 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 		s.streamAnswer(w, s.SendStreamItem(hub, id, streamID, body, completed))
 	case internalOpComplete:
 		s.streamAnswer(w, s.CompleteStream(hub, id, streamID, q.Get("reason")))
+	case internalOpState:
+		s.serveState(w, hub, id, q.Get("taker"), body)
+	case internalOpRelease:
+		s.serveRelease(w, hub, id)
 	default:
 		restError(w, http.StatusBadRequest, codeInvalidRequest, "Unknown operation.")
 	}

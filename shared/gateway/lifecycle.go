@@ -82,7 +82,7 @@ func (s *Server) start(c *conn, req *connRequest, transport string) {
 	}
 	s.keeper.add(c)
 	if s.draining.Load() {
-		c.close(ReasonServiceReloading, closeMessageFrame(c.proto, ReasonServiceReloading, true), normalCloseFrame)
+		s.drainConn(c, closeMessageFrame(c.proto, ReasonServiceReloading, true), s.drainHandOver.Load())
 	}
 	c.metrics = s.cfg.Metrics.ConnectionOpened(c.hub, transport, c.proto.String(), c.diag)
 	s.traceStarted(c, transport)

@@ -12,6 +12,9 @@ const (
 	LimitConnections = "connections"
 	// LimitNegotiateRate is Config.NegotiateRate.
 	LimitNegotiateRate = "negotiate_rate"
+	// LimitHandovers is how many stateful connections a node takes over
+	// at once (maxHandovers; handover.go).
+	LimitHandovers = "takeovers_per_node"
 )
 
 // LimitMetrics is implemented by a Metrics that counts refusals by limit

@@ -56,6 +56,9 @@ const (
 	// CloseReconnectFailed labels the close of a reconnect's socket that
 	// could not resume its connection (ReasonReconnectFailed).
 	CloseReconnectFailed = "reconnect_failed"
+	// CloseHandedOver: another node took the stateful connection over; it
+	// goes on there (handover.go).
+	CloseHandedOver = "handed_over"
 )
 
 // reasonClientClose is the close reason of a client that sent Close.

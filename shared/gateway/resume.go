@@ -220,6 +220,7 @@ func (s *Server) restoreResumable(snap ResumeSnapshot) (*conn, bool) {
 	c.sr = r
 	c.ws.Store(uint32(wsClosed))
 	c.lastWrite.Store(time.Now().UnixNano())
+	s.srBytes.Add(int64(r.bytes)) // given back when it ends (or by its discarder)
 	return c, true
 }
 

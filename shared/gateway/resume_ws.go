@@ -98,6 +98,7 @@ func (s *Server) detach(c *conn, e ending) bool {
 	// kept (the socket failed: enqueueFrame), and a close is recorded
 	// (closeLocked), which ends the connection here instead.
 	c.stop(true)
+	s.busDetach(c) // another node may take it over from now (handover.go)
 	c.mu.Lock()
 	r := c.sr
 	if c.closeReason != "" || r.ending {
@@ -123,6 +124,10 @@ func (s *Server) detach(c *conn, e ending) bool {
 // endDetached ends a detached connection for good: its window ran out, or
 // it was closed (by the application, a drain, a full buffer).
 func (s *Server) endDetached(c *conn) {
+	end, registered := s.busEndDetached(c)
+	if !end {
+		return // another node took it over: handOff ends it here
+	}
 	c.mu.Lock()
 	err, expired := c.sr.dropErr, c.closeReason == ""
 	c.mu.Unlock()
@@ -134,7 +139,7 @@ func (s *Server) endDetached(c *conn) {
 			"window", s.cfg.StatefulReconnectWindow)
 		s.statefulEvent(c, eventWindowExpired, 0)
 	}
-	s.end(c, ending{transport: transportWebSockets, registered: true, err: err, peerGone: true})
+	s.end(c, ending{transport: transportWebSockets, registered: registered, err: err, peerGone: true})
 }
 
 // reconnect takes a WebSocket that reconnects a stateful connection: the
@@ -200,15 +205,6 @@ func (c *conn) reconnectDone() {
 	c.mu.Unlock()
 }
 
-// resumeRemote takes the reconnect of a stateful connection that is not on
-// this node. It answers and reports true when another node held it and
-// handed it over; false (no such connection anywhere) leaves the request
-// to the first-connect path. Today a connection is resumed only on the
-// node that holds it.
-func (s *Server) resumeRemote(http.ResponseWriter, *http.Request, connRequest) bool {
-	return false
-}
-
 // serveReconnect attaches nc to c: the socket it replaces is cut if the
 // server has not seen it drop, the server's Sequence and every
 // unacknowledged frame are written first, then the connection is read as
@@ -254,6 +250,17 @@ func (s *Server) attach(c *conn, nc net.Conn) (int, string) {
 			return 0, ReconnectEnded
 		}
 		if r.detached {
+			// Still this node's? Another node may have taken it over
+			// (handover.go); the bus knows first.
+			c.mu.Unlock()
+			if !s.busAttach(c) {
+				return 0, ReconnectEnded
+			}
+			c.mu.Lock()
+			if r.ending || !r.detached {
+				c.mu.Unlock()
+				return 0, ReconnectFailed
+			}
 			break
 		}
 		// Attached still: the server has not seen the old socket drop.

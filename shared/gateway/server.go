@@ -41,7 +41,10 @@ type Server struct {
 	stopOnce sync.Once
 	bg       sync.WaitGroup // the keeper and the flush workers
 	draining atomic.Bool
-	conns    sync.WaitGroup // one per upgraded connection
+	// drainHandOver: the drain leaves stateful connections to other
+	// nodes (drain.go); set by Drain before it closes anything.
+	drainHandOver atomic.Bool
+	conns         sync.WaitGroup // one per upgraded connection
 	// cutCtx is cancelled at the shutdown deadline: every WebSocket's
 	// socket is closed then, also one in its handshake or ending (not in
 	// the index).
@@ -50,6 +53,10 @@ type Server struct {
 
 	diagConns atomic.Int64 // diagnostic connections being set up or open
 	srBytes   atomic.Int64 // bytes kept unacknowledged by stateful connections
+
+	handovers      handovers     // stateful connections moving between nodes (handover.go)
+	issuer         *token.Issuer // signs this node's calls to other nodes' internal endpoint
+	internalClient *http.Client  // makes them
 
 	invokes invokes // client results waited for (completions.go)
 	streams streams // server-to-client streams open (streams.go)
@@ -78,9 +85,15 @@ func New(cfg Config) (*Server, error) {
 		idx:      newIndex(cfg.MaxHubs, cfg.MaxAddressConnections),
 		keeper:   newKeeper(cfg.KeepAliveInterval),
 		flush:    newFlusher(),
+
+		handovers: newHandovers(),
 	}
 	s.keeper.ackRound = s.statefulTick
 	s.forwarder = newForwarder(cfg.InternalURL)
+	s.internalClient = &http.Client{Transport: s.forwarder.Transport}
+	if s.issuer, err = token.NewIssuer(token.IssuerConfig{Key: cfg.Keys[0]}); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	s.cutCtx, s.cutAll = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -114,7 +127,9 @@ func (s *Server) Connections() int { return s.idx.len() }
 // the node takes no new connection (negotiate and connect get the
 // draining answer, readiness fails) and every client is closed with
 // "Service reloading, try reconnecting" and allowReconnect, so it
-// reconnects through the load balancer to another node. Drain may be
+// reconnects through the load balancer to another node; a stateful
+// client, when another node can take it over, has its socket ended
+// instead, and resumes there with nothing lost (drain.go). Drain may be
 // called more than once and before Shutdown, e.g. when the orchestrator
 // announces the node's stop before it signals the process; Shutdown then
 // waits for what Drain started.
@@ -128,12 +143,14 @@ func (s *Server) Drain() error {
 	if !started {
 		return ErrNotStarted
 	}
+	handOver := s.drainHandsOver()
+	s.drainHandOver.Store(handOver)
 	frames := perProto{build: func(p proto) []byte { return closeMessageFrame(p, ReasonServiceReloading, true) }}
 	for _, c := range s.idx.all() {
 		s.idx.mu.RLock() // an HTTP transport's handshake sets proto under it
 		p := c.proto
 		s.idx.mu.RUnlock()
-		c.close(ReasonServiceReloading, frames.get(p), normalCloseFrame)
+		s.drainConn(c, frames.get(p), handOver)
 		if c.hs != nil {
 			c.hs.endIfNotPolling()
 		}
@@ -162,6 +179,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		// Deadline: cut the sockets; the connection goroutines then end at once.
 		s.cutAll()
+		s.endDetachedAll()
 		for _, c := range s.idx.all() {
 			c.cut()
 		}

@@ -43,6 +43,7 @@ type Metrics struct {
 	auth        *prometheus.CounterVec
 	invocations *prometheus.CounterVec
 	reconnects  *prometheus.CounterVec
+	handovers   *prometheus.CounterVec
 	expiries    prometheus.Counter
 	buffered    prometheus.Gauge
 
@@ -78,7 +79,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"transport", "protocol"}),
 		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_connections_closed_total",
-			Help: "Client connections that ended, by reason (client_closed, connection_lost, app_closed, service_reloading, ping_timeout, slow_client, protocol_error, message_too_large, internal_error, duplicate_id, token_expired, reconnect_buffer_full, sequence_error).",
+			Help: "Client connections that ended, by reason (client_closed, connection_lost, app_closed, service_reloading, ping_timeout, slow_client, protocol_error, message_too_large, internal_error, duplicate_id, token_expired, reconnect_buffer_full, sequence_error, handed_over).",
 		}, []string{"reason"}),
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_messages_received_total",
@@ -122,7 +123,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 		limits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_limit_refusals_total",
-			Help: "Requests refused by a per-caller limit, by limit (connections, negotiate_rate, hubs_per_node, connections_per_address, groups_per_connection, groups_per_user, live_trace_watchers).",
+			Help: "Requests refused by a per-caller limit, by limit (connections, negotiate_rate, hubs_per_node, connections_per_address, groups_per_connection, groups_per_user, live_trace_watchers, takeovers_per_node).",
 		}, []string{"limit"}),
 		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_auth_refusals_total",
@@ -136,6 +137,10 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "herald_stateful_reconnects_total",
 			Help: "Reconnects of stateful reconnect clients on this node by outcome (resumed, ended, failed, sequence_error).",
 		}, []string{"outcome"}),
+		handovers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_stateful_handovers_total",
+			Help: "Stateful connections moved between nodes, by side (in: taken over by this node; out: handed over to another) and outcome (done, not_found, attached, lost, failed).",
+		}, []string{"side", "outcome"}),
 		expiries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "herald_stateful_window_expiries_total",
 			Help: "Stateful connections ended because their client did not reconnect within the reconnect window.",
@@ -145,7 +150,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Bytes of messages this node keeps for stateful connections until their clients acknowledge them.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.reconnects, m.expiries, m.buffered, m.connections, m.opened, m.closed, m.received, m.sent,
+	for _, c := range []prometheus.Collector{m.reconnects, m.handovers, m.expiries, m.buffered, m.connections, m.opened, m.closed, m.received, m.sent,
 		m.sentBytes, m.overflows, m.rest, m.upstream, m.publish, m.publishErrs, m.diagnostic, m.limits, m.auth, m.invocations} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
@@ -226,6 +231,9 @@ func (m *Metrics) AuthRefused(endpoint, reason string) {
 
 // StatefulReconnect implements gateway.StatefulMetrics.
 func (m *Metrics) StatefulReconnect(outcome string) { m.reconnects.WithLabelValues(outcome).Inc() }
+
+// Handover implements gateway.HandoverMetrics.
+func (m *Metrics) Handover(side, outcome string) { m.handovers.WithLabelValues(side, outcome).Inc() }
 
 // StatefulWindowExpired implements gateway.StatefulMetrics.
 func (m *Metrics) StatefulWindowExpired() { m.expiries.Inc() }

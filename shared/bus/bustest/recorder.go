@@ -38,6 +38,13 @@ func (e *env) subscribe() *recorder {
 func (e *env) subscribeOn(b bus.Bus) *recorder {
 	e.t.Helper()
 	e.watch(b)
+	return e.listen(b)
+}
+
+// listen returns a live recorder for e.hub on node b, closed when the
+// test ends, without a watcher connection.
+func (e *env) listen(b bus.Bus) *recorder {
+	e.t.Helper()
 	r := &recorder{hub: e.hub, notify: make(chan struct{}, 1)}
 	sub, err := b.Subscribe(e.ctx, r.handle)
 	if err != nil {
@@ -170,6 +177,9 @@ func describe(e *bus.Envelope) string {
 	}
 	if e.TraceID != "" {
 		fmt.Fprintf(&b, " trace=%q", e.TraceID)
+	}
+	if e.Taker != "" {
+		fmt.Fprintf(&b, " taker=%q", e.Taker)
 	}
 	return b.String()
 }

@@ -58,7 +58,8 @@ func Run(t *testing.T, newDeployment func(t *testing.T) (newNode func() bus.Bus)
 					if mode.nodes == 2 {
 						api = node(t, newNode)
 					}
-					tc.run(t, &env{t: t, gw: gw, api: api, hub: uniqueHub(t), ctx: t.Context()})
+					more := func() bus.Bus { return node(t, newNode) }
+					tc.run(t, &env{t: t, gw: gw, api: api, more: more, hub: uniqueHub(t), ctx: t.Context()})
 				})
 			}
 		})
@@ -107,6 +108,8 @@ var suite = []struct {
 	{"ConnectionQuota", testConnectionQuota},
 	{"NegotiateRate", testNegotiateRate},
 	{"ConnectionClaim", testConnectionClaim},
+	{"Handover", testHandover},
+	{"HandoverRace", testHandoverRace},
 }
 
 // env is what one subtest works with: its nodes, its hub and its context.
@@ -118,8 +121,11 @@ type env struct {
 	// api is the functions node: it publishes, changes membership and
 	// answers existence checks. In OneNode mode it is gw.
 	api bus.Bus
-	hub string
-	ctx context.Context
+	// more returns another node of the deployment (the same instance
+	// when the implementation has one per process).
+	more func() bus.Bus
+	hub  string
+	ctx  context.Context
 
 	watchers map[bus.Bus]string // node → its watcher connection in hub
 }

@@ -20,6 +20,7 @@
 //	P:{h:H}:node                hash   connection id → id of the node holding it
 //	P:{h:H}:addr                hash   connection id → internal URL of its node (bus.Conn.Addr; forwarding)
 //	P:{h:H}:n:<node>            set    connections the node holds in the hub (for reaping a dead node)
+//	P:{h:H}:det                 hash   connection id → meta: detached by its node, may be taken over (Handover)
 //	P:{h:H}:u:<user>            set    the user's connections
 //	P:{h:H}:g:<group>           set    the group's connections
 //	P:{h:H}:cg:<conn>           set    the connection's groups
@@ -197,6 +198,22 @@
 // their expiry are not rebuilt: the user's current connections keep the
 // groups as connection memberships (without expiry); later connections of
 // the user do not join them, and UserInGroup answers false.
+//
+// # Handover
+//
+// TakeOver (bus.Handover) is one script on the hub's slot, like every
+// change: it moves a connection that its node detached (P:{h:H}:det), or
+// whose node no longer serves the hub (its P:{h:H}:live entry ran out: it
+// died), to the calling node in the node, addr and n:<node> records, and
+// SPUBLISHes the KindHandover envelope on the hub's channel in the same
+// step. The taker subscribes to the hub first, as Register does, so it
+// receives the handover envelope and everything after it; the old node,
+// still subscribed, receives everything before it. Detach, Attach and
+// EndDetached are scripts too, each checking that the calling node still
+// holds the connection, so Redis orders every race between them and a
+// TakeOver: one wins. A node registering its connections again (see
+// Durability) leaves alone a connection recorded with another node's
+// address: it was taken over.
 //
 // # Failures
 //

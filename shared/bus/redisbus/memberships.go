@@ -49,6 +49,9 @@ func (m *memberships) add(hub, conn, user string, groups []string) bool {
 		t = &tracked{user: user}
 		cs[conn] = t
 	}
+	if t.user == "" {
+		t.user = user // a takeover learns the user from its script
+	}
 	for _, g := range groups {
 		t.add(g)
 	}

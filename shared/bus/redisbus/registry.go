@@ -40,6 +40,27 @@ func (b *Bus) Register(ctx context.Context, c bus.Conn) ([]string, error) {
 }
 
 func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
+	return b.recordHeld(ctx, c, func(hk hubKeys) (string, []string, error) {
+		res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr,
+			b.cfg.NodeTTL.Milliseconds()).Slice()
+		if err != nil {
+			return "", nil, unavailable(err) // the script may have run
+		}
+		if n, _ := res[0].(int64); n == 0 {
+			return "", nil, bus.ErrConnectionExists
+		}
+		return c.User, replyStrings(res[1:]), nil
+	})
+}
+
+// recordHeld runs record, which runs a script recording connection c.ID
+// as held by this node and returns its user and groups, once this node is
+// subscribed to c.Hub's channel, confirmed by Redis, and the hub is in
+// this incarnation's hub set: every envelope published after the script
+// reaches this node. On success the connection is this node's (local,
+// groups). An error wrapping bus.ErrUnavailable from record means the
+// script may have run: its record is removed later if so.
+func (b *Bus) recordHeld(ctx context.Context, c bus.Conn, record func(hubKeys) (string, []string, error)) ([]string, error) {
 	if err := b.enter(ctx); err != nil {
 		return nil, err
 	}
@@ -73,33 +94,32 @@ func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 	// Envelopes for it may come before the answer. A Register of an id
 	// this node holds already must not drop that connection's groups.
 	tracking := b.groups.add(c.Hub, c.ID, c.User, nil)
-	res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr,
-		b.cfg.NodeTTL.Milliseconds()).Slice()
+	user, groups, err := record(hk)
 	if err != nil {
-		// The script may have run: remove the record later if so.
-		b.local.addOrphan(orphan{hub: c.Hub, conn: c.ID, node: b.node})
-		untrack = false // the reaper may have to find it through the hub set
+		if errors.Is(err, bus.ErrUnavailable) {
+			b.local.addOrphan(orphan{hub: c.Hub, conn: c.ID, node: b.node})
+			untrack = false // the reaper may have to find it through the hub set
+		}
 		if tracking {
 			b.groups.remove(c.Hub, c.ID)
 		}
-		return nil, unavailable(err)
+		return nil, err
 	}
-	if n, _ := res[0].(int64); n == 0 {
-		if tracking {
-			b.groups.remove(c.Hub, c.ID)
-		}
-		return nil, bus.ErrConnectionExists
-	}
-	var groups []string
-	for _, g := range res[1:] {
-		if s, ok := g.(string); ok {
-			groups = append(groups, s)
-		}
-	}
-	b.local.add(c.Hub, c.ID, c.User, c.Addr)
-	b.groups.add(c.Hub, c.ID, c.User, groups)
+	b.local.add(c.Hub, c.ID, user, c.Addr)
+	b.groups.add(c.Hub, c.ID, user, groups)
 	done = true
 	return groups, nil
+}
+
+// replyStrings returns the strings of a script's reply.
+func replyStrings(vs []any) []string {
+	var out []string
+	for _, v := range vs {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Locate returns the Addr the connection was registered with ("" when
@@ -191,8 +211,16 @@ func (b *Bus) Unregister(ctx context.Context, hub, connID string) error {
 }
 
 func (b *Bus) unregister(ctx context.Context, hub, connID string) error {
+	_, err := b.drop(ctx, hub, connID, false)
+	return err
+}
+
+// drop forgets the connection, in Redis unless another node holds it
+// (when own, unless a node other than this one holds it), and reports
+// whether Redis forgot it. This node stops tracking it either way.
+func (b *Bus) drop(ctx context.Context, hub, connID string, own bool) (bool, error) {
 	if err := b.enter(ctx); err != nil {
-		return err
+		return false, err
 	}
 	b.nodeMu.RLock()
 	defer b.nodeMu.RUnlock()
@@ -201,11 +229,13 @@ func (b *Bus) unregister(ctx context.Context, hub, connID string) error {
 	held := t != nil
 	b.groups.remove(hub, connID)
 	only := "" // any node: whoever asks knows the connection is gone
-	if held {
+	if held || own {
 		only = b.node
+	}
+	if held {
 		defer b.sub.release(ctx, hk.channel)
 	}
-	err := b.runUnregister(ctx, hk, connID, only)
+	removed, err := b.runUnregister(ctx, hk, connID, only)
 	if held {
 		defer b.dropHub(ctx, hub, t, err == nil)
 	}
@@ -213,9 +243,9 @@ func (b *Bus) unregister(ctx context.Context, hub, connID string) error {
 		if held {
 			b.local.addOrphan(orphan{hub: hub, conn: connID, node: only})
 		}
-		return unavailable(err)
+		return false, unavailable(err)
 	}
-	return nil
+	return removed, nil
 }
 
 // unregisterChunk is how many groups one unregister script call leaves:
@@ -223,12 +253,12 @@ func (b *Bus) unregister(ctx context.Context, hub, connID string) error {
 const unregisterChunk = 256
 
 // runUnregister runs the unregister script until the connection is gone,
-// unregisterChunk groups at a time.
-func (b *Bus) runUnregister(ctx context.Context, hk hubKeys, connID, only string) error {
+// unregisterChunk groups at a time, and reports whether it was removed.
+func (b *Bus) runUnregister(ctx context.Context, hk hubKeys, connID, only string) (bool, error) {
 	for {
 		n, err := scriptUnregister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, connID, only, unregisterChunk).Int()
 		if err != nil || n != -1 {
-			return err
+			return n == 1, err
 		}
 	}
 }
@@ -238,7 +268,7 @@ func (b *Bus) runUnregister(ctx context.Context, hk hubKeys, connID, only string
 func (b *Bus) retryOrphans(ctx context.Context) {
 	for _, o := range b.local.takeOrphans() {
 		hk := b.keys.hub(o.hub)
-		err := b.runUnregister(ctx, hk, o.conn, o.node)
+		_, err := b.runUnregister(ctx, hk, o.conn, o.node)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			b.local.addOrphan(o)
 		}

@@ -39,6 +39,8 @@ var (
 	scriptPublish     = load("publish")
 	scriptRefresh     = load("refresh")
 	scriptLastOut     = load("lastout")
+	scriptDetach      = load("detach")
+	scriptTakeOver    = load("takeover")
 )
 
 // load returns lua/<name>.lua with the shared prelude in front.

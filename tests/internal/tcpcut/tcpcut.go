@@ -14,10 +14,10 @@ import (
 
 // Proxy forwards each connection accepted on its address to a target.
 type Proxy struct {
-	ln     net.Listener
-	target string
+	ln net.Listener
 
 	mu      sync.Mutex
+	target  string
 	pairs   map[net.Conn]net.Conn // client side → target side
 	holdTil time.Time
 	cuts    int
@@ -57,6 +57,14 @@ func (p *Proxy) Cut(hold time.Duration) int {
 	}
 	p.cuts += n
 	return n
+}
+
+// Route forwards the connections accepted from now on to target, as a
+// load balancer that moved on to another node; open ones stay.
+func (p *Proxy) Route(target string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target = target
 }
 
 // Open is how many connections are open through the proxy.
@@ -112,7 +120,10 @@ func (p *Proxy) serve(c net.Conn) {
 	if wait > 0 {
 		time.Sleep(wait)
 	}
-	t, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+	p.mu.Lock()
+	target := p.target
+	p.mu.Unlock()
+	t, err := net.DialTimeout("tcp", target, 5*time.Second)
 	if err != nil {
 		_ = c.Close()
 		return
@@ -131,11 +142,17 @@ func (p *Proxy) serve(c net.Conn) {
 	pipe := func(dst, src net.Conn) {
 		defer wg.Done()
 		_, err := io.Copy(dst, src)
-		if err == nil || errors.Is(err, net.ErrClosed) {
+		switch {
+		case err == nil || errors.Is(err, net.ErrClosed):
 			// One side ended: end the other the same way.
 			if tc, ok := dst.(*net.TCPConn); ok {
 				_ = tc.CloseWrite()
 			}
+		default:
+			// One side was reset (a process killed with data unread):
+			// reset the other, or it would wait for its next write to
+			// learn it.
+			reset(dst)
 		}
 	}
 	go pipe(t, c)

@@ -12,7 +12,7 @@ local function now_ms()
 end
 
 -- Envelope kinds and scopes (bus.Kind, bus.Scope).
-local K_ADD, K_REMOVE, K_REMOVE_ALL = 3, 4, 5
+local K_ADD, K_REMOVE, K_REMOVE_ALL, K_HANDOVER = 3, 4, 5, 6
 local S_CONN, S_USER = 2, 3
 
 -- publish sends a membership envelope (the JSON of bus.Envelope) to the
@@ -76,6 +76,7 @@ local function drop_conn(base, conn, user, node)
   redis.call('HDEL', base .. 'conns', conn)
   redis.call('HDEL', base .. 'node', conn)
   redis.call('HDEL', base .. 'addr', conn)
+  redis.call('HDEL', base .. 'det', conn)
   if node then redis.call('SREM', base .. 'n:' .. node, conn) end
   if user ~= '' then redis.call('SREM', base .. 'u:' .. user, conn) end
 end
