@@ -125,6 +125,9 @@ func benchStatefulFanout(b *testing.B, n int) {
 			}
 		}
 	}
+	if acks.Acks() < int64(ops*n) {
+		b.Fatalf("%d Acks from %d stateful clients over %d windows: they do not acknowledge", acks.Acks(), n, ops)
+	}
 	perM := func(s *pacedServer) float64 { return s.cpu.Seconds() / float64(s.deliveries) * 1e6 }
 	report(b, perM(servers[0]), "plain-gw-cpu-s/1M")
 	report(b, perM(servers[1]), "stateful-gw-cpu-s/1M")
@@ -161,4 +164,21 @@ func (s *pacedServer) window(b *testing.B, n int) {
 		b.Fatalf("%s: %d connections closed by the server\nstderr:\n%s", s.name, s.pool.Ended(), s.logs())
 	}
 	b.Logf("%s window: %.3f CPU-s/1M", s.name, used.Seconds()/float64(count*int64(n))*1e6)
+}
+
+// The summary's rows for stateful reconnect: its idle memory and its
+// fan-out CPU, each beside its floor and as a ratio to plain connections
+// measured in the same run.
+func init() {
+	const fan = "BenchmarkStatefulFanout/conns=1000 "
+	targets = append(targets,
+		target{name: "Idle memory per conn, stateful reconnect", value: metric("BenchmarkStatefulIdleMemory stateful-KiB/conn"),
+			limit: 12, unit: "KiB", floor: metric("BenchmarkSetupFloor KiB/conn")},
+		target{name: "Idle memory, stateful ÷ plain", value: metric("BenchmarkStatefulIdleMemory stateful÷plain-KiB"),
+			limit: 1.1, unit: "×"},
+		target{name: "Fan-out 100 msg/s, 1,000 stateful clients", value: metric(fan + "stateful-gw-cpu-s/1M"),
+			limit: 1, unit: "× floor", floor: metric(fan + "floor-cpu-s/1M"), perFloor: true},
+		target{name: "Fan-out 100 msg/s, stateful ÷ plain", value: metric(fan + "stateful÷plain-cpu"),
+			limit: 1.1, unit: "×"},
+	)
 }
