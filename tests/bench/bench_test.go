@@ -95,7 +95,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 	rounds := 0
 	for b.Loop() {
 		b.StopTimer()
-		idleRound(b, conns, &r)
+		idleRound(b, conns, &r, nil)
 		rounds++
 		b.StartTimer()
 	}
@@ -107,10 +107,12 @@ func BenchmarkIdleMemory(b *testing.B) {
 }
 
 // idleRound runs one round on its own emulator with the timer stopped
-// except while connecting, and adds its figures to r.
-func idleRound(b *testing.B, conns int, r *idleTotals) {
+// except while connecting, and adds its figures to r. With acks the
+// clients are stateful (Client.Acker).
+func idleRound(b *testing.B, conns int, r *idleTotals, acks *Acker) {
 	child, c, stop := launch(b)
 	defer stop()
+	c.Acker = acks
 	// Warm up: HTTP keep-alive connections, pools and code paths.
 	warm, _ := dial(b, c, 100, ignore)
 	warm.Close()

@@ -85,6 +85,11 @@ type Client struct {
 	// one source address has ephemeral ports (about 28,000) fit. Default
 	// none: the system picks. Set it before connecting.
 	Sources []string
+	// Acker, when set, makes the connections Connect opens ask for
+	// stateful reconnect (useStatefulReconnect=true on both negotiate hops,
+	// handshake version 2) and acknowledge what they receive through it,
+	// as the official clients do. Set it before connecting.
+	Acker *Acker
 
 	nextSource atomic.Uint64
 
@@ -142,6 +147,8 @@ type Negotiation struct {
 	AccessToken string
 	// ConnectionToken is the id to connect with (negotiateVersion 1).
 	ConnectionToken string
+	// Stateful: the client asked for stateful reconnect and it was granted.
+	Stateful bool
 }
 
 // Negotiate runs both hops for user: POST /api/negotiate?hub=H (the app
@@ -153,7 +160,11 @@ func (c *Client) Negotiate(ctx context.Context, user string) (Negotiation, error
 		URL         string `json:"url"`
 		AccessToken string `json:"accessToken"`
 	}
-	if err := c.post(ctx, "http://"+c.addr+"/api/negotiate?hub="+url.QueryEscape(c.hub), UserHeader, user, &app); err != nil {
+	appURL := "http://" + c.addr + "/api/negotiate?hub=" + url.QueryEscape(c.hub)
+	if c.Acker != nil {
+		appURL += "&useStatefulReconnect=true"
+	}
+	if err := c.post(ctx, appURL, UserHeader, user, &app); err != nil {
 		return Negotiation{}, fmt.Errorf("app negotiate: %w", err)
 	}
 	u, err := c.loopbackURL(app.URL, "http")
@@ -163,9 +174,13 @@ func (c *Client) Negotiate(ctx context.Context, user string) (Negotiation, error
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/negotiate"
 	q := u.Query()
 	q.Set("negotiateVersion", "1")
+	if c.Acker != nil {
+		q.Set("useStatefulReconnect", "true")
+	}
 	u.RawQuery = q.Encode()
 	var neg struct {
-		ConnectionToken string `json:"connectionToken"`
+		ConnectionToken      string `json:"connectionToken"`
+		UseStatefulReconnect bool   `json:"useStatefulReconnect"`
 	}
 	if err := c.post(ctx, u.String(), "Authorization", "Bearer "+app.AccessToken, &neg); err != nil {
 		return Negotiation{}, fmt.Errorf("client negotiate: %w", err)
@@ -173,7 +188,11 @@ func (c *Client) Negotiate(ctx context.Context, user string) (Negotiation, error
 	if neg.ConnectionToken == "" {
 		return Negotiation{}, errors.New("client negotiate: no connectionToken")
 	}
-	return Negotiation{URL: app.URL, AccessToken: app.AccessToken, ConnectionToken: neg.ConnectionToken}, nil
+	if c.Acker != nil && !neg.UseStatefulReconnect {
+		return Negotiation{}, errors.New("client negotiate: stateful reconnect not granted")
+	}
+	return Negotiation{URL: app.URL, AccessToken: app.AccessToken, ConnectionToken: neg.ConnectionToken,
+		Stateful: neg.UseStatefulReconnect}, nil
 }
 
 // loopbackURL parses a URL the emulator handed out and points it at the
@@ -235,7 +254,7 @@ func (c *Client) Broadcast(ctx context.Context, body []byte) error {
 // Connect opens one client connection for user the way a SignalR client
 // does: both negotiate hops, the WebSocket upgrade of
 // ws://ADDR/client/?hub=H&id=TOKEN with the access token, and the
-// handshake of c.Protocol.
+// handshake of c.Protocol (version 2 with stateful reconnect).
 func (c *Client) Connect(ctx context.Context, user string) (*Conn, error) {
 	n, err := c.Negotiate(ctx, user)
 	if err != nil {
@@ -248,7 +267,11 @@ func (c *Client) Connect(ctx context.Context, user string) (*Conn, error) {
 	q := u.Query()
 	q.Set("id", n.ConnectionToken)
 	u.RawQuery = q.Encode()
-	return dialWebSocket(ctx, u.String(), n.AccessToken, c.Protocol, c.source())
+	var acks *Acker
+	if n.Stateful {
+		acks = c.Acker
+	}
+	return dialAcking(ctx, u.String(), n.AccessToken, c.Protocol, c.source(), acks)
 }
 
 // Conn is one connected client past the handshake. One goroutine may call
@@ -258,13 +281,20 @@ type Conn struct {
 	proto Protocol
 	br    *bufio.Reader
 	buf   []byte // payload buffer reused by Next
+	// acks, for a stateful connection, acknowledges what Next returns.
+	acks *Acker
+	ack  ackState
 
 	wmu sync.Mutex // serializes writes
 }
 
 func (c *Conn) handshake() error {
 	_ = c.nc.SetDeadline(time.Now().Add(ioTimeout))
-	if err := c.write(handshakeRequests[c.proto], false); err != nil {
+	req := handshakeRequests[c.proto]
+	if c.acks != nil {
+		req = statefulHandshakes[c.proto]
+	}
+	if err := c.write(req, false); err != nil {
 		return err
 	}
 	p, err := c.Next()
@@ -304,6 +334,9 @@ func (c *Conn) Next() ([]byte, error) {
 		case ws.OpText, ws.OpBinary:
 			if !h.Fin {
 				return nil, errors.New("bench: fragmented message (the gateway never fragments)")
+			}
+			if c.acks != nil {
+				c.acks.received(c, p)
 			}
 			return p, nil
 		}

@@ -64,7 +64,9 @@ func launchFloor(b *testing.B) (child *proc.Child, stop func()) {
 	}
 }
 
-func benchFloor(b *testing.B, n int) {
+// startFloor starts a floor server with n clients that call h, and a
+// Client whose Broadcast sends to the floor; Cleanup stops them.
+func startFloor(b *testing.B, n int, h Handler) (*proc.Child, *Client, *Pool) {
 	child, stop := launchFloor(b)
 	b.Cleanup(stop)
 	c, err := NewClient(child.Addr, hub, accessKey)
@@ -73,21 +75,26 @@ func benchFloor(b *testing.B, n int) {
 	}
 	c.sendURL = "http://" + child.Addr + "/send"
 	b.Cleanup(c.Close)
+	p, _, err := DialEach(context.Background(), n, dialWorkers, func(ctx context.Context, _ int) (*Conn, error) {
+		return dialFloor(ctx, "ws://"+child.Addr+"/ws")
+	}, h)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(p.Close)
+	return child, c, p
+}
+
+func benchFloor(b *testing.B, n int) {
 	window := int64(max(1, min(200, 200_000/n)))
 	tally := NewTally()
 	per := make([]atomic.Int64, n)
-	p, _, err := DialEach(context.Background(), n, dialWorkers, func(ctx context.Context, _ int) (*Conn, error) {
-		return dialFloor(ctx, "ws://"+child.Addr+"/ws")
-	}, func(i int, payload []byte) {
+	child, c, p := startFloor(b, n, func(i int, payload []byte) {
 		if IsInvocation(payload) {
 			per[i].Add(1)
 			tally.Add()
 		}
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(p.Close)
 	ctx := context.Background()
 	waitFor := func(want int64) {
 		if err := tally.WaitFor(want, stall); err != nil {

@@ -31,6 +31,7 @@ func report(b *testing.B, v float64, unit string) {
 // function of the results, compared with limit (at most, or at least).
 // floor, when set, is the same figure for the floor server (tests/bench/floor)
 // measured in the same run, printed beside the value with their ratio.
+// perFloor puts the limit on value ÷ floor rather than on value.
 // unmeasurable, when set, explains why this machine cannot reach the
 // target whatever the code does; the row then says so instead of FAIL.
 type target struct {
@@ -40,6 +41,7 @@ type target struct {
 	atLeast      bool
 	unit         string
 	floor        func(m map[string]float64) (float64, bool)
+	perFloor     bool
 	unmeasurable func(m map[string]float64) (string, bool)
 }
 
@@ -135,7 +137,7 @@ func summarize(w io.Writer) error {
 			fmt.Fprintf(w, row, t.name, "-", "", "", limit, "not run")
 			continue
 		}
-		floor, times := "", ""
+		floor, times, judged := "", "", v
 		if t.floor != nil {
 			floor, times = "not run", "-"
 			if f, ok := t.floor(m); ok {
@@ -143,11 +145,18 @@ func summarize(w io.Writer) error {
 				if f > 0 {
 					times = fmt.Sprintf("%.2f×", v/f)
 				}
+				if t.perFloor {
+					judged = v / f
+				}
+			}
+			if t.perFloor && floor == "not run" {
+				fmt.Fprintf(w, row, t.name, figure(v), floor, times, limit, "not run")
+				continue
 			}
 		}
-		pass := v <= t.limit
+		pass := judged <= t.limit
 		if t.atLeast {
-			pass = v >= t.limit
+			pass = judged >= t.limit
 		}
 		verdict := "FAIL"
 		if pass {

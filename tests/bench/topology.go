@@ -127,6 +127,12 @@ func (c *Client) ConnectVia(ctx context.Context, user, gateway string) (*Conn, e
 // dialWebSocket upgrades target (ws://…) with the access token and runs the
 // handshake of protocol p, from local address source ("" for any).
 func dialWebSocket(ctx context.Context, target, accessToken string, p Protocol, source string) (*Conn, error) {
+	return dialAcking(ctx, target, accessToken, p, source, nil)
+}
+
+// dialAcking is dialWebSocket for a connection that, with acks, handshakes
+// stateful reconnect's version 2 and acknowledges what it receives.
+func dialAcking(ctx context.Context, target, accessToken string, p Protocol, source string, acks *Acker) (*Conn, error) {
 	d := ws.Dialer{
 		Header:  ws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer " + accessToken}}),
 		Timeout: ioTimeout,
@@ -145,7 +151,7 @@ func dialWebSocket(ctx context.Context, target, accessToken string, p Protocol, 
 		src = io.MultiReader(bytes.NewReader(bytes.Clone(pre)), nc)
 		ws.PutReader(br)
 	}
-	conn := &Conn{nc: nc, proto: p, br: bufio.NewReaderSize(src, ReadBufferSize)}
+	conn := &Conn{nc: nc, proto: p, br: bufio.NewReaderSize(src, ReadBufferSize), acks: acks}
 	if err := conn.handshake(); err != nil {
 		_ = nc.Close()
 		return nil, fmt.Errorf("handshake: %w", err)
