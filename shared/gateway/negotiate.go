@@ -72,8 +72,13 @@ func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
 		resp.ConnectionID = s.tokens.issueSelfNamed(raw, hub, claims.UserID(), expiry)
 		resp.ConnectionToken = ""
 	}
-	writeJSON(w, resp)
+	size := negotiateAnswerFixed + len(resp.ConnectionID) + len(resp.ConnectionToken)
+	writeJSONBytes(w, resp.AppendJSON(make([]byte, 0, size)))
 }
+
+// negotiateAnswerFixed is the most a negotiate answer holds beside its
+// connection id and token (all three transports, stateful reconnect).
+const negotiateAnswerFixed = 320
 
 // negotiateVersion reads the negotiateVersion query parameter (name
 // case-insensitive): missing → 0, above 1 → 1. A non-integer yields an
@@ -140,6 +145,11 @@ func writeJSON(w http.ResponseWriter, v any) {
 		httpError(w, http.StatusInternalServerError, "Internal server error.")
 		return
 	}
+	writeJSONBytes(w, b)
+}
+
+// writeJSONBytes answers 200 with the JSON body b, not to be cached.
+func writeJSONBytes(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(b)

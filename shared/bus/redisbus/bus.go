@@ -50,6 +50,8 @@ type Bus struct {
 	local  local       // connections registered through this Bus
 	groups memberships // their connection-level groups, for a resync
 	counts quotaCounts // this node's connection quota counts
+
+	live *liveCache // LiveNodes' recent count; nil unless Stateless
 }
 
 var _ bus.Bus = (*Bus)(nil)
@@ -75,6 +77,7 @@ func New(cfg Config) (*Bus, error) {
 	b.groups.init()
 	if cfg.Stateless {
 		close(b.beaten)
+		b.live = &liveCache{ttl: liveCacheTTL}
 		return b, nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -107,7 +110,7 @@ func (b *Bus) Ping(ctx context.Context) error {
 		return fmt.Errorf("ping: %w", err)
 	}
 	if err := b.rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("ping: %w", unavailable(err))
+		return fmt.Errorf("ping: %w", b.failed(err))
 	}
 	return nil
 }

@@ -1,6 +1,9 @@
 package redisbus
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Kill stops the node like a crash would, for tests: its goroutines and
 // subscription end, its heartbeat stops, and nothing is removed from
@@ -36,3 +39,7 @@ func (b *Bus) RefreshStale(ctx context.Context, hub string) error {
 	hk := b.keys.hub(hub)
 	return scriptRefresh.Run(ctx, b.rdb, []string{hk.channel}, hk.base, b.node, b.cfg.NodeTTL.Milliseconds()).Err()
 }
+
+// SetLiveCacheTTL changes how long a Stateless Bus reuses a count of live
+// nodes; call it before the Bus is used.
+func (b *Bus) SetLiveCacheTTL(d time.Duration) { b.live.ttl = d }

@@ -64,7 +64,7 @@ func (b *Bus) changeConn(ctx context.Context, kind bus.Kind, hub, group, connID 
 	n, err := scriptConnGroup.Run(ctx, b.rdb, b.hubScriptKeys(hk),
 		hk.base, hub, strconv.Itoa(int(kind)), connID, group, b.cfg.GroupLimits.PerConnection).Int()
 	if err != nil {
-		return scriptFailed(err)
+		return b.failedScript(err)
 	}
 	switch n {
 	case 0:

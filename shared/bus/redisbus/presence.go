@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/heraldrt/herald/shared/bus"
 )
@@ -75,7 +76,7 @@ func (b *Bus) userInGroup(ctx context.Context, hub, group, user string) (bool, e
 	hk := b.keys.hub(hub)
 	n, err := scriptUserInGroup.Run(ctx, b.rdb, []string{hk.channel}, hk.base, group, user).Int()
 	if err != nil {
-		return false, unavailable(err)
+		return false, b.failed(err)
 	}
 	return n > 0, nil
 }
@@ -127,7 +128,7 @@ func (b *Bus) query(ctx context.Context, hub string, read func(hubKeys) (int64, 
 	}
 	n, err := read(b.keys.hub(hub))
 	if err != nil {
-		return 0, unavailable(err)
+		return 0, b.failed(err)
 	}
 	return n, nil
 }
@@ -175,7 +176,7 @@ func (b *Bus) groupConnections(ctx context.Context, hub, group string, max int, 
 	hk := b.keys.hub(hub)
 	res, err := scriptGroupPage.Run(ctx, b.rdb, []string{hk.channel}, hk.base, group, max, cursor).StringSlice()
 	if err != nil {
-		return nil, "", unavailable(err)
+		return nil, "", b.failed(err)
 	}
 	ms := make([]Member, 0, (len(res)-1)/2)
 	for i := 1; i+1 < len(res); i += 2 {
@@ -186,14 +187,26 @@ func (b *Bus) groupConnections(ctx context.Context, hub, group string, max int, 
 
 // LiveNodes returns how many gateway nodes are alive: those whose last
 // heartbeat is younger than their NodeTTL. Negotiate answers 503 when it
-// is zero: no gateway would serve the URL it hands out.
+// is zero: no gateway would serve the URL it hands out. A Stateless Bus
+// answers a positive count again for liveCacheTTL unless one of its
+// calls failed since (see liveCache).
 func (b *Bus) LiveNodes(ctx context.Context) (int, error) {
 	if err := b.enter(ctx); err != nil {
 		return 0, fmt.Errorf("count live nodes: %w", err)
 	}
+	var failures uint64
+	if b.live != nil {
+		var n int
+		if n, failures = b.live.get(time.Now()); n > 0 {
+			return n, nil
+		}
+	}
 	n, err := scriptLive.Run(ctx, b.rdb, []string{b.keys.nodes()}).Int()
 	if err != nil {
-		return 0, fmt.Errorf("count live nodes: %w", unavailable(err))
+		return 0, fmt.Errorf("count live nodes: %w", b.failed(err))
+	}
+	if b.live != nil {
+		b.live.put(n, time.Now(), failures)
 	}
 	return n, nil
 }

@@ -40,7 +40,7 @@ func (b *Bus) Publish(ctx context.Context, e *bus.Envelope) error {
 	}
 	hk := b.keys.hub(e.Hub)
 	if err := scriptPublish.Run(ctx, b.rdb, b.hubScriptKeys(hk), hk.base, payload).Err(); err != nil {
-		return fmt.Errorf("publish to hub %q: %w", e.Hub, scriptFailed(err))
+		return fmt.Errorf("publish to hub %q: %w", e.Hub, b.failedScript(err))
 	}
 	return nil
 }

@@ -128,7 +128,7 @@ func (b *Bus) quota(ctx context.Context, hub, user string, lim bus.ConnLimits, a
 		if acquire {
 			b.counts.markDirty() // the script may still run
 		}
-		return unavailable(err)
+		return b.failed(err)
 	}
 	switch res[0] {
 	case 1:
@@ -157,7 +157,7 @@ func (b *Bus) ReleaseConnection(ctx context.Context, hub, user string) error {
 	if err := scriptUnquota.Run(ctx, b.rdb, []string{b.keys.quota(b.node)}, b.keys.quota(b.node), f).Err(); err != nil {
 		// The in-memory counts are right: the heartbeat writes them again.
 		b.counts.markDirty()
-		return fmt.Errorf("release connection: %w", unavailable(err))
+		return fmt.Errorf("release connection: %w", b.failed(err))
 	}
 	return nil
 }
@@ -173,7 +173,7 @@ func (b *Bus) TakeNegotiate(ctx context.Context, perSecond int) (time.Duration, 
 	}
 	res, err := scriptNegotiate.Run(ctx, b.rdb, []string{b.keys.negotiatePrefix()}, b.keys.negotiatePrefix(), strconv.Itoa(perSecond)).Int64Slice()
 	if err != nil {
-		return 0, fmt.Errorf("take negotiate: %w", unavailable(err))
+		return 0, fmt.Errorf("take negotiate: %w", b.failed(err))
 	}
 	if res[0] == 0 {
 		return time.Duration(res[1]) * time.Millisecond,

@@ -59,7 +59,7 @@ func (b *Bus) addUser(ctx context.Context, hub, group, user string, ttl time.Dur
 	expires, err := scriptAddUser.Run(ctx, b.rdb, b.hubScriptKeys(hk), hk.base, hub, group, user, ms,
 		b.cfg.GroupLimits.PerUser, bus.UserGroupLifetime.Milliseconds(), bus.MaxUserGroupsWithoutTTL).Int64()
 	if err != nil {
-		return scriptFailed(err)
+		return b.failedScript(err)
 	}
 	if expires < 0 {
 		return bus.UserGroupLimitError(b.cfg.GroupLimits.PerUser)
@@ -69,7 +69,7 @@ func (b *Bus) addUser(ctx context.Context, hub, group, user string, ttl time.Dur
 		// hub's version before cannot schedule past it (see resched.lua).
 		err := scriptBump.Run(ctx, b.rdb, []string{b.keys.expiryDue(), b.keys.expiryVersion()}, hub, expires).Err()
 		if err != nil {
-			return unavailable(err)
+			return b.failed(err)
 		}
 	}
 	return nil
@@ -115,7 +115,7 @@ func (b *Bus) removeUser(ctx context.Context, hub, group, user string, all bool)
 		return err
 	}
 	if err := scriptRemoveUser.Run(ctx, b.rdb, b.hubScriptKeys(hk), hk.base, hub, group, user).Err(); err != nil {
-		return scriptFailed(err)
+		return b.failedScript(err)
 	}
 	return nil
 }
