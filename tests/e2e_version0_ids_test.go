@@ -90,7 +90,7 @@ func TestAspNetSignalR1IDEverywhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range records {
-			if r["conn"] == id {
+			if r["connectionId"] == id {
 				return true
 			}
 		}

@@ -254,7 +254,7 @@ func TestMultiNodeResourceLogGuide(t *testing.T) {
 	early := []string{connect(c.js, gw1, "early1", "erin"), connect(c.js, gw2, "early2", "eve")}
 	for i, id := range early {
 		within(t, wait, "the debug line of "+id, func() error {
-			if len(jsonRecords(gws[i], "msg", "connection started", "conn", id)) == 0 {
+			if len(jsonRecords(gws[i], "msg", "connection started", "connectionId", id)) == 0 {
 				return fmt.Errorf("no debug line for %s", id)
 			}
 			return nil

@@ -34,10 +34,10 @@ func (s *Server) claimOnce(w http.ResponseWriter, r *http.Request, req *connRequ
 	case err == nil:
 		return true
 	case errors.Is(err, bus.ErrAlreadyClaimed):
-		s.log.Info("connection token reused", "hub", req.hub, "conn", req.id, "user", req.user)
+		s.log.Info("connection token reused", "hubName", req.hub, "connectionId", req.id, "userId", req.user)
 		httpError(w, http.StatusConflict, TextTokenUsed)
 	default:
-		s.log.Warn("claim connection", "hub", req.hub, "conn", req.id, "err", err)
+		s.log.Warn("claim connection", "hubName", req.hub, "connectionId", req.id, "err", err)
 		httpError(w, http.StatusServiceUnavailable, ReasonInternal)
 	}
 	return false

@@ -156,7 +156,7 @@ func (s *Server) Invoke(ctx context.Context, hub, id, target string, args json.R
 	invID, p, err := s.invokes.add(c, s.cfg.MaxConnectionInvocations, s.cfg.MaxInvocations)
 	if err != nil {
 		s.invokeOutcome("limit")
-		s.log.Warn("client invocation refused: too many pending", "hub", hub, "conn", id,
+		s.log.Warn("client invocation refused: too many pending", "hubName", hub, "connectionId", id,
 			"per_connection", s.cfg.MaxConnectionInvocations, "total", s.cfg.MaxInvocations)
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func (s *Server) Invoke(ctx context.Context, hub, id, target string, args json.R
 	}
 	if errors.Is(err, ErrInvokeTimeout) {
 		s.invokeOutcome("timeout")
-		s.log.Info("client invocation timed out", "hub", hub, "conn", id, "invocation", invID, "timeout", timeout)
+		s.log.Info("client invocation timed out", "hubName", hub, "connectionId", id, "invocation", invID, "timeout", timeout)
 	}
 	return nil, err
 }
@@ -211,7 +211,7 @@ func (s *Server) finishInvoke(hub, id string, o invokeOutcome) (json.RawMessage,
 		s.invokeOutcome("error")
 	case errors.Is(o.err, ErrInvokeGone):
 		s.invokeOutcome("gone")
-		s.log.Info("client invocation failed: the connection ended", "hub", hub, "conn", id)
+		s.log.Info("client invocation failed: the connection ended", "hubName", hub, "connectionId", id)
 	case errors.Is(o.err, ErrInvokeResultTooLarge):
 		s.invokeOutcome("too_large")
 	}
@@ -232,7 +232,7 @@ func (s *Server) clientCompletion(c *conn, m *hubproto.Message) {
 		if mm, ok := s.cfg.Metrics.(InvokeMetrics); ok {
 			mm.UnknownCompletion()
 		}
-		s.log.Debug("ignoring a Completion for no pending invocation", "hub", c.hub, "conn", c.id, "invocation", m.InvocationID)
+		s.log.Debug("ignoring a Completion for no pending invocation", "hubName", c.hub, "connectionId", c.id, "invocation", m.InvocationID)
 		return
 	}
 	var o invokeOutcome
@@ -258,7 +258,7 @@ func (s *Server) clientCompletion(c *conn, m *hubproto.Message) {
 		}
 	}
 	if tooLarge {
-		s.log.Warn("client result refused: too large", "hub", c.hub, "conn", c.id, "invocation", m.InvocationID,
+		s.log.Warn("client result refused: too large", "hubName", c.hub, "connectionId", c.id, "invocation", m.InvocationID,
 			"bytes", len(m.Result), "limit", MaxInvokeResultBytes)
 		o = invokeOutcome{err: ErrInvokeResultTooLarge}
 	}

@@ -201,7 +201,7 @@ func (c *conn) enqueueFrame(frame []byte, sched *schedBatch, counted bool) bool 
 	if frames >= c.srv.cfg.QueueMessages || queued+len(frame) > c.srv.cfg.QueueBytes {
 		c.closeLocked(ReasonSlowClient, true, closeMessageFrame(c.proto, ReasonSlowClient, false), normalCloseFrame)
 		c.srv.cfg.Metrics.QueueOverflow()
-		c.srv.log.Warn("closing slow client", "hub", c.hub, "conn", c.id, "user", c.user,
+		c.srv.log.Warn("closing slow client", "hubName", c.hub, "connectionId", c.id, "userId", c.user,
 			"queued_frames", frames, "queued_bytes", queued)
 		return false
 	}

@@ -125,11 +125,11 @@ func (s *Server) admitSlots(w http.ResponseWriter, r *http.Request, req *connReq
 func (s *Server) refuseReserve(w http.ResponseWriter, req *connRequest, addr string, err error) {
 	switch {
 	case errors.Is(err, errHubLimit):
-		s.log.Warn(ReasonHubLimit, "hub", req.hub, "user", req.user, "max_hubs", s.cfg.MaxHubs)
+		s.log.Warn(ReasonHubLimit, "hubName", req.hub, "userId", req.user, "max_hubs", s.cfg.MaxHubs)
 		s.limitReached(LimitHubs)
 		httpError(w, http.StatusTooManyRequests, ReasonHubLimit)
 	case errors.Is(err, errAddressLimit):
-		s.log.Warn(ReasonAddressLimit, "hub", req.hub, "user", req.user, "address", addr,
+		s.log.Warn(ReasonAddressLimit, "hubName", req.hub, "userId", req.user, "address", addr,
 			"max_address_connections", s.cfg.MaxAddressConnections)
 		s.limitReached(LimitAddressConnections)
 		httpError(w, http.StatusTooManyRequests, ReasonAddressLimit)

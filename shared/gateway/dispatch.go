@@ -103,7 +103,7 @@ func (s *Server) send(e *bus.Envelope) {
 		f, err := messageFrame(p, e.Message)
 		if err != nil {
 			// The REST layer validated the JSON; this is a bug or a bad peer.
-			s.log.Error("encode message", "hub", e.Hub, "protocol", p.String(), "trace", e.TraceID, "err", err)
+			s.log.Error("encode message", "hubName", e.Hub, "protocol", p.String(), "trace", e.TraceID, "err", err)
 			return []byte{}
 		}
 		return f

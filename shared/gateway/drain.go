@@ -48,7 +48,7 @@ func (s *Server) drainConn(c *conn, closeFrame []byte, handOver bool) {
 		c.mu.Unlock()
 		if !keep && nc != nil {
 			s.log.Info("drain: ending the socket of a stateful connection so that it resumes on another node",
-				"hub", c.hub, "conn", c.id, "user", c.user)
+				"hubName", c.hub, "connectionId", c.id, "userId", c.user)
 			_ = nc.Close() // its reader detaches it
 		}
 		return

@@ -85,7 +85,7 @@ func (c *conn) expireIfDue(now time.Time, limit time.Duration) (time.Duration, b
 	if left > 0 {
 		return min(left, limit), false
 	}
-	c.srv.log.Info(ReasonTokenExpired, "hub", c.hub, "conn", c.id, "user", c.user)
+	c.srv.log.Info(ReasonTokenExpired, "hubName", c.hub, "connectionId", c.id, "userId", c.user)
 	c.closeWithMessage(ReasonTokenExpired, false)
 	return 0, true
 }

@@ -62,14 +62,14 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, hub, id string)
 		if addr = s.owners.lookup(hub, id); addr == "" {
 			return false
 		}
-		s.log.Debug("forwarding to the last known owner: the bus does not know the connection (yet)", "hub", hub, "conn", id, "to", addr)
+		s.log.Debug("forwarding to the last known owner: the bus does not know the connection (yet)", "hubName", hub, "connectionId", id, "to", addr)
 	case err != nil:
 		if addr = s.owners.lookup(hub, id); addr == "" {
-			s.log.Warn("locate connection", "hub", hub, "conn", id, "err", err)
+			s.log.Warn("locate connection", "hubName", hub, "connectionId", id, "err", err)
 			httpError(w, http.StatusServiceUnavailable, ReasonInternal)
 			return true
 		}
-		s.log.Debug("forwarding to the last known owner: the bus cannot locate the connection", "hub", hub, "conn", id, "to", addr, "err", err)
+		s.log.Debug("forwarding to the last known owner: the bus cannot locate the connection", "hubName", hub, "connectionId", id, "to", addr, "err", err)
 	case addr == "" || addr == s.cfg.InternalURL:
 		return false
 	default:
@@ -77,10 +77,10 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, hub, id string)
 	}
 	target, err := url.Parse(addr)
 	if err != nil || target.Host == "" {
-		s.log.Warn("connection registered with a bad node address", "hub", hub, "conn", id, "addr", addr)
+		s.log.Warn("connection registered with a bad node address", "hubName", hub, "connectionId", id, "addr", addr)
 		return false
 	}
-	s.log.Debug("forwarding", "hub", hub, "conn", id, "method", r.Method, "to", addr)
+	s.log.Debug("forwarding", "hubName", hub, "connectionId", id, "method", r.Method, "to", addr)
 	s.forwarder.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, target)))
 	return true
 }

@@ -208,13 +208,13 @@ func (s *Server) handOff(o *handOff) {
 	c, taker := o.c, o.taker
 	s.handovers.mu.Unlock()
 	if !c.waitDetached(takeOverTimeout) {
-		s.log.Warn("handed-over connection's socket did not let go", "hub", c.hub, "conn", c.id)
+		s.log.Warn("handed-over connection's socket did not let go", "hubName", c.hub, "connectionId", c.id)
 	}
 	if taker == "" {
-		s.log.Warn("stateful connection taken over, but its handover did not arrive: its state is not sent", "hub", c.hub, "conn", c.id, "user", c.user)
+		s.log.Warn("stateful connection taken over, but its handover did not arrive: its state is not sent", "hubName", c.hub, "connectionId", c.id, "userId", c.user)
 	} else if err := s.pushStateSlot(c, taker); err != nil {
 		// The taker ends it (it waits for the state in vain).
-		s.log.Warn("stateful connection taken over, but its state could not be sent", "hub", c.hub, "conn", c.id, "user", c.user, "err", err)
+		s.log.Warn("stateful connection taken over, but its state could not be sent", "hubName", c.hub, "connectionId", c.id, "userId", c.user, "err", err)
 	}
 	s.endHandedOver(c)
 	s.handovers.forget(o)
@@ -260,7 +260,7 @@ func (s *Server) endHandedOver(c *conn) {
 	if ho, ok := s.cfg.Bus.(bus.Handover); ok {
 		ctx, cancel := s.busContext(context.Background())
 		if _, err := ho.EndDetached(ctx, s.busConn(c)); err != nil {
-			s.log.Warn("let go of a handed-over connection", "hub", c.hub, "conn", c.id, "err", err)
+			s.log.Warn("let go of a handed-over connection", "hubName", c.hub, "connectionId", c.id, "err", err)
 		}
 		cancel()
 	}
@@ -271,7 +271,7 @@ func (s *Server) endHandedOver(c *conn) {
 		s.traceEnded(c, transportWebSockets, CloseHandedOver)
 	}
 	s.countHandover(HandoverOut, HandoverDone)
-	s.log.Info("stateful connection handed over to another node", "hub", c.hub, "conn", c.id, "user", c.user)
+	s.log.Info("stateful connection handed over to another node", "hubName", c.hub, "connectionId", c.id, "userId", c.user)
 	s.conns.Done()
 }
 
@@ -301,7 +301,7 @@ func (s *Server) busDetach(c *conn) {
 	defer cancel()
 	if err := ho.Detach(ctx, s.busConn(c), c.proto.String()); err != nil && !errors.Is(err, bus.ErrConnectionNotFound) {
 		// It stays resumable on this node only.
-		s.log.Warn("mark detached connection in the bus", "hub", c.hub, "conn", c.id, "err", err)
+		s.log.Warn("mark detached connection in the bus", "hubName", c.hub, "connectionId", c.id, "err", err)
 	}
 }
 
@@ -322,7 +322,7 @@ func (s *Server) busAttach(c *conn) bool {
 	if err != nil {
 		// The bus cannot tell: resume here; a takeover meanwhile finds the
 		// connection attached or its state frozen.
-		s.log.Warn("mark connection attached in the bus", "hub", c.hub, "conn", c.id, "err", err)
+		s.log.Warn("mark connection attached in the bus", "hubName", c.hub, "connectionId", c.id, "err", err)
 	}
 	return true
 }
@@ -343,7 +343,7 @@ func (s *Server) busEndDetached(c *conn) (end, registered bool) {
 	ended, err := ho.EndDetached(ctx, s.busConn(c))
 	cancel()
 	if err != nil {
-		s.log.Warn("unregister detached connection", "hub", c.hub, "conn", c.id, "err", err)
+		s.log.Warn("unregister detached connection", "hubName", c.hub, "connectionId", c.id, "err", err)
 		return true, true // end tries again; the end is this node's
 	}
 	if ended {
@@ -359,7 +359,7 @@ func (s *Server) busEndDetached(c *conn) (end, registered bool) {
 			select {
 			case <-o.frozen:
 			case <-time.After(handoverWait):
-				s.log.Warn("stateful connection taken over, but the handover did not arrive", "hub", c.hub, "conn", c.id)
+				s.log.Warn("stateful connection taken over, but the handover did not arrive", "hubName", c.hub, "connectionId", c.id)
 			}
 			s.handovers.mu.Lock()
 			o.frozenOnce.Do(func() { close(o.frozen) })

@@ -161,7 +161,7 @@ func (s *Server) resumeRemote(w http.ResponseWriter, r *http.Request, req connRe
 		return false
 	}
 	if !acquire(r.Context(), s.handovers.takeSlots) {
-		s.log.Warn("stateful reconnect refused: too many takeovers under way", "hub", req.hub, "conn", req.id, "max", maxHandovers)
+		s.log.Warn("stateful reconnect refused: too many takeovers under way", "hubName", req.hub, "connectionId", req.id, "max", maxHandovers)
 		s.limitReached(LimitHandovers)
 		httpError(w, http.StatusServiceUnavailable, ReasonReconnectFailed)
 		return true
@@ -174,7 +174,7 @@ func (s *Server) resumeRemote(w http.ResponseWriter, r *http.Request, req connRe
 	case errors.Is(err, bus.ErrConnectionNotFound):
 		return false
 	case err != nil:
-		s.log.Warn("locate a connection to resume", "hub", req.hub, "conn", req.id, "err", err)
+		s.log.Warn("locate a connection to resume", "hubName", req.hub, "connectionId", req.id, "err", err)
 		httpError(w, http.StatusServiceUnavailable, ReasonInternal)
 		return true
 	case from == "" || from == s.cfg.InternalURL:
@@ -234,10 +234,10 @@ func (s *Server) takeOver(ctx context.Context, ho bus.Handover, req connRequest,
 		case errors.Is(err, bus.ErrConnectionNotFound):
 			return nil, HandoverNotFound
 		case errors.Is(err, bus.ErrConnectionAttached):
-			s.log.Warn("stateful reconnect refused: the connection's node keeps its socket", "hub", req.hub, "conn", req.id, "node", from)
+			s.log.Warn("stateful reconnect refused: the connection's node keeps its socket", "hubName", req.hub, "connectionId", req.id, "node", from)
 			return nil, HandoverAttached
 		}
-		s.log.Warn("take a connection over", "hub", req.hub, "conn", req.id, "node", from, "err", err)
+		s.log.Warn("take a connection over", "hubName", req.hub, "connectionId", req.id, "node", from, "err", err)
 		return nil, HandoverFailed
 	}
 	from = cmpOr(moved.From, from)
@@ -245,7 +245,7 @@ func (s *Server) takeOver(ctx context.Context, ho bus.Handover, req connRequest,
 		// Its node never detached it: the bus took the node for dead, and
 		// the state died with it. It ends here, now.
 		s.handovers.drop(t)
-		s.log.Warn("connection taken over from a node that is gone: its state is lost, it ends", "hub", req.hub, "conn", req.id, "user", req.user, "node", from)
+		s.log.Warn("connection taken over from a node that is gone: its state is lost, it ends", "hubName", req.hub, "connectionId", req.id, "userId", req.user, "node", from)
 		s.endLost(ho, req)
 		return nil, HandoverLost
 	}
@@ -265,14 +265,14 @@ func (s *Server) takeOver(ctx context.Context, ho bus.Handover, req connRequest,
 			s.srBytes.Add(-int64(c.sr.bytes)) // never installed
 		}
 		s.handovers.drop(t)
-		s.log.Warn("connection taken over without its state: ended", "hub", req.hub, "conn", req.id, "user", req.user, "node", from, "err", err)
+		s.log.Warn("connection taken over without its state: ended", "hubName", req.hub, "connectionId", req.id, "userId", req.user, "node", from, "err", err)
 		s.endLost(ho, req)
 		return nil, HandoverLost
 	}
 	s.keeper.add(c)
 	c.metrics = s.cfg.Metrics.ConnectionOpened(c.hub, transportWebSockets, c.proto.String(), c.diag)
 	s.traceStarted(c, transportWebSockets)
-	s.log.Info("stateful connection taken over from another node", "hub", c.hub, "conn", c.id, "user", c.user,
+	s.log.Info("stateful connection taken over from another node", "hubName", c.hub, "connectionId", c.id, "userId", c.user,
 		"node", from, "buffered_messages", len(st.Snapshot.Frames))
 	s.statefulEvent(c, eventTakenOver, len(st.Snapshot.Frames))
 	if st.CloseReason != "" {
@@ -310,7 +310,7 @@ func (s *Server) moveInBus(ctx context.Context, ho bus.Handover, req connRequest
 		if attached && !asked {
 			asked = true
 			if err := s.askRelease(ctx, from, req.hub, req.id); err != nil {
-				s.log.Debug("ask a node to let go of a connection", "hub", req.hub, "conn", req.id, "node", from, "err", err)
+				s.log.Debug("ask a node to let go of a connection", "hubName", req.hub, "connectionId", req.id, "node", from, "err", err)
 			}
 		}
 		select {
@@ -453,7 +453,7 @@ func (s *Server) endLost(ho bus.Handover, req connRequest) {
 	ended, err := ho.EndDetached(ctx, bus.Conn{Hub: req.hub, ID: req.id, User: req.user, Addr: s.cfg.InternalURL})
 	cancel()
 	if err != nil {
-		s.log.Warn("unregister a connection taken over without its state", "hub", req.hub, "conn", req.id, "err", err)
+		s.log.Warn("unregister a connection taken over without its state", "hubName", req.hub, "connectionId", req.id, "err", err)
 	}
 	if !ended && err == nil {
 		return // another node took it over meanwhile: its end is theirs

@@ -116,7 +116,7 @@ func (s *Server) serveRelease(w http.ResponseWriter, hub, id string) {
 		restError(w, http.StatusNotFound, codeConnNotExisted, "No stateful connection with this id on this node.")
 		return
 	}
-	s.log.Info("stateful connection resumes on another node: cutting the socket it replaces", "hub", hub, "conn", id, "user", c.user)
+	s.log.Info("stateful connection resumes on another node: cutting the socket it replaces", "hubName", hub, "connectionId", id, "userId", c.user)
 	if !c.waitDetached(takeOverTimeout) {
 		restError(w, http.StatusServiceUnavailable, "Error.Service.Unavailable", "The socket did not let go in time.")
 		return

@@ -49,7 +49,7 @@ func (s *Server) register(c *conn) error {
 	defer cancel()
 	_, err := s.cfg.Bus.Register(ctx, bus.Conn{Hub: c.hub, ID: c.id, User: c.user, Addr: s.cfg.InternalURL})
 	if err != nil {
-		s.log.Warn("register connection", "hub", c.hub, "conn", c.id, "user", c.user, "err", err)
+		s.log.Warn("register connection", "hubName", c.hub, "connectionId", c.id, "userId", c.user, "err", err)
 	}
 	return err
 }
@@ -86,7 +86,7 @@ func (s *Server) start(c *conn, req *connRequest, transport string) {
 	}
 	c.metrics = s.cfg.Metrics.ConnectionOpened(c.hub, transport, c.proto.String(), c.diag)
 	s.traceStarted(c, transport)
-	s.log.Debug("connection started", "hub", c.hub, "conn", c.id, "user", c.user, "transport", transport, "protocol", c.proto.String())
+	s.log.Debug("connection started", "hubName", c.hub, "connectionId", c.id, "userId", c.user, "transport", transport, "protocol", c.proto.String())
 }
 
 // ending is how a registered connection ended, for end.
@@ -125,7 +125,7 @@ func (s *Server) end(c *conn, e ending) {
 	if e.registered {
 		ctx, cancel := s.busContext(context.Background())
 		if err := s.cfg.Bus.Unregister(ctx, c.hub, c.id); err != nil {
-			s.log.Warn("unregister connection", "hub", c.hub, "conn", c.id, "err", err)
+			s.log.Warn("unregister connection", "hubName", c.hub, "connectionId", c.id, "err", err)
 		}
 		cancel()
 	}
@@ -139,7 +139,7 @@ func (s *Server) end(c *conn, e ending) {
 		c.metrics.Closed(label)
 		s.traceEnded(c, e.transport, label)
 	}
-	s.log.Debug("connection ended", "hub", c.hub, "conn", c.id, "user", c.user, "transport", e.transport, "reason", c.reason(), "err", e.err)
+	s.log.Debug("connection ended", "hubName", c.hub, "connectionId", c.id, "userId", c.user, "transport", e.transport, "reason", c.reason(), "err", e.err)
 	s.conns.Done()
 }
 

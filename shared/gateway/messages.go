@@ -16,13 +16,13 @@ func (s *Server) clientMessage(c *conn, m *hubproto.Message) {
 		s.clientCompletion(c, m)
 	case hubproto.TypeCancelInvocation:
 		if s.streams.remove(c, m.InvocationID) {
-			s.log.Debug("client cancelled a stream", "hub", c.hub, "conn", c.id, "stream", m.InvocationID)
+			s.log.Debug("client cancelled a stream", "hubName", c.hub, "connectionId", c.id, "stream", m.InvocationID)
 		}
 	case hubproto.TypeStreamItem:
 		// An item of a client-to-server stream: its invocation was refused
 		// with ErrTextClientStreams, or had no id to answer (see
 		// clientInvocation), and the client was told; nothing is forwarded.
-		s.log.Debug("ignoring a client stream item: client-to-server streams are refused", "hub", c.hub, "conn", c.id, "stream", m.InvocationID)
+		s.log.Debug("ignoring a client stream item: client-to-server streams are refused", "hubName", c.hub, "connectionId", c.id, "stream", m.InvocationID)
 	}
 }
 

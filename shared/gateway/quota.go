@@ -35,7 +35,7 @@ func (s *Server) admitNegotiate(w http.ResponseWriter, r *http.Request, hub, use
 			if !errors.Is(err, bus.ErrLimitReached) {
 				return s.quotaUnavailable(w, hub, user, err)
 			}
-			s.log.Warn(ReasonNegotiateLimit, "hub", hub, "user", user, "limit_per_second", s.cfg.NegotiateRate)
+			s.log.Warn(ReasonNegotiateLimit, "hubName", hub, "userId", user, "limit_per_second", s.cfg.NegotiateRate)
 			s.limitReached(LimitNegotiateRate)
 			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(retry)))
 			httpError(w, http.StatusTooManyRequests, ReasonNegotiateLimit)
@@ -73,7 +73,7 @@ func (s *Server) releaseConnection(hub, user string) {
 	ctx, cancel := s.busContext(context.Background())
 	defer cancel()
 	if err := s.quotas.ReleaseConnection(ctx, hub, user); err != nil {
-		s.log.Warn("release connection quota", "hub", hub, "user", user, "err", err)
+		s.log.Warn("release connection quota", "hubName", hub, "userId", user, "err", err)
 	}
 }
 
@@ -81,7 +81,7 @@ func (s *Server) connectionRefused(w http.ResponseWriter, step, hub, user string
 	if !errors.Is(err, bus.ErrLimitReached) {
 		return s.quotaUnavailable(w, hub, user, err)
 	}
-	s.log.Warn(ReasonConnectionLimit, "step", step, "hub", hub, "user", user,
+	s.log.Warn(ReasonConnectionLimit, "step", step, "hubName", hub, "userId", user,
 		"max_connections", s.cfg.MaxConnections, "max_user_connections", s.cfg.MaxUserConnections, "err", err)
 	s.limitReached(LimitConnections)
 	httpError(w, http.StatusTooManyRequests, ReasonConnectionLimit)
@@ -89,7 +89,7 @@ func (s *Server) connectionRefused(w http.ResponseWriter, step, hub, user string
 }
 
 func (s *Server) quotaUnavailable(w http.ResponseWriter, hub, user string, err error) bool {
-	s.log.Warn("quota check failed", "hub", hub, "user", user, "err", err)
+	s.log.Warn("quota check failed", "hubName", hub, "userId", user, "err", err)
 	httpError(w, http.StatusServiceUnavailable, ReasonInternal)
 	return false
 }

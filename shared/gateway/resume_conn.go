@@ -27,7 +27,7 @@ func (c *conn) keepLocked(frame []byte) bool {
 // unacknowledged frames is full; c.mu is held.
 func (c *conn) overflowLocked() {
 	r := c.sr
-	c.srv.log.Warn("closing stateful connection: reconnect buffer full", "hub", c.hub, "conn", c.id, "user", c.user,
+	c.srv.log.Warn("closing stateful connection: reconnect buffer full", "hubName", c.hub, "connectionId", c.id, "userId", c.user,
 		"buffered_bytes", r.bytes, "buffered_messages", len(r.unacked), "detached", r.detached,
 		"limit", c.srv.cfg.StatefulBufferBytes)
 	c.srv.statefulEvent(c, eventBufferFull, len(r.unacked))

@@ -115,8 +115,8 @@ func (s *Server) detach(c *conn, e ending) bool {
 		e.closeTransport()
 	}
 	s.keeper.reschedule(c, s.cfg.StatefulReconnectWindow)
-	s.log.Info("stateful connection detached; waiting for its client to reconnect", "hub", c.hub, "conn", c.id,
-		"user", c.user, "err", e.err, "buffered_messages", buffered, "window", s.cfg.StatefulReconnectWindow)
+	s.log.Info("stateful connection detached; waiting for its client to reconnect", "hubName", c.hub, "connectionId", c.id,
+		"userId", c.user, "err", e.err, "buffered_messages", buffered, "window", s.cfg.StatefulReconnectWindow)
 	s.statefulEvent(c, eventDetached, buffered)
 	return true
 }
@@ -135,7 +135,7 @@ func (s *Server) endDetached(c *conn) {
 		if m := s.statefulMetrics(); m != nil {
 			m.StatefulWindowExpired()
 		}
-		s.log.Info("stateful connection's reconnect window ran out", "hub", c.hub, "conn", c.id, "user", c.user,
+		s.log.Info("stateful connection's reconnect window ran out", "hubName", c.hub, "connectionId", c.id, "userId", c.user,
 			"window", s.cfg.StatefulReconnectWindow)
 		s.statefulEvent(c, eventWindowExpired, 0)
 	}
@@ -165,15 +165,15 @@ func (s *Server) reconnect(w http.ResponseWriter, r *http.Request, req connReque
 		return false // a connection without stateful reconnect: the id is in use
 	case ending:
 		s.countReconnect(ReconnectEnded)
-		s.log.Info("stateful reconnect refused: the connection is ending", "hub", c.hub, "conn", c.id, "user", c.user)
+		s.log.Info("stateful reconnect refused: the connection is ending", "hubName", c.hub, "connectionId", c.id, "userId", c.user)
 		httpError(w, http.StatusNotFound, TextNoConnection)
 		return true
 	case busy:
 		// One at a time: each would hold a socket and a goroutine that no
 		// connection limit counts.
 		s.countReconnect(ReconnectBusy)
-		s.log.Info("stateful reconnect refused: another reconnect of the connection is under way", "hub", c.hub,
-			"conn", c.id, "user", c.user)
+		s.log.Info("stateful reconnect refused: another reconnect of the connection is under way", "hubName", c.hub,
+			"connectionId", c.id, "userId", c.user)
 		httpError(w, http.StatusConflict, TextIDInUse)
 		return true
 	case draining:
@@ -215,7 +215,7 @@ func (s *Server) serveReconnect(c *conn, nc net.Conn, src io.Reader) {
 	c.reconnectDone()
 	if outcome != ReconnectResumed {
 		s.countReconnect(outcome)
-		s.log.Info("stateful reconnect refused", "hub", c.hub, "conn", c.id, "user", c.user, "outcome", outcome,
+		s.log.Info("stateful reconnect refused", "hubName", c.hub, "connectionId", c.id, "userId", c.user, "outcome", outcome,
 			"reason", ReasonReconnectFailed)
 		p := c.proto
 		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
@@ -225,7 +225,7 @@ func (s *Server) serveReconnect(c *conn, nc net.Conn, src io.Reader) {
 		return
 	}
 	// Counted once the client's Sequence arrives (clientSequence).
-	s.log.Info("stateful connection resumed", "hub", c.hub, "conn", c.id, "user", c.user, "replayed_messages", replayed)
+	s.log.Info("stateful connection resumed", "hubName", c.hub, "connectionId", c.id, "userId", c.user, "replayed_messages", replayed)
 	s.statefulEvent(c, eventResumed, replayed)
 	rd := &frameReader{br: bufio.NewReaderSize(src, readBufferSize), max: s.cfg.MaxMessageBytes, c: c}
 	e := ending{transport: transportWebSockets, registered: true, closeTransport: closeSocket}
@@ -270,7 +270,7 @@ func (s *Server) attach(c *conn, nc net.Conn) (int, string) {
 		}
 		ch, old := r.detachedCh, c.nc
 		c.mu.Unlock()
-		s.log.Info("stateful reconnect replaces a socket still attached", "hub", c.hub, "conn", c.id, "user", c.user)
+		s.log.Info("stateful reconnect replaces a socket still attached", "hubName", c.hub, "connectionId", c.id, "userId", c.user)
 		_ = old.Close()
 		select {
 		case <-ch:

@@ -111,12 +111,12 @@ func (s *Server) clientStream(c *conn, m *hubproto.Message) {
 		c.enqueue(completionErrorFrame(c.proto, m.InvocationID, ErrTextNoUpstream))
 		return
 	case len(m.StreamIDs) > 0:
-		s.log.Info("refusing a stream invocation with client-to-server streams", "hub", c.hub, "conn", c.id, "target", m.Target)
+		s.log.Info("refusing a stream invocation with client-to-server streams", "hubName", c.hub, "connectionId", c.id, "target", m.Target)
 		c.enqueue(completionErrorFrame(c.proto, m.InvocationID, ErrTextClientStreams))
 		return
 	}
 	if errText := s.streams.add(c, m.InvocationID, s.cfg.MaxConnectionStreams); errText != "" {
-		s.log.Info("refusing a stream invocation", "hub", c.hub, "conn", c.id, "stream", m.InvocationID, "reason", errText)
+		s.log.Info("refusing a stream invocation", "hubName", c.hub, "connectionId", c.id, "stream", m.InvocationID, "reason", errText)
 		c.enqueue(completionErrorFrame(c.proto, m.InvocationID, errText))
 		return
 	}
@@ -194,7 +194,7 @@ func streamItemFrame(p proto, streamID string, item json.RawMessage) ([]byte, er
 // (send) has no invocation to answer, so the connection is closed with
 // the reason, the only way the client can learn that its items go nowhere.
 func (s *Server) clientUpload(c *conn, m *hubproto.Message) {
-	s.log.Info("refusing an invocation with client-to-server streams", "hub", c.hub, "conn", c.id, "target", m.Target, "blocking", m.InvocationID != "")
+	s.log.Info("refusing an invocation with client-to-server streams", "hubName", c.hub, "connectionId", c.id, "target", m.Target, "blocking", m.InvocationID != "")
 	if m.InvocationID != "" {
 		c.enqueue(completionErrorFrame(c.proto, m.InvocationID, ErrTextClientStreams))
 		return

@@ -39,7 +39,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, c *conn) {
 	if !h.handshaken {
 		if !in.hasSeparator() {
 			if len(in.buf) > s.cfg.MaxMessageBytes {
-				s.log.Debug("handshake too large", "hub", c.hub, "conn", c.id, "bytes", len(in.buf))
+				s.log.Debug("handshake too large", "hubName", c.hub, "connectionId", c.id, "bytes", len(in.buf))
 				in.keep(nil)
 				h.end()
 				httpError(w, http.StatusBadRequest, "Handshake request is too large.")
@@ -98,7 +98,7 @@ func (s *Server) httpHandshake(c *conn, data []byte) (rest []byte) {
 	c.mu.Unlock()
 	s.idx.mu.Unlock()
 	if errText != "" {
-		s.log.Debug("handshake rejected", "hub", c.hub, "conn", c.id, "err", errText)
+		s.log.Debug("handshake rejected", "hubName", c.hub, "connectionId", c.id, "err", errText)
 		c.close("handshake rejected")
 		c.resume()
 		return nil

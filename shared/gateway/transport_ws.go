@@ -56,7 +56,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, req connRequest
 		if nc != nil {
 			_ = nc.Close()
 		}
-		s.log.Debug("websocket upgrade failed", "hub", req.hub, "conn", req.id, "err", err)
+		s.log.Debug("websocket upgrade failed", "hubName", req.hub, "connectionId", req.id, "err", err)
 		return nil, nil, false
 	}
 	// Keep only what the HTTP server already read; drop its 4 KiB buffers.
@@ -135,7 +135,7 @@ func (s *Server) handshake(c *conn, rd *frameReader, in *inbox, timeout time.Dur
 	for {
 		msg, err := rd.next()
 		if err != nil {
-			s.log.Debug("handshake read failed", "hub", c.hub, "conn", c.id, "err", err)
+			s.log.Debug("handshake read failed", "hubName", c.hub, "connectionId", c.id, "err", err)
 			return false
 		}
 		if msg == nil {
@@ -144,7 +144,7 @@ func (s *Server) handshake(c *conn, rd *frameReader, in *inbox, timeout time.Dur
 		in.add(msg)
 		if !in.hasSeparator() {
 			if len(in.buf) > s.cfg.MaxMessageBytes {
-				s.log.Debug("handshake too large", "hub", c.hub, "conn", c.id, "bytes", len(in.buf))
+				s.log.Debug("handshake too large", "hubName", c.hub, "connectionId", c.id, "bytes", len(in.buf))
 				return false
 			}
 			continue
@@ -163,7 +163,7 @@ func (s *Server) handshake(c *conn, rd *frameReader, in *inbox, timeout time.Dur
 		// The handshake response is JSON text whatever the protocol.
 		resp := finishFrame(hubproto.AppendHandshakeResponse(frameBuf(64), errText), opText)
 		if errText != "" {
-			s.log.Debug("handshake rejected", "hub", c.hub, "conn", c.id, "err", errText)
+			s.log.Debug("handshake rejected", "hubName", c.hub, "connectionId", c.id, "err", errText)
 			_ = c.write([][]byte{resp, normalCloseFrame}, time.Now(), time.Second)
 			return false
 		}
@@ -206,10 +206,10 @@ func (s *Server) failRead(c *conn, err error) error {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.closeWithMessage(ReasonPingTimeout, false)
 	case errors.Is(err, errTooLarge):
-		s.log.Info("closing connection after a message over the size limit", "hub", c.hub, "conn", c.id, "limit", s.cfg.MaxMessageBytes)
+		s.log.Info("closing connection after a message over the size limit", "hubName", c.hub, "connectionId", c.id, "limit", s.cfg.MaxMessageBytes)
 		c.close(ReasonMessageTooLarge, closeMessageFrame(c.proto, ReasonMessageTooLarge, false), closeFrame(1009))
 	case errors.Is(err, errProtocol), errors.Is(err, hubproto.ErrInvalidMessage):
-		s.log.Info("closing connection after invalid message", "hub", c.hub, "conn", c.id, "err", err)
+		s.log.Info("closing connection after invalid message", "hubName", c.hub, "connectionId", c.id, "err", err)
 		c.close(ReasonProtocolError, closeMessageFrame(c.proto, ReasonProtocolError, false), closeFrame(1002))
 	}
 	return err
@@ -234,7 +234,7 @@ func (s *Server) handleMessages(c *conn, data []byte) ([]byte, error) {
 				continue
 			case hubproto.TypeSequence:
 				if !c.clientSequence(m.SequenceID) {
-					s.log.Info("closing stateful connection: Sequence beyond the messages received", "hub", c.hub, "conn", c.id, "sequence_id", m.SequenceID)
+					s.log.Info("closing stateful connection: Sequence beyond the messages received", "hubName", c.hub, "connectionId", c.id, "sequence_id", m.SequenceID)
 					c.close(ReasonSequenceAhead, closeMessageFrame(c.proto, ReasonSequenceAhead, false), closeFrame(1002))
 					return nil, errSequenceAhead
 				}

@@ -43,7 +43,7 @@ func (s *Session) deliver(e event) {
 	}
 	frame, errText, err := replyFrame(s.info.Codec, e.id, r)
 	if err != nil {
-		s.c.cfg.Logger.Error("upstream: cannot encode completion", "hub", s.info.Hub, "connectionId", s.info.ConnectionID, "err", err)
+		s.c.cfg.Logger.Error("upstream: cannot encode completion", "hubName", s.info.Hub, "connectionId", s.info.ConnectionID, "err", err)
 		return
 	}
 	if errText != "" {

@@ -213,7 +213,7 @@ func (s *Session) fail(e event, errText string) {
 func (s *Session) replyError(e event, errText string) {
 	frame, err := ErrorFrame(s.info.Codec, e.id, errText)
 	if err != nil {
-		s.c.cfg.Logger.Error("upstream: cannot encode completion", "hub", s.info.Hub, "conn", s.info.ConnectionID, "err", err)
+		s.c.cfg.Logger.Error("upstream: cannot encode completion", "hubName", s.info.Hub, "connectionId", s.info.ConnectionID, "err", err)
 		return
 	}
 	e.reply(frame)
