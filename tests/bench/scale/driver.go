@@ -78,6 +78,10 @@ type Event struct {
 	// Hist is the delivery latencies since the last reset
 	// (Histogram.Buckets).
 	Hist [][2]int64 `json:"hist,omitempty"`
+	// PerConn is, in a stats event answering counts, the Invocation
+	// records each user of the driver received since the last reset (-1:
+	// not connected).
+	PerConn []int64 `json:"perConn,omitempty"`
 }
 
 // Driver commands, one per line on a driver's standard input; end of
@@ -86,6 +90,7 @@ const (
 	cmdConnect = "connect" // connect every user; answered by a connected event
 	cmdReset   = "reset"   // zero the per-connection counts and the histogram
 	cmdStats   = "stats"   // answered by a stats event
+	cmdCounts  = "counts"  // answered by a stats event with PerConn
 	cmdClose   = "close"
 )
 
@@ -135,7 +140,9 @@ func RunDriver(cfg []byte, in io.Reader, out io.Writer) int {
 		case cmdReset:
 			d.reset()
 		case cmdStats:
-			err = d.emit(d.stats())
+			err = d.emit(d.stats(false))
+		case cmdCounts:
+			err = d.emit(d.stats(true))
 		case cmdClose:
 			return 0
 		}
@@ -250,16 +257,27 @@ func (d *driver) reset() {
 	d.hist.Reset()
 }
 
-func (d *driver) stats() Event {
+// stats reports the counts and the histogram, with every user's count
+// when perConn is set.
+func (d *driver) stats(perConn bool) Event {
 	e := Event{Kind: "stats", Delivered: d.delivered.Load(), Hist: d.hist.Buckets(), MinPerConn: -1}
 	if d.pool != nil {
 		e.Conns, e.Ended = d.pool.Len(), d.pool.Ended()
 	}
+	if perConn {
+		e.PerConn = make([]int64, len(d.perConn))
+	}
 	for i := range d.perConn {
 		if !d.open[i].Load() {
+			if perConn {
+				e.PerConn[i] = -1
+			}
 			continue
 		}
 		n := d.perConn[i].Load()
+		if perConn {
+			e.PerConn[i] = n
+		}
 		if e.MinPerConn < 0 || n < e.MinPerConn {
 			e.MinPerConn = n
 		}

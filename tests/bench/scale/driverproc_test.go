@@ -117,9 +117,14 @@ func (d *driverProc) await(kind string, timeout time.Duration) (Event, error) {
 	}
 }
 
-// stats asks for the driver's stats.
-func (d *driverProc) stats() (Event, error) {
-	if err := d.send(cmdStats); err != nil {
+// stats asks for the driver's stats, with every user's count when
+// perConn is set.
+func (d *driverProc) stats(perConn bool) (Event, error) {
+	cmd := cmdStats
+	if perConn {
+		cmd = cmdCounts
+	}
+	if err := d.send(cmd); err != nil {
 		return Event{}, err
 	}
 	return d.await("stats", 30*time.Second)

@@ -25,7 +25,7 @@ type options struct {
 	Cluster     bool // a 3-master Redis Cluster instead of one server
 
 	ConnectTimeout   time.Duration // bound of the connecting
-	Settle           time.Duration // wait before reading idle memory
+	Settle           time.Duration // wait before reading idle memory (past the connect window)
 	FanoutDeliveries int           // deliveries of the fan-out phase (at least 3 broadcasts)
 	LatencyRate      int           // deliveries per second offered in the latency phase
 	LatencyDuration  time.Duration // length of the latency phase
@@ -48,8 +48,8 @@ func init() {
 	flag.IntVar(&f.Drivers, "drivers", envInt("BENCH_SCALE_DRIVERS", 0), "load-driver processes (0: one per 18,500 connections)")
 	flag.IntVar(&f.DialWorkers, "dial-workers", envInt("BENCH_SCALE_DIAL_WORKERS", 64), "connections set up at once, over all drivers")
 	flag.BoolVar(&f.Cluster, "cluster", envBool("BENCH_SCALE_CLUSTER"), "a 3-master Redis Cluster instead of one Redis server")
-	flag.DurationVar(&f.ConnectTimeout, "connect-timeout", envDuration("BENCH_SCALE_CONNECT_TIMEOUT", 3*time.Minute), "bound of the connecting")
-	flag.DurationVar(&f.Settle, "settle", 3*time.Second, "wait before reading idle memory")
+	flag.DurationVar(&f.ConnectTimeout, "connect-timeout", envDuration("BENCH_SCALE_CONNECT_TIMEOUT", 5*time.Minute), "bound of the connecting")
+	flag.DurationVar(&f.Settle, "settle", 17*time.Second, "wait before reading idle memory (longer than the gateways' 15 s connect window, whose single-use token records expire in Redis)")
 	flag.IntVar(&f.FanoutDeliveries, "fanout-deliveries", 2_000_000, "deliveries of the fan-out phase (at least 3 broadcasts)")
 	flag.IntVar(&f.LatencyRate, "latency-rate", 20_000, "deliveries per second offered in the latency phase")
 	flag.DurationVar(&f.LatencyDuration, "latency-duration", 15*time.Second, "length of the latency phase")

@@ -172,7 +172,7 @@ func (p *phases) stats(reset bool) int64 {
 				p.t.Fatal(err)
 			}
 		}
-		e, err := d.stats()
+		e, err := d.stats(false)
 		if err != nil {
 			p.t.Fatal(err)
 		}
@@ -181,47 +181,88 @@ func (p *phases) stats(reset bool) int64 {
 	return ended
 }
 
-// collect asks every driver for stats and returns the merged latency
-// histogram and the fewest and most messages one connection got.
-func (p *phases) collect() (Merged, int64, int64) {
+// histogram asks every driver for stats and returns the latencies
+// measured since the last reset, merged.
+func (p *phases) histogram() Merged {
 	m := Merged{}
-	lo, hi := int64(-1), int64(0)
 	for _, d := range p.tp.drivers {
-		e, err := d.stats()
+		e, err := d.stats(false)
 		if err != nil {
 			p.t.Fatal(err)
 		}
 		m.Add(e.Hist)
-		if lo < 0 || e.MinPerConn < lo {
-			lo = e.MinPerConn
-		}
-		hi = max(hi, e.MaxPerConn)
-		if e.Ended > 0 {
-			p.t.Errorf("driver %s: %d connections ended", d.cfg.Source, e.Ended)
-		}
 	}
-	return m, lo, hi
+	return m
 }
 
 // waitDelivered waits until the drivers have received want records in
-// all, failing when none arrive for stall or the budget ends.
-func (p *phases) waitDelivered(want int64) {
+// all; it fails when none arrive for stall or the budget ends.
+func (p *phases) waitDelivered(want int64) error {
 	last, since := p.tp.delivered(), time.Now()
 	for {
 		n := p.tp.delivered()
 		if n >= want {
-			return
+			return nil
 		}
 		if n != last {
 			last, since = n, time.Now()
 		} else if time.Since(since) > stall {
-			p.t.Fatalf("%d of %d deliveries, none for %v", n, want, stall)
+			return fmt.Errorf("%d of %d deliveries, none for %v", n, want, stall)
 		}
 		if p.ctx.Err() != nil {
-			p.t.Fatalf("budget of %v spent: %d of %d deliveries", p.o.Budget, n, want)
+			return fmt.Errorf("budget of %v spent: %d of %d deliveries", p.o.Budget, n, want)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// check checks that user i got exactly perUser[i] since the last reset,
+// after waitDelivered returned waitErr; it fails the test naming the
+// first users that did not, their gateway, and the gateways' warnings.
+func (p *phases) check(name string, waitErr error, perUser []int64) {
+	t := p.t
+	var wrong []string
+	missing := 0
+	for _, d := range p.tp.drivers {
+		e, err := d.stats(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Ended > 0 {
+			t.Errorf("%s: driver %s: %d connections ended", name, d.cfg.Source, e.Ended)
+		}
+		for i, got := range e.PerConn {
+			u := d.cfg.First + i
+			if got < 0 || got == perUser[u] {
+				continue
+			}
+			missing++
+			if len(wrong) < 10 {
+				wrong = append(wrong, fmt.Sprintf("u%d (gateway %d): %d, want %d", u, 1+u%len(p.tp.gateways), got, perUser[u]))
+			}
+		}
+	}
+	if waitErr == nil && missing == 0 {
+		return
+	}
+	var logs strings.Builder
+	for i, gw := range p.tp.gateways {
+		for line := range strings.Lines(gw.Logs()) {
+			if !strings.Contains(line, "level=INFO") {
+				fmt.Fprintf(&logs, "gateway %d: %s", i+1, line)
+			}
+		}
+	}
+	t.Fatalf("%s: %v; %d users got a wrong count: %s\ngateway warnings:\n%s", name, waitErr, missing, strings.Join(wrong, "; "), tail(logs.String()))
+}
+
+// each returns a count per user, all v.
+func each(n int, v int64) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }
 
 // fanout sends broadcasts to every connection back to back, a few in
@@ -243,13 +284,10 @@ func (p *phases) fanout() {
 		}
 		p.send("", "", time.Now())
 	}
-	p.waitDelivered(base + broadcasts*n)
+	err := p.waitDelivered(base + broadcasts*n)
 	took := time.Since(start)
 	cpu := tp.cpu(t).sub(cpu0)
-	_, lo, hi := p.collect()
-	if lo != broadcasts || hi != broadcasts {
-		t.Errorf("fan-out: a connection got between %d and %d of %d broadcasts", lo, hi, broadcasts)
-	}
+	p.check("fan-out", err, each(int(n), broadcasts))
 	m := float64(broadcasts*n) / 1e6
 	p.r.add("Broadcast fan-out to all", "%d broadcasts × %d connections in %.1f s (up to %d in flight): %.0f deliveries/s",
 		broadcasts, n, took.Seconds(), window, float64(broadcasts*n)/took.Seconds())
@@ -260,7 +298,7 @@ func (p *phases) fanout() {
 // latency broadcasts at a fixed offered rate of deliveries and reports
 // the delivery latency the drivers measured (send time in the message).
 func (p *phases) latency() {
-	t, tp, n := p.t, p.tp, int64(p.r.conns)
+	tp, n := p.tp, int64(p.r.conns)
 	interval := max(time.Duration(float64(time.Second)*float64(n)/float64(p.o.LatencyRate)), 20*time.Millisecond)
 	count := max(int64(p.o.LatencyDuration/interval), 3)
 	p.stats(true)
@@ -270,11 +308,8 @@ func (p *phases) latency() {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
 		p.send("", "", time.Now())
 	}
-	p.waitDelivered(base + count*n)
-	m, lo, hi := p.collect()
-	if lo != count || hi != count {
-		t.Errorf("latency: a connection got between %d and %d of %d broadcasts", lo, hi, count)
-	}
+	p.check("latency", p.waitDelivered(base+count*n), each(int(n), count))
+	m := p.histogram()
 	p.r.add("Broadcast latency at a fixed rate", "%.0f deliveries/s offered (a broadcast every %v, %d in all): p50 %s, p99 %s, max %s",
 		float64(n)/interval.Seconds(), interval.Round(time.Millisecond), count, ms(m.Quantile(0.5)), ms(m.Quantile(0.99)), ms(m.Quantile(1)))
 }
@@ -304,15 +339,22 @@ func (p *phases) groups() {
 	k := float64(joins) / 1000
 	p.r.add("Group joins (REST, users to groups)", "%d users into %d groups: %.0f/s; CPU-ms per 1,000: gateways %.0f, functions %.0f, Redis %.0f",
 		joins, groups, float64(joins)/took.Seconds(), ms1k(cpu.gateways, k), ms1k(cpu.functions, k), ms1k(cpu.redis, k))
-	p.targeted("Group sends", int64(size), func(i int) { p.send(groupName(i%groups), "", time.Now()) })
+	p.targeted("Group sends", func(i int) []int {
+		members := make([]int, size)
+		for k := range members {
+			members[k] = i%groups + k*groups
+		}
+		return members
+	}, func(i int) { p.send(groupName(i%groups), "", time.Now()) })
 }
 
 // users sends to single users (one connection each) at a fixed offered
 // rate.
 func (p *phases) users() {
 	n := p.r.conns
-	p.targeted("User sends", 1, func(i int) {
-		p.send("", "u"+strconv.Itoa((i*7919)%n), time.Now()) // spread over users, gateways and drivers
+	user := func(i int) int { return (i * 7919) % n } // spread over users, gateways and drivers
+	p.targeted("User sends", func(i int) []int { return []int{user(i)} }, func(i int) {
+		p.send("", "u"+strconv.Itoa(user(i)), time.Now())
 	})
 }
 
@@ -322,24 +364,31 @@ func ms1k(d time.Duration, thousands float64) float64 {
 	return float64(d.Milliseconds()) / thousands
 }
 
-// targeted sends o.SendRate messages per second for o.SendDuration, each
-// reaching per connections, waits for every delivery and reports the
-// rate reached, CPU per 1,000 sends and the delivery latency.
-func (p *phases) targeted(name string, per int64, send func(i int)) {
+// targeted sends o.SendRate messages per second for o.SendDuration
+// (send(i) sends the i-th), where message i reaches the users to(i),
+// waits for every delivery and checks them, and reports the rate
+// reached, CPU per 1,000 sends and the delivery latency.
+func (p *phases) targeted(name string, to func(i int) []int, send func(i int)) {
 	t, tp, o := p.t, p.tp, p.o
 	sends := max(int(float64(o.SendRate)*o.SendDuration.Seconds()), 10)
+	perUser := make([]int64, p.r.conns)
+	var total int64
+	for i := range sends {
+		for _, u := range to(i) {
+			perUser[u]++
+			total++
+		}
+	}
 	p.stats(true)
 	base := tp.delivered()
 	cpu0, start := tp.cpu(t), time.Now()
 	p.paced(sends, o.SendRate, send)
 	sent := time.Since(start)
-	p.waitDelivered(base + int64(sends)*per)
+	err := p.waitDelivered(base + total)
 	took := time.Since(start)
 	cpu := tp.cpu(t).sub(cpu0)
-	m, _, _ := p.collect()
-	if got := tp.delivered() - base; got != int64(sends)*per {
-		t.Errorf("%s: %d deliveries, want %d", name, got, int64(sends)*per)
-	}
+	p.check(name, err, perUser)
+	m := p.histogram()
 	k := float64(sends) / 1000
 	p.r.add(name, "%d sends, %d offered/s, %.0f/s reached (all delivered in %.1f s): p50 %s, p99 %s; CPU-ms per 1,000 sends: gateways %.0f, functions %.0f, Redis %.0f (drivers %.0f)",
 		sends, o.SendRate, float64(sends)/sent.Seconds(), took.Seconds(), ms(m.Quantile(0.5)), ms(m.Quantile(0.99)),
