@@ -151,9 +151,26 @@ func (p *phases) connect() {
 		perConn(cpu.gateways, n), perConn(cpu.functions, n), perConn(cpu.redis, n), perConn(cpu.drivers, n))
 	r.add("Idle memory per 1,000 connections", "gateways' RSS %.1f MiB (%.1f KiB/conn); Redis used_memory %.0f KiB (%.0f B/conn)",
 		float64(rss1-rss0)/1024/n*1000, float64(rss1-rss0)/n, float64(mem1-mem0)/1024/n*1000, float64(mem1-mem0)/n)
+	p.redisBreakdown(mem1-mem0, n)
 	if ended := p.stats(false); ended > 0 {
 		t.Errorf("%d connections closed while idle", ended)
 	}
+}
+
+// redisBreakdown reports how Redis's growth by grown bytes for n idle
+// connections splits over the hub's connection records (docs: the key
+// layout in shared/bus/redisbus/doc.go).
+func (p *phases) redisBreakdown(grown int64, n float64) {
+	base := "herald:{h:" + hub + "}:"
+	var total int64
+	bytes := func(pattern string) float64 {
+		b := p.tp.keyBytes(p.t, base+pattern)
+		total += b
+		return float64(b) / n
+	}
+	conns, node, addr, sets, users := bytes("conns"), bytes("node"), bytes("addr"), bytes("n:*"), bytes("u:*")
+	p.r.add("Redis bytes per connection by record (MEMORY USAGE)", "conns hash %.0f, node hash %.0f, addr hash %.0f, per-node sets %.0f, per-user sets %.0f, the rest (keyspace entries, allocator) %.0f",
+		conns, node, addr, sets, users, float64(grown-total)/n)
 }
 
 // perConn formats CPU time per connection in microseconds.
@@ -303,15 +320,19 @@ func (p *phases) latency() {
 	count := max(int64(p.o.LatencyDuration/interval), 3)
 	p.stats(true)
 	base := tp.delivered()
-	start := time.Now()
+	cpu0, start := tp.cpu(p.t), time.Now()
 	for i := range count {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
 		p.send("", "", time.Now())
 	}
-	p.check("latency", p.waitDelivered(base+count*n), each(int(n), count))
-	m := p.histogram()
-	p.r.add("Broadcast latency at a fixed rate", "%.0f deliveries/s offered (a broadcast every %v, %d in all): p50 %s, p99 %s, max %s",
-		float64(n)/interval.Seconds(), interval.Round(time.Millisecond), count, ms(m.Quantile(0.5)), ms(m.Quantile(0.99)), ms(m.Quantile(1)))
+	err := p.waitDelivered(base + count*n)
+	took := time.Since(start)
+	cpu := tp.cpu(p.t).sub(cpu0)
+	p.check("latency", err, each(int(n), count))
+	m, mil := p.histogram(), float64(count*n)/1e6
+	p.r.add("Broadcast latency at a fixed rate", "%.0f deliveries/s offered (a broadcast every %v, %d in all, delivered in %.1f s): p50 %s, p99 %s, max %s; CPU-s per 1M deliveries: gateways %.2f, functions %.3f, Redis %.3f (drivers %.2f)",
+		float64(n)/interval.Seconds(), interval.Round(time.Millisecond), count, took.Seconds(), ms(m.Quantile(0.5)), ms(m.Quantile(0.99)), ms(m.Quantile(1)),
+		cpu.gateways.Seconds()/mil, cpu.functions.Seconds()/mil, cpu.redis.Seconds()/mil, cpu.drivers.Seconds()/mil)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }

@@ -131,6 +131,7 @@ func startGateway(bin, redisURL string, n int) (*proc.Child, error) {
 			"HERALD_ACCESS_KEYS=" + node.DevAccessKey,
 			"HERALD_NODE_ID=gw" + strconv.Itoa(n),
 			"HERALD_LOG_LEVEL=info", // the "gateway listening" line
+			"HERALD_LOG_FORMAT=text",
 			"HERALD_MAX_ADDRESS_CONNECTIONS=0",
 			"HERALD_FORWARDED_HOPS=0",
 			"HERALD_SHUTDOWN_TIMEOUT=5s",
@@ -272,34 +273,108 @@ func fileLimit(pid int) string {
 
 // redisInfo returns field of INFO section from the Redis server at addr.
 func redisInfo(addr, section, field string) (string, error) {
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	body, err := redisCommand(addr, "INFO "+section)
 	if err != nil {
-		return "", fmt.Errorf("redis %s: %w", addr, err)
+		return "", err
 	}
-	defer nc.Close()
-	_ = nc.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := fmt.Fprintf(nc, "INFO %s\r\n", section); err != nil {
-		return "", fmt.Errorf("redis %s: %w", addr, err)
-	}
-	r := bufio.NewReader(nc)
-	head, err := r.ReadString('\n') // "$<length>\r\n"
-	if err != nil {
-		return "", fmt.Errorf("redis %s: %w", addr, err)
-	}
-	size, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(head, "$")))
-	if !strings.HasPrefix(head, "$") || err != nil || size < 0 || size > 1<<20 {
-		return "", fmt.Errorf("redis %s: INFO answered %q", addr, head)
-	}
-	body := make([]byte, size)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return "", fmt.Errorf("redis %s: %w", addr, err)
-	}
-	for line := range strings.Lines(string(body)) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
-			return v, nil
+	for _, b := range body {
+		for line := range strings.Lines(b) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
+				return v, nil
+			}
 		}
 	}
 	return "", fmt.Errorf("redis %s: INFO %s has no %s", addr, section, field)
+}
+
+// redisCommand sends one inline command (no argument may contain a
+// space) to the Redis server at addr and returns its answer: a bulk
+// string's contents or an integer's digits as one value, an array of
+// them as its values, nil as none; an error answer is an error.
+func redisCommand(addr, cmd string) ([]string, error) {
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("redis %s: %w", addr, err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(nc, cmd+"\r\n"); err != nil {
+		return nil, fmt.Errorf("redis %s: %w", addr, err)
+	}
+	r := bufio.NewReader(nc)
+	head, err := r.ReadString('\n')
+	if err != nil {
+		return nil, fmt.Errorf("redis %s: %w", addr, err)
+	}
+	count := 1
+	if n, ok := strings.CutPrefix(strings.TrimSpace(head), "*"); ok {
+		if count, err = strconv.Atoi(n); err != nil {
+			return nil, fmt.Errorf("redis %s: %s answered %q", addr, cmd, head)
+		}
+		head = ""
+	}
+	var out []string
+	for range count {
+		if head == "" {
+			if head, err = r.ReadString('\n'); err != nil {
+				return nil, fmt.Errorf("redis %s: %w", addr, err)
+			}
+		}
+		v, err := redisValue(r, strings.TrimSpace(head))
+		if err != nil {
+			return nil, fmt.Errorf("redis %s: %s: %w", addr, cmd, err)
+		}
+		out = append(out, v...)
+		head = ""
+	}
+	return out, nil
+}
+
+// redisValue reads the value whose first line is head: an integer, a
+// bulk string (up to 16 MiB) or nil.
+func redisValue(r *bufio.Reader, head string) ([]string, error) {
+	switch {
+	case head == "$-1" || head == "_":
+		return nil, nil
+	case strings.HasPrefix(head, ":"):
+		return []string{head[1:]}, nil
+	case strings.HasPrefix(head, "$"):
+		size, err := strconv.Atoi(head[1:])
+		if err != nil || size < 0 || size > 16<<20 {
+			return nil, fmt.Errorf("answered %q", head)
+		}
+		body := make([]byte, size+2) // and CRLF
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		return []string{string(body[:size])}, nil
+	}
+	return nil, fmt.Errorf("answered %q", head)
+}
+
+// keyBytes is MEMORY USAGE of every key matching pattern, every element
+// counted, added up over the Redis servers.
+func (tp *topology) keyBytes(t *testing.T, pattern string) int64 {
+	t.Helper()
+	var total int64
+	for _, a := range tp.redisAddrs {
+		keys, err := redisCommand(a, "KEYS "+pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			v, err := redisCommand(a, "MEMORY USAGE "+k+" SAMPLES 0")
+			if err != nil || len(v) != 1 {
+				t.Fatalf("MEMORY USAGE %s: %v %q", k, err, v)
+			}
+			n, err := strconv.ParseInt(v[0], 10, 64)
+			if err != nil {
+				t.Fatalf("redis %s: MEMORY USAGE %s: %q", a, k, v)
+			}
+			total += n
+		}
+	}
+	return total
 }
 
 // freePort returns a port of 127.0.0.1 that was free a moment ago.
