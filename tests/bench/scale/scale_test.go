@@ -119,7 +119,7 @@ type phases struct {
 // connections.
 func (p *phases) connect() {
 	t, tp, r := p.t, p.tp, p.r
-	rss0, mem0 := tp.gatewaysRSS(t), tp.redisMemory(t)
+	rss0, mem0, drv0 := tp.gatewaysRSS(t), tp.redisMemory(t), tp.driversRSS(t)
 	cpu0, start := tp.cpu(t), time.Now()
 	for _, d := range tp.drivers {
 		if err := d.send(cmdConnect); err != nil {
@@ -140,7 +140,7 @@ func (p *phases) connect() {
 	took := time.Since(start)
 	cpu := tp.cpu(t).sub(cpu0)
 	time.Sleep(p.o.Settle)
-	rss1, mem1 := tp.gatewaysRSS(t), tp.redisMemory(t)
+	rss1, mem1, drv1 := tp.gatewaysRSS(t), tp.redisMemory(t), tp.driversRSS(t)
 	n := float64(r.conns)
 	r.add("Connections open", "%d of %d", r.conns, p.o.Conns)
 	for _, s := range stopped {
@@ -149,8 +149,8 @@ func (p *phases) connect() {
 	r.add("Connect rate (app negotiate, client negotiate, WebSocket, handshake)", "%.0f/s (%d in %.1f s)", n/took.Seconds(), r.conns, took.Seconds())
 	r.add("CPU per connection setup", "gateways %s, functions %s, Redis %s (drivers %s)",
 		perConn(cpu.gateways, n), perConn(cpu.functions, n), perConn(cpu.redis, n), perConn(cpu.drivers, n))
-	r.add("Idle memory per 1,000 connections", "gateways' RSS %.1f MiB (%.1f KiB/conn); Redis used_memory %.0f KiB (%.0f B/conn)",
-		float64(rss1-rss0)/1024/n*1000, float64(rss1-rss0)/n, float64(mem1-mem0)/1024/n*1000, float64(mem1-mem0)/n)
+	r.add("Idle memory per 1,000 connections", "gateways' RSS %.1f MiB (%.1f KiB/conn); Redis used_memory %.0f KiB (%.0f B/conn); drivers' RSS %.1f MiB",
+		float64(rss1-rss0)/1024/n*1000, float64(rss1-rss0)/n, float64(mem1-mem0)/1024/n*1000, float64(mem1-mem0)/n, float64(drv1-drv0)/1024/n*1000)
 	p.redisBreakdown(mem1-mem0, n)
 	if ended := p.stats(false); ended > 0 {
 		t.Errorf("%d connections closed while idle", ended)

@@ -148,6 +148,10 @@ func startGateway(bin, redisURL string, n int) (*proc.Child, error) {
 // stops them first at Cleanup.
 func (tp *topology) startDrivers(t *testing.T, o options) {
 	t.Helper()
+	// Runs after the drivers have stopped (Cleanup is last in, first
+	// out): the gateways get to unregister every closed connection
+	// before they are stopped.
+	t.Cleanup(func() { tp.awaitUnregistered(t, time.Minute) })
 	gws := make([]string, len(tp.gateways))
 	for i, gw := range tp.gateways {
 		gws[i] = gw.Addr
@@ -175,6 +179,46 @@ func (tp *topology) startDrivers(t *testing.T, o options) {
 		tp.drivers = append(tp.drivers, d)
 		first += count
 	}
+}
+
+// awaitUnregistered waits up to timeout until Redis records no
+// connection of the hub.
+func (tp *topology) awaitUnregistered(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	key := "herald:{h:" + hub + "}:conns"
+	deadline := time.Now().Add(timeout)
+	for {
+		left := 0
+		for _, a := range tp.redisAddrs {
+			v, err := redisCommand(a, "HLEN "+key)
+			if err == nil && len(v) == 1 { // a cluster's other masters answer MOVED
+				n, _ := strconv.Atoi(v[0])
+				left += n
+			}
+		}
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d connections still registered in Redis %v after the clients closed", left, timeout)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// driversRSS is the load drivers' resident memory, KiB, added up.
+func (tp *topology) driversRSS(t *testing.T) int64 {
+	t.Helper()
+	var total int64
+	for _, d := range tp.drivers {
+		kib, err := bench.RSSKiB(d.pid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += kib
+	}
+	return total
 }
 
 // delivered is the Invocation records every driver has received so far
