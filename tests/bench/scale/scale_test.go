@@ -107,11 +107,12 @@ func run(t *testing.T, o options) *results {
 
 // phases runs the measurements on one topology.
 type phases struct {
-	t   *testing.T
-	ctx context.Context
-	o   options
-	tp  *topology
-	r   *results
+	t         *testing.T
+	ctx       context.Context
+	o         options
+	tp        *topology
+	r         *results
+	connected []int // the users whose connection is open, ascending
 }
 
 // connect connects every driver's users at once and reports the setup
@@ -152,9 +153,30 @@ func (p *phases) connect() {
 	r.add("Idle memory per 1,000 connections", "gateways' RSS %.1f MiB (%.1f KiB/conn); Redis used_memory %.0f KiB (%.0f B/conn); drivers' RSS %.1f MiB",
 		float64(rss1-rss0)/1024/n*1000, float64(rss1-rss0)/n, float64(mem1-mem0)/1024/n*1000, float64(mem1-mem0)/n, float64(drv1-drv0)/1024/n*1000)
 	p.redisBreakdown(mem1-mem0, n)
-	if ended := p.stats(false); ended > 0 {
-		t.Errorf("%d connections closed while idle", ended)
+	for _, d := range tp.drivers {
+		e, err := d.stats(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Ended > 0 {
+			t.Errorf("driver %s: %d connections closed while idle", d.cfg.Source, e.Ended)
+		}
+		for i, c := range e.PerConn {
+			if c >= 0 {
+				p.connected = append(p.connected, d.cfg.First+i)
+			}
+		}
 	}
+}
+
+// perUser returns a count per user (connected or not), v for each
+// connected one.
+func (p *phases) perUser(v int64) []int64 {
+	out := make([]int64, p.o.Conns)
+	for _, u := range p.connected {
+		out[u] = v
+	}
+	return out
 }
 
 // redisBreakdown reports how Redis's growth by grown bytes for n idle
@@ -178,24 +200,16 @@ func perConn(d time.Duration, n float64) string {
 	return fmt.Sprintf("%.0f µs", float64(d.Microseconds())/n)
 }
 
-// stats resets the drivers' per-connection counts and histograms when
-// reset is set, else it asks each for stats; it returns the connections
-// that ended.
-func (p *phases) stats(reset bool) int64 {
-	var ended int64
+// reset zeroes the drivers' per-connection counts and histograms.
+func (p *phases) reset() {
 	for _, d := range p.tp.drivers {
-		if reset {
-			if err := d.send(cmdReset); err != nil {
-				p.t.Fatal(err)
-			}
-		}
-		e, err := d.stats(false)
-		if err != nil {
+		if err := d.send(cmdReset); err != nil {
 			p.t.Fatal(err)
 		}
-		ended += e.Ended
+		if _, err := d.stats(false); err != nil { // the reset is done once it answers
+			p.t.Fatal(err)
+		}
 	}
-	return ended
 }
 
 // histogram asks every driver for stats and returns the latencies
@@ -273,15 +287,6 @@ func (p *phases) check(name string, waitErr error, perUser []int64) {
 	t.Fatalf("%s: %v; %d users got a wrong count: %s\ngateway warnings:\n%s", name, waitErr, missing, strings.Join(wrong, "; "), tail(logs.String()))
 }
 
-// each returns a count per user, all v.
-func each(n int, v int64) []int64 {
-	out := make([]int64, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
-}
-
 // fanout sends broadcasts to every connection back to back, a few in
 // flight, and reports deliveries per second and CPU per million
 // deliveries by kind of process.
@@ -289,7 +294,7 @@ func (p *phases) fanout() {
 	t, tp, n := p.t, p.tp, int64(p.r.conns)
 	broadcasts := max(int64(p.o.FanoutDeliveries)/n, 3)
 	window := min(max(400_000/n, 2), 100)
-	p.stats(true)
+	p.reset()
 	base := tp.delivered()
 	cpu0, start := tp.cpu(t), time.Now()
 	for i := range broadcasts {
@@ -304,7 +309,7 @@ func (p *phases) fanout() {
 	err := p.waitDelivered(base + broadcasts*n)
 	took := time.Since(start)
 	cpu := tp.cpu(t).sub(cpu0)
-	p.check("fan-out", err, each(int(n), broadcasts))
+	p.check("fan-out", err, p.perUser(broadcasts))
 	m := float64(broadcasts*n) / 1e6
 	p.r.add("Broadcast fan-out to all", "%d broadcasts × %d connections in %.1f s (up to %d in flight): %.0f deliveries/s",
 		broadcasts, n, took.Seconds(), window, float64(broadcasts*n)/took.Seconds())
@@ -318,7 +323,7 @@ func (p *phases) latency() {
 	tp, n := p.tp, int64(p.r.conns)
 	interval := max(time.Duration(float64(time.Second)*float64(n)/float64(p.o.LatencyRate)), 20*time.Millisecond)
 	count := max(int64(p.o.LatencyDuration/interval), 3)
-	p.stats(true)
+	p.reset()
 	base := tp.delivered()
 	cpu0, start := tp.cpu(p.t), time.Now()
 	for i := range count {
@@ -328,7 +333,7 @@ func (p *phases) latency() {
 	err := p.waitDelivered(base + count*n)
 	took := time.Since(start)
 	cpu := tp.cpu(p.t).sub(cpu0)
-	p.check("latency", err, each(int(n), count))
+	p.check("latency", err, p.perUser(count))
 	m, mil := p.histogram(), float64(count*n)/1e6
 	p.r.add("Broadcast latency at a fixed rate", "%.0f deliveries/s offered (a broadcast every %v, %d in all, delivered in %.1f s): p50 %s, p99 %s, max %s; CPU-s per 1M deliveries: gateways %.2f, functions %.3f, Redis %.3f (drivers %.2f)",
 		float64(n)/interval.Seconds(), interval.Round(time.Millisecond), count, took.Seconds(), ms(m.Quantile(0.5)), ms(m.Quantile(0.99)), ms(m.Quantile(1)),
@@ -341,12 +346,13 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float
 // groups at a fixed offered rate.
 func (p *phases) groups() {
 	t, o := p.t, p.o
-	groups, size := o.Groups, o.GroupSize
+	size := min(o.GroupSize, len(p.connected))
+	groups := max(1, min(o.Groups, len(p.connected)/size)) // every member a distinct open connection
 	cpu0, start := p.tp.cpu(t), time.Now()
 	joins := groups * size
 	p.paced(joins, 0, func(i int) {
 		g, k := i%groups, i/groups
-		user := "u" + strconv.Itoa(g+k*groups)
+		user := "u" + strconv.Itoa(p.connected[g+k*groups])
 		resp, err := p.tp.rest.AddUserToGroup(p.ctx, hub, user, groupName(g))
 		if err == nil && resp.StatusCode != http.StatusOK {
 			err = fmt.Errorf("%v", resp)
@@ -363,7 +369,7 @@ func (p *phases) groups() {
 	p.targeted("Group sends", func(i int) []int {
 		members := make([]int, size)
 		for k := range members {
-			members[k] = i%groups + k*groups
+			members[k] = p.connected[i%groups+k*groups]
 		}
 		return members
 	}, func(i int) { p.send(groupName(i%groups), "", time.Now()) })
@@ -372,8 +378,8 @@ func (p *phases) groups() {
 // users sends to single users (one connection each) at a fixed offered
 // rate.
 func (p *phases) users() {
-	n := p.r.conns
-	user := func(i int) int { return (i * 7919) % n } // spread over users, gateways and drivers
+	n := len(p.connected)
+	user := func(i int) int { return p.connected[(i*7919)%n] } // spread over users, gateways and drivers
 	p.targeted("User sends", func(i int) []int { return []int{user(i)} }, func(i int) {
 		p.send("", "u"+strconv.Itoa(user(i)), time.Now())
 	})
@@ -392,7 +398,7 @@ func ms1k(d time.Duration, thousands float64) float64 {
 func (p *phases) targeted(name string, to func(i int) []int, send func(i int)) {
 	t, tp, o := p.t, p.tp, p.o
 	sends := max(int(float64(o.SendRate)*o.SendDuration.Seconds()), 10)
-	perUser := make([]int64, p.r.conns)
+	perUser := make([]int64, o.Conns)
 	var total int64
 	for i := range sends {
 		for _, u := range to(i) {
@@ -400,7 +406,7 @@ func (p *phases) targeted(name string, to func(i int) []int, send func(i int)) {
 			total++
 		}
 	}
-	p.stats(true)
+	p.reset()
 	base := tp.delivered()
 	cpu0, start := tp.cpu(t), time.Now()
 	p.paced(sends, o.SendRate, send)
