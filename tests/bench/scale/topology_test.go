@@ -190,9 +190,9 @@ func (tp *topology) awaitUnregistered(t *testing.T, timeout time.Duration) {
 	for {
 		left := 0
 		for _, a := range tp.redisAddrs {
-			v, err := redisCommand(a, "HLEN "+key)
-			if err == nil && len(v) == 1 { // a cluster's other masters answer MOVED
-				n, _ := strconv.Atoi(v[0])
+			v, err := redisCommands(a, "HLEN "+key)
+			if err == nil && len(v[0]) == 1 { // a cluster's other masters answer MOVED
+				n, _ := strconv.Atoi(v[0][0])
 				left += n
 			}
 		}
@@ -317,11 +317,11 @@ func fileLimit(pid int) string {
 
 // redisInfo returns field of INFO section from the Redis server at addr.
 func redisInfo(addr, section, field string) (string, error) {
-	body, err := redisCommand(addr, "INFO "+section)
+	answers, err := redisCommands(addr, "INFO "+section)
 	if err != nil {
 		return "", err
 	}
-	for _, b := range body {
+	for _, b := range answers[0] {
 		for line := range strings.Lines(b) {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
 				return v, nil
@@ -331,45 +331,60 @@ func redisInfo(addr, section, field string) (string, error) {
 	return "", fmt.Errorf("redis %s: INFO %s has no %s", addr, section, field)
 }
 
-// redisCommand sends one inline command (no argument may contain a
-// space) to the Redis server at addr and returns its answer: a bulk
-// string's contents or an integer's digits as one value, an array of
-// them as its values, nil as none; an error answer is an error.
-func redisCommand(addr, cmd string) ([]string, error) {
+// redisCommands sends inline commands (no argument may contain a space)
+// to the Redis server at addr over one connection, pipelined, and
+// returns each answer: a bulk string's contents or an integer's digits
+// as one value, an array of them as its values, nil as none. An error
+// answer is an error.
+func redisCommands(addr string, cmds ...string) ([][]string, error) {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("redis %s: %w", addr, err)
 	}
 	defer nc.Close()
-	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(nc, cmd+"\r\n"); err != nil {
+	_ = nc.SetDeadline(time.Now().Add(30 * time.Second))
+	w := bufio.NewWriter(nc)
+	for _, c := range cmds {
+		_, _ = w.WriteString(c + "\r\n")
+	}
+	if err := w.Flush(); err != nil {
 		return nil, fmt.Errorf("redis %s: %w", addr, err)
 	}
 	r := bufio.NewReader(nc)
+	out := make([][]string, len(cmds))
+	for i, c := range cmds {
+		if out[i], err = redisAnswer(r); err != nil {
+			return nil, fmt.Errorf("redis %s: %s: %w", addr, c, err)
+		}
+	}
+	return out, nil
+}
+
+// redisAnswer reads one answer: an array of values, or one value.
+func redisAnswer(r *bufio.Reader) ([]string, error) {
 	head, err := r.ReadString('\n')
 	if err != nil {
-		return nil, fmt.Errorf("redis %s: %w", addr, err)
+		return nil, err
 	}
-	count := 1
-	if n, ok := strings.CutPrefix(strings.TrimSpace(head), "*"); ok {
-		if count, err = strconv.Atoi(n); err != nil {
-			return nil, fmt.Errorf("redis %s: %s answered %q", addr, cmd, head)
-		}
-		head = ""
+	head = strings.TrimSpace(head)
+	n, ok := strings.CutPrefix(head, "*")
+	if !ok {
+		return redisValue(r, head)
+	}
+	count, err := strconv.Atoi(n)
+	if err != nil {
+		return nil, fmt.Errorf("answered %q", head)
 	}
 	var out []string
 	for range count {
-		if head == "" {
-			if head, err = r.ReadString('\n'); err != nil {
-				return nil, fmt.Errorf("redis %s: %w", addr, err)
-			}
+		if head, err = r.ReadString('\n'); err != nil {
+			return nil, err
 		}
 		v, err := redisValue(r, strings.TrimSpace(head))
 		if err != nil {
-			return nil, fmt.Errorf("redis %s: %s: %w", addr, cmd, err)
+			return nil, err
 		}
 		out = append(out, v...)
-		head = ""
 	}
 	return out, nil
 }
@@ -402,20 +417,32 @@ func (tp *topology) keyBytes(t *testing.T, pattern string) int64 {
 	t.Helper()
 	var total int64
 	for _, a := range tp.redisAddrs {
-		keys, err := redisCommand(a, "KEYS "+pattern)
+		answers, err := redisCommands(a, "KEYS "+pattern)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range keys {
-			v, err := redisCommand(a, "MEMORY USAGE "+k+" SAMPLES 0")
-			if err != nil || len(v) != 1 {
-				t.Fatalf("MEMORY USAGE %s: %v %q", k, err, v)
+		keys := answers[0]
+		for len(keys) > 0 {
+			batch := keys[:min(len(keys), 10_000)]
+			keys = keys[len(batch):]
+			cmds := make([]string, len(batch))
+			for i, k := range batch {
+				cmds[i] = "MEMORY USAGE " + k + " SAMPLES 0"
 			}
-			n, err := strconv.ParseInt(v[0], 10, 64)
+			sizes, err := redisCommands(a, cmds...)
 			if err != nil {
-				t.Fatalf("redis %s: MEMORY USAGE %s: %q", a, k, v)
+				t.Fatal(err)
 			}
-			total += n
+			for i, v := range sizes {
+				if len(v) != 1 {
+					continue // gone meanwhile
+				}
+				n, err := strconv.ParseInt(v[0], 10, 64)
+				if err != nil {
+					t.Fatalf("redis %s: MEMORY USAGE %s: %q", a, batch[i], v)
+				}
+				total += n
+			}
 		}
 	}
 	return total
