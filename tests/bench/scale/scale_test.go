@@ -284,7 +284,9 @@ func (p *phases) check(name string, waitErr error, perUser []int64) {
 			}
 		}
 	}
-	t.Fatalf("%s: %v; %d users got a wrong count: %s\ngateway warnings:\n%s", name, waitErr, missing, strings.Join(wrong, "; "), tail(logs.String()))
+	// Not fatal: the later phases still run and the table is printed.
+	t.Errorf("%s: %v; %d users got a wrong count: %s\ngateway warnings:\n%s", name, waitErr, missing, strings.Join(wrong, "; "), tail(logs.String()))
+	p.r.notes = append(p.r.notes, fmt.Sprintf("%s: %v; %d users got a wrong count, first: %s", name, waitErr, missing, strings.Join(wrong, "; ")))
 }
 
 // fanout sends broadcasts to every connection back to back, a few in
@@ -347,12 +349,13 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float
 func (p *phases) groups() {
 	t, o := p.t, p.o
 	size := min(o.GroupSize, len(p.connected))
-	groups := max(1, min(o.Groups, len(p.connected)/size)) // every member a distinct open connection
+	groups := max(1, min(o.Groups, len(p.connected)/size))
+	stride := len(p.connected) / size // member k of group g: open connection g + k·stride, spread over drivers and gateways
 	cpu0, start := p.tp.cpu(t), time.Now()
 	joins := groups * size
 	p.paced(joins, 0, func(i int) {
 		g, k := i%groups, i/groups
-		user := "u" + strconv.Itoa(p.connected[g+k*groups])
+		user := "u" + strconv.Itoa(p.connected[g+k*stride])
 		resp, err := p.tp.rest.AddUserToGroup(p.ctx, hub, user, groupName(g))
 		if err == nil && resp.StatusCode != http.StatusOK {
 			err = fmt.Errorf("%v", resp)
@@ -369,7 +372,7 @@ func (p *phases) groups() {
 	p.targeted("Group sends", func(i int) []int {
 		members := make([]int, size)
 		for k := range members {
-			members[k] = p.connected[i%groups+k*groups]
+			members[k] = p.connected[i%groups+k*stride]
 		}
 		return members
 	}, func(i int) { p.send(groupName(i%groups), "", time.Now()) })
