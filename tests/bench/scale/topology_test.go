@@ -210,15 +210,11 @@ func (tp *topology) awaitUnregistered(t *testing.T, timeout time.Duration) {
 // driversRSS is the load drivers' resident memory, KiB, added up.
 func (tp *topology) driversRSS(t *testing.T) int64 {
 	t.Helper()
-	var total int64
-	for _, d := range tp.drivers {
-		kib, err := bench.RSSKiB(d.pid())
-		if err != nil {
-			t.Fatal(err)
-		}
-		total += kib
+	pids := make([]int, len(tp.drivers))
+	for i, d := range tp.drivers {
+		pids[i] = d.pid()
 	}
-	return total
+	return rssSum(t, pids...)
 }
 
 // delivered is the Invocation records every driver has received so far
@@ -270,9 +266,19 @@ func (tp *topology) cpu(t *testing.T) usage {
 // gatewaysRSS is the gateways' resident memory, KiB, added up.
 func (tp *topology) gatewaysRSS(t *testing.T) int64 {
 	t.Helper()
+	pids := make([]int, len(tp.gateways))
+	for i, gw := range tp.gateways {
+		pids[i] = gw.PID()
+	}
+	return rssSum(t, pids...)
+}
+
+// rssSum is the resident memory of processes pids, KiB, added up.
+func rssSum(t *testing.T, pids ...int) int64 {
+	t.Helper()
 	var total int64
-	for _, gw := range tp.gateways {
-		kib, err := bench.RSSKiB(gw.PID())
+	for _, pid := range pids {
+		kib, err := bench.RSSKiB(pid)
 		if err != nil {
 			t.Fatal(err)
 		}
