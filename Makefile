@@ -6,7 +6,7 @@ JS    := tests/js
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help run sample test test-unit test-e2e deploy-test deploy-tools fuzz bench soak fmt lint build lambdas image image-docker release clean js-deps
+.PHONY: help run sample test test-unit test-e2e deploy-test deploy-tools fuzz bench bench-scale bench-scale-cluster soak fmt lint build lambdas image image-docker release clean js-deps
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,6 +77,19 @@ bench: ## benchmarks: fan-out deliveries/s, gateway CPU and memory per connectio
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./shared/hubproto ./shared/bus
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 -benchtime=1s ./shared/gateway
 	BENCH_RESULTS=$(CURDIR)/bench-results.json $(GO) test -run='^$$' -bench=. -count=1 -benchtime=$(BENCHTIME) ./tests/bench
+
+# The scale benchmark (tests/bench/scale, docs/bench-scale.md): gateway
+# processes, a functions process and load drivers on one throwaway Redis
+# (or a 3-master cluster), SCALE_CONNS WebSocket connections in all.
+# Not part of make test; it ends by itself within about 10 minutes.
+SCALE_CONNS         ?= 100000
+SCALE_CLUSTER_CONNS ?= 20000
+SCALE_ARGS          ?=
+bench-scale: ## SCALE_CONNS (100000) connections over 5+ gateways on one Redis: connect rate, memory, fan-out, group/user sends, latency (not in CI)
+	$(GO) test -run '^TestScale$$' -count=1 -timeout 15m -v ./tests/bench/scale -args -scale -conns=$(SCALE_CONNS) $(SCALE_ARGS)
+
+bench-scale-cluster: ## bench-scale on a 3-master Redis Cluster, SCALE_CLUSTER_CONNS (20000) connections
+	$(GO) test -run '^TestScale$$' -count=1 -timeout 15m -v ./tests/bench/scale -args -scale -cluster -conns=$(SCALE_CLUSTER_CONNS) $(SCALE_ARGS)
 
 SOAK_DURATION ?= 3m
 soak: ## churn connections and messages for SOAK_DURATION (default 3m; not in CI) and check flat heap and goroutines
