@@ -151,6 +151,9 @@ func TestFlagsAndVariablesAgree(t *testing.T) {
 		if f.env == "HERALD_LOG_MESSAGING" {
 			raw = "all"
 		}
+		if f.env == "HERALD_CLIENT_TIMEOUT" {
+			raw = "60s" // above the default keep-alive interval, which it must be
+		}
 		if strings.HasSuffix(f.env, "_URL") || f.env == "ECS_CONTAINER_METADATA_URI_V4" {
 			raw = "http://h.example"
 		}

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,15 @@ func offDefaults(t *testing.T, v reflect.Value, env map[string]string, k int) in
 			n := f.Int() + int64(k)
 			f.SetInt(n)
 			env[name] = strconv.FormatInt(n, 10)
+		case sf.Type.Kind() == reflect.String && sf.Tag.Get("enum") != "":
+			// The first allowed value that is not the current one.
+			for _, v := range strings.Split(sf.Tag.Get("enum"), ",") {
+				if v != f.String() {
+					f.SetString(v)
+					env[name] = v
+					break
+				}
+			}
 		default:
 			t.Fatalf("%s: a %s; teach this test its values", sf.Name, sf.Type)
 		}
