@@ -59,7 +59,7 @@ func newClusterClient(raw string) (*redis.ClusterClient, error) {
 		return nil, fmt.Errorf("redisbus: cluster URL: %w", err)
 	}
 	clientDefaults(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout,
-		&opt.DialerRetries, &opt.MaxRetries, &opt.ContextTimeoutEnabled)
+		&opt.DialerRetries, &opt.MaxRetries, &opt.ContextTimeoutEnabled, &opt.Protocol)
 	opt.NewClient = func(o *redis.Options) *redis.Client {
 		c := redis.NewClient(o)
 		c.AddHook(sentOnce{})

@@ -146,15 +146,17 @@ func NewClient(url string) (redis.UniversalClient, error) {
 		return nil, fmt.Errorf("redisbus: %w", err)
 	}
 	clientDefaults(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.PoolTimeout,
-		&opt.DialerRetries, &opt.MaxRetries, &opt.ContextTimeoutEnabled)
+		&opt.DialerRetries, &opt.MaxRetries, &opt.ContextTimeoutEnabled, &opt.Protocol)
 	return redis.NewClient(opt), nil
 }
 
 // clientDefaults sets the defaults of the options redis.Options and
 // redis.ClusterOptions share, where the URL left them unset: 2s dial, read
 // and write timeouts, a 3s pool timeout, one dial retry, no command retries
-// (a script must not run twice), and contexts that bound every call.
-func clientDefaults(dial, read, write, pool *time.Duration, dialerRetries, maxRetries *int, ctxTimeout *bool) {
+// (a script must not run twice), and contexts that bound every call. It
+// also sets RESP2 whatever the URL says (see subscriptionProtocol).
+func clientDefaults(dial, read, write, pool *time.Duration, dialerRetries, maxRetries *int, ctxTimeout *bool, protocol *int) {
+	*protocol = subscriptionProtocol
 	setDefault(dial, 2*time.Second)
 	setDefault(read, 2*time.Second)
 	setDefault(write, 2*time.Second)
