@@ -37,7 +37,9 @@ type Config struct {
 	// suited to the bus: a *redis.Client talks to one server (or one
 	// primary), a *redis.ClusterClient to a Redis Cluster (see the package
 	// documentation). Other kinds of redis.UniversalClient (a failover or
-	// ring client) are not supported.
+	// ring client) are not supported. A gateway node's client must speak
+	// RESP2, as NewClient's do: on RESP3, go-redis can drop a message from
+	// a subscription's backlog unseen (see subscriptionProtocol).
 	Client redis.UniversalClient
 	// KeyPrefix starts every key and channel name, so several deployments
 	// (or tests) can share a Redis database. It must not contain braces.
@@ -80,6 +82,9 @@ func (c Config) withDefaults() (Config, error) {
 	case *redis.Client, *redis.ClusterClient:
 	default:
 		return c, fmt.Errorf("redisbus: Config.Client: %T is not supported (use a *redis.Client or a *redis.ClusterClient)", c.Client)
+	}
+	if p := clientProtocol(c.Client); !c.Stateless && p != subscriptionProtocol {
+		return c, fmt.Errorf("redisbus: Config.Client speaks RESP%d; a gateway node's client must speak RESP%d (NewClient makes one)", p, subscriptionProtocol)
 	}
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = DefaultKeyPrefix

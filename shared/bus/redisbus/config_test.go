@@ -9,11 +9,20 @@ import (
 
 	"github.com/heraldrt/herald/shared/bus"
 	"github.com/heraldrt/herald/shared/bus/redisbus"
+	"github.com/heraldrt/herald/shared/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	rdb := newClient(t, "")
+	// A client that speaks RESP3 (go-redis's default) would lose messages
+	// from a subscription's backlog (TestBacklogLosesNothing).
+	opt, err := redis.ParseURL(redistest.Addr(t) + "?protocol=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp3 := redis.NewClient(opt)
+	t.Cleanup(func() { _ = resp3.Close() })
 	for _, tc := range []struct {
 		name string
 		cfg  redisbus.Config
@@ -22,6 +31,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"brace in prefix", redisbus.Config{Client: rdb, KeyPrefix: "a{b"}},
 		{"NodeTTL not above HeartbeatInterval", redisbus.Config{Client: rdb, HeartbeatInterval: time.Second, NodeTTL: time.Second}},
 		{"NodeTTL below the default HeartbeatInterval", redisbus.Config{Client: rdb, NodeTTL: time.Second}},
+		{"RESP3 client for a gateway node", redisbus.Config{Client: resp3}},
 	} {
 		if b, err := redisbus.New(tc.cfg); err == nil {
 			_ = b.Close()

@@ -1,5 +1,7 @@
 package redisbus
 
+import "github.com/redis/go-redis/v9"
+
 // subscriptionProtocol is the Redis protocol version of every client
 // NewClient makes: RESP2, even when the URL asks for another.
 //
@@ -19,3 +21,19 @@ package redisbus
 // The Bus needs nothing of RESP3: its scripts return the same replies on
 // both, and go-redis reads either form of the commands it sends.
 const subscriptionProtocol = 2
+
+// clientProtocol returns the protocol version rdb speaks, a *redis.Client
+// or a *redis.ClusterClient (go-redis takes 0 for RESP3).
+func clientProtocol(rdb redis.UniversalClient) int {
+	p := 0
+	switch c := rdb.(type) {
+	case *redis.Client:
+		p = c.Options().Protocol
+	case *redis.ClusterClient:
+		p = c.Options().Protocol
+	}
+	if p == 0 {
+		return 3
+	}
+	return p
+}
