@@ -14,8 +14,29 @@ import (
 // them again, so that REST's existence checks and group sends agree with
 // what the gateways deliver (no "ghost" memberships).
 type memberships struct {
-	mu    sync.Mutex
-	conns map[string]map[string]*tracked // hub → connection id → state
+	mu   sync.Mutex
+	hubs map[string]*hubMembers
+}
+
+// hubMembers is the tracked connections of one hub, by id and by user, so
+// that an envelope for one connection or one user costs time in
+// proportion to its connections, never to all the hub's.
+type hubMembers struct {
+	conns map[string]*tracked            // connection id → state
+	users map[string]map[string]*tracked // user → connection id → state
+}
+
+// setUser files t, the state of connection id, under its user.
+func (h *hubMembers) setUser(id string, t *tracked) {
+	if t.user == "" {
+		return
+	}
+	us := h.users[t.user]
+	if us == nil {
+		us = make(map[string]*tracked)
+		h.users[t.user] = us
+	}
+	us[id] = t
 }
 
 // tracked is one connection's user and groups (nil until it joins one).
@@ -31,26 +52,27 @@ func (t *tracked) add(group string) {
 	t.groups[group] = struct{}{}
 }
 
-func (m *memberships) init() { m.conns = make(map[string]map[string]*tracked) }
+func (m *memberships) init() { m.hubs = make(map[string]*hubMembers) }
 
 // add starts tracking a connection, or adds groups to one tracked; it
 // reports whether it started.
 func (m *memberships) add(hub, conn, user string, groups []string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cs := m.conns[hub]
-	if cs == nil {
-		cs = make(map[string]*tracked)
-		m.conns[hub] = cs
+	h := m.hubs[hub]
+	if h == nil {
+		h = &hubMembers{conns: make(map[string]*tracked), users: make(map[string]map[string]*tracked)}
+		m.hubs[hub] = h
 	}
-	t := cs[conn] // envelopes may have come first
+	t := h.conns[conn] // envelopes may have come first
 	created := t == nil
 	if created {
-		t = &tracked{user: user}
-		cs[conn] = t
+		t = &tracked{}
+		h.conns[conn] = t
 	}
-	if t.user == "" {
+	if t.user == "" && user != "" {
 		t.user = user // a takeover learns the user from its script
+		h.setUser(conn, t)
 	}
 	for _, g := range groups {
 		t.add(g)
@@ -62,10 +84,20 @@ func (m *memberships) add(hub, conn, user string, groups []string) bool {
 func (m *memberships) remove(hub, conn string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cs := m.conns[hub]
-	delete(cs, conn)
-	if len(cs) == 0 {
-		delete(m.conns, hub)
+	h := m.hubs[hub]
+	if h == nil {
+		return
+	}
+	if t := h.conns[conn]; t != nil && t.user != "" {
+		us := h.users[t.user]
+		delete(us, conn)
+		if len(us) == 0 {
+			delete(h.users, t.user)
+		}
+	}
+	delete(h.conns, conn)
+	if len(h.conns) == 0 {
+		delete(m.hubs, hub)
 	}
 }
 
@@ -73,7 +105,11 @@ func (m *memberships) remove(hub, conn string) {
 func (m *memberships) groups(hub, conn string) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t := m.conns[hub][conn]
+	h := m.hubs[hub]
+	if h == nil {
+		return nil
+	}
+	t := h.conns[conn]
 	if t == nil {
 		return nil
 	}
@@ -104,17 +140,18 @@ func (m *memberships) apply(e *bus.Envelope) {
 			clear(t.groups)
 		}
 	}
-	cs := m.conns[e.Hub]
+	h := m.hubs[e.Hub]
+	if h == nil {
+		return
+	}
 	switch e.Scope {
 	case bus.ScopeConnection:
-		if t := cs[e.ID]; t != nil {
+		if t := h.conns[e.ID]; t != nil {
 			change(t)
 		}
 	case bus.ScopeUser:
-		for _, t := range cs {
-			if t.user == e.ID {
-				change(t)
-			}
+		for _, t := range h.users[e.ID] {
+			change(t)
 		}
 	}
 }
