@@ -137,6 +137,11 @@ var (
 		"HERALD_MAX_INVOCATIONS":            "10,000 REST :invoke calls waiting per task",
 		"HERALD_MAX_CONNECTION_STREAMS":     "16 server-to-client streams per connection",
 		"HERALD_BUS_TIMEOUT":                "5 s per bus call, under the ALB's and the client's timeouts",
+		"HERALD_CLIENT_TIMEOUT":             "30 s, as ASP.NET Core's server: a client silent that long is closed",
+		"HERALD_KEEPALIVE_INTERVAL":         "15 s, as ASP.NET Core's server: under the client's 30 s server timeout",
+		"HERALD_STATEFUL_RECONNECT":         "on: clients that ask for stateful reconnect get it",
+		"HERALD_STATEFUL_RECONNECT_WINDOW":  "30 s, as Azure's window; a drain hands connections to a live task",
+		"HERALD_STATEFUL_BUFFER_BYTES":      "100,000 bytes unacknowledged per connection, as ASP.NET Core's",
 	}
 )
 

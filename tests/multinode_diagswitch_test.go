@@ -85,7 +85,7 @@ func TestMultiNodeDiagnosticsSwitch(t *testing.T) {
 			n++
 			id := c.connectTo(t, i, fmt.Sprintf("c%d", n), fmt.Sprintf("u%d", n))
 			within(t, wait, "the debug line of "+id, func() error {
-				if !logLine(p, `msg="connection started"`, "conn="+id) {
+				if !logLine(p, `msg="connection started"`, "connectionId="+id) {
 					return fmt.Errorf("no connection started line for %s", id)
 				}
 				return nil
