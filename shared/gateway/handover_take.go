@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -240,7 +241,7 @@ func (s *Server) takeOver(ctx context.Context, ho bus.Handover, req connRequest,
 		s.log.Warn("take a connection over", "hubName", req.hub, "connectionId", req.id, "node", from, "err", err)
 		return nil, HandoverFailed
 	}
-	from = cmpOr(moved.From, from)
+	from = cmp.Or(moved.From, from)
 	if moved.Meta == "" {
 		// Its node never detached it: the bus took the node for dead, and
 		// the state died with it. It ends here, now.
@@ -281,14 +282,6 @@ func (s *Server) takeOver(ctx context.Context, ho bus.Handover, req connRequest,
 		c.close(st.CloseReason)
 	}
 	return c, HandoverDone
-}
-
-// cmpOr returns a unless it is empty, else b.
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // moveInBus runs the bus's TakeOver. A connection still attached to its
@@ -405,7 +398,7 @@ func (s *Server) install(t *take, c *conn, groups []string) error {
 				continue
 			}
 			if e.Kind == bus.KindClose {
-				closeReason = cmpOr(e.Reason, ReasonAppClosed)
+				closeReason = cmp.Or(e.Reason, ReasonAppClosed)
 				continue
 			}
 			if f, err := messageFrame(c.proto, e.Message); err == nil && len(f) > 0 {
