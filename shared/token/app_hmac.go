@@ -33,6 +33,7 @@ type hmacApp struct {
 	algs     []string
 	iss, aud string
 	parser   *jwt.Parser
+	fast     fastPath
 }
 
 var _ AppVerifier = (*hmacApp)(nil)
@@ -54,25 +55,31 @@ func NewHMACAppVerifier(cfg HMACAppConfig) (AppVerifier, error) {
 		}
 	}
 	algs = append([]string(nil), algs...)
+	opts := appOptions(algs, cfg.Leeway, cfg.Now)
+	secret := []byte(cfg.Secret)
 	return &hmacApp{
-		secret: []byte(cfg.Secret),
+		secret: secret,
 		algs:   algs,
 		iss:    cfg.Issuer,
 		aud:    cfg.Audience,
-		parser: jwt.NewParser(appOptions(algs, cfg.Leeway, cfg.Now)...),
+		parser: jwt.NewParser(opts...),
+		fast:   newFastPath(algs, [][]byte{secret}, jwt.NewValidator(opts...)),
 	}, nil
 }
 
 // VerifyApp implements AppVerifier.
 func (h *hmacApp) VerifyApp(_ context.Context, raw string) (Claims, error) {
-	if _, err := precheck(raw, h.algs); err != nil {
-		return nil, err
-	}
-	var claims parsedClaims
-	if _, err := h.parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) {
-		return h.secret, nil
-	}); err != nil {
-		return nil, mapError(err)
+	claims := h.fast.verify(raw)
+	if claims == nil {
+		if _, err := precheck(raw, h.algs); err != nil {
+			return nil, err
+		}
+		claims = new(parsedClaims)
+		if _, err := h.parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
+			return h.secret, nil
+		}); err != nil {
+			return nil, mapError(err)
+		}
 	}
 	c := claims.claims()
 	if err := checkApp(c, h.iss, h.aud); err != nil {

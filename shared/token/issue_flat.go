@@ -15,9 +15,10 @@ import (
 // issueFlat is Issue for the claims negotiate hands out: every value a
 // string, a bool or an integer. It writes the payload itself, with the
 // bytes golang-jwt's SignedString writes (encoding/json's encoding of the
-// map: names sorted, the same string escaping), and signs with the same
-// golang-jwt signing method; the token is identical, without a map, a
-// reflective encoding and a header encoding per token. ok is false for any
+// map: names sorted, the same string escaping), and signs it with a keyed
+// HMAC from a pool (the MAC golang-jwt's signing method computes); the
+// token is identical, without a map, a reflective encoding, a header
+// encoding and a fresh HMAC per token. ok is false for any
 // other claim value, and Issue then takes golang-jwt's path.
 func (i *Issuer) issueFlat(audience string, claims map[string]any, now time.Time, lifetime time.Duration) (string, bool) {
 	type member struct {
@@ -70,12 +71,10 @@ func (i *Issuer) issueFlat(audience string, claims map[string]any, now time.Time
 	out := make([]byte, 0, len(i.head)+enc.EncodedLen(len(js))+1+enc.EncodedLen(64))
 	out = append(out, i.head...)
 	out = enc.AppendEncode(out, js)
-	sig, err := i.method.Sign(string(out), i.key)
-	if err != nil {
-		return "", false
-	}
+	var sig [64]byte
+	mac := i.macs.sum(sig[:0], out)
 	out = append(out, '.')
-	out = enc.AppendEncode(out, sig)
+	out = enc.AppendEncode(out, mac)
 	return string(out), true
 }
 

@@ -37,6 +37,7 @@ type Verifier struct {
 	parser    *jwt.Parser
 	validator *jwt.Validator // the parser's time checks, for tokens in seen
 	seen      verifiedCache
+	fast      fastPath
 }
 
 // NewVerifier returns a Verifier for cfg. It fails when there is no key, a
@@ -64,6 +65,11 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	opts := timeOptions(cfg.Leeway, DefaultLeeway, cfg.Now, jwt.WithValidMethods(v.algs), jwt.WithExpirationRequired())
 	v.parser = jwt.NewParser(opts...)
 	v.validator = jwt.NewValidator(opts...)
+	raw := make([][]byte, len(cfg.Keys))
+	for i, k := range cfg.Keys {
+		raw[i] = []byte(k)
+	}
+	v.fast = newFastPath(v.algs, raw, v.validator)
 	return v, nil
 }
 
@@ -77,6 +83,10 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 // finally aud against the [Audience] rule (ErrAudience, with "expected ...,
 // got ..." detail).
 //
+// A token in the header golang-jwt itself writes is checked first without
+// the parser (fast_verify.go): the same checks, and any token that fails
+// one goes through the parser for its error.
+//
 // A token verified before (the same bytes) skips the checks that depend on
 // its bytes alone, up to the signature; exp, nbf and aud are checked again,
 // with the same errors. Its claims are then the map returned before, shared
@@ -88,6 +98,8 @@ func (v *Verifier) Verify(raw string, aud Audience) (Claims, error) {
 			// As golang-jwt's parser wraps its validator's errors.
 			return nil, mapError(fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err))
 		}
+	} else if claims = v.fast.verify(raw); claims != nil {
+		v.seen.put(raw, claims)
 	} else {
 		if _, err := precheck(raw, v.algs); err != nil {
 			return nil, err
