@@ -26,12 +26,13 @@ type connRequest struct {
 // Every request is authenticated again, so an expired access token gets
 // 401 and the client negotiates again.
 func (s *Server) connect(w http.ResponseWriter, r *http.Request) {
-	hub, err := hubParam(r)
+	q := r.URL.Query()
+	hub, err := hubParam(q)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	tok := r.URL.Query().Get("id")
+	tok := q.Get("id")
 	if tok == "" {
 		httpError(w, http.StatusBadRequest, TextIDRequired)
 		return

@@ -60,7 +60,7 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 		restError(w, http.StatusMethodNotAllowed, "Error.Request.MethodNotAllowed", "Use POST.")
 		return
 	}
-	hub, err := hubParam(r)
+	hub, err := hubParam(r.URL.Query())
 	if err != nil {
 		restError(w, http.StatusBadRequest, codeInvalidRequest, err.Error())
 		return

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -24,7 +25,8 @@ func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusMethodNotAllowed, "Negotiate requires POST.")
 		return
 	}
-	hub, err := hubParam(r)
+	q := r.URL.Query()
+	hub, err := hubParam(q)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
@@ -47,7 +49,7 @@ func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
 	if !s.admitNegotiate(w, r, hub, claims.UserID()) {
 		return
 	}
-	version, verr := negotiateVersion(r)
+	version, verr := negotiateVersion(q)
 	if verr != "" {
 		writeJSON(w, hubproto.ErrorResponse{Error: verr})
 		return
@@ -60,7 +62,7 @@ func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
 		ConnectionID:        id,
 		AvailableTransports: transports(htt),
 	}
-	if version > 0 && s.statefulOn() && allowed(htt, httWebSockets) && queryTrue(r, "useStatefulReconnect") {
+	if version > 0 && s.statefulOn() && allowed(htt, httWebSockets) && queryTrue(q, "useStatefulReconnect") {
 		resp.UseStatefulReconnect = true
 		resp.ConnectionToken = s.tokens.issueStateful(raw, hub, claims.UserID(), expiry)
 	} else {
@@ -80,11 +82,11 @@ func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
 // connection id and token (all three transports, stateful reconnect).
 const negotiateAnswerFixed = 320
 
-// negotiateVersion reads the negotiateVersion query parameter (name
+// negotiateVersion reads the negotiateVersion parameter of query q (name
 // case-insensitive): missing → 0, above 1 → 1. A non-integer yields an
 // error text for the {"error":...} body.
-func negotiateVersion(r *http.Request) (int, string) {
-	for k, vs := range r.URL.Query() {
+func negotiateVersion(q url.Values) (int, string) {
+	for k, vs := range q {
 		if !strings.EqualFold(k, "negotiateVersion") || len(vs) == 0 {
 			continue
 		}
@@ -97,10 +99,10 @@ func negotiateVersion(r *http.Request) (int, string) {
 	return 0, ""
 }
 
-// queryTrue reports whether the query parameter name (case-insensitive,
-// as ASP.NET Core reads it) is "true" (any case).
-func queryTrue(r *http.Request, name string) bool {
-	for k, vs := range r.URL.Query() {
+// queryTrue reports whether the parameter name of query q
+// (case-insensitive, as ASP.NET Core reads it) is "true" (any case).
+func queryTrue(q url.Values, name string) bool {
+	for k, vs := range q {
 		if strings.EqualFold(k, name) && len(vs) > 0 {
 			return strings.EqualFold(vs[0], "true")
 		}
@@ -109,7 +111,8 @@ func queryTrue(r *http.Request, name string) bool {
 }
 
 // transports lists the transports this gateway serves, restricted by the
-// token's asrs.s.htt bitmask when present.
+// token's asrs.s.htt bitmask when present. The lists are shared: callers
+// must not modify them.
 func transports(htt string) []hubproto.AvailableTransport {
 	mask := httWebSockets | httSSE | httLongPoll
 	if htt != "" {
@@ -117,27 +120,36 @@ func transports(htt string) []hubproto.AvailableTransport {
 			mask = v
 		}
 	}
-	out := []hubproto.AvailableTransport{}
-	if mask&httWebSockets != 0 {
-		out = append(out, hubproto.AvailableTransport{
-			Transport:       hubproto.TransportWebSockets,
-			TransferFormats: []string{hubproto.FormatText, hubproto.FormatBinary},
-		})
-	}
-	if mask&httSSE != 0 {
-		out = append(out, hubproto.AvailableTransport{
-			Transport:       hubproto.TransportServerSentEvents,
-			TransferFormats: []string{hubproto.FormatText},
-		})
-	}
-	if mask&httLongPoll != 0 {
-		out = append(out, hubproto.AvailableTransport{
-			Transport:       hubproto.TransportLongPolling,
-			TransferFormats: []string{hubproto.FormatText, hubproto.FormatBinary},
-		})
-	}
-	return out
+	return transportLists[mask&(httWebSockets|httSSE|httLongPoll)]
 }
+
+// transportLists holds the answer of transports for each bitmask, made
+// once instead of on every negotiate.
+var transportLists = func() (lists [8][]hubproto.AvailableTransport) {
+	for mask := range lists {
+		out := []hubproto.AvailableTransport{}
+		if mask&httWebSockets != 0 {
+			out = append(out, hubproto.AvailableTransport{
+				Transport:       hubproto.TransportWebSockets,
+				TransferFormats: []string{hubproto.FormatText, hubproto.FormatBinary},
+			})
+		}
+		if mask&httSSE != 0 {
+			out = append(out, hubproto.AvailableTransport{
+				Transport:       hubproto.TransportServerSentEvents,
+				TransferFormats: []string{hubproto.FormatText},
+			})
+		}
+		if mask&httLongPoll != 0 {
+			out = append(out, hubproto.AvailableTransport{
+				Transport:       hubproto.TransportLongPolling,
+				TransferFormats: []string{hubproto.FormatText, hubproto.FormatBinary},
+			})
+		}
+		lists[mask] = out
+	}
+	return lists
+}()
 
 func writeJSON(w http.ResponseWriter, v any) {
 	b, err := json.Marshal(v)

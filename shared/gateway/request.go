@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -20,9 +21,9 @@ var (
 	errHubInvalid = errors.New("Invalid hub name.")
 )
 
-// hubParam returns the request's hub key, lower-cased.
-func hubParam(r *http.Request) (string, error) {
-	vs := r.URL.Query()["hub"]
+// hubParam returns the hub key of a request's query q, lower-cased.
+func hubParam(q url.Values) (string, error) {
+	vs := q["hub"]
 	switch {
 	case len(vs) == 0 || vs[0] == "":
 		return "", errHubMissing
