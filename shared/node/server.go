@@ -105,6 +105,13 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// listenConfig makes the listeners: without TCP keep-alive probes, which
+// Go would otherwise switch on and tune with four setsockopt calls for every
+// accepted connection. Nothing needs them: a client connection is watched
+// by the SignalR keep-alive and client timeout, and every HTTP connection
+// by the server's idle and read timeouts.
+var listenConfig = net.ListenConfig{KeepAlive: -1}
+
 // listen binds addr; "localhost" binds both loopback addresses on one port.
 func (s *Server) listen(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
@@ -115,7 +122,7 @@ func (s *Server) listen(addr string) error {
 	if host == "localhost" {
 		first = "127.0.0.1"
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(first, port))
+	ln, err := listenConfig.Listen(context.Background(), "tcp", net.JoinHostPort(first, port))
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
@@ -123,7 +130,7 @@ func (s *Server) listen(addr string) error {
 	s.port = ln.Addr().(*net.TCPAddr).Port
 	if host == "localhost" {
 		// Best effort: machines without IPv6 loopback still serve on 127.0.0.1.
-		if ln6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(s.port))); err == nil {
+		if ln6, err := listenConfig.Listen(context.Background(), "tcp", net.JoinHostPort("::1", strconv.Itoa(s.port))); err == nil {
 			s.lns = append(s.lns, ln6)
 		}
 	}
