@@ -65,6 +65,8 @@ fuzz: ## run each fuzz target (codecs, frame reader, record framing, tokens, RES
 	  echo "fuzz $$f"; \
 	  $(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/hubproto || exit 1; \
 	done
+	$(GO) test -run='^$$' -fuzz='^FuzzParsedClaims$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/token
+	$(GO) test -run='^$$' -fuzz='^FuzzFastVerify$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/token
 	$(GO) test -run='^$$' -fuzz='^FuzzConnTokenVerify$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/gateway
 	$(GO) test -run='^$$' -fuzz='^FuzzFrameReader$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/gateway
 	$(GO) test -run='^$$' -fuzz='^FuzzInbox$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./shared/gateway
