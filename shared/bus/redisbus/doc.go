@@ -226,7 +226,9 @@
 // until they are reaped or taken over. Connections recorded by a version
 // that kept an address per connection (P:{h:H}:addr, connection →
 // address) are still located through it; that hash is no longer
-// written, only cleaned up.
+// written, only cleaned up. The other way round does not hold: while
+// nodes of the older version run beside newer ones (a deploy), their
+// Locate finds no address for the connections the newer ones hold.
 //
 // # Failures
 //
