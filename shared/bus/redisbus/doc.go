@@ -225,10 +225,12 @@
 // new id, and the connections of the old process keep the old address
 // until they are reaped or taken over. Connections recorded by a version
 // that kept an address per connection (P:{h:H}:addr, connection →
-// address) are still located through it; that hash is no longer
-// written, only cleaned up. The other way round does not hold: while
-// nodes of the older version run beside newer ones (a deploy), their
-// Locate finds no address for the connections the newer ones hold.
+// address) are still located through it. TakeOver updates their entry
+// there to the taker's address, so that the node of that version,
+// draining during a deploy, finds the taker to send the handed-over
+// connection's state to; nothing else writes that hash, so an older
+// node's Locate finds no address for the connections newer nodes
+// registered (forwarding to them fails until the older nodes are gone).
 //
 // # Failures
 //

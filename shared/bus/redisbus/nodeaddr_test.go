@@ -106,7 +106,10 @@ func TestNodeAddressOncePerNode(t *testing.T) {
 
 // TestLegacyConnAddress: a connection recorded by a version that kept an
 // address per connection (P:{h:H}:addr) is located through it until it
-// is taken over or ends, and the record goes with it.
+// is taken over or ends, and the record goes with it. A takeover updates
+// it to the taker's address, where the node of that version (handing the
+// connection over while it drains) looks it up; connections recorded the
+// new way get no such record.
 func TestLegacyConnAddress(t *testing.T) {
 	ctx := t.Context()
 	rdb := newClient(t, "")
@@ -134,8 +137,23 @@ func TestLegacyConnAddress(t *testing.T) {
 		t.Fatalf("TakeOver.From = %q, want the legacy address", got.From)
 	}
 	wantLocated(t, fn, "chat", map[string]string{"old1": "http://new.invalid"})
+	if a := rdb.HGet(ctx, gw.HubKey("chat", "addr"), "old1").Val(); a != "http://new.invalid" {
+		t.Fatalf("the older version's Locate finds %q after the takeover, want the taker", a)
+	}
+	must(t, gw.Unregister(ctx, "chat", "old1"))
 	must(t, gw.Unregister(ctx, "chat", "old2"))
 	if n := rdb.Exists(ctx, gw.HubKey("chat", "addr")).Val(); n != 0 {
 		t.Fatal("legacy address records left")
+	}
+
+	// A connection recorded the new way moves without one.
+	c1 := bus.Conn{Hub: "chat", ID: "c1", Addr: "http://new.invalid"}
+	must(t, gw.Detach(ctx, c1, ""))
+	gw2 := d.node(redisbus.Config{})
+	_, err = gw2.TakeOver(ctx, bus.Conn{Hub: "chat", ID: "c1", Addr: "http://new2.invalid"}, "t2")
+	must(t, err)
+	wantLocated(t, fn, "chat", map[string]string{"c1": "http://new2.invalid"})
+	if n := rdb.Exists(ctx, gw.HubKey("chat", "addr")).Val(); n != 0 {
+		t.Fatal("a takeover recorded a per-connection address")
 	}
 }

@@ -138,8 +138,9 @@ end
 
 -- conn_addr returns the address of the node holding conn ('' for none).
 -- A connection recorded by a version that kept an address per connection
--- (the addr hash, conn → address) still has it there; that hash is only
--- read and cleaned up, never written.
+-- (the addr hash, conn → address) still has it there. That hash is read
+-- and cleaned up; takeover updates an entry it finds there, so that the
+-- node of that version finds the node that took the connection over.
 local function conn_addr(base, conn, node)
   local a = node and redis.call('HGET', base .. 'nodeaddr', node)
   return a or redis.call('HGET', base .. 'addr', conn) or ''

@@ -19,7 +19,16 @@ end
 local from = conn_addr(base, conn, old)
 local meta = redis.call('HGET', base .. 'det', conn) or ''
 redis.call('HDEL', base .. 'det', conn)
-redis.call('HDEL', base .. 'addr', conn) -- legacy record, see conn_addr
+-- A legacy record (see conn_addr) gets the taker's address: the node of
+-- the older version that recorded it, handing the connection over while
+-- it drains, finds the taker through it.
+if redis.call('HEXISTS', base .. 'addr', conn) == 1 then
+  if addr ~= '' then
+    redis.call('HSET', base .. 'addr', conn, addr)
+  else
+    redis.call('HDEL', base .. 'addr', conn)
+  end
+end
 if old then redis.call('SREM', base .. 'n:' .. old, conn) end
 serve(base, node, tonumber(ARGV[7]))
 redis.call('HSET', base .. 'node', conn, node)
