@@ -66,10 +66,16 @@ type Conn struct {
 	Hub  string // normalized hub name
 	ID   string // public connection id
 	User string // user id; empty when anonymous
-	// Addr is the internal base URL of the gateway node holding the
-	// connection (e.g. "http://10.0.3.7:8080"), where other nodes forward
-	// the connection's HTTP transport requests; empty when the node takes
-	// no forwarded requests.
+	// Addr is the internal base URL of the gateway node registering (or
+	// taking over) the connection (e.g. "http://10.0.3.7:8080"), where
+	// other nodes forward the connection's HTTP transport requests; empty
+	// when the node takes no forwarded requests. It is a property of the
+	// node, not of the connection: a node passes the same Addr with every
+	// connection it registers or takes over, and a bus may keep it once
+	// per node (the Redis bus does: an empty Addr then leaves the node's
+	// address as it is). A node whose address changes (a gateway
+	// restarted on another port) is a new node to the bus: on the Redis
+	// bus each Bus, and each incarnation of it, has an id of its own.
 	Addr string
 }
 
@@ -95,8 +101,10 @@ type Registry interface {
 // a connection it does not hold can forward it: load balancers need no
 // sticky sessions.
 type Locator interface {
-	// Locate returns the Addr the connection was registered with ("" when
-	// none) and ErrConnectionNotFound when it is not registered.
+	// Locate returns the Addr of the node holding the connection (the
+	// node that registered it, or the last one that took it over; "" when
+	// that node has none) and ErrConnectionNotFound when it is not
+	// registered. All connections a node holds locate to the same Addr.
 	Locate(ctx context.Context, hub, connID string) (addr string, err error)
 }
 

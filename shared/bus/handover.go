@@ -48,10 +48,11 @@ type Handover interface {
 	// to this node: TakeOver refuses it again. It returns
 	// ErrConnectionNotFound when this node no longer holds it.
 	Attach(ctx context.Context, c Conn) error
-	// TakeOver moves connection c.ID of c.Hub to this node, with address
-	// c.Addr, when its node detached it or is not alive, and delivers a
-	// KindHandover envelope (ScopeConnection, Taker = taker) to the
-	// hub's subscribers in bus order. The caller must already receive
+	// TakeOver moves connection c.ID of c.Hub to this node, whose address
+	// is c.Addr (Locate returns it from then on), when its node detached
+	// it or is not alive, and delivers a KindHandover envelope
+	// (ScopeConnection, Taker = taker) to the hub's subscribers in bus
+	// order. The caller must already receive
 	// the hub's envelopes (a Memory delivers every hub's; on the Redis
 	// bus TakeOver subscribes first, as Register does), so it sees the
 	// handover envelope and everything after it. The connection's
@@ -72,7 +73,7 @@ type Handover interface {
 // Takeover is what Handover.TakeOver found at the handover.
 type Takeover struct {
 	// From is the Addr of the node that held the connection ("" when it
-	// registered none).
+	// has none), as Locate returned it before the handover.
 	From string
 	// User is the connection's user; empty when anonymous.
 	User string

@@ -75,8 +75,11 @@ func (m *Memory) Unregister(ctx context.Context, hub, connID string) error {
 	return nil
 }
 
-// Locate returns the Addr the connection was registered with, or
-// ErrConnectionNotFound.
+// Locate returns the Addr of the node holding the connection (the one
+// that registered it or took it over last), or ErrConnectionNotFound. One
+// Memory serves every node of a process and tells them apart by their
+// Addr (see Handover), so the node a connection belongs to is its Addr:
+// all connections of a node locate to the same address.
 func (m *Memory) Locate(ctx context.Context, hub, connID string) (string, error) {
 	if err := CheckNames("hub", hub, "connection id", connID); err != nil {
 		return "", fmt.Errorf("locate connection: %w", err)

@@ -13,7 +13,7 @@ type hubState struct {
 // connState is one registered connection.
 type connState struct {
 	id, user string
-	addr     string              // Conn.Addr
+	addr     string              // Conn.Addr: the node holding it (see Memory.Locate)
 	groups   map[string]struct{} // nil when in no group
 	detached bool                // Handover.Detach: TakeOver may move it
 	meta     string              // Handover.Detach's meta

@@ -31,7 +31,9 @@ func handoverEnv(hub, id, taker string) *bus.Envelope {
 // handover envelope splits the hub's stream exactly: the old node sees
 // what came before and after it, the new node (subscribed by TakeOver
 // alone) sees it and what follows. The old node can neither attach, detach
-// nor end it afterwards; its new owner can.
+// nor end it afterwards; its new owner can. Locate and Takeover.From name
+// nodes: a moved connection locates to its new node's address, the
+// connections its old node still holds to the old one.
 func testHandover(t *testing.T, e *env) {
 	oldN, newN, third := e.gw, e.more(), e.more()
 	ho, hn, h3 := handoverOf(t, oldN), handoverOf(t, newN), handoverOf(t, third)
@@ -40,6 +42,9 @@ func testHandover(t *testing.T, e *env) {
 	newC := bus.Conn{Hub: e.hub, ID: "c1", Addr: "http://new.invalid"}
 	thirdC := bus.Conn{Hub: e.hub, ID: "c1", Addr: "http://third.invalid"}
 	_, err := oldN.Register(e.ctx, oldC)
+	e.ok("Register", err)
+	stays := bus.Conn{Hub: e.hub, ID: "o1", Addr: oldC.Addr} // another connection of the old node
+	_, err = oldN.Register(e.ctx, stays)
 	e.ok("Register", err)
 	e.addToGroup("g1", "c1")
 	rOld.expect(t, memberEnv(e.hub, bus.KindAddToGroup, bus.ScopeConnection, "c1", "g1"))
@@ -73,11 +78,10 @@ func testHandover(t *testing.T, e *env) {
 	rOld.expect(t, handover, after)
 	rNew.expect(t, handover, after)
 
-	addr, err := e.api.Locate(e.ctx, e.hub, "c1")
-	e.ok("Locate", err)
-	if addr != newC.Addr {
-		t.Fatalf("Locate after TakeOver = %q, want %q", addr, newC.Addr)
-	}
+	more := bus.Conn{Hub: e.hub, ID: "n1", Addr: newC.Addr} // another connection of the new node
+	_, err = newN.Register(e.ctx, more)
+	e.ok("Register", err)
+	e.wantLocate(map[string]string{"c1": newC.Addr, "n1": newC.Addr, "o1": oldC.Addr})
 	e.wantConn("c1", true)
 	e.wantUser("u1", true)
 	e.wantGroup("g1", true)
@@ -96,14 +100,22 @@ func testHandover(t *testing.T, e *env) {
 	if _, err := h3.TakeOver(e.ctx, thirdC, "t2"); !errors.Is(err, bus.ErrConnectionAttached) {
 		t.Fatalf("TakeOver from a new owner that did not detach = %v, want ErrConnectionAttached", err)
 	}
-	e.ok("Detach by the new node", hn.Detach(e.ctx, newC, ""))
-	ended, err = hn.EndDetached(e.ctx, newC)
+	e.ok("Detach by the new node", hn.Detach(e.ctx, newC, "m2"))
+	got, err = h3.TakeOver(e.ctx, thirdC, "t2")
+	e.ok("TakeOver by a third node", err)
+	if got.From != newC.Addr || got.User != "u1" || got.Meta != "m2" {
+		t.Fatalf("TakeOver by a third node = %+v, want From %q, User u1, Meta m2", got, newC.Addr)
+	}
+	rOld.expect(t, handoverEnv(e.hub, "c1", "t2"))
+	e.wantLocate(map[string]string{"c1": thirdC.Addr, "n1": newC.Addr, "o1": oldC.Addr})
+	e.ok("Detach by the third node", h3.Detach(e.ctx, thirdC, ""))
+	ended, err = h3.EndDetached(e.ctx, thirdC)
 	if err != nil || !ended {
-		t.Fatalf("EndDetached by the new node = %v, %v; want true, nil", ended, err)
+		t.Fatalf("EndDetached by the third node = %v, %v; want true, nil", ended, err)
 	}
 	e.wantConn("c1", false)
 	e.wantUser("u1", false)
-	if _, err := h3.TakeOver(e.ctx, thirdC, "t3"); !errors.Is(err, bus.ErrConnectionNotFound) {
+	if _, err := hn.TakeOver(e.ctx, newC, "t3"); !errors.Is(err, bus.ErrConnectionNotFound) {
 		t.Fatalf("TakeOver of an ended connection = %v, want ErrConnectionNotFound", err)
 	}
 	if _, err := h3.TakeOver(e.ctx, thirdC, ""); !errors.Is(err, bus.ErrInvalidArgument) {
@@ -112,7 +124,9 @@ func testHandover(t *testing.T, e *env) {
 	if err := e.api.Publish(e.ctx, handoverEnv(e.hub, "c1", "t4")); !errors.Is(err, bus.ErrInvalidArgument) {
 		t.Fatalf("Publish of a handover envelope = %v, want ErrInvalidArgument", err)
 	}
-	e.fence(rOld) // the new node holds nothing in the hub any more
+	e.ok("Unregister", newN.Unregister(e.ctx, e.hub, more.ID))
+	e.ok("Unregister", oldN.Unregister(e.ctx, e.hub, stays.ID))
+	e.fence(rOld)
 }
 
 // testHandoverRace: for each of 20 detached connections, the old node's

@@ -133,27 +133,57 @@ func testInvalidArguments(t *testing.T, e *env) {
 	e.fence(r)
 }
 
-// testLocate: Locate returns the Addr a connection was registered with,
-// "" for none, and ErrConnectionNotFound once it is gone or never was.
+// testLocate: Locate returns the Addr of the node holding a connection,
+// the same for all of a node's connections ("" for a node without one),
+// and ErrConnectionNotFound once it is gone or never was. A node's other
+// connections keep locating to it when one leaves, and so does a node
+// that comes back to the hub after its last one left.
 func testLocate(t *testing.T, e *env) {
-	_, err := e.gw.Register(e.ctx, bus.Conn{Hub: e.hub, ID: "c1", User: "u1", Addr: "http://10.0.0.7:8080"})
-	e.ok("Register c1", err)
-	e.register("c2", "")
-	for id, want := range map[string]string{"c1": "http://10.0.0.7:8080", "c2": ""} {
-		got, err := e.api.Locate(e.ctx, e.hub, id)
-		e.ok("Locate "+id, err)
-		if got != want {
-			t.Errorf("Locate %s = %q, want %q", id, got, want)
-		}
+	const addrA, addrB = "http://10.0.0.7:8080", "http://10.0.0.8:8080"
+	nodeB, nodeC := e.more(), e.more()
+	regs := []struct {
+		node bus.Bus
+		c    bus.Conn
+	}{
+		{e.gw, bus.Conn{Hub: e.hub, ID: "a1", User: "u1", Addr: addrA}},
+		{e.gw, bus.Conn{Hub: e.hub, ID: "a2", Addr: addrA}},
+		{nodeB, bus.Conn{Hub: e.hub, ID: "b1", User: "u1", Addr: addrB}},
+		{nodeC, bus.Conn{Hub: e.hub, ID: "c1", User: "u2"}},
 	}
-	e.unregister("c1")
-	for _, id := range []string{"c1", "never-registered"} {
+	for _, r := range regs {
+		_, err := r.node.Register(e.ctx, r.c)
+		e.ok("Register "+r.c.ID, err)
+		t.Cleanup(func() { _ = r.node.Unregister(context.Background(), e.hub, r.c.ID) })
+	}
+	e.wantLocate(map[string]string{"a1": addrA, "a2": addrA, "b1": addrB, "c1": ""})
+	e.unregister("a1")
+	e.ok("Unregister b1", nodeB.Unregister(e.ctx, e.hub, "b1"))
+	e.wantLocate(map[string]string{"a2": addrA, "c1": ""})
+	for _, id := range []string{"a1", "b1", "never-registered"} {
 		if _, err := e.api.Locate(e.ctx, e.hub, id); !errors.Is(err, bus.ErrConnectionNotFound) {
 			t.Errorf("Locate %s = %v, want ErrConnectionNotFound", id, err)
 		}
 	}
-	if _, err := e.api.Locate(e.ctx, "", "c2"); !errors.Is(err, bus.ErrInvalidArgument) {
+	// The node comes back to the hub with a new connection: located again.
+	_, err := nodeB.Register(e.ctx, bus.Conn{Hub: e.hub, ID: "b2", Addr: addrB})
+	e.ok("Register b2", err)
+	e.wantLocate(map[string]string{"b2": addrB})
+	if _, err := e.api.Locate(e.ctx, "", "a2"); !errors.Is(err, bus.ErrInvalidArgument) {
 		t.Errorf("Locate with an empty hub = %v, want ErrInvalidArgument", err)
 	}
-	e.unregister("c2")
+	e.unregister("a2")
+	e.ok("Unregister b2", nodeB.Unregister(e.ctx, e.hub, "b2"))
+	e.ok("Unregister c1", nodeC.Unregister(e.ctx, e.hub, "c1"))
+}
+
+// wantLocate checks what Locate returns for each connection of want.
+func (e *env) wantLocate(want map[string]string) {
+	e.t.Helper()
+	for id, addr := range want {
+		got, err := e.api.Locate(e.ctx, e.hub, id)
+		e.ok("Locate "+id, err)
+		if got != addr {
+			e.t.Errorf("Locate %s = %q, want %q", id, got, addr)
+		}
+	}
 }

@@ -18,7 +18,7 @@
 //	P:{h:H}:ch                  chan   the hub's envelopes (JSON of bus.Envelope), SPUBLISH/SSUBSCRIBE
 //	P:{h:H}:conns               hash   connection id → user id ("" for anonymous): presence, HLEN counts
 //	P:{h:H}:node                hash   connection id → id of the node holding it
-//	P:{h:H}:addr                hash   connection id → internal URL of its node (bus.Conn.Addr; forwarding)
+//	P:{h:H}:nodeaddr            hash   node → its internal URL (bus.Conn.Addr; forwarding), while it holds connections in the hub
 //	P:{h:H}:n:<node>            set    connections the node holds in the hub (for reaping a dead node)
 //	P:{h:H}:det                 hash   connection id → meta: detached by its node, may be taken over (Handover)
 //	P:{h:H}:u:<user>            set    the user's connections
@@ -204,7 +204,7 @@
 // TakeOver (bus.Handover) is one script on the hub's slot, like every
 // change: it moves a connection that its node detached (P:{h:H}:det), or
 // whose node no longer serves the hub (its P:{h:H}:live entry ran out: it
-// died), to the calling node in the node, addr and n:<node> records, and
+// died), to the calling node in the node and n:<node> records, and
 // SPUBLISHes the KindHandover envelope on the hub's channel in the same
 // step. The taker subscribes to the hub first, as Register does, so it
 // receives the handover envelope and everything after it; the old node,
@@ -212,8 +212,25 @@
 // EndDetached are scripts too, each checking that the calling node still
 // holds the connection, so Redis orders every race between them and a
 // TakeOver: one wins. A node registering its connections again (see
-// Durability) leaves alone a connection recorded with another node's
+// Durability) leaves alone a connection held by a node with another
 // address: it was taken over.
+//
+// A node's address is a property of the node: P:{h:H}:nodeaddr keeps it
+// once per node and hub, written by every script that adds a connection
+// to the node's set (register, takeover, readd) and dropped with the
+// node's last connection in the hub, as its live entry is; Locate and
+// TakeOver resolve connection → node → address. Node ids are
+// incarnations (a Bus, and each re-registration of it, has its own), so
+// a gateway restarted on another port records its new address under a
+// new id, and the connections of the old process keep the old address
+// until they are reaped or taken over. Connections recorded by a version
+// that kept an address per connection (P:{h:H}:addr, connection →
+// address) are still located through it. TakeOver updates their entry
+// there to the taker's address, so that the node of that version,
+// draining during a deploy, finds the taker to send the handed-over
+// connection's state to; nothing else writes that hash, so an older
+// node's Locate finds no address for the connections newer nodes
+// registered (forwarding to them fails until the older nodes are gone).
 //
 // # Failures
 //

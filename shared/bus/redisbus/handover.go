@@ -53,16 +53,16 @@ func (b *Bus) mark(ctx context.Context, c bus.Conn, detached, meta string) error
 	return nil
 }
 
-// TakeOver moves connection c.ID to this node, with address c.Addr, when
-// its node detached it or no longer serves the hub (its entry in
-// P:{h:H}:live ran out), and publishes the KindHandover envelope, in one
-// script. Like Register it first makes sure this node is subscribed to
-// c.Hub's channel, so the handover envelope and everything after it reach
-// this node. Besides the errors of bus.Handover it returns one wrapping
-// bus.ErrUnavailable when Redis cannot be reached or a node serving the hub
-// is not subscribed (nothing was moved then, unless the call broke after
-// the script ran: the connection is then removed later, as a failed
-// Register's is).
+// TakeOver moves connection c.ID to this node, whose address c.Addr is
+// recorded as Register records it, when its node detached it or no
+// longer serves the hub (its entry in P:{h:H}:live ran out), and
+// publishes the KindHandover envelope, in one script. Like Register it
+// first makes sure this node is subscribed to c.Hub's channel, so the
+// handover envelope and everything after it reach this node. Besides the
+// errors of bus.Handover it returns one wrapping bus.ErrUnavailable when
+// Redis cannot be reached or a node serving the hub is not subscribed
+// (nothing was moved then, unless the call broke after the script ran:
+// the connection is then removed later, as a failed Register's is).
 func (b *Bus) TakeOver(ctx context.Context, c bus.Conn, taker string) (bus.Takeover, error) {
 	err := b.checkConn(c)
 	if err == nil {

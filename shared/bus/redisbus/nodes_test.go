@@ -170,6 +170,10 @@ func TestNodeReregistersWhenForgotten(t *testing.T) {
 		if addr, err := fn.Locate(ctx, "chat", "c2"); err != nil || addr != "http://gw:8080" {
 			return fmt.Errorf("Locate(c2) = %q, %v", addr, err)
 		}
+		// The old incarnation's address goes with its last connection.
+		if addrs := rdb.HGetAll(ctx, gw.HubKey("chat", "nodeaddr")).Val(); len(addrs) != 1 || addrs[gw.NodeID()] != "http://gw:8080" {
+			return fmt.Errorf("node addresses %v", addrs)
+		}
 		return nil
 	})
 	if node := rdb.HGet(ctx, gw.HubKey("chat", "node"), "c1").Val(); node != gw.NodeID() {

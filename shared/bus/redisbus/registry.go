@@ -19,7 +19,10 @@ import (
 // bus.ErrConnectionExists when c.ID is registered in c.Hub already (on any
 // node), bus.ErrInvalidArgument for an empty hub or id, ErrStateless on a
 // Stateless Bus and an error wrapping bus.ErrUnavailable when Redis cannot
-// be reached; c.User may be empty.
+// be reached; c.User may be empty. c.Addr is recorded as this node's
+// address in the hub (once per node, not per connection; an empty one
+// leaves it as it is): Locate returns it for every connection the node
+// holds there.
 func (b *Bus) Register(ctx context.Context, c bus.Conn) ([]string, error) {
 	if err := checkName("hub", c.Hub); err != nil {
 		return nil, fmt.Errorf("register connection: %w", err)
@@ -122,10 +125,11 @@ func replyStrings(vs []any) []string {
 	return out
 }
 
-// Locate returns the Addr the connection was registered with ("" when
-// none), bus.ErrConnectionNotFound when it is not registered, and an error
-// wrapping bus.ErrUnavailable when Redis cannot be reached. It works on a
-// Stateless Bus too.
+// Locate returns the address of the node holding the connection ("" when
+// it has none): connection → node (P:{h:H}:node) → address
+// (P:{h:H}:nodeaddr). It returns bus.ErrConnectionNotFound when the
+// connection is not registered, and an error wrapping bus.ErrUnavailable
+// when Redis cannot be reached. It works on a Stateless Bus too.
 func (b *Bus) Locate(ctx context.Context, hub, connID string) (string, error) {
 	if err := checkName("hub", hub); err != nil {
 		return "", fmt.Errorf("locate connection: %w", err)

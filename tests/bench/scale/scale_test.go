@@ -190,9 +190,9 @@ func (p *phases) redisBreakdown(grown int64, n float64) {
 		total += b
 		return float64(b) / n
 	}
-	conns, node, addr, sets, users := bytes("conns"), bytes("node"), bytes("addr"), bytes("n:*"), bytes("u:*")
-	p.r.add("Redis bytes per connection by record (MEMORY USAGE)", "conns hash %.0f, node hash %.0f, addr hash %.0f, per-node sets %.0f, per-user sets %.0f, the rest (keyspace entries, allocator) %.0f",
-		conns, node, addr, sets, users, float64(grown-total)/n)
+	conns, node, addrs, sets, users := bytes("conns"), bytes("node"), bytes("nodeaddr"), bytes("n:*"), bytes("u:*")
+	p.r.add("Redis bytes per connection by record (MEMORY USAGE)", "conns hash %.0f, node hash %.0f, node address hash %.1f, per-node sets %.0f, per-user sets %.0f, the rest (keyspace entries, allocator) %.0f",
+		conns, node, addrs, sets, users, float64(grown-total)/n)
 }
 
 // perConn formats CPU time per connection in microseconds.

@@ -75,7 +75,7 @@ local function drop_conn(base, conn, user, node)
   leave_all(base, conn)
   redis.call('HDEL', base .. 'conns', conn)
   redis.call('HDEL', base .. 'node', conn)
-  redis.call('HDEL', base .. 'addr', conn)
+  redis.call('HDEL', base .. 'addr', conn) -- legacy record, see conn_addr
   redis.call('HDEL', base .. 'det', conn)
   if node then redis.call('SREM', base .. 'n:' .. node, conn) end
   if user ~= '' then redis.call('SREM', base .. 'u:' .. user, conn) end
@@ -118,10 +118,30 @@ local function serve(base, node, ttl)
   redis.call('PEXPIRE', live, ttl)
 end
 
--- unserve forgets node as serving the hub once it holds no connection
--- there.
+-- unserve forgets node as serving the hub, and its address, once it
+-- holds no connection there.
 local function unserve(base, node)
   if redis.call('SCARD', base .. 'n:' .. node) == 0 then
     redis.call('ZREM', base .. 'live', node)
+    redis.call('HDEL', base .. 'nodeaddr', node)
   end
+end
+
+-- set_addr records addr as the internal address of node (bus.Conn.Addr:
+-- one per node, not per connection), which every script adding a
+-- connection to the node's set calls, so the address lives exactly as
+-- long as the node holds a connection in the hub (unserve drops it). An
+-- empty addr leaves the record as it is.
+local function set_addr(base, node, addr)
+  if addr ~= '' then redis.call('HSET', base .. 'nodeaddr', node, addr) end
+end
+
+-- conn_addr returns the address of the node holding conn ('' for none).
+-- A connection recorded by a version that kept an address per connection
+-- (the addr hash, conn → address) still has it there. That hash is read
+-- and cleaned up; takeover updates an entry it finds there, so that the
+-- node of that version finds the node that took the connection over.
+local function conn_addr(base, conn, node)
+  local a = node and redis.call('HGET', base .. 'nodeaddr', node)
+  return a or redis.call('HGET', base .. 'addr', conn) or ''
 end

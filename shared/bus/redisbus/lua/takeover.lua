@@ -4,7 +4,7 @@
 -- handover envelope (scope connection, tk = taker) in the hub's stream.
 -- Returns {0} for an unknown connection, {-1} for one still attached to
 -- a live node, {-2} for one node holds already, else
--- {1, old address, user, meta ('' when not detached), groups...}.
+-- {1, old node's address, user, meta ('' when not detached), groups...}.
 local base, hub, conn, node, addr, taker = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local why = not_ready(base)
 if why then return redis.error_reply(why) end
@@ -16,17 +16,23 @@ if redis.call('HEXISTS', base .. 'det', conn) == 0 and old then
   local live_until = redis.call('ZSCORE', base .. 'live', old)
   if live_until and tonumber(live_until) > now_ms() then return {-1} end
 end
-local from = redis.call('HGET', base .. 'addr', conn) or ''
+local from = conn_addr(base, conn, old)
 local meta = redis.call('HGET', base .. 'det', conn) or ''
 redis.call('HDEL', base .. 'det', conn)
+-- A legacy record (see conn_addr) gets the taker's address: the node of
+-- the older version that recorded it, handing the connection over while
+-- it drains, finds the taker through it.
+if redis.call('HEXISTS', base .. 'addr', conn) == 1 then
+  if addr ~= '' then
+    redis.call('HSET', base .. 'addr', conn, addr)
+  else
+    redis.call('HDEL', base .. 'addr', conn)
+  end
+end
 if old then redis.call('SREM', base .. 'n:' .. old, conn) end
 serve(base, node, tonumber(ARGV[7]))
 redis.call('HSET', base .. 'node', conn, node)
-if addr ~= '' then
-  redis.call('HSET', base .. 'addr', conn, addr)
-else
-  redis.call('HDEL', base .. 'addr', conn)
-end
+set_addr(base, node, addr)
 redis.call('SADD', base .. 'n:' .. node, conn)
 if old then unserve(base, old) end
 redis.call('SPUBLISH', KEYS[1], cjson.encode({k = K_HANDOVER, h = hub, s = S_CONN, i = conn, tk = taker}))
