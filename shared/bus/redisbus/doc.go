@@ -228,9 +228,15 @@
 // address) are still located through it. TakeOver updates their entry
 // there to the taker's address, so that the node of that version,
 // draining during a deploy, finds the taker to send the handed-over
-// connection's state to; nothing else writes that hash, so an older
-// node's Locate finds no address for the connections newer nodes
-// registered (forwarding to them fails until the older nodes are gone).
+// connection's state to. And while the hub has more live nodes than node
+// addresses (a node of that version serves it: it never writes one), the
+// scripts that add a connection record its address that way too, so the
+// older node's Locate finds connections newer nodes hold; once it is
+// gone, they stop. What they cannot cover: an older functions process,
+// which is in no hub's live set, finds no address for connections
+// registered the new way while both versions run (its client-result calls
+// to them answer 503), and after a rollback older nodes find none for the
+// connections newer ones registered until those end.
 //
 // # Failures
 //

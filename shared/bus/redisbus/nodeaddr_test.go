@@ -157,3 +157,37 @@ func TestLegacyConnAddress(t *testing.T) {
 		t.Fatal("a takeover recorded a per-connection address")
 	}
 }
+
+// TestLegacyNodeFindsNewConnections: while a node of the version that
+// kept an address per connection serves the hub (a rolling deploy from
+// it), connections registered the new way are recorded that way too, so
+// that node can forward to them; once it is gone, no longer.
+func TestLegacyNodeFindsNewConnections(t *testing.T) {
+	ctx := t.Context()
+	rdb := newClient(t, "")
+	d := newDeployment(t, rdb)
+	gw := d.node(redisbus.Config{})
+	_, err := gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1", Addr: "http://new.invalid"})
+	must(t, err)
+	// The older node serves the hub: live there, with no node address.
+	legacy := gw.NodeID() + "-old"
+	must(t, rdb.ZAdd(ctx, gw.HubKey("chat", "live"), redis.Z{Score: 1e15, Member: legacy}).Err())
+	_, err = gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c2", Addr: "http://new.invalid"})
+	must(t, err)
+	if a := rdb.HGet(ctx, gw.HubKey("chat", "addr"), "c2").Val(); a != "http://new.invalid" {
+		t.Fatalf("older node's lookup of c2 = %q, want the new node's address", a)
+	}
+	// It left: new connections are recorded once per node again.
+	must(t, rdb.ZRem(ctx, gw.HubKey("chat", "live"), legacy).Err())
+	_, err = gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c3", Addr: "http://new.invalid"})
+	must(t, err)
+	if n := rdb.HExists(ctx, gw.HubKey("chat", "addr"), "c3").Val(); n {
+		t.Fatal("c3 recorded per connection with no older node in the hub")
+	}
+	for _, id := range []string{"c1", "c2", "c3"} {
+		must(t, gw.Unregister(ctx, "chat", id))
+	}
+	if n := rdb.Exists(ctx, gw.HubKey("chat", "addr")).Val(); n != 0 {
+		t.Fatal("per-connection address records left")
+	}
+}

@@ -128,12 +128,23 @@ local function unserve(base, node)
 end
 
 -- set_addr records addr as the internal address of node (bus.Conn.Addr:
--- one per node, not per connection), which every script adding a
--- connection to the node's set calls, so the address lives exactly as
--- long as the node holds a connection in the hub (unserve drops it). An
--- empty addr leaves the record as it is.
-local function set_addr(base, node, addr)
-  if addr ~= '' then redis.call('HSET', base .. 'nodeaddr', node, addr) end
+-- one per node, not per connection), which every script adding conn to
+-- the node's set calls, so the address lives exactly as long as the node
+-- holds a connection in the hub (unserve drops it). An empty addr leaves
+-- the record as it is.
+--
+-- A node of the version that kept an address per connection (see
+-- conn_addr) serves the hub without ever writing a node address, so while
+-- the hub has more live nodes than node addresses one may be there, in
+-- the middle of a rolling deploy: conn's address is then recorded that way
+-- too, where such a node looks for it to forward a request or a client
+-- result. It costs memory only while that lasts.
+local function set_addr(base, node, conn, addr)
+  if addr == '' then return end
+  redis.call('HSET', base .. 'nodeaddr', node, addr)
+  if redis.call('ZCARD', base .. 'live') > redis.call('HLEN', base .. 'nodeaddr') then
+    redis.call('HSET', base .. 'addr', conn, addr)
+  end
 end
 
 -- conn_addr returns the address of the node holding conn ('' for none).

@@ -15,7 +15,7 @@ serve(base, node, tonumber(ARGV[6]))
 redis.call('HSET', base .. 'conns', conn, user)
 redis.call('HSET', base .. 'node', conn, node)
 redis.call('HDEL', base .. 'addr', conn) -- legacy record, see conn_addr
-set_addr(base, node, addr)
+set_addr(base, node, conn, addr)
 redis.call('SADD', base .. 'n:' .. node, conn)
 if cur and cur ~= node then
   redis.call('SREM', base .. 'n:' .. cur, conn)

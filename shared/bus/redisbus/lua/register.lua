@@ -9,7 +9,7 @@ if redis.call('HSETNX', base .. 'conns', conn, user) == 0 then return {0} end
 local ttl, live_until = tonumber(ARGV[7]), redis.call('ZSCORE', base .. 'live', node)
 if not live_until or tonumber(live_until) < now_ms() + ttl / 2 then serve(base, node, ttl) end
 redis.call('HSET', base .. 'node', conn, node)
-set_addr(base, node, addr)
+set_addr(base, node, conn, addr)
 redis.call('SADD', base .. 'n:' .. node, conn)
 local res = {1}
 if user == '' then return res end

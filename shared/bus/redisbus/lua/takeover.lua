@@ -32,7 +32,7 @@ end
 if old then redis.call('SREM', base .. 'n:' .. old, conn) end
 serve(base, node, tonumber(ARGV[7]))
 redis.call('HSET', base .. 'node', conn, node)
-set_addr(base, node, addr)
+set_addr(base, node, conn, addr)
 redis.call('SADD', base .. 'n:' .. node, conn)
 if old then unserve(base, old) end
 redis.call('SPUBLISH', KEYS[1], cjson.encode({k = K_HANDOVER, h = hub, s = S_CONN, i = conn, tk = taker}))
