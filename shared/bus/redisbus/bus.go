@@ -22,8 +22,10 @@ const goodbyeTimeout = 2 * time.Second
 
 // Bus is the Redis implementation of bus.Bus: one node of a deployment.
 // Its methods are safe for concurrent use. A gateway node runs three
-// goroutines, all stopped and waited for by Close: the subscription
-// reader, the heartbeat and the sweeper. A Stateless Bus runs none.
+// goroutines, and one per Redis server (per master on a Redis Cluster)
+// once it has sent a per-connection command there, all stopped and waited
+// for by Close: the subscription reader, the heartbeat, the sweeper and
+// the batcher's lanes. A Stateless Bus runs none.
 type Bus struct {
 	cfg  Config
 	rdb  redis.UniversalClient
@@ -33,7 +35,9 @@ type Bus struct {
 	closed atomic.Bool
 	killed bool               // set by the tests' kill: Close leaves Redis alone
 	cancel context.CancelFunc // stops the goroutines
-	wg     sync.WaitGroup     // the heartbeat and the sweeper
+	wg     sync.WaitGroup     // the heartbeat, the sweeper and pipe's lanes
+
+	pipe *batcher // per-connection commands; one at a time when Stateless
 
 	sub *shards // nil when Stateless
 
@@ -76,6 +80,7 @@ func New(cfg Config) (*Bus, error) {
 	b.local.init()
 	b.groups.init()
 	if cfg.Stateless {
+		b.pipe = newBatcher(b.rdb, nil, nil)
 		close(b.beaten)
 		b.live = &liveCache{ttl: liveCacheTTL}
 		return b, nil
@@ -83,6 +88,7 @@ func New(cfg Config) (*Bus, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
 	b.sub = newShards(ctx, b.rdb, b.log, cfg.HeartbeatInterval, b.groups.apply)
+	b.pipe = newBatcher(b.rdb, ctx.Done(), &b.wg)
 	b.wg.Add(2)
 	go b.heartbeatLoop(ctx)
 	go b.sweepLoop(ctx)

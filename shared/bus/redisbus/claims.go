@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/heraldrt/herald/shared/bus"
 )
 
@@ -21,11 +23,14 @@ func (b *Bus) ClaimConnection(ctx context.Context, hub, id string, ttl time.Dura
 	if err := b.enter(ctx); err != nil {
 		return fmt.Errorf("claim connection %q in hub %q: %w", id, hub, err)
 	}
-	ok, err := b.rdb.SetNX(ctx, b.keys.hub(hub).claim(id), 1, max(ttl, time.Millisecond)).Result()
+	key := b.keys.hub(hub).claim(id)
+	ms := max(ttl, time.Millisecond).Milliseconds()
+	cmd := redis.NewBoolCmd(ctx, "set", key, 1, "px", ms, "nx")
+	err := b.pipe.do(ctx, key, cmd)
 	switch {
 	case err != nil:
 		return fmt.Errorf("claim connection %q in hub %q: %w", id, hub, unavailable(err))
-	case !ok:
+	case !cmd.Val():
 		return fmt.Errorf("claim connection %q in hub %q: %w", id, hub, bus.ErrAlreadyClaimed)
 	}
 	return nil

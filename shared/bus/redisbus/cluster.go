@@ -76,14 +76,31 @@ func newClusterClient(raw string) (*redis.ClusterClient, error) {
 // client, hides those failures from the retry logic. Redis's own answers
 // (MOVED, ASK, TRYAGAIN, CLUSTERDOWN: the command did not run), context
 // errors, failed dials and pool timeouts (nothing was sent) pass through,
-// so redirections and reconnections still happen. Pipelines, whose
-// commands in this package are all idempotent, are left alone.
+// so redirections and reconnections still happen. Pipelines are left
+// alone but for the batcher's (their context carries sendOnceKey), which
+// carry scripts and claims: the ClusterClient queues a node's commands for
+// another attempt from inside the pipeline, so the hook refuses that
+// attempt instead, when one of the commands already failed in a way after
+// which it may have run.
 type sentOnce struct{}
+
+// sendOnceKey marks the context of a pipeline whose commands must not be
+// sent again after a failure that may have run them (see sentOnce).
+type sendOnceKey struct{}
 
 func (sentOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (sentOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if ctx.Value(sendOnceKey{}) != nil {
+			for _, cmd := range cmds {
+				if err := cmd.Err(); err != nil && mayHaveRun(err) {
+					return err // sent before: its commands keep their errors
+				}
+			}
+		}
+		return next(ctx, cmds)
+	}
 }
 
 func (sentOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {

@@ -58,6 +58,16 @@
 // returned. Existence checks read the same keys and see every change that
 // returned.
 //
+// A gateway node sends the per-connection commands of concurrent calls
+// (ClaimConnection's SET NX, the register, unregister and quota scripts) in
+// shared pipelines, one lane per Redis server (pipeline.go): a command
+// that finds its lane idle goes at once, the commands queued meanwhile go
+// together next. Each call still gets its own reply, so the order above
+// holds: a pipeline's commands run in the order their calls queued, and a
+// call returns after its command ran. A call whose context ends first
+// returns its error: a queued command is then never sent, one already sent
+// may have run, as when a connection fails under a command.
+//
 // # Subscriptions
 //
 // A gateway node keeps one pub/sub connection (on a Redis Cluster, one per
@@ -142,7 +152,8 @@
 //   - go-redis's ClusterClient follows MOVED and ASK redirections (the
 //     redirecting node did not run the command) but would also resend a
 //     command whose connection failed under it, which could run a script
-//     twice; the client NewClient makes does not (see its retry policy).
+//     twice; the client NewClient makes does not (see its retry policy),
+//     nor for the batched pipelines, whose other attempts it refuses.
 //   - Live trace events use plain pub/sub, which a Cluster forwards to
 //     every node.
 //

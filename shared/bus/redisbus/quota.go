@@ -122,7 +122,7 @@ func (b *Bus) quota(ctx context.Context, hub, user string, lim bus.ConnLimits, a
 	if lim.Max <= 0 && lim.PerUser <= 0 && !acquire {
 		return nil
 	}
-	res, err := scriptQuota.Run(ctx, b.rdb, []string{b.keys.nodes(), b.keys.quotaNodes()}, b.keys.quotaPrefix(), b.node,
+	res, err := scriptQuota.Run(ctx, b.pipe, []string{b.keys.nodes(), b.keys.quotaNodes()}, b.keys.quotaPrefix(), b.node,
 		userField(hub, user), max(lim.Max, 0), max(lim.PerUser, 0), flag(acquire)).Int64Slice()
 	if err != nil {
 		if acquire {
@@ -154,7 +154,7 @@ func (b *Bus) ReleaseConnection(ctx context.Context, hub, user string) error {
 	if f != "" {
 		b.counts.add(f, -1)
 	}
-	if err := scriptUnquota.Run(ctx, b.rdb, []string{b.keys.quota(b.node)}, b.keys.quota(b.node), f).Err(); err != nil {
+	if err := scriptUnquota.Run(ctx, b.pipe, []string{b.keys.quota(b.node)}, b.keys.quota(b.node), f).Err(); err != nil {
 		// The in-memory counts are right: the heartbeat writes them again.
 		b.counts.markDirty()
 		return fmt.Errorf("release connection: %w", b.failed(err))

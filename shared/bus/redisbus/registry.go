@@ -44,7 +44,7 @@ func (b *Bus) Register(ctx context.Context, c bus.Conn) ([]string, error) {
 
 func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 	return b.recordHeld(ctx, c, func(hk hubKeys) (string, []string, error) {
-		res, err := scriptRegister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr,
+		res, err := scriptRegister.Run(ctx, b.pipe, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr,
 			b.cfg.NodeTTL.Milliseconds()).Slice()
 		if err != nil {
 			return "", nil, unavailable(err) // the script may have run
@@ -260,7 +260,7 @@ const unregisterChunk = 256
 // unregisterChunk groups at a time, and reports whether it was removed.
 func (b *Bus) runUnregister(ctx context.Context, hk hubKeys, connID, only string) (bool, error) {
 	for {
-		n, err := scriptUnregister.Run(ctx, b.rdb, []string{hk.channel}, hk.base, connID, only, unregisterChunk).Int()
+		n, err := scriptUnregister.Run(ctx, b.pipe, []string{hk.channel}, hk.base, connID, only, unregisterChunk).Int()
 		if err != nil || n != -1 {
 			return n == 1, err
 		}
