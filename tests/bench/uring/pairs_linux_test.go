@@ -32,9 +32,6 @@ type pairs struct {
 // t.Cleanup closes them and joins the readers.
 func newPairs(tb testing.TB, n int) *pairs { return connectPairs(tb, n, false) }
 
-// newParkedPairs connects n pairs whose client sides are parked.
-func newParkedPairs(tb testing.TB, n int) *pairs { return connectPairs(tb, n, true) }
-
 func connectPairs(tb testing.TB, n int, parked bool) *pairs {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
