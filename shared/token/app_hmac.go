@@ -71,14 +71,9 @@ func NewHMACAppVerifier(cfg HMACAppConfig) (AppVerifier, error) {
 func (h *hmacApp) VerifyApp(_ context.Context, raw string) (Claims, error) {
 	claims := h.fast.verify(raw)
 	if claims == nil {
-		if _, err := precheck(raw, h.algs); err != nil {
+		var err error
+		if claims, err = parse(h.parser, raw, h.algs, h.secret); err != nil {
 			return nil, err
-		}
-		claims = new(parsedClaims)
-		if _, err := h.parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
-			return h.secret, nil
-		}); err != nil {
-			return nil, mapError(err)
 		}
 	}
 	c := claims.claims()

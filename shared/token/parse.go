@@ -52,6 +52,20 @@ func precheck(raw string, allowed []string) (header, error) {
 	return header{Alg: alg, Kid: kid}, nil
 }
 
+// parse runs precheck and then p on raw with key (a key or a
+// jwt.VerificationKeySet), returning the claims or this package's error:
+// the full path, for tokens the fast path (fast_verify.go) does not take.
+func parse(p *jwt.Parser, raw string, allowed []string, key any) (*parsedClaims, error) {
+	if _, err := precheck(raw, allowed); err != nil {
+		return nil, err
+	}
+	claims := new(parsedClaims)
+	if _, err := p.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return key, nil }); err != nil {
+		return nil, mapError(err)
+	}
+	return claims, nil
+}
+
 // mapError translates a golang-jwt error into this package's sentinels,
 // keeping jwt's text as detail but not its error values.
 func mapError(err error) error {

@@ -101,14 +101,9 @@ func (v *Verifier) Verify(raw string, aud Audience) (Claims, error) {
 	} else if claims = v.fast.verify(raw); claims != nil {
 		v.seen.put(raw, claims)
 	} else {
-		if _, err := precheck(raw, v.algs); err != nil {
+		var err error
+		if claims, err = parse(v.parser, raw, v.algs, v.keys); err != nil {
 			return nil, err
-		}
-		claims = new(parsedClaims)
-		if _, err := v.parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
-			return v.keys, nil
-		}); err != nil {
-			return nil, mapError(err)
 		}
 		v.seen.put(raw, claims)
 	}

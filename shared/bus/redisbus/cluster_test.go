@@ -79,16 +79,6 @@ func testClusterLiveTrace(t *testing.T, cc *redis.ClusterClient) {
 	}
 }
 
-// slowIncr increments KEYS[1], then keeps the server busy for ARGV[1]
-// microseconds.
-var slowIncr = redis.NewScript(`
-redis.call('INCR', KEYS[1])
-local t0 = redis.call('TIME')
-repeat
-  local t = redis.call('TIME')
-until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > tonumber(ARGV[1])
-return 1`)
-
 // testSentOnce: a command whose answer times out is not sent again (the
 // ClusterClient would retry it), so a script runs once.
 func testSentOnce(t *testing.T, url string) {
@@ -96,8 +86,8 @@ func testSentOnce(t *testing.T, url string) {
 	c := newClient(t, url+"?read_timeout=100ms")
 	key := redistest.KeyPrefix(t) + ":n"
 	t.Cleanup(func() { newClient(t, url).Del(context.Background(), key) })
-	must(t, slowIncr.Load(ctx, c).Err())
-	if err := slowIncr.Run(ctx, c, []string{key}, 400000).Err(); err == nil {
+	must(t, redisbus.SlowIncr.Load(ctx, c).Err())
+	if err := redisbus.SlowIncr.Run(ctx, c, []string{key}, 400000).Err(); err == nil {
 		t.Fatal("the script answered before the read timeout")
 	}
 	n, err := newClient(t, url).Get(ctx, key).Int()

@@ -43,3 +43,7 @@ func (b *Bus) RefreshStale(ctx context.Context, hub string) error {
 // SetLiveCacheTTL changes how long a Stateless Bus reuses a count of live
 // nodes; call it before the Bus is used.
 func (b *Bus) SetLiveCacheTTL(d time.Duration) { b.live.ttl = d }
+
+// SlowIncr increments KEYS[1], then keeps the server busy for ARGV[1]
+// microseconds (slowBump, for the external tests).
+var SlowIncr = slowBump
