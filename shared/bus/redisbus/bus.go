@@ -43,6 +43,10 @@ type Bus struct {
 
 	cluster bool          // on a Redis Cluster: the scripts do not read the epoch
 	beaten  chan struct{} // closed once the first heartbeat was tried
+	// legacyAddrs: the last heartbeat found a live node of the version that
+	// kept an address per connection; the scripts that add a connection
+	// then record its address that way too (set_addr in prelude.lua).
+	legacyAddrs atomic.Bool
 
 	refreshLoaded atomic.Bool // scriptRefresh is loaded (see refreshServed)
 
@@ -135,6 +139,7 @@ func (b *Bus) Close() error {
 	if b.cfg.Stateless {
 		return nil
 	}
+	b.pipe.shut() // no batcher lane joins wg after this
 	b.cancel()
 	b.sub.close()
 	b.wg.Wait()

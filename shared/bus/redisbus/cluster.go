@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -62,7 +63,7 @@ func newClusterClient(raw string) (*redis.ClusterClient, error) {
 		&opt.DialerRetries, &opt.MaxRetries, &opt.ContextTimeoutEnabled, &opt.Protocol)
 	opt.NewClient = func(o *redis.Options) *redis.Client {
 		c := redis.NewClient(o)
-		c.AddHook(sentOnce{})
+		c.AddHook(sentOnce{node: o.Addr})
 		return c
 	}
 	return redis.NewClusterClient(opt), nil
@@ -76,28 +77,87 @@ func newClusterClient(raw string) (*redis.ClusterClient, error) {
 // client, hides those failures from the retry logic. Redis's own answers
 // (MOVED, ASK, TRYAGAIN, CLUSTERDOWN: the command did not run), context
 // errors, failed dials and pool timeouts (nothing was sent) pass through,
-// so redirections and reconnections still happen. Pipelines are left
-// alone but for the batcher's (their context carries sendOnceKey), which
-// carry scripts and claims: the ClusterClient queues a node's commands for
-// another attempt from inside the pipeline, so the hook refuses that
-// attempt instead, when one of the commands already failed in a way after
-// which it may have run.
-type sentOnce struct{}
+// so redirections and reconnections still happen.
+//
+// Pipelines are left alone but for the batcher's (their context carries a
+// *pipeAttempts under sendOnceKey), which carry scripts and claims. The
+// ClusterClient sends a node's whole share of a pipeline again when one
+// of its commands failed, with a TRYAGAIN as much as a timeout, though
+// the others ran; so the hook lets each node's share go once. A second
+// attempt on the same node is refused: every command of it fails as one
+// that may have run, which its caller handles as it would a lost
+// connection. A redirection to another node (MOVED, ASK: those commands
+// did not run) is that node's first attempt and goes, unless a command
+// of it already failed in a way after which it may have run (a timeout
+// on the node it left).
+type sentOnce struct {
+	node string // the address of the node whose client this hook is on
+}
 
 // sendOnceKey marks the context of a pipeline whose commands must not be
-// sent again after a failure that may have run them (see sentOnce).
+// sent again (see sentOnce); its value is the pipeline's *pipeAttempts.
 type sendOnceKey struct{}
+
+// pipeAttempts records the nodes a batcher pipeline was sent to. cmds are
+// its commands: the context also reaches the pipeline go-redis runs to
+// set up a new connection (HELLO, CLIENT SETNAME), which is not the
+// batcher's and goes whatever happened before.
+type pipeAttempts struct {
+	cmds  map[redis.Cmder]bool
+	mu    sync.Mutex
+	nodes map[string]bool
+}
+
+// newPipeAttempts returns the record of a batcher pipeline of cmds.
+func newPipeAttempts(cmds []redis.Cmder) *pipeAttempts {
+	a := &pipeAttempts{cmds: make(map[redis.Cmder]bool, len(cmds))}
+	for _, c := range cmds {
+		a.cmds[c] = true
+	}
+	return a
+}
+
+// ours reports whether cmds are (a node's share of) the pipeline's.
+func (a *pipeAttempts) ours(cmds []redis.Cmder) bool { return len(cmds) > 0 && a.cmds[cmds[0]] }
+
+// first reports whether this is the pipeline's first attempt on node, and
+// records it.
+func (a *pipeAttempts) first(node string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.nodes[node] {
+		return false
+	}
+	if a.nodes == nil {
+		a.nodes = map[string]bool{}
+	}
+	a.nodes[node] = true
+	return true
+}
+
+// errResendRefused fails the commands of a batcher pipeline's second
+// attempt on a node.
+var errResendRefused = errors.New("a batched pipeline is not sent to a node twice")
 
 func (sentOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
 
-func (sentOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+func (h sentOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if ctx.Value(sendOnceKey{}) != nil {
-			for _, cmd := range cmds {
-				if err := cmd.Err(); err != nil && mayHaveRun(err) {
-					return err // sent before: its commands keep their errors
-				}
+		a, ok := ctx.Value(sendOnceKey{}).(*pipeAttempts)
+		if !ok || !a.ours(cmds) {
+			return next(ctx, cmds)
+		}
+		for _, cmd := range cmds {
+			if err := cmd.Err(); err != nil && mayHaveRun(err) {
+				return err // sent before: its commands keep their errors
 			}
+		}
+		if !a.first(h.node) {
+			err := &connError{err: errResendRefused}
+			for _, cmd := range cmds {
+				cmd.SetErr(err)
+			}
+			return err
 		}
 		return next(ctx, cmds)
 	}

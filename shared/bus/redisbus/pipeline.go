@@ -36,9 +36,19 @@ type batcher struct {
 	stop    <-chan struct{}      // closed when the bus closes
 	wg      *sync.WaitGroup
 
-	mu    sync.Mutex
-	lanes map[string]*lane // on a Redis Cluster, by master address
-	one   *lane            // on one server
+	mu     sync.Mutex
+	lanes  map[string]*lane // on a Redis Cluster, by master address
+	one    *lane            // on one server
+	closed bool             // shut: no lane starts
+}
+
+// shut starts no lane after it returns, so that the bus's Close can wait
+// for the lanes with no lane added to wg meanwhile. Call it before stop
+// is closed.
+func (p *batcher) shut() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 }
 
 // lane queues the commands for one server.
@@ -194,6 +204,9 @@ func (p *batcher) lane(ctx context.Context, key string) *lane {
 	if l := p.lanes[master]; l != nil {
 		return l
 	}
+	if p.closed {
+		return nil
+	}
 	select {
 	case <-p.stop:
 		return nil
@@ -251,7 +264,11 @@ func (p *batcher) send(batch []*pipeCall) {
 	if len(calls) == 0 {
 		return
 	}
-	ctx, cancel := pipeContext(calls)
+	cmds := make([]redis.Cmder, len(calls))
+	for i, c := range calls {
+		cmds[i] = c.cmd
+	}
+	ctx, cancel := pipeContext(calls, cmds)
 	defer cancel()
 	pipe := p.rdb.Pipeline()
 	for _, c := range calls {
@@ -266,8 +283,8 @@ func (p *batcher) send(batch []*pipeCall) {
 // pipeContext returns the context of a pipeline sent for calls: not
 // cancelled by any one caller (each stops waiting on its own), with the
 // latest of their deadlines, or none when one has none (the client's
-// timeouts apply). It is marked for sentOnce.
-func pipeContext(calls []*pipeCall) (context.Context, context.CancelFunc) {
+// timeouts apply). It carries the record sentOnce keeps of cmds.
+func pipeContext(calls []*pipeCall, cmds []redis.Cmder) (context.Context, context.CancelFunc) {
 	var last time.Time
 	for _, c := range calls {
 		d, ok := c.ctx.Deadline()
@@ -279,7 +296,7 @@ func pipeContext(calls []*pipeCall) (context.Context, context.CancelFunc) {
 			last = d
 		}
 	}
-	ctx := context.WithValue(context.Background(), sendOnceKey{}, true)
+	ctx := context.WithValue(context.Background(), sendOnceKey{}, newPipeAttempts(cmds))
 	if last.IsZero() {
 		return ctx, func() {}
 	}

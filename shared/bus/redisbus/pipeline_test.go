@@ -272,3 +272,19 @@ func TestBatcherSentOnceCluster(t *testing.T) {
 		t.Fatalf("the script ran %d times, want once", n)
 	}
 }
+
+// TestBatcherShutStartsNoLane: after shut, which the bus's Close calls
+// before it stops the lanes and waits for them, no lane starts, so no
+// goroutine joins the WaitGroup Close is waiting on; commands go to the
+// client one at a time.
+func TestBatcherShutStartsNoLane(t *testing.T) {
+	p, _ := startBatcher(t, redistest.Addr(t))
+	p.shut()
+	if l := p.lane(t.Context(), "k"); l != nil {
+		t.Fatal("a lane started after shut")
+	}
+	ok, err := claim(t.Context(), p, redistest.KeyPrefix(t)+":shut")
+	if err != nil || !ok {
+		t.Fatalf("claim after shut = %v, %v; want it sent on its own", ok, err)
+	}
+}
