@@ -19,6 +19,7 @@
 //	P:{h:H}:conns               hash   connection id → user id ("" for anonymous): presence, HLEN counts
 //	P:{h:H}:node                hash   connection id → id of the node holding it
 //	P:{h:H}:nodeaddr            hash   node → its internal URL (bus.Conn.Addr; forwarding), while it holds connections in the hub
+//	P:{h:H}:addr                hash   connection id → its node's URL: the earlier layout, written only while a node of that version is alive
 //	P:{h:H}:n:<node>            set    connections the node holds in the hub (for reaping a dead node)
 //	P:{h:H}:det                 hash   connection id → meta: detached by its node, may be taken over (Handover)
 //	P:{h:H}:u:<user>            set    the user's connections
@@ -32,6 +33,7 @@
 //	P:{nodes}:alive             zset   node → time its heartbeat runs out (server ms)
 //	P:{nodes}:reaping           zset   dead node → end of its reaper's lease
 //	P:{nodes}:epoch             string ready-at time (server ms); lives NodeTTL after any node's heartbeat (see Durability)
+//	P:{nodes}:pernodeaddr       set    nodes that keep their address in nodeaddr (a live node not in it keeps one per connection)
 //	P:{nodes}:hubs:<node>       set    hubs in which the node registered connections
 //	P:{nodes}:quota:<node>      hash   the node's quota counts: t → connections, <hub>\x00<user> → the user's
 //	P:{nodes}:quotanodes        set    nodes with quota counts (summed by every acquisition)
@@ -239,15 +241,16 @@
 // address) are still located through it. TakeOver updates their entry
 // there to the taker's address, so that the node of that version,
 // draining during a deploy, finds the taker to send the handed-over
-// connection's state to. And while the hub has more live nodes than node
-// addresses (a node of that version serves it: it never writes one), the
-// scripts that add a connection record its address that way too, so the
-// older node's Locate finds connections newer nodes hold; once it is
-// gone, they stop. What they cannot cover: an older functions process,
-// which is in no hub's live set, finds no address for connections
-// registered the new way while both versions run (its client-result calls
-// to them answer 503), and after a rollback older nodes find none for the
-// connections newer ones registered until those end.
+// connection's state to. And while a node of that version is alive
+// anywhere in the deployment (every heartbeat checks: newer nodes join a
+// set that nodes of that version never join), the scripts that add a
+// connection record its address that way too, so the older node's Locate
+// finds connections newer nodes hold, in any hub; once it is gone, they
+// stop. What this cannot cover: an older functions process, which does
+// not beat, finds no address for connections registered the new way
+// while both versions run (its client-result calls to them answer 503),
+// and after a rollback older nodes find none for the connections newer
+// ones registered while no older node was alive, until those end.
 //
 // # Failures
 //

@@ -47,3 +47,7 @@ func (b *Bus) SetLiveCacheTTL(d time.Duration) { b.live.ttl = d }
 // SlowIncr increments KEYS[1], then keeps the server busy for ARGV[1]
 // microseconds (slowBump, for the external tests).
 var SlowIncr = slowBump
+
+// LegacyAddrs reports whether the last heartbeat found a live node of the
+// version that kept an address per connection.
+func (b *Bus) LegacyAddrs() bool { return b.legacyAddrs.Load() }

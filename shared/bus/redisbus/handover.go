@@ -74,7 +74,7 @@ func (b *Bus) TakeOver(ctx context.Context, c bus.Conn, taker string) (bus.Takeo
 	var t bus.Takeover
 	_, err = b.recordHeld(ctx, c, func(hk hubKeys) (string, []string, error) {
 		res, err := scriptTakeOver.Run(ctx, b.rdb, b.hubScriptKeys(hk), hk.base, c.Hub, c.ID, b.node, c.Addr, taker,
-			b.cfg.NodeTTL.Milliseconds()).Slice()
+			b.cfg.NodeTTL.Milliseconds(), flag(b.legacyAddrs.Load())).Slice()
 		if err != nil {
 			return "", nil, scriptFailed(err)
 		}

@@ -53,14 +53,15 @@ func (b *Bus) beat(parent context.Context, st *beatState) {
 		node := b.node
 		b.nodeMu.RUnlock()
 		fresh := st.first && b.local.count() == 0
-		ok, err := scriptBeat.Run(ctx, b.rdb, []string{b.keys.nodes(), b.keys.epoch()},
+		ok, err := scriptBeat.Run(ctx, b.rdb, b.beatKeys(),
 			node, b.cfg.NodeTTL.Milliseconds(), flag(st.first), b.warmUp().Milliseconds(), flag(fresh)).Int()
 		if err != nil {
 			b.log.Debug("redisbus: heartbeat failed", "err", err)
 			return
 		}
 		st.first = false
-		if ok == 1 {
+		if ok > 0 {
+			b.noteLegacy(ok == 2)
 			if err := b.refreshServed(ctx, node); err != nil {
 				b.log.Debug("redisbus: refreshing the hubs this node serves failed", "err", err)
 			}
@@ -78,6 +79,25 @@ func (b *Bus) beat(parent context.Context, st *beatState) {
 		return
 	}
 	st.resync = false
+}
+
+// beatKeys are the keys of the heartbeat script (beat.lua).
+func (b *Bus) beatKeys() []string {
+	return []string{b.keys.nodes(), b.keys.epoch(), b.keys.perNodeAddr()}
+}
+
+// noteLegacy records what a heartbeat found: whether a live node of the
+// version that kept an address per connection is in the deployment. The
+// change is logged once each way.
+func (b *Bus) noteLegacy(found bool) {
+	if b.legacyAddrs.Swap(found) == found {
+		return
+	}
+	if found {
+		b.log.Info("redisbus: a node of an earlier version is alive; connection addresses are also recorded per connection until it is gone")
+	} else {
+		b.log.Info("redisbus: no node of an earlier version is alive; connection addresses are recorded once per node")
+	}
 }
 
 func flag(v bool) string {
@@ -122,10 +142,12 @@ func (b *Bus) resync(ctx context.Context) error {
 	if err := b.writeQuota(ctx, node); err != nil {
 		return fmt.Errorf("record quota counts: %w", err)
 	}
-	if err := scriptBeat.Run(ctx, b.rdb, []string{b.keys.nodes(), b.keys.epoch()}, node, b.cfg.NodeTTL.Milliseconds(), "1",
-		b.warmUp().Milliseconds(), "0").Err(); err != nil {
+	beat, err := scriptBeat.Run(ctx, b.rdb, b.beatKeys(), node, b.cfg.NodeTTL.Milliseconds(), "1",
+		b.warmUp().Milliseconds(), "0").Int()
+	if err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
+	b.noteLegacy(beat == 2)
 	if err := scriptReadd.Load(ctx, b.rdb).Err(); err != nil {
 		return fmt.Errorf("load script: %w", err)
 	}
@@ -134,7 +156,7 @@ func (b *Bus) resync(ctx context.Context) error {
 	for _, hub := range hubs {
 		hk := b.keys.hub(hub)
 		for id, lc := range conns[hub] {
-			args := []any{hk.base, id, lc.user, node, lc.addr, b.cfg.NodeTTL.Milliseconds()}
+			args := []any{hk.base, id, lc.user, node, lc.addr, b.cfg.NodeTTL.Milliseconds(), flag(b.legacyAddrs.Load())}
 			for _, g := range b.groups.groups(hub, id) {
 				args = append(args, g)
 			}

@@ -37,6 +37,7 @@ func (h hubKeys) claim(id string) string    { return h.base + "used:" + id }
 
 func (k keys) nodes() string               { return k.prefix + ":{nodes}:alive" }
 func (k keys) epoch() string               { return k.prefix + ":{nodes}:epoch" }
+func (k keys) perNodeAddr() string         { return k.prefix + ":{nodes}:pernodeaddr" }
 func (k keys) reaping() string             { return k.prefix + ":{nodes}:reaping" }
 func (k keys) nodeHubs(node string) string { return k.prefix + ":{nodes}:hubs:" + node }
 

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -159,30 +160,48 @@ func TestLegacyConnAddress(t *testing.T) {
 }
 
 // TestLegacyNodeFindsNewConnections: while a node of the version that
-// kept an address per connection serves the hub (a rolling deploy from
-// it), connections registered the new way are recorded that way too, so
-// that node can forward to them; once it is gone, no longer.
+// kept an address per connection is alive anywhere in the deployment (a
+// rolling deploy from it), connections registered the new way are
+// recorded that way too, so that node can forward to them, whether or not
+// it holds a connection in their hub; once it is gone, no longer.
 func TestLegacyNodeFindsNewConnections(t *testing.T) {
 	ctx := t.Context()
 	rdb := newClient(t, "")
 	d := newDeployment(t, rdb)
-	gw := d.node(redisbus.Config{})
+	gw := d.node(fast)
+	waitLegacy := func(want bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for gw.LegacyAddrs() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("the heartbeat did not find legacy = %v", want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	perConn := func(id string) string { return rdb.HGet(ctx, gw.HubKey("chat", "addr"), id).Val() }
 	_, err := gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c1", Addr: "http://new.invalid"})
 	must(t, err)
-	// The older node serves the hub: live there, with no node address.
+	if a := perConn("c1"); a != "" {
+		t.Fatalf("c1 recorded per connection (%q) with no older node alive", a)
+	}
+	// An older node beats, holding no connection in the hub: it is in the
+	// nodes set but never in the set of nodes that keep addresses per node.
 	legacy := gw.NodeID() + "-old"
-	must(t, rdb.ZAdd(ctx, gw.HubKey("chat", "live"), redis.Z{Score: 1e15, Member: legacy}).Err())
+	must(t, rdb.ZAdd(ctx, gw.NodesKey(), redis.Z{Score: float64(time.Now().Add(time.Hour).UnixMilli()), Member: legacy}).Err())
+	waitLegacy(true)
 	_, err = gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c2", Addr: "http://new.invalid"})
 	must(t, err)
-	if a := rdb.HGet(ctx, gw.HubKey("chat", "addr"), "c2").Val(); a != "http://new.invalid" {
+	if a := perConn("c2"); a != "http://new.invalid" {
 		t.Fatalf("older node's lookup of c2 = %q, want the new node's address", a)
 	}
 	// It left: new connections are recorded once per node again.
-	must(t, rdb.ZRem(ctx, gw.HubKey("chat", "live"), legacy).Err())
+	must(t, rdb.ZRem(ctx, gw.NodesKey(), legacy).Err())
+	waitLegacy(false)
 	_, err = gw.Register(ctx, bus.Conn{Hub: "chat", ID: "c3", Addr: "http://new.invalid"})
 	must(t, err)
-	if n := rdb.HExists(ctx, gw.HubKey("chat", "addr"), "c3").Val(); n {
-		t.Fatal("c3 recorded per connection with no older node in the hub")
+	if a := perConn("c3"); a != "" {
+		t.Fatalf("c3 recorded per connection (%q) with no older node alive", a)
 	}
 	for _, id := range []string{"c1", "c2", "c3"} {
 		must(t, gw.Unregister(ctx, "chat", id))

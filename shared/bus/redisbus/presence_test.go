@@ -154,6 +154,7 @@ func TestKeyLayout(t *testing.T) {
 		p + ":{h:chat}:live",
 		p + ":{nodes}:hubs:" + node,
 		p + ":{nodes}:epoch",
+		p + ":{nodes}:pernodeaddr",
 		p + ":{expiry}:due",
 		p + ":{expiry}:version",
 	}

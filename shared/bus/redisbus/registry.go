@@ -45,7 +45,7 @@ func (b *Bus) Register(ctx context.Context, c bus.Conn) ([]string, error) {
 func (b *Bus) register(ctx context.Context, c bus.Conn) ([]string, error) {
 	return b.recordHeld(ctx, c, func(hk hubKeys) (string, []string, error) {
 		res, err := scriptRegister.Run(ctx, b.pipe, []string{hk.channel}, hk.base, c.Hub, c.ID, c.User, b.node, c.Addr,
-			b.cfg.NodeTTL.Milliseconds()).Slice()
+			b.cfg.NodeTTL.Milliseconds(), flag(b.legacyAddrs.Load())).Slice()
 		if err != nil {
 			return "", nil, unavailable(err) // the script may have run
 		}

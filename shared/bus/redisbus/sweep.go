@@ -148,5 +148,10 @@ func (b *Bus) goodbye(ctx context.Context) error {
 	if err := b.rdb.ZRem(ctx, b.keys.nodes(), node).Err(); err != nil {
 		return err
 	}
+	// A reaped node leaves this set at another node's next heartbeat
+	// (beat.lua); one that says goodbye leaves it now.
+	if err := b.rdb.SRem(ctx, b.keys.perNodeAddr(), node).Err(); err != nil {
+		return err
+	}
 	return scriptLastOut.Run(ctx, b.rdb, []string{b.keys.nodes(), b.keys.epoch()}).Err()
 }

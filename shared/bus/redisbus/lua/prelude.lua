@@ -133,18 +133,16 @@ end
 -- holds a connection in the hub (unserve drops it). An empty addr leaves
 -- the record as it is.
 --
--- A node of the version that kept an address per connection (see
--- conn_addr) serves the hub without ever writing a node address, so while
--- the hub has more live nodes than node addresses one may be there, in
--- the middle of a rolling deploy: conn's address is then recorded that way
+-- While a node of the version that kept an address per connection (see
+-- conn_addr) is alive anywhere in the deployment (legacy is '1': the
+-- heartbeat found one, see beat.lua), conn's address is recorded that way
 -- too, where such a node looks for it to forward a request or a client
--- result. It costs memory only while that lasts.
-local function set_addr(base, node, conn, addr)
+-- result: in the middle of a rolling deploy from that version. It costs
+-- memory only while that lasts.
+local function set_addr(base, node, conn, addr, legacy)
   if addr == '' then return end
   redis.call('HSET', base .. 'nodeaddr', node, addr)
-  if redis.call('ZCARD', base .. 'live') > redis.call('HLEN', base .. 'nodeaddr') then
-    redis.call('HSET', base .. 'addr', conn, addr)
-  end
+  if legacy == '1' then redis.call('HSET', base .. 'addr', conn, addr) end
 end
 
 -- conn_addr returns the address of the node holding conn ('' for none).

@@ -1,4 +1,5 @@
--- register: ARGV base, hub, conn, user, node, addr ('' for none), ttl in ms.
+-- register: ARGV base, hub, conn, user, node, addr ('' for none), ttl in ms,
+-- legacy ('1' while set_addr must also record addr per connection).
 -- Records that node serves the hub (see serve) and the connection, joins it to its user's unexpired user-level
 -- groups (sorted) and publishes one add-to-group envelope (scope
 -- connection) per group. Returns {0} when the id is taken, else {1, groups...}.
@@ -9,7 +10,7 @@ if redis.call('HSETNX', base .. 'conns', conn, user) == 0 then return {0} end
 local ttl, live_until = tonumber(ARGV[7]), redis.call('ZSCORE', base .. 'live', node)
 if not live_until or tonumber(live_until) < now_ms() + ttl / 2 then serve(base, node, ttl) end
 redis.call('HSET', base .. 'node', conn, node)
-set_addr(base, node, conn, addr)
+set_addr(base, node, conn, addr, ARGV[8])
 redis.call('SADD', base .. 'n:' .. node, conn)
 local res = {1}
 if user == '' then return res end

@@ -1,4 +1,5 @@
--- takeover: ARGV base, hub, conn, node, addr ('' for none), taker, ttl in ms.
+-- takeover: ARGV base, hub, conn, node, addr ('' for none), taker, ttl in ms,
+-- legacy (see register).
 -- Moves a connection to node when its node detached it or no longer
 -- serves the hub (its live entry ran out: it died), and publishes the
 -- handover envelope (scope connection, tk = taker) in the hub's stream.
@@ -32,7 +33,7 @@ end
 if old then redis.call('SREM', base .. 'n:' .. old, conn) end
 serve(base, node, tonumber(ARGV[7]))
 redis.call('HSET', base .. 'node', conn, node)
-set_addr(base, node, conn, addr)
+set_addr(base, node, conn, addr, ARGV[8])
 redis.call('SADD', base .. 'n:' .. node, conn)
 if old then unserve(base, old) end
 redis.call('SPUBLISH', KEYS[1], cjson.encode({k = K_HANDOVER, h = hub, s = S_CONN, i = conn, tk = taker}))
