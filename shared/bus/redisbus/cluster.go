@@ -108,11 +108,11 @@ type pipeAttempts struct {
 	nodes map[string]bool
 }
 
-// newPipeAttempts returns the record of a batcher pipeline of cmds.
-func newPipeAttempts(cmds []redis.Cmder) *pipeAttempts {
-	a := &pipeAttempts{cmds: make(map[redis.Cmder]bool, len(cmds))}
-	for _, c := range cmds {
-		a.cmds[c] = true
+// newPipeAttempts returns the record of a batcher pipeline of calls.
+func newPipeAttempts(calls []*pipeCall) *pipeAttempts {
+	a := &pipeAttempts{cmds: make(map[redis.Cmder]bool, len(calls))}
+	for _, c := range calls {
+		a.cmds[c.cmd] = true
 	}
 	return a
 }

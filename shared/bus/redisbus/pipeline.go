@@ -264,12 +264,11 @@ func (p *batcher) send(batch []*pipeCall) {
 	if len(calls) == 0 {
 		return
 	}
-	cmds := make([]redis.Cmder, len(calls))
-	for i, c := range calls {
-		cmds[i] = c.cmd
-	}
-	ctx, cancel := pipeContext(calls, cmds)
+	ctx, cancel := pipeContext(calls)
 	defer cancel()
+	if p.cluster != nil { // the record sentOnce keeps (cluster.go)
+		ctx = context.WithValue(ctx, sendOnceKey{}, newPipeAttempts(calls))
+	}
 	pipe := p.rdb.Pipeline()
 	for _, c := range calls {
 		_ = pipe.Process(c.ctx, c.cmd)
@@ -283,8 +282,8 @@ func (p *batcher) send(batch []*pipeCall) {
 // pipeContext returns the context of a pipeline sent for calls: not
 // cancelled by any one caller (each stops waiting on its own), with the
 // latest of their deadlines, or none when one has none (the client's
-// timeouts apply). It carries the record sentOnce keeps of cmds.
-func pipeContext(calls []*pipeCall, cmds []redis.Cmder) (context.Context, context.CancelFunc) {
+// timeouts apply).
+func pipeContext(calls []*pipeCall) (context.Context, context.CancelFunc) {
 	var last time.Time
 	for _, c := range calls {
 		d, ok := c.ctx.Deadline()
@@ -296,7 +295,7 @@ func pipeContext(calls []*pipeCall, cmds []redis.Cmder) (context.Context, contex
 			last = d
 		}
 	}
-	ctx := context.WithValue(context.Background(), sendOnceKey{}, newPipeAttempts(cmds))
+	ctx := context.Background()
 	if last.IsZero() {
 		return ctx, func() {}
 	}

@@ -30,8 +30,7 @@ func TestBatcherNoResendAfterTryAgain(t *testing.T) {
 	c2 := redis.NewCmd(ctx, "eval", "return redis.call('INCR', KEYS[1])", 1, key)
 	_ = pipe.Process(ctx, c1)
 	_ = pipe.Process(ctx, c2)
-	pctx, cancel := pipeContext([]*pipeCall{{ctx: ctx}}, []redis.Cmder{c1, c2})
-	defer cancel()
+	pctx := context.WithValue(ctx, sendOnceKey{}, newPipeAttempts([]*pipeCall{{cmd: c1}, {cmd: c2}}))
 	_, _ = pipe.Exec(pctx)
 	n, _ := cc.Get(ctx, key).Int()
 	if n != 1 {
