@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,8 +9,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
-	"sync"
 	"time"
+
+	"github.com/heraldrt/herald/shared/token"
 )
 
 // Connection tokens let any gateway node accept the connect request that
@@ -46,7 +48,7 @@ type connTokens struct {
 	keys [][]byte // derived keys; the first signs
 	// macs holds, per key, HMACs keyed with it for reuse: a reset HMAC
 	// starts from its saved keyed state instead of hashing the key again.
-	macs []*sync.Pool
+	macs []*token.KeyedMACs
 }
 
 func newConnTokens(accessKeys []string) *connTokens {
@@ -56,7 +58,7 @@ func newConnTokens(accessKeys []string) *connTokens {
 		m.Write([]byte("herald connection token v1"))
 		key := m.Sum(nil)
 		ct.keys = append(ct.keys, key)
-		ct.macs = append(ct.macs, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
+		ct.macs = append(ct.macs, token.NewKeyedMACs(crypto.SHA256, key))
 	}
 	return ct
 }
@@ -147,8 +149,7 @@ func (ct *connTokens) verify(tok, hub, user string, now time.Time) (string, erro
 
 // mac returns the MAC of body, hub and user under key k, in out.
 func (ct *connTokens) mac(out *[sha256.Size]byte, k int, body []byte, hub, user string) []byte {
-	m := ct.macs[k].Get().(hash.Hash)
-	m.Reset()
+	m := ct.macs[k].Get()
 	m.Write(body)
 	writeField(m, hub)
 	writeField(m, user)

@@ -22,7 +22,7 @@ import (
 // same error, with the same text, as before; so the only observable
 // difference is the CPU spent on tokens that verify.
 type fastPath struct {
-	heads     map[string][]*keyedMACs // encoded header → a MAC pool per key
+	heads     map[string][]*KeyedMACs // encoded header → a MAC pool per key
 	validator *jwt.Validator          // the parser's own claims checks
 }
 
@@ -30,15 +30,15 @@ type fastPath struct {
 // order the parser tries them, and the validator built from the parser's
 // options.
 func newFastPath(algs []string, keys [][]byte, validator *jwt.Validator) fastPath {
-	f := fastPath{heads: map[string][]*keyedMACs{}, validator: validator}
+	f := fastPath{heads: map[string][]*KeyedMACs{}, validator: validator}
 	for _, alg := range algs {
 		h, method := hmacHash(alg), jwt.GetSigningMethod(alg)
 		if h == 0 || method == nil {
 			continue
 		}
-		pools := make([]*keyedMACs, len(keys))
+		pools := make([]*KeyedMACs, len(keys))
 		for i, k := range keys {
-			pools[i] = newKeyedMACs(h, k)
+			pools[i] = NewKeyedMACs(h, k)
 		}
 		f.heads[strings.TrimSuffix(headerSegment(method), ".")] = pools
 	}

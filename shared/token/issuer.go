@@ -43,7 +43,7 @@ type Issuer struct {
 	key      []byte
 	method   jwt.SigningMethod
 	head     string // the encoded header segment and its "."
-	macs     *keyedMACs
+	macs     *KeyedMACs
 	lifetime time.Duration
 	now      func() time.Time
 }
@@ -59,7 +59,7 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 		return nil, fmt.Errorf("token: issuer: %w", err)
 	}
 	i := &Issuer{key: []byte(cfg.Key), method: method, head: headerSegment(method), lifetime: cfg.Lifetime, now: cfg.Now,
-		macs: newKeyedMACs(hmacHash(method.Alg()), []byte(cfg.Key))}
+		macs: NewKeyedMACs(hmacHash(method.Alg()), []byte(cfg.Key))}
 	if i.lifetime <= 0 {
 		i.lifetime = DefaultLifetime
 	}

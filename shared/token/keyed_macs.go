@@ -11,31 +11,39 @@ import (
 	_ "crypto/sha512"
 )
 
-// keyedMACs hands out HMACs keyed with one key for one hash. hmac.New
+// KeyedMACs hands out HMACs keyed with one key for one hash. hmac.New
 // hashes the key into its inner and outer pads, and the token paths make
 // one MAC per token; a pooled MAC is Reset back to that keyed state
 // instead. It is safe for concurrent use.
-type keyedMACs struct {
+type KeyedMACs struct {
 	size int
 	pool sync.Pool
 }
 
-// newKeyedMACs returns the pool for key and hash h (crypto.SHA256,
-// SHA384 or SHA512).
-func newKeyedMACs(h crypto.Hash, key []byte) *keyedMACs {
+// NewKeyedMACs returns the pool for key and hash h (crypto.SHA256,
+// SHA384 or SHA512, linked in by this package).
+func NewKeyedMACs(h crypto.Hash, key []byte) *KeyedMACs {
 	key = append([]byte(nil), key...)
-	return &keyedMACs{size: h.Size(), pool: sync.Pool{New: func() any { return hmac.New(h.New, key) }}}
+	return &KeyedMACs{size: h.Size(), pool: sync.Pool{New: func() any { return hmac.New(h.New, key) }}}
+}
+
+// Get returns an HMAC in its keyed state. Give it back with Put.
+func (k *KeyedMACs) Get() hash.Hash { return k.pool.Get().(hash.Hash) }
+
+// Put resets m, from Get, to its keyed state and keeps it for reuse.
+func (k *KeyedMACs) Put(m hash.Hash) {
+	m.Reset()
+	k.pool.Put(m)
 }
 
 // sum appends the MAC of the parts, in order, to dst and returns it.
-func (k *keyedMACs) sum(dst []byte, parts ...[]byte) []byte {
-	m := k.pool.Get().(hash.Hash)
+func (k *KeyedMACs) sum(dst []byte, parts ...[]byte) []byte {
+	m := k.Get()
 	for _, p := range parts {
 		m.Write(p)
 	}
 	dst = m.Sum(dst)
-	m.Reset()
-	k.pool.Put(m)
+	k.Put(m)
 	return dst
 }
 
